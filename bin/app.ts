@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readAppConfig } from '../lib/config.js';
+import { McpSaasStack } from '../lib/mcp-saas-stack.js';
+
+const app = new App();
+new McpSaasStack(app, 'MultiTenantMcp', {
+  description: 'Multi-tenant MCP server on AWS serverless (reference architecture)',
+  config: readAppConfig(app.node),
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,215 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { ConflictError, InternalError } from './errors.js';
+import { REGISTRY_TABLE } from './table-schema.js';
+import {
+  RoleSchema,
+  type TenantId,
+  TenantIdSchema,
+  type TenantStatus,
+  TenantStatusSchema,
+  TierNameSchema,
+} from './tenant.js';
+
+/**
+ * The tenant registry: who the tenants are, what state they are in, and which tenant each
+ * user belongs to. Only server code writes it; no client-writable attribute ever decides a
+ * user's tenant.
+ *
+ * Item layout (one table, `pk`/`sk`, index `byTenant` on `gsi1pk`/`gsi1sk`):
+ *
+ * | item       | pk            | sk           | gsi1pk        | gsi1sk        |
+ * |------------|---------------|--------------|---------------|---------------|
+ * | tenant     | TENANT#<id>   | TENANT       | TENANTS       | TENANT#<id>   |
+ * | membership | USER#<sub>    | MEMBERSHIP   | TENANT#<id>   | USER#<sub>    |
+ *
+ * A user belongs to exactly one tenant: the membership is keyed by the user's Cognito `sub`.
+ */
+
+const Timestamp = z.iso.datetime();
+
+export const TenantRecordSchema = z.object({
+  tenantId: TenantIdSchema,
+  name: z.string().min(1).max(128),
+  tier: TierNameSchema,
+  status: TenantStatusSchema,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type TenantRecord = z.infer<typeof TenantRecordSchema>;
+
+export const MembershipRecordSchema = z.object({
+  userSub: z.string().min(1).max(128),
+  tenantId: TenantIdSchema,
+  role: RoleSchema,
+  email: z.string().max(254).optional(),
+  createdAt: Timestamp,
+});
+export type MembershipRecord = z.infer<typeof MembershipRecordSchema>;
+
+const { partitionKey: PK, sortKey: SK, byTenantIndex } = REGISTRY_TABLE;
+const tenantKey = (tenantId: TenantId) => ({ [PK]: `TENANT#${tenantId}`, [SK]: 'TENANT' });
+const membershipKey = (userSub: string) => ({ [PK]: `USER#${userSub}`, [SK]: 'MEMBERSHIP' });
+
+export class TenantRegistry {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The tenant, read strongly consistent so a suspension takes effect on the next read. */
+  async getTenant(tenantId: TenantId): Promise<TenantRecord | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: tenantKey(tenantId), ConsistentRead: true }),
+    );
+    return Item && parseRecord(TenantRecordSchema, Item, `tenant ${tenantId}`);
+  }
+
+  /** The user's membership, or undefined for a user who belongs to no tenant. */
+  async getMembership(userSub: string): Promise<MembershipRecord | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: membershipKey(userSub),
+        ConsistentRead: true,
+      }),
+    );
+    return Item && parseRecord(MembershipRecordSchema, Item, 'membership');
+  }
+
+  /** Creates a tenant; a tenant id is never reused, so an existing one is a conflict. */
+  async createTenant(
+    input: Pick<TenantRecord, 'tenantId' | 'name' | 'tier' | 'status'>,
+  ): Promise<TenantRecord> {
+    const at = this.now().toISOString();
+    const record = TenantRecordSchema.parse({ ...input, createdAt: at, updatedAt: at });
+    await this.putIfAbsent(
+      {
+        ...tenantKey(record.tenantId),
+        [byTenantIndex.partitionKey]: 'TENANTS',
+        [byTenantIndex.sortKey]: `TENANT#${record.tenantId}`,
+        ...record,
+      },
+      'The tenant already exists.',
+    );
+    return record;
+  }
+
+  /** Adds a user to a tenant. A user who already belongs to a tenant cannot join another. */
+  async createMembership(
+    input: Pick<MembershipRecord, 'userSub' | 'tenantId' | 'role' | 'email'>,
+  ): Promise<MembershipRecord> {
+    const record = MembershipRecordSchema.parse({ ...input, createdAt: this.now().toISOString() });
+    await this.putIfAbsent(
+      {
+        ...membershipKey(record.userSub),
+        [byTenantIndex.partitionKey]: `TENANT#${record.tenantId}`,
+        [byTenantIndex.sortKey]: `USER#${record.userSub}`,
+        ...record,
+      },
+      'The user already belongs to a tenant.',
+    );
+    return record;
+  }
+
+  /**
+   * Moves a tenant from one of the `from` states to `to`, atomically: if another writer moved
+   * it first, or the tenant does not exist, nothing changes and a ConflictError is thrown.
+   */
+  async transitionTenant(
+    tenantId: TenantId,
+    transition: { from: readonly TenantStatus[]; to: TenantStatus },
+  ): Promise<TenantRecord> {
+    const from = transition.from.map((status, i) => [`:from${i}`, status] as const);
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tenantKey(tenantId),
+          UpdateExpression: 'SET #status = :to, updatedAt = :at',
+          ConditionExpression: `attribute_exists(${PK}) AND #status IN (${from.map(([name]) => name).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':to': transition.to,
+            ':at': this.now().toISOString(),
+            ...Object.fromEntries(from),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return parseRecord(TenantRecordSchema, Attributes ?? {}, `tenant ${tenantId}`);
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new ConflictError('The tenant is not in a state that allows this change.', {
+          cause: error,
+          detail: `tenant ${tenantId} not in [${transition.from.join(', ')}] for -> ${transition.to}`,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** The tenant's memberships, by query on the `byTenant` index (never a Scan). */
+  async listMembers(tenantId: TenantId): Promise<MembershipRecord[]> {
+    const members: MembershipRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: byTenantIndex.indexName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :user)',
+          ExpressionAttributeNames: {
+            '#pk': byTenantIndex.partitionKey,
+            '#sk': byTenantIndex.sortKey,
+          },
+          ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':user': 'USER#' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        members.push(parseRecord(MembershipRecordSchema, item, `membership in ${tenantId}`));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return members;
+  }
+
+  private async putIfAbsent(item: Record<string, unknown>, conflictMessage: string) {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: `attribute_not_exists(${PK})`,
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new ConflictError(conflictMessage, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+/** A registry item that does not match its schema is never used as is: it is an error. */
+function parseRecord<T>(schema: z.ZodType<T>, item: Record<string, unknown>, what: string): T {
+  const result = schema.safeParse(item);
+  if (!result.success) {
+    throw new InternalError(`Malformed registry item (${what}): ${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}
+
+/** DynamoDB's answer when a write's condition is false: the item exists or is in another state. */
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}

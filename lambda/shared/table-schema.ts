@@ -1,0 +1,25 @@
+/**
+ * Key schemas of the two tables, shared by the CDK construct that creates them and the local
+ * harness that creates the same tables in dynalite, so the two cannot drift apart.
+ */
+
+/**
+ * The tenant registry: tenants, memberships (user -> tenant + role) and, later, references to
+ * each tenant's API key and KMS key. Written only by server code.
+ */
+export const REGISTRY_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Lists a tenant's members, and all tenants for operators: never a Scan. */
+  byTenantIndex: { indexName: 'byTenant', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+} as const;
+
+/**
+ * The tenant data table. The partition key is exactly the tenant id: IAM's
+ * `dynamodb:LeadingKeys` condition compares it with the caller's `TenantId` session tag, so no
+ * prefix or suffix may be added to it.
+ */
+export const TENANT_DATA_TABLE = {
+  partitionKey: 'tenantId',
+  sortKey: 'sk',
+} as const;

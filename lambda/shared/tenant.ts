@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { TIER_NAMES } from './tiers.js';
+
+/**
+ * A tenant id: lowercase letters, digits and inner hyphens, at most 63 characters.
+ *
+ * It is a DynamoDB partition key, an STS session tag value, part of a KMS alias and of a
+ * Secrets Manager path, so it is kept to characters that are safe in all of them.
+ */
+export const TenantIdSchema = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'not a tenant id');
+export type TenantId = z.infer<typeof TenantIdSchema>;
+
+/** Only ACTIVE tenants get tokens and requests through. */
+export const TENANT_STATUSES = [
+  'PROVISIONING',
+  'ACTIVE',
+  'SUSPENDED',
+  'OFFBOARDING',
+  'DELETED',
+] as const;
+export const TenantStatusSchema = z.enum(TENANT_STATUSES);
+export type TenantStatus = z.infer<typeof TenantStatusSchema>;
+
+/** What a member may do inside their tenant. */
+export const ROLES = ['admin', 'member'] as const;
+export const RoleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof RoleSchema>;
+
+export const TierNameSchema = z.enum(TIER_NAMES);
+
+/** The claims that carry the tenant in Cognito tokens, named once. */
+export const TENANT_CLAIMS = {
+  tenantId: 'custom:tenantId',
+  tier: 'custom:tenantTier',
+  role: 'custom:role',
+} as const;

@@ -1,0 +1,84 @@
+/**
+ * The tenant tiers: the one place that says what each tier may do and how much.
+ *
+ * Read by the CDK app (usage plans: rate, burst, quota), the authorizer and the MCP handler
+ * (which tools a tenant may see), and the local gateway (the same limits, enforced locally).
+ * Change a number here and every layer follows.
+ */
+
+/** Every MCP tool the server can expose. A tier lists the subset its tenants may call. */
+export const TOOL_NAMES = [
+  'whoami',
+  'notes_create',
+  'notes_get',
+  'notes_list',
+  'notes_search',
+  'notes_delete',
+] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+export const TIER_NAMES = ['free', 'standard', 'premium'] as const;
+export type TierName = (typeof TIER_NAMES)[number];
+
+export interface TierDefinition {
+  readonly name: TierName;
+  /** Shown to people (tenant_info, admin CLI). */
+  readonly displayName: string;
+  /**
+   * Per-tenant steady-state request rate and burst, applied by the tier's API Gateway usage
+   * plan to the tenant's own API key.
+   */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Per-tenant request quota per period, also from the usage plan. */
+  readonly quota: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' };
+  /** The MCP tools this tier's tenants may list and call. */
+  readonly tools: readonly ToolName[];
+}
+
+const NOTE_TOOLS_BASIC: readonly ToolName[] = [
+  'whoami',
+  'notes_create',
+  'notes_get',
+  'notes_list',
+  'notes_delete',
+];
+
+export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
+  free: {
+    name: 'free',
+    displayName: 'Free',
+    throttle: { rateLimit: 5, burstLimit: 10 },
+    quota: { limit: 1_000, period: 'DAY' },
+    tools: NOTE_TOOLS_BASIC,
+  },
+  standard: {
+    name: 'standard',
+    displayName: 'Standard',
+    throttle: { rateLimit: 25, burstLimit: 50 },
+    quota: { limit: 50_000, period: 'DAY' },
+    tools: [...NOTE_TOOLS_BASIC, 'notes_search'],
+  },
+  premium: {
+    name: 'premium',
+    displayName: 'Premium',
+    throttle: { rateLimit: 100, burstLimit: 200 },
+    quota: { limit: 1_000_000, period: 'DAY' },
+    tools: [...NOTE_TOOLS_BASIC, 'notes_search'],
+  },
+};
+
+export function isTierName(value: unknown): value is TierName {
+  return typeof value === 'string' && (TIER_NAMES as readonly string[]).includes(value);
+}
+
+/** The tier's definition; throws for a name that is not a tier (never falls back to one). */
+export function getTier(name: string): TierDefinition {
+  if (!isTierName(name)) {
+    throw new Error(`Unknown tier "${name}". Known tiers: ${TIER_NAMES.join(', ')}`);
+  }
+  return TIERS[name];
+}
+
+export function tierAllowsTool(tier: TierName, tool: string): tool is ToolName {
+  return (TIERS[tier].tools as readonly string[]).includes(tool);
+}

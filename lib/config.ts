@@ -1,0 +1,77 @@
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import type { Node } from 'constructs';
+import { z } from 'zod';
+
+/**
+ * Deployment settings, read from CDK context (`cdk.json` or `-c key=value`) and validated
+ * before anything is synthesized.
+ */
+export interface AppConfig {
+  /** Cognito domain prefix for Managed Login. */
+  readonly domainPrefix: string;
+  /** OAuth redirect URIs of the MCP clients that may sign in. */
+  readonly callbackUrls: readonly string[];
+  /** RETAIN (the default) keeps tables and the user pool when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** Where MCP Inspector receives the authorization code, used unless configured otherwise. */
+export const DEFAULT_CALLBACK_URLS = [
+  'http://localhost:6274/oauth/callback',
+  'http://localhost:6274/oauth/callback/debug',
+] as const;
+
+const domainPrefix = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'lowercase letters, digits and hyphens, 1-63 characters',
+  )
+  .refine((value) => !/aws|amazon|cognito/.test(value), {
+    message: 'Cognito refuses prefixes containing "aws", "amazon" or "cognito"',
+  });
+
+const callbackUrl = z.url().refine(
+  (value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || ['localhost', '127.0.0.1'].includes(url.hostname);
+  },
+  { message: 'must be https, or http on localhost' },
+);
+
+/** A list given as a JSON array in cdk.json or as a comma-separated string on the command line. */
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
+    z.array(item).min(1),
+  );
+
+const ContextSchema = z.object({
+  domainPrefix: domainPrefix.optional(),
+  callbackUrls: list(callbackUrl).default([...DEFAULT_CALLBACK_URLS]),
+  removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+});
+
+export function readAppConfig(node: Node): AppConfig {
+  const raw = Object.fromEntries(
+    ['domainPrefix', 'callbackUrls', 'removalPolicy'].map((key) => [key, node.tryGetContext(key)]),
+  );
+  const result = ContextSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `context "${i.path.join('.')}": ${i.message}`);
+    throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const { data } = result;
+  return {
+    // Unique per account and Region unless chosen: the prefix is global within a Region.
+    domainPrefix: data.domainPrefix ?? `mcp-tenants-${Aws.ACCOUNT_ID}`,
+    callbackUrls: data.callbackUrls,
+    removalPolicy: data.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  };
+}

@@ -1,0 +1,198 @@
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AccountRecovery,
+  CfnManagedLoginBranding,
+  ClientAttributes,
+  FeaturePlan,
+  LambdaVersion,
+  ManagedLoginVersion,
+  Mfa,
+  OAuthScope,
+  ResourceServerScope,
+  UserPool,
+  type UserPoolClient,
+  UserPoolClientIdentityProvider,
+  type UserPoolDomain,
+  UserPoolOperation,
+  VerificationEmailStyle,
+} from 'aws-cdk-lib/aws-cognito';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { HandlerFunction } from './handler-function.js';
+
+export interface IdentityProps {
+  /** The tenant registry the pre-token-generation trigger reads memberships from. */
+  readonly registryTable: ITableV2;
+  /**
+   * Prefix of the Cognito domain that serves Managed Login
+   * (`https://<prefix>.auth.<region>.amazoncognito.com`). Unique per Region.
+   */
+  readonly domainPrefix: string;
+  /** Redirect URIs MCP clients may use after sign-in (https, or http on localhost). */
+  readonly callbackUrls: readonly string[];
+  /** @default - the callback URLs */
+  readonly logoutUrls?: readonly string[];
+  /**
+   * Identifier of the resource server whose scope marks tokens meant for the MCP API.
+   * @default 'mcp'
+   */
+  readonly resourceServerIdentifier?: string;
+  /**
+   * Lifetime of access and ID tokens. Short, because the kill switch also acts at refresh.
+   * @default Duration.minutes(30)
+   */
+  readonly tokenValidity?: Duration;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Who the users are and which tenant their tokens carry: a Cognito user pool (Essentials
+ * plan, self sign-up with e-mail verification, Managed Login v2), a public PKCE app client for
+ * MCP clients, a resource server scope for the MCP API, and the pre-token-generation V2
+ * trigger that adds the tenant claims from the registry.
+ *
+ * No attribute a client can write decides the tenant: there is no custom attribute at all.
+ */
+export class Identity extends Construct {
+  readonly userPool: UserPool;
+  readonly client: UserPoolClient;
+  readonly domain: UserPoolDomain;
+  /** The full scope (`<identifier>/<name>`) an access token needs to call the MCP API. */
+  readonly mcpScope: string;
+  readonly preTokenGeneration: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: IdentityProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const tokenValidity = props.tokenValidity ?? Duration.minutes(30);
+
+    this.userPool = new UserPool(this, 'UserPool', {
+      featurePlan: FeaturePlan.ESSENTIALS,
+      selfSignUpEnabled: true,
+      signInAliases: { email: true },
+      signInCaseSensitive: false,
+      autoVerify: { email: true },
+      keepOriginal: { email: true },
+      userVerification: { emailStyle: VerificationEmailStyle.CODE },
+      standardAttributes: {
+        email: { required: true, mutable: true },
+        fullname: { required: false, mutable: true },
+      },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+    Validations.of(this.userPool).acknowledge(
+      {
+        id: 'AwsSolutions-COG2',
+        reason:
+          'MFA is OPTIONAL (TOTP) so that any MCP client can complete sign-up through Managed ' +
+          'Login; a fork serving regulated tenants sets Mfa.REQUIRED.',
+      },
+      {
+        id: 'AwsSolutions-COG3',
+        reason:
+          'Threat protection (advanced security) needs the PLUS feature plan; this reference ' +
+          'uses ESSENTIALS, the lowest plan with access-token customization (pre-token V2).',
+      },
+      {
+        id: 'AwsSolutions-COG8',
+        reason:
+          'ESSENTIALS has every feature this design needs (Managed Login, pre-token V2) at a ' +
+          'lower price per monthly active user; PLUS adds only threat protection (see COG3).',
+      },
+    );
+
+    const mcpInvoke = new ResourceServerScope({
+      scopeName: 'invoke',
+      scopeDescription: 'Call the tools of the multi-tenant MCP server',
+    });
+    const resourceServer = this.userPool.addResourceServer('McpApi', {
+      identifier: props.resourceServerIdentifier ?? 'mcp',
+      userPoolResourceServerName: 'MCP API',
+      scopes: [mcpInvoke],
+    });
+    const mcpScope = OAuthScope.resourceServer(resourceServer, mcpInvoke);
+    this.mcpScope = mcpScope.scopeName;
+
+    this.client = this.userPool.addClient('McpClient', {
+      // A public client: MCP clients run on users' machines and cannot keep a secret. PKCE
+      // protects the authorization code instead.
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE, mcpScope],
+        callbackUrls: [...props.callbackUrls],
+        logoutUrls: [...(props.logoutUrls ?? props.callbackUrls)],
+      },
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: tokenValidity,
+      idTokenValidity: tokenValidity,
+      refreshTokenValidity: Duration.days(30),
+      refreshTokenRotationGracePeriod: Duration.seconds(10),
+      authSessionValidity: Duration.minutes(3),
+      readAttributes: new ClientAttributes().withStandardAttributes({
+        email: true,
+        emailVerified: true,
+        fullname: true,
+      }),
+      writeAttributes: new ClientAttributes().withStandardAttributes({
+        email: true,
+        fullname: true,
+      }),
+    });
+
+    this.domain = this.userPool.addDomain('Domain', {
+      cognitoDomain: { domainPrefix: props.domainPrefix },
+      managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    });
+    // Managed Login v2 shows its pages only for a client that has a style.
+    new CfnManagedLoginBranding(this, 'Branding', {
+      userPoolId: this.userPool.userPoolId,
+      clientId: this.client.userPoolClientId,
+      useCognitoProvidedValues: true,
+    });
+
+    this.preTokenGeneration = new HandlerFunction(this, 'PreTokenGeneration', {
+      entry: 'pre-token-generation',
+      description: 'Adds the tenant, tier and role from the registry to Cognito tokens',
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
+      removalPolicy,
+    });
+    // Point reads of membership and tenant records only: no Query, no Scan, no write.
+    Grant.addToPrincipal({
+      grantee: this.preTokenGeneration.fn,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [props.registryTable.tableArn],
+    });
+    this.userPool.addTrigger(
+      UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+      this.preTokenGeneration.fn,
+      LambdaVersion.V2_0,
+    );
+
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'ClientId', {
+      value: this.client.userPoolClientId,
+      description: 'Public client id for MCP clients (Cognito has no dynamic registration)',
+    });
+    new CfnOutput(this, 'Issuer', { value: this.userPool.userPoolProviderUrl });
+    new CfnOutput(this, 'ManagedLoginDomain', { value: this.domain.baseUrl() });
+    new CfnOutput(this, 'McpScope', { value: this.mcpScope });
+  }
+}

@@ -1,0 +1,74 @@
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import { REGISTRY_TABLE, TENANT_DATA_TABLE } from '../lambda/shared/table-schema.js';
+
+/** Table names used by local runs (on AWS, CloudFormation names the tables). */
+export const LOCAL_TABLE_NAMES = {
+  registry: 'tenant-registry',
+  data: 'tenant-data',
+} as const;
+
+const S = 'S' as const;
+
+/** CreateTable inputs built from the same schema module as the CDK construct. */
+export function tableDefinitions(
+  names: { registry: string; data: string } = LOCAL_TABLE_NAMES,
+): CreateTableCommandInput[] {
+  const index = REGISTRY_TABLE.byTenantIndex;
+  return [
+    {
+      TableName: names.registry,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: REGISTRY_TABLE.partitionKey, AttributeType: S },
+        { AttributeName: REGISTRY_TABLE.sortKey, AttributeType: S },
+        { AttributeName: index.partitionKey, AttributeType: S },
+        { AttributeName: index.sortKey, AttributeType: S },
+      ],
+      KeySchema: [
+        { AttributeName: REGISTRY_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: REGISTRY_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    },
+    {
+      TableName: names.data,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: TENANT_DATA_TABLE.partitionKey, AttributeType: S },
+        { AttributeName: TENANT_DATA_TABLE.sortKey, AttributeType: S },
+      ],
+      KeySchema: [
+        { AttributeName: TENANT_DATA_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TENANT_DATA_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+    },
+  ];
+}
+
+/** Creates the tables; tables that already exist (a restart on disk data) are kept as they are. */
+export async function createTables(
+  client: DynamoDBClient,
+  names: { registry: string; data: string } = LOCAL_TABLE_NAMES,
+): Promise<void> {
+  for (const definition of tableDefinitions(names)) {
+    try {
+      await client.send(new CreateTableCommand(definition));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { actionsOf, policyStatements, synthTemplate } from '../support/app.js';
+
+const template = synthTemplate();
+
+describe('identity construct', () => {
+  it('puts the user pool on the ESSENTIALS plan with self sign-up and e-mail verification', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UserPoolTier: 'ESSENTIALS',
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
+      AutoVerifiedAttributes: ['email'],
+      UsernameAttributes: ['email'],
+      UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
+    });
+  });
+
+  it('wires the pre-token-generation trigger as version 2 so access tokens carry the tenant', () => {
+    const [functionId] = Object.keys(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('tenant, tier and role') },
+      }),
+    );
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      LambdaConfig: {
+        PreTokenGenerationConfig: {
+          LambdaArn: { 'Fn::GetAtt': [functionId, 'Arn'] },
+          LambdaVersion: 'V2_0',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'cognito-idp.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+    });
+  });
+
+  it('defines no custom attribute, so no client can write a tenant into its own profile', () => {
+    const [pool] = Object.values(template.findResources('AWS::Cognito::UserPool'));
+    const attributeNames = pool?.Properties.Schema.map((a: { Name: string }) => a.Name);
+
+    expect(attributeNames).toEqual(['email', 'name']);
+    for (const client of Object.values(template.findResources('AWS::Cognito::UserPoolClient'))) {
+      const writable: string[] = client.Properties.WriteAttributes ?? ['<all attributes>'];
+      expect(writable.filter((name) => !['email', 'name'].includes(name))).toEqual([]);
+    }
+  });
+
+  it('requires a strong password', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: 12,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        },
+      },
+    });
+  });
+
+  it('gives MCP clients a public PKCE client: code grant only, no secret', () => {
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      SupportedIdentityProviders: ['COGNITO'],
+      PreventUserExistenceErrors: 'ENABLED',
+      ExplicitAuthFlows: Match.not(Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH'])),
+    });
+  });
+
+  it('grants the MCP scope of the resource server to the client', () => {
+    const [serverId] = Object.keys(template.findResources('AWS::Cognito::UserPoolResourceServer'));
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'mcp',
+      Scopes: [Match.objectLike({ ScopeName: 'invoke' })],
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthScopes: Match.arrayWith([{ 'Fn::Join': ['', [{ Ref: serverId }, '/invoke']] }]),
+    });
+  });
+
+  it('issues short-lived access and ID tokens, rotates refresh tokens and allows revocation', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AccessTokenValidity: 30,
+      IdTokenValidity: 30,
+      RefreshTokenValidity: 30 * 24 * 60,
+      TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'minutes' },
+      RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 10 },
+      EnableTokenRevocation: true,
+    });
+  });
+
+  it('serves Managed Login version 2 on the configured domain prefix, styled for the client', () => {
+    const custom = synthTemplate({ domainPrefix: 'acme-mcp-login' });
+
+    custom.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: 'acme-mcp-login',
+      ManagedLoginVersion: 2,
+    });
+    custom.hasResourceProperties('AWS::Cognito::ManagedLoginBranding', {
+      UseCognitoProvidedValues: true,
+      ClientId: { Ref: Match.stringLikeRegexp('McpClient') },
+    });
+  });
+
+  it('outputs the user pool id, client id, issuer and Managed Login domain', () => {
+    const outputs = Object.keys(template.findOutputs('*'));
+    for (const name of ['UserPoolId', 'ClientId', 'Issuer', 'ManagedLoginDomain', 'McpScope']) {
+      expect(outputs.some((id) => id.startsWith(`Identity${name}`))).toBe(true);
+    }
+  });
+
+  it('keeps the user pool when the stack is deleted, with deletion protection on', () => {
+    template.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtection: 'ACTIVE' }),
+    });
+  });
+
+  it('lets the pre-token function read registry items by key and nothing else', () => {
+    const [registryId] = Object.keys(
+      template.findResources('AWS::DynamoDB::GlobalTable', {
+        Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'pk', KeyType: 'HASH' }]) },
+      }),
+    );
+    const statements = policyStatements(template).filter((s) =>
+      s.policy.startsWith('IdentityPreTokenGeneration'),
+    );
+
+    const dataStatements = statements.filter((s) =>
+      actionsOf(s).some((a) => !a.startsWith('logs:')),
+    );
+    expect(dataStatements).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: { 'Fn::GetAtt': [registryId, 'Arn'] },
+      }),
+    ]);
+  });
+});

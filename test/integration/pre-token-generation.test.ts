@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '../../lambda/pre-token-generation/index.js';
+import { addTenantClaims, REFUSALS } from '../../lambda/pre-token-generation/tenant-claims.js';
+import { logger } from '../../lambda/shared/observability.js';
+import { TenantRegistry } from '../../lambda/shared/registry.js';
+import type { TenantStatus } from '../../lambda/shared/tenant.js';
+import { lambdaContext, preTokenV2Event } from '../support/events.js';
+import { freePort } from '../support/ports.js';
+import { localRegistry, uniqueTenantId } from '../support/registry.js';
+
+const registry = localRegistry();
+const invoke = (event: PreTokenGenerationV2TriggerEvent) =>
+  handler(event, lambdaContext('pre-token-generation'));
+
+/** A tenant in the given state with one member; returns the member's sub. */
+async function memberOf(tenantId: string, status: TenantStatus, role: 'admin' | 'member') {
+  await registry.createTenant({ tenantId, name: tenantId, tier: 'standard', status });
+  const sub = randomUUID();
+  await registry.createMembership({ userSub: sub, tenantId, role });
+  return sub;
+}
+
+describe('pre-token generation (V2)', () => {
+  let acme: string;
+  let globex: string;
+  let acmeAdmin: string;
+  beforeAll(async () => {
+    acme = uniqueTenantId('acme');
+    globex = uniqueTenantId('globex');
+    acmeAdmin = await memberOf(acme, 'ACTIVE', 'admin');
+    await memberOf(globex, 'ACTIVE', 'member');
+  });
+
+  it('adds the tenant, tier and role to both the access and the ID token', async () => {
+    const result = await invoke(preTokenV2Event({ sub: acmeAdmin }));
+
+    const expected = {
+      'custom:tenantId': acme,
+      'custom:tenantTier': 'standard',
+      'custom:role': 'admin',
+    };
+    const details = result.response.claimsAndScopeOverrideDetails;
+    expect(details.accessTokenGeneration?.claimsToAddOrOverride).toEqual(expected);
+    expect(details.idTokenGeneration?.claimsToAddOrOverride).toEqual(expected);
+  });
+
+  it('ignores a tenant id the user put into their own attributes', async () => {
+    const event = preTokenV2Event({
+      sub: acmeAdmin,
+      attributes: { 'custom:tenantId': globex, 'custom:role': 'admin' },
+    });
+
+    const result = await invoke(event);
+
+    const claims = result.response.claimsAndScopeOverrideDetails.accessTokenGeneration;
+    expect(claims?.claimsToAddOrOverride?.['custom:tenantId']).toBe(acme);
+  });
+
+  it('refuses a token to a member of a suspended tenant without naming the tenant', async () => {
+    const suspended = uniqueTenantId('initech');
+    const sub = await memberOf(suspended, 'SUSPENDED', 'admin');
+
+    const refusal = invoke(preTokenV2Event({ sub }));
+
+    await expect(refusal).rejects.toThrow(REFUSALS.inactive);
+    await expect(refusal).rejects.not.toThrow(suspended);
+  });
+
+  it('refuses a token to a member of a deleted tenant', async () => {
+    const sub = await memberOf(uniqueTenantId('hooli'), 'DELETED', 'member');
+
+    await expect(invoke(preTokenV2Event({ sub }))).rejects.toThrow(REFUSALS.inactive);
+  });
+
+  it('asks a member of a tenant still being provisioned to try again shortly', async () => {
+    const sub = await memberOf(uniqueTenantId('newco'), 'PROVISIONING', 'admin');
+
+    await expect(invoke(preTokenV2Event({ sub }))).rejects.toThrow(REFUSALS.provisioning);
+  });
+
+  it('refuses a token to a user who belongs to no tenant', async () => {
+    await expect(invoke(preTokenV2Event({ sub: randomUUID() }))).rejects.toThrow(REFUSALS.noTenant);
+  });
+
+  it.each([
+    [
+      'no sub',
+      (e: PreTokenGenerationV2TriggerEvent) =>
+        delete (e.request.userAttributes as Partial<Record<string, string>>).sub,
+    ],
+    [
+      'an empty userName',
+      (e: PreTokenGenerationV2TriggerEvent) => {
+        e.userName = '';
+      },
+    ],
+    [
+      'no userName',
+      (e: PreTokenGenerationV2TriggerEvent) =>
+        delete (e as Partial<PreTokenGenerationV2TriggerEvent>).userName,
+    ],
+    [
+      'a V1 event',
+      (e: PreTokenGenerationV2TriggerEvent) => {
+        e.version = '1';
+      },
+    ],
+  ])('refuses an event with %s instead of defaulting to a tenant', async (_, mutate) => {
+    const event = preTokenV2Event({ sub: acmeAdmin });
+    mutate(event);
+
+    await expect(invoke(event)).rejects.toThrow(REFUSALS.malformed);
+  });
+
+  it('answers with a generic message when the registry is unreachable', async () => {
+    const port = await freePort();
+    const unreachable = new TenantRegistry(
+      DynamoDBDocumentClient.from(
+        new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 }),
+      ),
+      'tenant-registry',
+    );
+
+    const refusal = addTenantClaims(preTokenV2Event({ sub: acmeAdmin }), {
+      registry: unreachable,
+      logger,
+    });
+
+    await expect(refusal).rejects.toThrow(REFUSALS.unavailable);
+    const message = await refusal.catch((error: Error) => error.message);
+    expect(message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|tenant-registry/);
+    expect(message).not.toContain(acme);
+    expect(message).not.toContain(globex);
+  });
+});

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { readAppConfig } from '../../lib/config.js';
+import { McpSaasStack } from '../../lib/mcp-saas-stack.js';
+import { PROJECT_ROOT } from '../../local/process.js';
+
+/** The context in cdk.json (feature flags included), so tests synthesize what `cdk` would. */
+const cdkJsonContext = JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')).context;
+
+/**
+ * The app as `bin/app.ts` builds it, with Lambda bundling skipped (the template is the same;
+ * only the asset contents differ) and extra context for the case under test.
+ */
+export function buildApp(context: Record<string, unknown> = {}) {
+  const app = new App({
+    context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], ...context },
+  });
+  const stack = new McpSaasStack(app, 'MultiTenantMcp', {
+    config: readAppConfig(app.node),
+    env: { account: '123456789012', region: 'us-east-1' },
+  });
+  return { app, stack };
+}
+
+export function synthTemplate(context: Record<string, unknown> = {}) {
+  const { stack } = buildApp(context);
+  return Template.fromStack(stack);
+}
+
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: unknown;
+};
+
+/** Every statement of every inline IAM policy in the template, with the policy's logical id. */
+export function policyStatements(template: Template): Array<Statement & { policy: string }> {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.entries(policies).flatMap(([policy, resource]) =>
+    (resource.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({ ...s, policy })),
+  );
+}
+
+export const actionsOf = (statement: Statement): string[] =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];

@@ -1,0 +1,51 @@
+import type { Context, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
+
+/** A pre-token-generation V2 event as Cognito sends it for a user signing in. */
+export function preTokenV2Event(user: {
+  sub: string;
+  userName?: string;
+  attributes?: Record<string, string>;
+}): PreTokenGenerationV2TriggerEvent {
+  return {
+    version: '2',
+    triggerSource: 'TokenGeneration_Authentication',
+    region: 'us-east-1',
+    userPoolId: 'us-east-1_TEST00000',
+    userName: user.userName ?? user.sub,
+    callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: 'test-client-id' },
+    request: {
+      userAttributes: {
+        sub: user.sub,
+        email: `${user.sub}@example.com`,
+        email_verified: 'true',
+        'cognito:user_status': 'CONFIRMED',
+        ...user.attributes,
+      },
+      groupConfiguration: {
+        groupsToOverride: [],
+        iamRolesToOverride: [],
+        preferredRole: undefined,
+      },
+      scopes: ['openid', 'email'],
+    },
+    response: { claimsAndScopeOverrideDetails: {} },
+  };
+}
+
+/** A Lambda context with the fields Powertools reads. */
+export function lambdaContext(functionName = 'test-function'): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 5_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

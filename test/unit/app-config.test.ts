@@ -1,0 +1,42 @@
+import { App, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CALLBACK_URLS, readAppConfig } from '../../lib/config.js';
+
+const configFrom = (context: Record<string, unknown>) => readAppConfig(new App({ context }).node);
+
+describe('deployment configuration', () => {
+  it('defaults to a per-account domain prefix, MCP Inspector callbacks and RETAIN', () => {
+    const config = configFrom({});
+
+    expect(Token.isUnresolved(config.domainPrefix)).toBe(true);
+    expect(config.callbackUrls).toEqual(DEFAULT_CALLBACK_URLS);
+    expect(config.removalPolicy).toBe(RemovalPolicy.RETAIN);
+  });
+
+  it('takes callback URLs as a comma-separated string from the command line', () => {
+    const config = configFrom({
+      callbackUrls: 'https://assistant.example.com/callback, http://127.0.0.1:33418/cb',
+    });
+
+    expect(config.callbackUrls).toEqual([
+      'https://assistant.example.com/callback',
+      'http://127.0.0.1:33418/cb',
+    ]);
+  });
+
+  it('refuses a plain-http callback on a host other than localhost', () => {
+    expect(() => configFrom({ callbackUrls: ['http://evil.example.com/cb'] })).toThrow(
+      /context "callbackUrls.0": must be https, or http on localhost/,
+    );
+  });
+
+  it('refuses a domain prefix Cognito would refuse at deploy time', () => {
+    expect(() => configFrom({ domainPrefix: 'My_Prefix' })).toThrow(/context "domainPrefix"/);
+    expect(() => configFrom({ domainPrefix: 'acme-cognito' })).toThrow(/"aws", "amazon"/);
+  });
+
+  it('destroys stateful resources only when asked to by name', () => {
+    expect(configFrom({ removalPolicy: 'destroy' }).removalPolicy).toBe(RemovalPolicy.DESTROY);
+    expect(() => configFrom({ removalPolicy: 'delete' })).toThrow(/context "removalPolicy"/);
+  });
+});
