@@ -1,4 +1,4 @@
-import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import { z } from 'zod';
 
@@ -7,8 +7,8 @@ import { z } from 'zod';
  * before anything is synthesized.
  */
 export interface AppConfig {
-  /** Cognito domain prefix for Managed Login. */
-  readonly domainPrefix: string;
+  /** Cognito domain prefix for Managed Login; the identity construct picks one if unset. */
+  readonly domainPrefix?: string;
   /** OAuth redirect URIs of the MCP clients that may sign in. */
   readonly callbackUrls: readonly string[];
   /** RETAIN (the default) keeps tables and the user pool when the stack is deleted. */
@@ -69,8 +69,7 @@ export function readAppConfig(node: Node): AppConfig {
   }
   const { data } = result;
   return {
-    // Unique per account and Region unless chosen: the prefix is global within a Region.
-    domainPrefix: data.domainPrefix ?? `mcp-tenants-${Aws.ACCOUNT_ID}`,
+    ...(data.domainPrefix ? { domainPrefix: data.domainPrefix } : {}),
     callbackUrls: data.callbackUrls,
     removalPolicy: data.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   };

@@ -9,7 +9,14 @@ import { addTenantClaims } from './tenant-claims.js';
 
 /** Cognito pre-token-generation trigger (event version 2): puts the tenant into the tokens. */
 const config = readConfig({ REGISTRY_TABLE_NAME: tableName() });
-const registry = new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME);
+// Cognito gives the trigger 5 seconds: fail fast rather than retry into its deadline.
+const registry = new TenantRegistry(
+  createDocumentClient({
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 },
+  }),
+  config.REGISTRY_TABLE_NAME,
+);
 
 export const handler = middy<
   PreTokenGenerationV2TriggerEvent,

@@ -72,7 +72,7 @@ export async function addTenantClaims(
     }
 
     const claims = {
-      [TENANT_CLAIMS.tenantId]: tenant.tenantId,
+      [TENANT_CLAIMS.tenantId]: membership.tenantId,
       [TENANT_CLAIMS.tier]: tenant.tier,
       [TENANT_CLAIMS.role]: membership.role,
     };

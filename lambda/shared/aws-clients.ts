@@ -11,3 +11,8 @@ export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
     marshallOptions: { removeUndefinedValues: true },
   });
 }
+
+/** DynamoDB's answer when a write's condition is false: the item exists or is in another state. */
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}

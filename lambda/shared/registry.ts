@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { isConditionFailure } from './aws-clients.js';
 import { ConflictError, InternalError } from './errors.js';
 import { REGISTRY_TABLE } from './table-schema.js';
 import {
@@ -69,7 +70,11 @@ export class TenantRegistry {
     const { Item } = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: tenantKey(tenantId), ConsistentRead: true }),
     );
-    return Item && parseRecord(TenantRecordSchema, Item, `tenant ${tenantId}`);
+    const record = Item && parseRecord(TenantRecordSchema, Item, `tenant ${tenantId}`);
+    if (record && record.tenantId !== tenantId) {
+      throw new InternalError(`Registry item TENANT#${tenantId} names tenant ${record.tenantId}`);
+    }
+    return record;
   }
 
   /** The user's membership, or undefined for a user who belongs to no tenant. */
@@ -81,7 +86,11 @@ export class TenantRegistry {
         ConsistentRead: true,
       }),
     );
-    return Item && parseRecord(MembershipRecordSchema, Item, 'membership');
+    const record = Item && parseRecord(MembershipRecordSchema, Item, 'membership');
+    if (record && record.userSub !== userSub) {
+      throw new InternalError('Registry membership item names another user than its key');
+    }
+    return record;
   }
 
   /** Creates a tenant; a tenant id is never reused, so an existing one is a conflict. */
@@ -127,6 +136,7 @@ export class TenantRegistry {
     tenantId: TenantId,
     transition: { from: readonly TenantStatus[]; to: TenantStatus },
   ): Promise<TenantRecord> {
+    if (transition.from.length === 0) throw new Error('transitionTenant needs a `from` state');
     const from = transition.from.map((status, i) => [`:from${i}`, status] as const);
     try {
       const { Attributes } = await this.db.send(
@@ -207,9 +217,4 @@ function parseRecord<T>(schema: z.ZodType<T>, item: Record<string, unknown>, wha
     throw new InternalError(`Malformed registry item (${what}): ${z.prettifyError(result.error)}`);
   }
   return result.data;
-}
-
-/** DynamoDB's answer when a write's condition is false: the item exists or is in another state. */
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }

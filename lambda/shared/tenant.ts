@@ -2,14 +2,15 @@ import { z } from 'zod';
 import { TIER_NAMES } from './tiers.js';
 
 /**
- * A tenant id: lowercase letters, digits and inner hyphens, at most 63 characters.
+ * A tenant id: lowercase letters, digits and inner hyphens, at most 48 characters.
  *
- * It is a DynamoDB partition key, an STS session tag value, part of a KMS alias and of a
- * Secrets Manager path, so it is kept to characters that are safe in all of them.
+ * It is a DynamoDB partition key, an STS session tag value, part of the STS role session name
+ * (64 characters at most, with its prefix), of a KMS alias and of a Secrets Manager path, so
+ * it is kept short and to characters that are safe in all of them.
  */
 export const TenantIdSchema = z
   .string()
-  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'not a tenant id');
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/, 'not a tenant id');
 export type TenantId = z.infer<typeof TenantIdSchema>;
 
 /** Only ACTIVE tenants get tokens and requests through. */

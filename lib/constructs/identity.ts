@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   CfnManagedLoginBranding,
@@ -27,8 +27,9 @@ export interface IdentityProps {
   /**
    * Prefix of the Cognito domain that serves Managed Login
    * (`https://<prefix>.auth.<region>.amazoncognito.com`). Unique per Region.
+   * @default - `<stack name>-<account id>`, lowercased
    */
-  readonly domainPrefix: string;
+  readonly domainPrefix?: string;
   /** Redirect URIs MCP clients may use after sign-in (https, or http on localhost). */
   readonly callbackUrls: readonly string[];
   /** @default - the callback URLs */
@@ -98,8 +99,9 @@ export class Identity extends Construct {
       {
         id: 'AwsSolutions-COG2',
         reason:
-          'MFA is OPTIONAL (TOTP) so that any MCP client can complete sign-up through Managed ' +
-          'Login; a fork serving regulated tenants sets Mfa.REQUIRED.',
+          'MFA is OPTIONAL (TOTP, enrolled through the Cognito API) so that sign-up through ' +
+          'Managed Login works for every MCP client; a fork serving regulated tenants sets ' +
+          'Mfa.REQUIRED, which Managed Login then enforces at sign-in.',
       },
       {
         id: 'AwsSolutions-COG3',
@@ -128,8 +130,9 @@ export class Identity extends Construct {
     this.mcpScope = mcpScope.scopeName;
 
     this.client = this.userPool.addClient('McpClient', {
-      // A public client: MCP clients run on users' machines and cannot keep a secret. PKCE
-      // protects the authorization code instead.
+      // A public client: MCP clients run on users' machines and cannot keep a secret. The MCP
+      // authorization spec requires clients to use PKCE, which Cognito verifies when sent.
+      // SRP is the one direct sign-in flow (used by scripts); its tokens lack the MCP scope.
       generateSecret: false,
       authFlows: { userSrp: true },
       oAuth: {
@@ -158,7 +161,7 @@ export class Identity extends Construct {
     });
 
     this.domain = this.userPool.addDomain('Domain', {
-      cognitoDomain: { domainPrefix: props.domainPrefix },
+      cognitoDomain: { domainPrefix: props.domainPrefix ?? defaultDomainPrefix(this) },
       managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
     });
     // Managed Login v2 shows its pages only for a client that has a style.
@@ -170,11 +173,14 @@ export class Identity extends Construct {
 
     this.preTokenGeneration = new HandlerFunction(this, 'PreTokenGeneration', {
       entry: 'pre-token-generation',
+      // Cognito waits 5 seconds for a trigger.
+      timeout: Duration.seconds(5),
       description: 'Adds the tenant, tier and role from the registry to Cognito tokens',
       environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
       removalPolicy,
     });
-    // Point reads of membership and tenant records only: no Query, no Scan, no write.
+    // Point reads of membership and tenant records only: no Query, no Scan, no write. Written
+    // out because TableV2.grant() would add the table's index ARNs as well.
     Grant.addToPrincipal({
       grantee: this.preTokenGeneration.fn,
       actions: ['dynamodb:GetItem'],
@@ -195,4 +201,14 @@ export class Identity extends Construct {
     new CfnOutput(this, 'ManagedLoginDomain', { value: this.domain.baseUrl() });
     new CfnOutput(this, 'McpScope', { value: this.mcpScope });
   }
+}
+
+/** Unique per stack, account and Region, so a dev and a prod stack in one account never clash. */
+function defaultDomainPrefix(scope: Construct): string {
+  const stackName = Stack.of(scope)
+    .stackName.toLowerCase()
+    .replace(/[^a-z0-9-]/g, '')
+    .replace(/aws|amazon|cognito/g, '')
+    .slice(0, 40);
+  return `${stackName || 'mcp'}-${Aws.ACCOUNT_ID}`;
 }

@@ -29,10 +29,13 @@ describe('identity construct', () => {
         },
       },
     });
+    const [poolId] = Object.keys(template.findResources('AWS::Cognito::UserPool'));
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'cognito-idp.amazonaws.com',
       FunctionName: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      // Only this user pool may invoke the trigger, not another account's pool.
+      SourceArn: { 'Fn::GetAtt': [poolId, 'Arn'] },
     });
   });
 
@@ -105,6 +108,19 @@ describe('identity construct', () => {
     custom.hasResourceProperties('AWS::Cognito::ManagedLoginBranding', {
       UseCognitoProvidedValues: true,
       ClientId: { Ref: Match.stringLikeRegexp('McpClient') },
+    });
+  });
+
+  it('derives a default domain prefix from the stack name and account', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: { 'Fn::Join': ['', ['multitenantmcp-', { Ref: 'AWS::AccountId' }]] },
+    });
+  });
+
+  it('gives Cognito no longer than its 5-second trigger budget', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('tenant, tier and role'),
+      Timeout: 5,
     });
   });
 

@@ -51,6 +51,14 @@ describe('tenant data construct', () => {
     }
   });
 
+  it('synthesizes without a concrete account and Region, as `cdk synth` does offline', () => {
+    const agnostic = synthTemplate({}, 'agnostic');
+
+    agnostic.allResourcesProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: [Match.objectLike({ Region: { Ref: 'AWS::Region' } })],
+    });
+  });
+
   it('retains both tables when the stack is deleted', () => {
     template.allResources('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../lambda/pre-token-generation/index.js';
 import { addTenantClaims, REFUSALS } from '../../lambda/pre-token-generation/tenant-claims.js';
+import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { logger } from '../../lambda/shared/observability.js';
 import { TenantRegistry } from '../../lambda/shared/registry.js';
 import type { TenantStatus } from '../../lambda/shared/tenant.js';
@@ -64,10 +65,40 @@ describe('pre-token generation (V2)', () => {
     const suspended = uniqueTenantId('initech');
     const sub = await memberOf(suspended, 'SUSPENDED', 'admin');
 
-    const refusal = invoke(preTokenV2Event({ sub }));
+    const message = await invoke(preTokenV2Event({ sub })).catch((e: Error) => e.message);
 
-    await expect(refusal).rejects.toThrow(REFUSALS.inactive);
-    await expect(refusal).rejects.not.toThrow(suspended);
+    expect(message).toBe(REFUSALS.inactive);
+  });
+
+  it('refuses a token when the membership names a tenant that does not exist', async () => {
+    const sub = randomUUID();
+    await registry.createMembership({
+      userSub: sub,
+      tenantId: uniqueTenantId('gone'),
+      role: 'admin',
+    });
+
+    await expect(invoke(preTokenV2Event({ sub }))).rejects.toThrow(REFUSALS.inactive);
+  });
+
+  it('answers generically when the membership record is malformed', async () => {
+    const sub = randomUUID();
+    await createDocumentClient().send(
+      new PutCommand({
+        TableName: process.env.REGISTRY_TABLE_NAME,
+        Item: {
+          pk: `USER#${sub}`,
+          sk: 'MEMBERSHIP',
+          userSub: sub,
+          tenantId: globex,
+          role: 'owner',
+        },
+      }),
+    );
+
+    const message = await invoke(preTokenV2Event({ sub })).catch((e: Error) => e.message);
+
+    expect(message).toBe(REFUSALS.unavailable);
   });
 
   it('refuses a token to a member of a deleted tenant', async () => {

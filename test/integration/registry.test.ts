@@ -80,6 +80,30 @@ describe('tenant registry', () => {
     expect(members.every((m) => m.tenantId === acme)).toBe(true);
   });
 
+  it('refuses a tenant item whose tenant id differs from its key', async () => {
+    const [keyed, named] = [uniqueTenantId('acme'), uniqueTenantId('globex')];
+    const at = new Date().toISOString();
+    await createDocumentClient().send(
+      new PutCommand({
+        TableName: process.env.REGISTRY_TABLE_NAME,
+        Item: {
+          pk: `TENANT#${keyed}`,
+          sk: 'TENANT',
+          ...{ tenantId: named, name: 'X', tier: 'free', status: 'ACTIVE' },
+          ...{ createdAt: at, updatedAt: at },
+        },
+      }),
+    );
+
+    await expect(registry.getTenant(keyed)).rejects.toBeInstanceOf(InternalError);
+  });
+
+  it('refuses a status change with no state to change from', async () => {
+    await expect(
+      registry.transitionTenant(uniqueTenantId('acme'), { from: [], to: 'ACTIVE' }),
+    ).rejects.toThrow(/needs a `from` state/);
+  });
+
   it('treats a malformed registry item as an error instead of using it', async () => {
     const tenantId = uniqueTenantId('corrupt');
     await createDocumentClient().send(

@@ -8,23 +8,31 @@ import { PROJECT_ROOT } from '../../local/process.js';
 /** The context in cdk.json (feature flags included), so tests synthesize what `cdk` would. */
 const cdkJsonContext = JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')).context;
 
+const TEST_ENV = { account: '123456789012', region: 'us-east-1' };
+
 /**
  * The app as `bin/app.ts` builds it, with Lambda bundling skipped (the template is the same;
  * only the asset contents differ) and extra context for the case under test.
  */
-export function buildApp(context: Record<string, unknown> = {}) {
+export function buildApp(
+  context: Record<string, unknown> = {},
+  env: { account: string; region: string } | 'agnostic' = TEST_ENV,
+) {
   const app = new App({
     context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], ...context },
   });
   const stack = new McpSaasStack(app, 'MultiTenantMcp', {
     config: readAppConfig(app.node),
-    env: { account: '123456789012', region: 'us-east-1' },
+    env: env === 'agnostic' ? undefined : env,
   });
   return { app, stack };
 }
 
-export function synthTemplate(context: Record<string, unknown> = {}) {
-  const { stack } = buildApp(context);
+export function synthTemplate(
+  context: Record<string, unknown> = {},
+  env: { account: string; region: string } | 'agnostic' = TEST_ENV,
+) {
+  const { stack } = buildApp(context, env);
   return Template.fromStack(stack);
 }
 

@@ -1,14 +1,14 @@
-import { App, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CALLBACK_URLS, readAppConfig } from '../../lib/config.js';
 
 const configFrom = (context: Record<string, unknown>) => readAppConfig(new App({ context }).node);
 
 describe('deployment configuration', () => {
-  it('defaults to a per-account domain prefix, MCP Inspector callbacks and RETAIN', () => {
+  it('defaults to MCP Inspector callbacks and RETAIN, leaving the domain prefix to the stack', () => {
     const config = configFrom({});
 
-    expect(Token.isUnresolved(config.domainPrefix)).toBe(true);
+    expect(config.domainPrefix).toBeUndefined();
     expect(config.callbackUrls).toEqual(DEFAULT_CALLBACK_URLS);
     expect(config.removalPolicy).toBe(RemovalPolicy.RETAIN);
   });
