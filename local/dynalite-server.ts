@@ -35,5 +35,8 @@ server.listen(Number(values.port), '127.0.0.1', () => {
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => server.close(() => process.exit(0)));
+  process.once(signal, () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
 }

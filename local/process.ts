@@ -8,8 +8,17 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export interface LocalProcess {
   readonly pid: number;
   readonly port: number;
+  /** The whole JSON line the process printed when it became ready. */
+  readonly ready: Readonly<Record<string, unknown>>;
   /** Stops the process by its pid (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly readyTimeoutMs?: number;
+  /** Where the process's output goes once it is ready. @default 'discard' */
+  readonly output?: 'inherit' | 'discard';
 }
 
 /**
@@ -19,41 +28,50 @@ export interface LocalProcess {
 export async function startLocalProcess(
   script: string,
   args: readonly string[] = [],
-  options: { env?: NodeJS.ProcessEnv; readyTimeoutMs?: number } = {},
+  options: StartOptions = {},
 ): Promise<LocalProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
+  // Keep the tail of stderr to explain a failed start; never let a pipe fill up and block.
+  let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
+    if (options.output === 'inherit') process.stderr.write(chunk);
+    stderrTail = (stderrTail + chunk.toString()).slice(-4_000);
   });
 
-  const port = await new Promise<number>((resolve, reject) => {
+  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${script} did not start within ${options.readyTimeoutMs ?? 15_000} ms`));
-    }, options.readyTimeoutMs ?? 15_000);
+      reject(new Error(`${script} did not start within ${timeoutMs} ms: ${stderrTail.trim()}`));
+    }, timeoutMs);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.once('line', (line) => {
       clearTimeout(timer);
+      lines.close();
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (options.output === 'inherit') process.stdout.write(chunk);
+      });
       try {
-        resolve(Number(JSON.parse(line).port));
+        resolve(JSON.parse(line));
       } catch {
         reject(new Error(`${script} printed an unexpected first line: ${line}`));
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${script} exited with code ${code} before it was ready: ${stderr.trim()}`));
+      reject(
+        new Error(`${script} exited with code ${code} before it was ready: ${stderrTail.trim()}`),
+      );
     });
   });
 
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${script} has no pid`);
-  return { pid, port, stop: () => stopChild(child) };
+  return { pid, port: Number(ready.port), ready, stop: () => stopChild(child) };
 }
 
 async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {

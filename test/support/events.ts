@@ -1,4 +1,4 @@
-import type { Context, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
+import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 
 /** A pre-token-generation V2 event as Cognito sends it for a user signing in. */
 export function preTokenV2Event(user: {
@@ -32,20 +32,4 @@ export function preTokenV2Event(user: {
   };
 }
 
-/** A Lambda context with the fields Powertools reads. */
-export function lambdaContext(functionName = 'test-function'): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 5_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+export { lambdaContext } from '../../local/lambda-context.js';

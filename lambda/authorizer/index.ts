@@ -1,0 +1,53 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { z } from 'zod';
+import { createAccessTokenVerifier } from '../shared/access-token.js';
+import { createDocumentClient } from '../shared/aws-clients.js';
+import { readConfig, tableName } from '../shared/config.js';
+import { errorFields, logger } from '../shared/observability.js';
+import { TenantRegistry } from '../shared/registry.js';
+import { authorize } from './authorize.js';
+
+/** API Gateway Lambda authorizer (TOKEN) for the MCP endpoint. */
+const config = readConfig({
+  JWT_ISSUER: z.url({ protocol: /^https?$/ }),
+  JWKS_URI: z.url({ protocol: /^https?$/ }).optional(),
+  CLIENT_IDS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string()).min(1)),
+  REQUIRED_SCOPE: z.string().min(1),
+  REGISTRY_TABLE_NAME: tableName(),
+});
+
+const verifier = createAccessTokenVerifier({
+  issuer: config.JWT_ISSUER,
+  jwksUri: config.JWKS_URI,
+  clientIds: config.CLIENT_IDS,
+  requiredScope: config.REQUIRED_SCOPE,
+});
+// Fetch the signing keys during initialisation; if that fails, verify() fetches them later.
+await verifier
+  .hydrate()
+  .catch((error) => logger.warn('JWKS not loaded at start', errorFields(error)));
+
+const registry = new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME);
+
+export const handler = middy<
+  APIGatewayTokenAuthorizerEvent,
+  APIGatewayAuthorizerResult,
+  Error,
+  Context
+>()
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .handler((event) => authorize(event, { verifier, registry, logger }));

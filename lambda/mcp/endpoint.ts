@@ -1,0 +1,56 @@
+import {
+  type AuthInfo,
+  createMcpHandler,
+  isLegacyRequest,
+  type McpServer,
+  WebStandardStreamableHTTPServerTransport,
+} from '@modelcontextprotocol/server';
+
+export type ServerFactory = (authInfo: AuthInfo | undefined) => McpServer | Promise<McpServer>;
+
+export interface McpEndpointOptions {
+  /** Bodies larger than this are answered 413 before anything is parsed. */
+  readonly maxRequestBodySize: number;
+  readonly onerror?: (error: Error) => void;
+}
+
+/**
+ * One MCP endpoint for both protocol eras, stateless and with plain JSON responses (API
+ * Gateway buffers Lambda responses, so streaming buys nothing):
+ *
+ * - 2026-07-28 traffic goes to the SDK's `createMcpHandler` in JSON mode;
+ * - 2025-era traffic (`initialize`, then requests without the `_meta` envelope) is served by a
+ *   fresh stateless Streamable HTTP transport per request with JSON responses enabled. The
+ *   SDK's built-in stateless fallback would answer the same requests as SSE frames.
+ *
+ * Both legs build their server from the same factory, so the two eras cannot drift apart.
+ */
+export function createMcpEndpoint(factory: ServerFactory, options: McpEndpointOptions) {
+  const modern = createMcpHandler(({ authInfo }) => factory(authInfo), {
+    responseMode: 'json',
+    legacy: 'reject',
+    maxRequestBodySize: options.maxRequestBodySize,
+    onerror: options.onerror,
+  });
+
+  async function serveLegacy(request: Request, authInfo: AuthInfo): Promise<Response> {
+    const server = await factory(authInfo);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request, { authInfo });
+    } finally {
+      await server.close();
+    }
+  }
+
+  return async function fetch(request: Request, authInfo: AuthInfo): Promise<Response> {
+    const legacy = await isLegacyRequest(request, undefined, {
+      maxRequestBodySize: options.maxRequestBodySize,
+    });
+    return legacy ? serveLegacy(request, authInfo) : modern.fetch(request, { authInfo });
+  };
+}

@@ -1,0 +1,70 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { STSClient } from '@aws-sdk/client-sts';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { readConfig, tableName } from '../shared/config.js';
+import { endpointUrls } from '../shared/oauth-metadata.js';
+import { logger } from '../shared/observability.js';
+import { TenantContextSchema } from '../shared/tenant-context.js';
+import { TenantCredentials } from '../shared/tenant-credentials.js';
+import { TenantDataAccess } from '../shared/tenant-data.js';
+import { createMcpEndpoint } from './endpoint.js';
+import { serveMcpRequest } from './http.js';
+import { Notes } from './notes.js';
+import { buildMcpServer } from './server.js';
+
+/** The MCP endpoint (`POST /mcp`), behind the API Gateway Lambda authorizer. */
+const config = readConfig({
+  DATA_TABLE_NAME: tableName(),
+  DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
+  API_BASE_URL: z.url({ protocol: /^https?$/ }),
+  ALLOWED_ORIGIN_HOSTNAMES: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
+  MAX_REQUEST_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
+});
+
+const data = new TenantDataAccess({
+  tableName: config.DATA_TABLE_NAME,
+  credentials: new TenantCredentials(new STSClient({}), { roleArn: config.DATA_ACCESS_ROLE_ARN }),
+});
+
+const mcp = createMcpEndpoint(
+  (authInfo) => {
+    // The context was put there by serveMcpRequest from the authorizer's output; parse it
+    // again rather than trust a cast.
+    const context = TenantContextSchema.parse(authInfo?.extra?.tenant);
+    return buildMcpServer({ context, notes: new Notes(data.forTenant(context)), logger });
+  },
+  {
+    maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES,
+    onerror: (error) => logger.warn('MCP request rejected', { reason: error.message }),
+  },
+);
+
+const options = {
+  resourceUrl: new URL(endpointUrls(config.API_BASE_URL).resource),
+  allowedOriginHostnames: config.ALLOWED_ORIGIN_HOSTNAMES,
+  maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES,
+  responseTimeoutMs: 25_000,
+};
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+  .use(
+    injectLambdaContext(logger, {
+      clearState: true,
+      correlationIdPath: 'requestContext.requestId',
+    }),
+  )
+  .handler((event) => serveMcpRequest(event, { mcp, logger, options }));

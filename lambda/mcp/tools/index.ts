@@ -1,0 +1,24 @@
+import type { TenantContext } from '../../shared/tenant-context.js';
+import { tierAllowsTool } from '../../shared/tiers.js';
+import { notesCreate, notesDelete, notesGet, notesList, notesSearch } from './notes.js';
+import type { ToolDefinition } from './tool.js';
+import { whoami } from './whoami.js';
+
+/** Every tool the server implements. Which of them a caller sees depends on tier and role. */
+export const TOOLS: readonly ToolDefinition[] = [
+  whoami,
+  notesCreate,
+  notesGet,
+  notesList,
+  notesSearch,
+  notesDelete,
+];
+
+/** The tools this caller may see and call: allowed by the tenant's tier and the user's role. */
+export function toolsFor(context: Pick<TenantContext, 'tier' | 'role'>): ToolDefinition[] {
+  return TOOLS.filter(
+    (tool) =>
+      tierAllowsTool(context.tier, tool.name) &&
+      (tool.requiredRole === undefined || tool.requiredRole === context.role),
+  );
+}

@@ -1,0 +1,59 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
+import { AppError, publicMessageOf } from '../../shared/errors.js';
+import { errorFields } from '../../shared/observability.js';
+import type { TenantContext } from '../../shared/tenant-context.js';
+import type { ToolName } from '../../shared/tiers.js';
+import type { Notes } from '../notes.js';
+import { CrossTenantCursorError } from '../notes.js';
+
+/** What a tool may use while serving one request: all of it scoped to the caller's tenant. */
+export interface ToolDeps {
+  readonly context: TenantContext;
+  readonly notes: Notes;
+  readonly logger: Logger;
+  /** The tools this caller can see (tier and role applied). */
+  readonly tools: readonly ToolName[];
+}
+
+export interface ToolDefinition {
+  readonly name: ToolName;
+  /** Only members with this role see and may call the tool. @default any role */
+  readonly requiredRole?: TenantContext['role'];
+  register(server: McpServer, deps: ToolDeps): void;
+}
+
+/**
+ * Runs a tool body and maps its outcome to a tool result: structured output on success; on
+ * failure a generic message for the caller (`isError`) and the details in a log line.
+ */
+export async function runTool<T extends Record<string, unknown>>(
+  deps: ToolDeps,
+  tool: ToolName,
+  body: () => Promise<T>,
+): Promise<CallToolResult> {
+  try {
+    const output = await body();
+    return {
+      content: [{ type: 'text', text: JSON.stringify(output) }],
+      structuredContent: output,
+    };
+  } catch (error) {
+    logToolError(deps.logger, tool, error);
+    return { isError: true, content: [{ type: 'text', text: publicMessageOf(error) }] };
+  }
+}
+
+export function logToolError(logger: Logger, tool: string, error: unknown): void {
+  if (error instanceof CrossTenantCursorError) {
+    logger.warn('Cross-tenant attempt refused', {
+      securityEvent: 'cross-tenant-cursor',
+      tool,
+      issuedTo: error.issuedTo,
+    });
+  } else if (error instanceof AppError && error.status < 500) {
+    logger.info('Tool refused the request', { tool, status: error.status, reason: error.message });
+  } else {
+    logger.error('Tool failed', { tool, ...errorFields(error) });
+  }
+}

@@ -1,0 +1,34 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { readConfig } from '../shared/config.js';
+import { protectedResourceMetadata } from '../shared/oauth-metadata.js';
+
+/**
+ * `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728), without authentication: tells
+ * MCP clients which authorization server issues tokens for this API and with which scope.
+ * The document depends on configuration only, so it is built once.
+ */
+const config = readConfig({
+  API_BASE_URL: z.url({ protocol: /^https?$/ }),
+  JWT_ISSUER: z.url({ protocol: /^https?$/ }),
+  REQUIRED_SCOPE: z.string().min(1),
+});
+
+const response: APIGatewayProxyResult = {
+  statusCode: 200,
+  headers: {
+    'content-type': 'application/json',
+    'cache-control': 'public, max-age=3600',
+    // Browser-based MCP clients (such as MCP Inspector) read this document cross-origin.
+    'access-control-allow-origin': '*',
+  },
+  body: JSON.stringify(
+    protectedResourceMetadata({
+      apiBaseUrl: config.API_BASE_URL,
+      authorizationServer: config.JWT_ISSUER,
+      scope: config.REQUIRED_SCOPE,
+    }),
+  ),
+};
+
+export const handler = async (): Promise<APIGatewayProxyResult> => response;

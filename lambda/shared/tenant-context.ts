@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { RoleSchema, TenantIdSchema, TierNameSchema } from './tenant.js';
+
+/**
+ * Who is calling, as the authorizer established it from a verified token and the registry.
+ *
+ * This is the only place the MCP handler learns the tenant: from the API Gateway authorizer
+ * context, which a client cannot write. Headers such as `X-Tenant-Id`, tool arguments and
+ * `_meta` never set it.
+ */
+export const TenantContextSchema = z.object({
+  tenantId: TenantIdSchema,
+  tier: TierNameSchema,
+  role: RoleSchema,
+  /** The Cognito user id (`sub`). */
+  sub: z.string().min(1).max(128),
+  /** The app client the token was issued to. */
+  clientId: z.string().min(1).max(128),
+});
+export type TenantContext = z.infer<typeof TenantContextSchema>;
+
+/**
+ * Reads the tenant context from `event.requestContext.authorizer`. Anything missing or
+ * malformed is an error: a request is never served under a default tenant.
+ */
+export function tenantContextFromAuthorizer(authorizer: unknown): TenantContext {
+  const parsed = TenantContextSchema.safeParse(authorizer);
+  if (!parsed.success) {
+    throw new Error(`Authorizer context is missing or malformed: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,60 @@
+/**
+ * Runs the local gateway on 127.0.0.1 with the real authorizer, MCP and metadata handlers
+ * loaded in this process, as warm Lambdas would be. Prints
+ * `{"service":"gateway","port":N,"url":BASE}` when it serves.
+ *
+ *   tsx local/gateway-server.ts [--port 0]
+ *
+ * The handlers read their configuration from the environment, as on AWS (see
+ * local/harness.ts for the variables); API_BASE_URL is set here from the port.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { bearerChallenge } from '../lambda/shared/oauth-metadata.js';
+import { createGateway } from './gateway.js';
+
+const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
+
+let handle: ReturnType<typeof createGateway> | undefined;
+const server = createServer((req, res) => {
+  if (!handle) {
+    res.writeHead(503).end();
+    return;
+  }
+  handle(req, res).catch((error: Error) => {
+    process.stderr.write(`gateway: ${error.stack ?? error.message}\n`);
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ message: 'Internal server error' }));
+  });
+});
+server.on('error', (error: NodeJS.ErrnoException) => {
+  const reason =
+    error.code === 'EADDRINUSE' ? `port ${values.port} is already in use` : error.message;
+  process.stderr.write(`gateway: cannot listen: ${reason}\n`);
+  process.exit(1);
+});
+await new Promise<void>((resolve) => server.listen(Number(values.port), '127.0.0.1', resolve));
+
+const { port } = server.address() as AddressInfo;
+const url = `http://127.0.0.1:${port}`;
+process.env.API_BASE_URL = url;
+const [authorizer, mcp, protectedResource] = await Promise.all([
+  import('../lambda/authorizer/index.js'),
+  import('../lambda/mcp/index.js'),
+  import('../lambda/protected-resource/index.js'),
+]);
+handle = createGateway({
+  authorizer: authorizer.handler,
+  mcp: mcp.handler,
+  protectedResource: protectedResource.handler,
+  challenge: bearerChallenge(url, process.env.REQUIRED_SCOPE ?? ''),
+});
+process.stdout.write(`${JSON.stringify({ service: 'gateway', port, url })}\n`);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import {
+  API_STAGE_NAME,
+  AUTHORIZER_CACHE_TTL_SECONDS,
+  GATEWAY_RESPONSES,
+  type GatewayResponseType,
+  gatewayResponseBody,
+} from '../lambda/shared/api-contract.js';
+import { MCP_PATH, PROTECTED_RESOURCE_PATH } from '../lambda/shared/oauth-metadata.js';
+import { lambdaContext } from './lambda-context.js';
+
+type Handler<E, R> = (event: E, context: Context) => Promise<R>;
+
+export interface GatewayOptions {
+  readonly authorizer: Handler<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>;
+  readonly mcp: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+  readonly protectedResource: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+  /** The `WWW-Authenticate` value of a 401 (the same string the CDK app configures). */
+  readonly challenge: string;
+  /** API Gateway's payload limit. @default 10 MiB */
+  readonly maxPayloadBytes?: number;
+}
+
+interface Route {
+  readonly resource: string;
+  readonly methods: readonly string[];
+  readonly authorized: boolean;
+  readonly handler: 'mcp' | 'protectedResource';
+}
+
+/** The REST API's resources, as lib/constructs/mcp-api.ts defines them. */
+const ROUTES: readonly Route[] = [
+  { resource: MCP_PATH, methods: ['POST', 'GET', 'DELETE'], authorized: true, handler: 'mcp' },
+  {
+    resource: PROTECTED_RESOURCE_PATH,
+    methods: ['GET'],
+    authorized: false,
+    handler: 'protectedResource',
+  },
+  {
+    resource: `${PROTECTED_RESOURCE_PATH}${MCP_PATH}`,
+    methods: ['GET'],
+    authorized: false,
+    handler: 'protectedResource',
+  },
+];
+
+const METHOD_ARN_PREFIX = `arn:aws:execute-api:us-east-1:000000000000:local/${API_STAGE_NAME}`;
+
+/**
+ * A stand-in for API Gateway (REST, Lambda proxy integrations) that runs the real handlers in
+ * this process: it routes, calls the TOKEN authorizer with the Authorization header and caches
+ * its policy per token like API Gateway, answers the same gateway responses, builds the proxy
+ * event with the authorizer's context, and maps the result back to HTTP.
+ */
+export function createGateway(options: GatewayOptions) {
+  const cache = new Map<string, { result: APIGatewayAuthorizerResult; until: number }>();
+  const maxPayload = options.maxPayloadBytes ?? 10 * 1024 * 1024;
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const route = ROUTES.find((r) => r.resource === url.pathname);
+    const method = req.method ?? 'GET';
+    if (!route?.methods.includes(method)) {
+      return sendGatewayResponse(res, 'MISSING_AUTHENTICATION_TOKEN');
+    }
+    const body = await readBody(req, maxPayload);
+    if (body === undefined) {
+      res.writeHead(413, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'Request Too Long' }));
+      return;
+    }
+
+    let authorizer: Record<string, unknown> | null = null;
+    if (route.authorized) {
+      const outcome = await authorize(req, method, route.resource);
+      if (typeof outcome === 'string') return sendGatewayResponse(res, outcome);
+      authorizer = outcome;
+    }
+
+    const event = proxyEvent(req, url, method, route.resource, body, authorizer);
+    let result: APIGatewayProxyResult;
+    try {
+      result = await options[route.handler](event, lambdaContext(route.handler));
+    } catch (error) {
+      process.stderr.write(`gateway: ${route.handler} failed: ${(error as Error).stack}\n`);
+      res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'Internal server error' }));
+      return;
+    }
+    const headers: Record<string, string | string[]> = { ...result.headers } as Record<
+      string,
+      string
+    >;
+    for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+      headers[name] = values.map(String);
+    }
+    res.writeHead(result.statusCode, headers);
+    res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+  };
+
+  /** The authorizer context, or the gateway response to answer instead. */
+  async function authorize(
+    req: IncomingMessage,
+    method: string,
+    resource: string,
+  ): Promise<Record<string, unknown> | GatewayResponseType> {
+    const token = req.headers.authorization;
+    // API Gateway does not call a TOKEN authorizer when its identity source is missing.
+    if (!token) return 'UNAUTHORIZED';
+    const methodArn = `${METHOD_ARN_PREFIX}/${method}${resource}`;
+    let cached = cache.get(token);
+    if (!cached || cached.until <= Date.now()) {
+      try {
+        const result = await options.authorizer(
+          { type: 'TOKEN', authorizationToken: token, methodArn },
+          lambdaContext('authorizer'),
+        );
+        cached = { result, until: Date.now() + AUTHORIZER_CACHE_TTL_SECONDS * 1000 };
+        cache.set(token, cached);
+      } catch (error) {
+        return (error as Error).message === 'Unauthorized' ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE';
+      }
+    }
+    if (!policyAllows(cached.result, methodArn)) return 'ACCESS_DENIED';
+    return { ...cached.result.context, principalId: cached.result.principalId };
+  }
+
+  function sendGatewayResponse(res: ServerResponse, type: GatewayResponseType): void {
+    res.writeHead(GATEWAY_RESPONSES[type].statusCode, {
+      'content-type': 'application/json',
+      ...(type === 'UNAUTHORIZED' ? { 'www-authenticate': options.challenge } : {}),
+    });
+    res.end(gatewayResponseBody(type));
+  }
+}
+
+/** IAM-style evaluation of the authorizer's policy: an explicit Deny wins, else an Allow must match. */
+function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
+  const matching = result.policyDocument.Statement.filter((statement) => {
+    const resources = 'Resource' in statement ? [statement.Resource].flat() : [];
+    return resources.some((pattern) => globMatch(String(pattern), methodArn));
+  });
+  if (matching.some((s) => s.Effect === 'Deny')) return false;
+  return matching.some((s) => s.Effect === 'Allow');
+}
+
+function globMatch(pattern: string, value: string): boolean {
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`).test(value);
+}
+
+function proxyEvent(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  resource: string,
+  body: Buffer,
+  authorizer: Record<string, unknown> | null,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  const query = [...url.searchParams.keys()];
+  return {
+    resource,
+    path: url.pathname,
+    httpMethod: method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: query.length ? Object.fromEntries(url.searchParams) : null,
+    multiValueQueryStringParameters: query.length
+      ? Object.fromEntries(query.map((key) => [key, url.searchParams.getAll(key)]))
+      : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body.byteLength > 0 ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer,
+      httpMethod: method,
+      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1' } as never,
+      path: `/${API_STAGE_NAME}${url.pathname}`,
+      protocol: 'HTTP/1.1',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: resource,
+      stage: API_STAGE_NAME,
+    },
+  };
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

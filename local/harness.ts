@@ -1,0 +1,101 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localAwsEnv } from './aws-env.js';
+import { type LocalProcess, startLocalProcess } from './process.js';
+import { createTables, LOCAL_TABLE_NAMES } from './tables.js';
+
+/** The app client id and MCP scope of local runs (Cognito's are stack outputs). */
+export const LOCAL_CLIENT_ID = 'local-mcp-client';
+export const LOCAL_SCOPE = 'mcp/invoke';
+/** Stands for the data-access role; the stand-in applies its policy to sessions of it. */
+export const LOCAL_DATA_ACCESS_ROLE_ARN = 'arn:aws:iam::000000000000:role/local-tenant-data-access';
+
+export interface Harness {
+  /** The local API Gateway: `${gatewayUrl}/mcp` is the MCP endpoint. */
+  readonly gatewayUrl: string;
+  /** The local token issuer (JWKS, OpenID configuration, token minting). */
+  readonly issuerUrl: string;
+  /** STS and DynamoDB stand-in (DynamoDB requests go on to dynalite). */
+  readonly awsUrl: string;
+  /** dynalite itself, for tools that need to see the raw table. */
+  readonly dynamodbUrl: string;
+  /** AWS SDK environment of the handlers (through the stand-in). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly processes: readonly LocalProcess[];
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Keep DynamoDB data on disk in this folder (in memory otherwise). */
+  readonly dataPath?: string;
+  readonly output?: 'inherit' | 'discard';
+  /** Log level of the handlers. @default 'WARN' */
+  readonly logLevel?: string;
+}
+
+/**
+ * Starts the whole local stack on 127.0.0.1, each part its own process: dynalite, the AWS
+ * stand-in (STS + DynamoDB with IAM rules), the token issuer and the gateway running the real
+ * handlers. Stops what it started if any part fails to start.
+ */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const started: LocalProcess[] = [];
+  const stop = async () => {
+    for (const proc of [...started].reverse()) await proc.stop();
+  };
+  const start = async (script: string, args: string[] = [], env: Record<string, string> = {}) => {
+    const proc = await startLocalProcess(script, args, { env, output: options.output });
+    started.push(proc);
+    return proc;
+  };
+
+  try {
+    const dynalite = await start(
+      'local/dynalite-server.ts',
+      options.dataPath ? ['--path', options.dataPath] : [],
+    );
+    const dynamodbUrl = `http://127.0.0.1:${dynalite.port}`;
+    const admin = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamodbUrl,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await createTables(admin);
+    admin.destroy();
+
+    const aws = await start('local/aws-stand-in-server.ts', ['--dynamodb', dynamodbUrl]);
+    const awsUrl = `http://127.0.0.1:${aws.port}`;
+    const env = {
+      ...localAwsEnv({ dynamodb: awsUrl, sts: awsUrl }),
+      REGISTRY_TABLE_NAME: LOCAL_TABLE_NAMES.registry,
+      DATA_TABLE_NAME: LOCAL_TABLE_NAMES.data,
+      DATA_ACCESS_ROLE_ARN: LOCAL_DATA_ACCESS_ROLE_ARN,
+      CLIENT_IDS: LOCAL_CLIENT_ID,
+      REQUIRED_SCOPE: LOCAL_SCOPE,
+      ALLOWED_ORIGIN_HOSTNAMES: 'localhost,127.0.0.1',
+      POWERTOOLS_SERVICE_NAME: 'multi-tenant-mcp',
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+
+    const auth = await start(
+      'local/auth-server.ts',
+      ['--client-id', LOCAL_CLIENT_ID, '--scope', LOCAL_SCOPE],
+      env,
+    );
+    const issuerUrl = String(auth.ready.issuer);
+    const gateway = await start('local/gateway-server.ts', [], { ...env, JWT_ISSUER: issuerUrl });
+
+    return {
+      gatewayUrl: String(gateway.ready.url),
+      issuerUrl,
+      awsUrl,
+      dynamodbUrl,
+      env: { ...env, JWT_ISSUER: issuerUrl, API_BASE_URL: String(gateway.ready.url) },
+      processes: [...started],
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

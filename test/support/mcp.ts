@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { inject } from 'vitest';
+import type { Role, TenantStatus } from '../../lambda/shared/tenant.js';
+import type { TierName } from '../../lambda/shared/tiers.js';
+import { localRegistry, uniqueTenantId } from './registry.js';
+
+export const harness = () => inject('harness');
+export const mcpUrl = () => `${harness().gatewayUrl}/mcp`;
+
+export type Era = 'legacy' | 'modern';
+export const ERAS: readonly Era[] = ['legacy', 'modern'];
+
+export interface TestUser {
+  readonly tenantId: string;
+  readonly sub: string;
+  readonly role: Role;
+}
+
+/** A tenant in the registry with one member; more members with `addMember`. */
+export async function seedTenant(
+  prefix: string,
+  options: { tier?: TierName; status?: TenantStatus; role?: Role } = {},
+): Promise<TestUser> {
+  const tenantId = uniqueTenantId(prefix);
+  await localRegistry().createTenant({
+    tenantId,
+    name: `${prefix} Inc.`,
+    tier: options.tier ?? 'standard',
+    status: options.status ?? 'ACTIVE',
+  });
+  return addMember(tenantId, options.role ?? 'admin');
+}
+
+export async function addMember(tenantId: string, role: Role): Promise<TestUser> {
+  const sub = randomUUID();
+  await localRegistry().createMembership({ userSub: sub, tenantId, role });
+  return { tenantId, sub, role };
+}
+
+export interface MintOptions {
+  clientId?: string;
+  scope?: string;
+  expiresIn?: number;
+  notBeforeIn?: number;
+  claims?: Record<string, unknown>;
+  omitClaims?: string[];
+}
+
+/** Tokens as Cognito would issue them after sign-in (tenant claims from the real trigger). */
+export async function mintTokens(
+  sub: string,
+  options: MintOptions = {},
+): Promise<{ access_token: string; id_token: string }> {
+  const response = await fetch(`${harness().issuerUrl}/local/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sub, ...options }),
+  });
+  if (!response.ok) throw new Error(`minting failed: ${response.status} ${await response.text()}`);
+  return response.json() as Promise<{ access_token: string; id_token: string }>;
+}
+
+export async function accessToken(user: TestUser, options?: MintOptions): Promise<string> {
+  return (await mintTokens(user.sub, options)).access_token;
+}
+
+/** An MCP SDK client connected to the local gateway, speaking the given protocol era. */
+export async function connect(token: string, era: Era): Promise<Client> {
+  const client = new Client(
+    { name: 'integration-test', version: '1.0.0' },
+    era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
+  );
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(mcpUrl()), {
+      authProvider: { token: async () => token },
+    }),
+  );
+  return client;
+}
+
+/** A raw POST to the MCP endpoint, for requests no well-behaved client would send. */
+export async function postMcp(
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string; json: () => unknown }> {
+  const response = await fetch(mcpUrl(), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+}
+
+/** The structured output of a tool call, or the error text of a failed one. */
+export function toolOutput(result: unknown): Record<string, unknown> {
+  const r = result as {
+    isError?: boolean;
+    structuredContent?: Record<string, unknown>;
+    content?: Array<{ text?: string }>;
+  };
+  if (r.isError) return { error: r.content?.[0]?.text };
+  return r.structuredContent ?? {};
+}
