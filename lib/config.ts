@@ -13,6 +13,10 @@ export interface AppConfig {
   readonly callbackUrls: readonly string[];
   /** RETAIN (the default) keeps tables and the user pool when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
+  /** Hostnames a browser Origin may name when calling the MCP endpoint. */
+  readonly allowedOriginHostnames: readonly string[];
+  /** The global limit: requests per second (steady and burst) for all tenants together. */
+  readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 /** Where MCP Inspector receives the authorization code, used unless configured otherwise. */
@@ -56,11 +60,16 @@ const ContextSchema = z.object({
   domainPrefix: domainPrefix.optional(),
   callbackUrls: list(callbackUrl).default([...DEFAULT_CALLBACK_URLS]),
   removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  allowedOriginHostnames: list(
+    z.string().regex(/^[a-z0-9.-]+$|^\[[0-9a-f:]+\]$/, 'a hostname, without scheme or port'),
+  ).default(['localhost', '127.0.0.1']),
+  stageRateLimit: z.coerce.number().int().positive().default(500),
+  stageBurstLimit: z.coerce.number().int().positive().default(1000),
 });
 
 export function readAppConfig(node: Node): AppConfig {
   const raw = Object.fromEntries(
-    ['domainPrefix', 'callbackUrls', 'removalPolicy'].map((key) => [key, node.tryGetContext(key)]),
+    Object.keys(ContextSchema.shape).map((key) => [key, node.tryGetContext(key)]),
   );
   const result = ContextSchema.safeParse(raw);
   if (!result.success) {
@@ -72,5 +81,7 @@ export function readAppConfig(node: Node): AppConfig {
     ...(data.domainPrefix ? { domainPrefix: data.domainPrefix } : {}),
     callbackUrls: data.callbackUrls,
     removalPolicy: data.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    allowedOriginHostnames: data.allowedOriginHostnames,
+    stageThrottle: { rateLimit: data.stageRateLimit, burstLimit: data.stageBurstLimit },
   };
 }

@@ -2,6 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AppConfig } from './config.js';
 import { Identity } from './constructs/identity.js';
+import { McpApi } from './constructs/mcp-api.js';
 import { TenantData } from './constructs/tenant-data.js';
 
 export interface McpSaasStackProps extends StackProps {
@@ -12,6 +13,7 @@ export interface McpSaasStackProps extends StackProps {
 export class McpSaasStack extends Stack {
   readonly tenantData: TenantData;
   readonly identity: Identity;
+  readonly mcpApi: McpApi;
 
   constructor(scope: Construct, id: string, props: McpSaasStackProps) {
     super(scope, id, props);
@@ -24,6 +26,14 @@ export class McpSaasStack extends Stack {
       registryTable: this.tenantData.registryTable,
       domainPrefix: config.domainPrefix,
       callbackUrls: config.callbackUrls,
+      removalPolicy: config.removalPolicy,
+    });
+    this.mcpApi = new McpApi(this, 'McpApi', {
+      identity: this.identity,
+      registryTable: this.tenantData.registryTable,
+      dataTable: this.tenantData.dataTable,
+      allowedOriginHostnames: config.allowedOriginHostnames,
+      stageThrottle: config.stageThrottle,
       removalPolicy: config.removalPolicy,
     });
   }

@@ -43,12 +43,22 @@ type Statement = {
   Condition?: unknown;
 };
 
-/** Every statement of every inline IAM policy in the template, with the policy's logical id. */
-export function policyStatements(template: Template): Array<Statement & { policy: string }> {
+/**
+ * Every statement of every inline IAM policy in the template, with the policy's logical id and
+ * the logical ids of the roles it is attached to.
+ */
+export function policyStatements(
+  template: Template,
+): Array<Statement & { policy: string; roles: string[] }> {
   const policies = template.findResources('AWS::IAM::Policy');
-  return Object.entries(policies).flatMap(([policy, resource]) =>
-    (resource.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({ ...s, policy })),
-  );
+  return Object.entries(policies).flatMap(([policy, resource]) => {
+    const roles = (resource.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref);
+    return (resource.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({
+      ...s,
+      policy,
+      roles,
+    }));
+  });
 }
 
 export const actionsOf = (statement: Statement): string[] =>

@@ -1,0 +1,256 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  ApiKeySourceType,
+  AuthorizationType,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  ResponseType,
+  RestApi,
+  TokenAuthorizer,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  API_STAGE_NAME,
+  AUTHORIZER_CACHE_TTL_SECONDS,
+  GATEWAY_RESPONSES,
+  gatewayResponseBody,
+} from '../../lambda/shared/api-contract.js';
+import {
+  bearerChallenge,
+  endpointUrls,
+  MCP_PATH,
+  PROTECTED_RESOURCE_PATH,
+} from '../../lambda/shared/oauth-metadata.js';
+import { HandlerFunction } from './handler-function.js';
+import type { Identity } from './identity.js';
+import { TenantIsolation } from './tenant-isolation.js';
+
+export interface McpApiProps {
+  readonly identity: Identity;
+  readonly registryTable: ITableV2;
+  readonly dataTable: ITableV2;
+  /**
+   * Hostnames a browser `Origin` may name (MCP Inspector runs on localhost).
+   * @default ['localhost', '127.0.0.1']
+   */
+  readonly allowedOriginHostnames?: readonly string[];
+  /** The global limit: the stage's steady rate and burst, for all tenants together. */
+  readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** @default RemovalPolicy.RETAIN (log groups) */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The MCP API: a REST API (usage plans need REST) with `POST /mcp` behind a Lambda TOKEN
+ * authorizer, the RFC 9728 metadata without authentication, a 401 that tells clients where
+ * to get a token, JSON access logs carrying the tenant, and stage throttling as the global
+ * limit. The MCP function reaches tenant data only through the isolation role.
+ */
+export class McpApi extends Construct {
+  readonly api: RestApi;
+  readonly authorizerFunction: HandlerFunction;
+  readonly mcpFunction: HandlerFunction;
+  readonly isolation: TenantIsolation;
+  /** The public base URL (`https://<id>.execute-api.<region>.amazonaws.com/<stage>`). */
+  readonly baseUrl: string;
+
+  constructor(scope: Construct, id: string, props: McpApiProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const { identity } = props;
+
+    this.api = new RestApi(this, 'Api', {
+      description: 'Multi-tenant MCP server',
+      endpointTypes: [EndpointType.REGIONAL],
+      // The authorizer names the tenant's API key, so each tenant is throttled on its own.
+      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: removalPolicy,
+      deploy: true,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        throttlingRateLimit: props.stageThrottle.rateLimit,
+        throttlingBurstLimit: props.stageThrottle.burstLimit,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        accessLogDestination: new LogGroupLogDestination(
+          new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy }),
+        ),
+        accessLogFormat: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTimeEpoch',
+            ip: '$context.identity.sourceIp',
+            method: '$context.httpMethod',
+            resource: '$context.resourcePath',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            tenantId: '$context.authorizer.tenantId',
+            tier: '$context.authorizer.tier',
+            clientId: '$context.authorizer.clientId',
+            errorType: '$context.error.responseType',
+          }),
+        ),
+      },
+    });
+    // Built from the API id rather than api.url: the stage depends on the functions, and the
+    // MCP function's configuration needs this URL.
+    this.baseUrl = `https://${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${API_STAGE_NAME}`;
+    const urls = endpointUrls(this.baseUrl);
+    Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'The account-level role API Gateway needs to write access logs uses ' +
+        'AmazonAPIGatewayPushToCloudWatchLogs, the policy AWS documents for it.',
+    });
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'JSON-RPC bodies are validated in the function (MCP SDK and zod) and answered with ' +
+          'JSON-RPC errors MCP clients understand; a gateway model would answer in a format ' +
+          'they cannot read. The validator requires the Authorization header.',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'AWS WAF is left to the deployer (a web ACL costs per month and per rule); the ' +
+          'authorizer, usage plans and stage throttling bound abuse without it.',
+      },
+    );
+
+    this.authorizerFunction = new HandlerFunction(this, 'Authorizer', {
+      entry: 'authorizer',
+      description: 'Verifies MCP access tokens and resolves the tenant',
+      environment: {
+        JWT_ISSUER: identity.userPool.userPoolProviderUrl,
+        CLIENT_IDS: identity.client.userPoolClientId,
+        REQUIRED_SCOPE: identity.mcpScope,
+        REGISTRY_TABLE_NAME: props.registryTable.tableName,
+      },
+      removalPolicy,
+    });
+    Grant.addToPrincipal({
+      grantee: this.authorizerFunction.fn,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [props.registryTable.tableArn],
+    });
+
+    this.mcpFunction = new HandlerFunction(this, 'Mcp', {
+      entry: 'mcp',
+      description: 'Stateless MCP server: one server per request, tenant-scoped data access',
+      memorySize: 512,
+      timeout: Duration.seconds(29),
+      environment: {
+        DATA_TABLE_NAME: props.dataTable.tableName,
+        API_BASE_URL: this.baseUrl,
+        ALLOWED_ORIGIN_HOSTNAMES: (props.allowedOriginHostnames ?? ['localhost', '127.0.0.1']).join(
+          ',',
+        ),
+      },
+      removalPolicy,
+    });
+    // No grant on tenant data: only the isolation role, per request, per tenant.
+    this.isolation = new TenantIsolation(this, 'Isolation', {
+      dataTable: props.dataTable,
+      callerRole: this.mcpFunction.role,
+    });
+    this.mcpFunction.fn.addEnvironment(
+      'DATA_ACCESS_ROLE_ARN',
+      this.isolation.dataAccessRole.roleArn,
+    );
+
+    const metadataFunction = new HandlerFunction(this, 'ProtectedResource', {
+      entry: 'protected-resource',
+      description: 'OAuth protected resource metadata (RFC 9728)',
+      memorySize: 128,
+      environment: {
+        API_BASE_URL: this.baseUrl,
+        JWT_ISSUER: identity.userPool.userPoolProviderUrl,
+        REQUIRED_SCOPE: identity.mcpScope,
+      },
+      removalPolicy,
+    });
+
+    const authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
+      handler: this.authorizerFunction.fn,
+      identitySource: 'method.request.header.Authorization',
+      // Malformed headers are refused by API Gateway without invoking the function.
+      validationRegex: '^Bearer [A-Za-z0-9._~+/-]+=*$',
+      resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS),
+    });
+
+    const mcpIntegration = new LambdaIntegration(this.mcpFunction.fn, { allowTestInvoke: false });
+    const requireAuthorizationHeader = this.api.addRequestValidator('RequireAuthorization', {
+      validateRequestParameters: true,
+      validateRequestBody: false,
+    });
+    const mcp = this.api.root.addResource(MCP_PATH.slice(1));
+    for (const httpMethod of ['POST', 'GET', 'DELETE']) {
+      const method = mcp.addMethod(httpMethod, mcpIntegration, {
+        authorizer,
+        authorizationType: AuthorizationType.CUSTOM,
+        requestParameters: { 'method.request.header.Authorization': true },
+        requestValidator: requireAuthorizationHeader,
+        // Per-tenant usage plans count requests through the tenant's key (onboarding).
+        apiKeyRequired: false,
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason:
+          'The Lambda authorizer verifies the Cognito access token with aws-jwt-verify and ' +
+          'also resolves the tenant in the registry, which a Cognito authorizer cannot do.',
+      });
+    }
+
+    const metadataIntegration = new LambdaIntegration(metadataFunction.fn, {
+      allowTestInvoke: false,
+    });
+    const wellKnown = this.api.root.resourceForPath(PROTECTED_RESOURCE_PATH);
+    for (const resource of [wellKnown, wellKnown.addResource(MCP_PATH.slice(1))]) {
+      const method = resource.addMethod('GET', metadataIntegration, {
+        authorizationType: AuthorizationType.NONE,
+      });
+      Validations.of(method).acknowledge(
+        {
+          id: 'AwsSolutions-APIG4',
+          reason: 'RFC 9728 metadata must be readable without a token: it says how to get one.',
+        },
+        {
+          id: 'AwsSolutions-COG4',
+          reason: 'Public discovery document; no authorizer of any kind applies.',
+        },
+      );
+    }
+
+    for (const [type, response] of Object.entries(GATEWAY_RESPONSES)) {
+      this.api.addGatewayResponse(type, {
+        type: ResponseType.of(type),
+        statusCode: String(response.statusCode),
+        responseHeaders: {
+          'Content-Type': "'application/json'",
+          ...(type === 'UNAUTHORIZED'
+            ? { 'WWW-Authenticate': `'${bearerChallenge(this.baseUrl, identity.mcpScope)}'` }
+            : {}),
+        },
+        templates: {
+          'application/json': gatewayResponseBody(type as keyof typeof GATEWAY_RESPONSES),
+        },
+      });
+    }
+
+    new CfnOutput(this, 'McpUrl', {
+      value: urls.resource,
+      description: 'The MCP endpoint to give MCP clients',
+    });
+  }
+}

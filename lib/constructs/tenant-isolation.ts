@@ -1,0 +1,70 @@
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  ArnPrincipal,
+  Grant,
+  type IRole,
+  PolicyStatement,
+  Role,
+  SessionTagsPrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { TENANT_DATA_ACTIONS, TENANT_TAG_KEY } from '../../lambda/shared/isolation.js';
+
+export interface TenantIsolationProps {
+  /** The tenant data table, partitioned by exactly the tenant id. */
+  readonly dataTable: ITableV2;
+  /** The role that may assume the data-access role (the MCP function's). */
+  readonly callerRole: IRole;
+}
+
+/** The session tag as an IAM policy variable. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
+const TENANT_TAG = '${aws:PrincipalTag/TenantId}';
+
+/**
+ * The tenant-isolation policies, in one reviewed file (see lambda/shared/isolation.ts).
+ *
+ * The data-access role is the only principal with access to tenant data. It can be assumed
+ * only by the caller role, only with a `TenantId` session tag, and with no other tag. Its
+ * permissions allow item actions on the data table only where every partition key equals the
+ * session's tag: `ForAllValues:StringEquals` on `dynamodb:LeadingKeys` (exact match, so
+ * `acme` never matches `acme-eu`), plus a `Null` check, because `ForAllValues` holds for a
+ * request with no keys at all. There is no Scan and no index access.
+ */
+export class TenantIsolation extends Construct {
+  readonly dataAccessRole: Role;
+
+  constructor(scope: Construct, id: string, props: TenantIsolationProps) {
+    super(scope, id);
+
+    this.dataAccessRole = new Role(this, 'DataAccessRole', {
+      description: 'Per-request access to one tenant partition, scoped by the TenantId session tag',
+      assumedBy: new SessionTagsPrincipal(
+        new ArnPrincipal(props.callerRole.roleArn),
+      ).withConditions({
+        // The tag must be present and non-empty ...
+        StringLike: { [`aws:RequestTag/${TENANT_TAG_KEY}`]: '?*' },
+        // ... and no other tag may ride along.
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_TAG_KEY] },
+      }),
+    });
+
+    this.dataAccessRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'OwnTenantPartitionOnly',
+        actions: [...TENANT_DATA_ACTIONS],
+        resources: [props.dataTable.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [TENANT_TAG] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+    );
+
+    Grant.addToPrincipal({
+      grantee: props.callerRole,
+      actions: ['sts:AssumeRole', 'sts:TagSession'],
+      resourceArns: [this.dataAccessRole.roleArn],
+    });
+  }
+}

@@ -1,0 +1,142 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { synthTemplate } from '../support/app.js';
+
+const template = synthTemplate();
+const resources = template.findResources('AWS::ApiGateway::Resource');
+const pathPart = (id: unknown) =>
+  Object.entries(resources).find(([logicalId]) => logicalId === (id as { Ref: string }).Ref)?.[1]
+    .Properties.PathPart;
+const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => ({
+  method: m.Properties.HttpMethod as string,
+  path: pathPart(m.Properties.ResourceId) as string,
+  authorization: m.Properties.AuthorizationType as string,
+}));
+
+describe('MCP REST API', () => {
+  it('puts every /mcp method behind the Lambda authorizer', () => {
+    expect(methods.filter((m) => m.path === 'mcp')).toEqual(
+      expect.arrayContaining(
+        ['POST', 'GET', 'DELETE'].map((method) => ({
+          method,
+          path: 'mcp',
+          authorization: 'CUSTOM',
+        })),
+      ),
+    );
+  });
+
+  it('leaves only the two metadata documents without authorization', () => {
+    const open = methods.filter((m) => m.authorization === 'NONE');
+
+    expect(open).toHaveLength(2);
+    expect(open).toEqual(
+      expect.arrayContaining([
+        { method: 'GET', path: 'oauth-protected-resource', authorization: 'NONE' },
+        { method: 'GET', path: 'mcp', authorization: 'NONE' },
+      ]),
+    );
+  });
+
+  it('caches the authorizer result per token for a minute and checks the header shape first', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'TOKEN',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 60,
+      IdentityValidationExpression: '^Bearer [A-Za-z0-9._~+/-]+=*$',
+    });
+  });
+
+  it('takes API keys from the authorizer, so each tenant is metered on its own key', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+  });
+
+  it('answers 401 with a challenge naming the metadata document and the scope', () => {
+    const [response] = Object.values(
+      template.findResources('AWS::ApiGateway::GatewayResponse', {
+        Properties: { ResponseType: 'UNAUTHORIZED' },
+      }),
+    );
+    const challenge = JSON.stringify(
+      response?.Properties.ResponseParameters['gatewayresponse.header.WWW-Authenticate'],
+    );
+
+    expect(response?.Properties.StatusCode).toBe('401');
+    expect(challenge).toContain("'Bearer resource_metadata=");
+    expect(challenge).toContain('/v1/.well-known/oauth-protected-resource/mcp');
+    expect(challenge).toContain('/invoke');
+  });
+
+  it.each([
+    ['ACCESS_DENIED', '403'],
+    ['AUTHORIZER_FAILURE', '500'],
+    ['MISSING_AUTHENTICATION_TOKEN', '404'],
+  ])('answers %s with %s and a generic JSON body', (type, status) => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: type,
+      StatusCode: status,
+      ResponseTemplates: {
+        'application/json': Match.stringLikeRegexp('^\\{"message":"[A-Za-z ]+"\\}$'),
+      },
+    });
+  });
+
+  it("logs each request as JSON with the authorizer's tenant id and no token", () => {
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    const format = JSON.parse(stage?.Properties.AccessLogSetting.Format);
+
+    expect(format).toMatchObject({
+      tenantId: '$context.authorizer.tenantId',
+      status: '$context.status',
+    });
+    expect(JSON.stringify(format)).not.toMatch(/Authorization|authorizer\.token|identity\.apiKey/i);
+  });
+
+  it('throttles the stage as the global limit, from configuration', () => {
+    const custom = synthTemplate({ stageRateLimit: '50', stageBurstLimit: '80' });
+
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
+      ]),
+    });
+    custom.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 80 }),
+      ]),
+    });
+  });
+
+  it("gives the MCP function its public URL from the API's id, never from a request", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('Stateless MCP server'),
+      Timeout: 29,
+      Environment: {
+        Variables: Match.objectLike({
+          API_BASE_URL: {
+            'Fn::Join': [
+              '',
+              [
+                'https://',
+                { Ref: Match.stringLikeRegexp('^McpApi') },
+                Match.anyValue(),
+                Match.anyValue(),
+                Match.anyValue(),
+                Match.anyValue(),
+                '/v1',
+              ],
+            ],
+          },
+          ALLOWED_ORIGIN_HOSTNAMES: 'localhost,127.0.0.1',
+        }),
+      },
+    });
+  });
+
+  it('outputs the MCP endpoint URL', () => {
+    expect(Object.keys(template.findOutputs('*')).some((id) => id.startsWith('McpApiMcpUrl'))).toBe(
+      true,
+    );
+  });
+});

@@ -1,0 +1,96 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { TENANT_DATA_ACTIONS } from '../../lambda/shared/isolation.js';
+import { actionsOf, policyStatements, synthTemplate } from '../support/app.js';
+
+const template = synthTemplate();
+const logicalId = (type: string, pattern: RegExp) => {
+  const ids = Object.keys(template.findResources(type)).filter((id) => pattern.test(id));
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+};
+const dataAccessRole = logicalId('AWS::IAM::Role', /DataAccessRole/);
+const mcpRole = logicalId('AWS::IAM::Role', /^McpApiMcpRole/);
+const dataTable = logicalId('AWS::DynamoDB::GlobalTable', /^TenantData(?!Registry)/);
+const statementsOf = (roleId: string) =>
+  policyStatements(template).filter((s) => s.roles.includes(roleId));
+
+describe('tenant isolation policies', () => {
+  it('lets only the MCP role assume the data-access role, only with a TenantId tag and no other', () => {
+    const role = template.findResources('AWS::IAM::Role')[dataAccessRole];
+
+    expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::GetAtt': [mcpRole, 'Arn'] } },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringLike: { 'aws:RequestTag/TenantId': '?*' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['TenantId'] },
+        },
+      },
+    ]);
+  });
+
+  it("allows item actions on the data table only where every partition key is the caller's tag", () => {
+    const statements = statementsOf(dataAccessRole);
+
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: [...TENANT_DATA_ACTIONS].sort(),
+        Resource: { 'Fn::GetAtt': [dataTable, 'Arn'] },
+        Condition: {
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['${aws:PrincipalTag/TenantId}'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+    ]);
+  });
+
+  it('never matches partition keys by prefix, never scans, never reaches an index', () => {
+    const all = JSON.stringify(policyStatements(template));
+
+    expect(all).not.toMatch(/StringLike[^}]*LeadingKeys/);
+    expect(statementsOf(dataAccessRole).flatMap(actionsOf)).not.toContain('dynamodb:Scan');
+    expect(JSON.stringify(statementsOf(dataAccessRole))).not.toContain('/index/');
+  });
+
+  it('gives the MCP function no DynamoDB permission at all, only the way into the data role', () => {
+    const statements = statementsOf(mcpRole);
+
+    expect(statements.flatMap(actionsOf).filter((a) => !a.startsWith('logs:'))).toEqual([
+      'sts:AssumeRole',
+      'sts:TagSession',
+    ]);
+    expect(statements.find((s) => actionsOf(s).includes('sts:AssumeRole'))?.Resource).toEqual({
+      'Fn::GetAtt': [dataAccessRole, 'Arn'],
+    });
+  });
+
+  it('tells the MCP function which role to assume', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('Stateless MCP server'),
+      Environment: {
+        Variables: Match.objectLike({
+          DATA_ACCESS_ROLE_ARN: { 'Fn::GetAtt': [dataAccessRole, 'Arn'] },
+        }),
+      },
+    });
+  });
+
+  it('lets the authorizer read registry items by key and nothing else', () => {
+    const registry = logicalId('AWS::DynamoDB::GlobalTable', /Registry/);
+    const statements = statementsOf(logicalId('AWS::IAM::Role', /^McpApiAuthorizerRole/)).filter(
+      (s) => actionsOf(s).some((a) => !a.startsWith('logs:')),
+    );
+
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:GetItem',
+        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+      }),
+    ]);
+  });
+});
