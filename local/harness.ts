@@ -30,6 +30,8 @@ export interface HarnessOptions {
   readonly output?: 'inherit' | 'discard';
   /** Log level of the handlers. @default 'WARN' */
   readonly logLevel?: string;
+  /** Port of the gateway. @default a free port */
+  readonly gatewayPort?: string;
 }
 
 /**
@@ -83,7 +85,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       env,
     );
     const issuerUrl = String(auth.ready.issuer);
-    const gateway = await start('local/gateway-server.ts', [], { ...env, JWT_ISSUER: issuerUrl });
+    const gateway = await start(
+      'local/gateway-server.ts',
+      options.gatewayPort ? ['--port', options.gatewayPort] : [],
+      { ...env, JWT_ISSUER: issuerUrl },
+    );
 
     return {
       gatewayUrl: String(gateway.ready.url),
