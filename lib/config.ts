@@ -62,7 +62,7 @@ const ContextSchema = z.object({
   removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
   allowedOriginHostnames: list(
     z.string().regex(/^[a-z0-9.-]+$|^\[[0-9a-f:]+\]$/, 'a hostname, without scheme or port'),
-  ).default(['localhost', '127.0.0.1']),
+  ).default([]),
   stageRateLimit: z.coerce.number().int().positive().default(500),
   stageBurstLimit: z.coerce.number().int().positive().default(1000),
 });

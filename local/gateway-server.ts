@@ -3,7 +3,7 @@
  * loaded in this process, as warm Lambdas would be. Prints
  * `{"service":"gateway","port":N,"url":BASE}` when it serves.
  *
- *   tsx local/gateway-server.ts [--port 0]
+ *   tsx local/gateway-server.ts [--port 0] [--authorizer-cache-ttl SECONDS]
  *
  * The handlers read their configuration from the environment, as on AWS (see
  * local/harness.ts for the variables); API_BASE_URL is set here from the port.
@@ -14,7 +14,12 @@ import { parseArgs } from 'node:util';
 import { bearerChallenge } from '../lambda/shared/oauth-metadata.js';
 import { createGateway } from './gateway.js';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    'authorizer-cache-ttl': { type: 'string' },
+  },
+});
 
 let handle: ReturnType<typeof createGateway> | undefined;
 const server = createServer((req, res) => {
@@ -49,6 +54,9 @@ handle = createGateway({
   mcp: mcp.handler,
   protectedResource: protectedResource.handler,
   challenge: bearerChallenge(url, process.env.REQUIRED_SCOPE ?? ''),
+  ...(values['authorizer-cache-ttl']
+    ? { authorizerCacheTtlSeconds: Number(values['authorizer-cache-ttl']) }
+    : {}),
 });
 process.stdout.write(`${JSON.stringify({ service: 'gateway', port, url })}\n`);
 

@@ -9,6 +9,7 @@ import type {
 } from 'aws-lambda';
 import {
   API_STAGE_NAME,
+  AUTHORIZATION_HEADER_PATTERN,
   AUTHORIZER_CACHE_TTL_SECONDS,
   GATEWAY_RESPONSES,
   type GatewayResponseType,
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   readonly challenge: string;
   /** API Gateway's payload limit. @default 10 MiB */
   readonly maxPayloadBytes?: number;
+  /** @default AUTHORIZER_CACHE_TTL_SECONDS, as deployed; tests shorten it */
+  readonly authorizerCacheTtlSeconds?: number;
 }
 
 interface Route {
@@ -64,6 +67,8 @@ const METHOD_ARN_PREFIX = `arn:aws:execute-api:us-east-1:000000000000:local/${AP
 export function createGateway(options: GatewayOptions) {
   const cache = new Map<string, { result: APIGatewayAuthorizerResult; until: number }>();
   const maxPayload = options.maxPayloadBytes ?? 10 * 1024 * 1024;
+  const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_TTL_SECONDS) * 1000;
+  const headerPattern = new RegExp(AUTHORIZATION_HEADER_PATTERN);
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -114,8 +119,9 @@ export function createGateway(options: GatewayOptions) {
     resource: string,
   ): Promise<Record<string, unknown> | GatewayResponseType> {
     const token = req.headers.authorization;
-    // API Gateway does not call a TOKEN authorizer when its identity source is missing.
-    if (!token) return 'UNAUTHORIZED';
+    // API Gateway does not call a TOKEN authorizer when its identity source is missing or
+    // does not match the validation expression.
+    if (!token || !headerPattern.test(token)) return 'UNAUTHORIZED';
     const methodArn = `${METHOD_ARN_PREFIX}/${method}${resource}`;
     let cached = cache.get(token);
     if (!cached || cached.until <= Date.now()) {
@@ -124,10 +130,12 @@ export function createGateway(options: GatewayOptions) {
           { type: 'TOKEN', authorizationToken: token, methodArn },
           lambdaContext('authorizer'),
         );
-        cached = { result, until: Date.now() + AUTHORIZER_CACHE_TTL_SECONDS * 1000 };
+        cached = { result, until: Date.now() + cacheTtlMs };
         cache.set(token, cached);
       } catch (error) {
-        return (error as Error).message === 'Unauthorized' ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE';
+        return (error as Error).message === 'Unauthorized'
+          ? 'UNAUTHORIZED'
+          : 'AUTHORIZER_CONFIGURATION_ERROR';
       }
     }
     if (!policyAllows(cached.result, methodArn)) return 'ACCESS_DENIED';

@@ -32,6 +32,8 @@ export interface HarnessOptions {
   readonly logLevel?: string;
   /** Port of the gateway. @default a free port */
   readonly gatewayPort?: string;
+  /** How long the gateway caches authorizer results. @default as deployed (60 s) */
+  readonly authorizerCacheTtlSeconds?: number;
 }
 
 /**
@@ -87,7 +89,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const issuerUrl = String(auth.ready.issuer);
     const gateway = await start(
       'local/gateway-server.ts',
-      options.gatewayPort ? ['--port', options.gatewayPort] : [],
+      [
+        ...(options.gatewayPort ? ['--port', options.gatewayPort] : []),
+        ...(options.authorizerCacheTtlSeconds !== undefined
+          ? ['--authorizer-cache-ttl', String(options.authorizerCacheTtlSeconds)]
+          : []),
+      ],
       { ...env, JWT_ISSUER: issuerUrl },
     );
 

@@ -4,8 +4,11 @@ import { z } from 'zod';
 import { type AccessTokenVerifier, isTokenRejection } from '../shared/access-token.js';
 import { errorFields } from '../shared/observability.js';
 import type { TenantRegistry } from '../shared/registry.js';
-import { RoleSchema, TENANT_CLAIMS, TenantIdSchema } from '../shared/tenant.js';
+import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenant.js';
 import type { TenantContext } from '../shared/tenant-context.js';
+
+/** The token of an `Authorization: Bearer <token>` header (the scheme is case-insensitive). */
+const BEARER_TOKEN = /^bearer ([A-Za-z0-9._~+/-]+=*)$/i;
 
 /** API Gateway answers 401 (and our WWW-Authenticate challenge) for exactly this error. */
 export const UNAUTHORIZED = 'Unauthorized';
@@ -14,7 +17,6 @@ const TenantClaimsSchema = z.object({
   sub: z.string().min(1).max(128),
   client_id: z.string().min(1).max(128),
   [TENANT_CLAIMS.tenantId]: TenantIdSchema,
-  [TENANT_CLAIMS.role]: RoleSchema,
 });
 
 export interface AuthorizeDeps {
@@ -25,16 +27,17 @@ export interface AuthorizeDeps {
 
 /**
  * The Lambda (TOKEN) authorizer of `/mcp`: verifies the bearer access token, takes the tenant
- * from its verified claims only, and checks the tenant in the registry. Allows the request
- * with the tenant context (tenant id, current tier, role, user, client), denies it (403) for a
- * tenant that is unknown or not active, and refuses it (401) for anything wrong with the
- * token. No header other than `Authorization` is read.
+ * from its verified claims only, and checks both the user's membership and the tenant in the
+ * registry. Allows the request with the tenant context (tenant id, current tier and role,
+ * user, client), denies it (403) for a user no longer in that tenant or a tenant that is
+ * unknown or not active, and refuses it (401) for anything wrong with the token. No header
+ * other than `Authorization` is read.
  */
 export async function authorize(
   event: APIGatewayTokenAuthorizerEvent,
   { verifier, registry, logger }: AuthorizeDeps,
 ): Promise<APIGatewayAuthorizerResult> {
-  const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(event.authorizationToken ?? '')?.[1];
+  const token = BEARER_TOKEN.exec(event.authorizationToken ?? '')?.[1];
   if (!token) {
     logger.info('Refused: no bearer token');
     throw new Error(UNAUTHORIZED);
@@ -63,7 +66,16 @@ export async function authorize(
 
   const tenantId = claims[TENANT_CLAIMS.tenantId];
   logger.appendKeys({ tenantId, userSub: claims.sub, clientId: claims.client_id });
-  const tenant = await registry.getTenant(tenantId);
+  // The registry, not the token, has the last word: a removed member, a demoted admin or a
+  // suspended tenant loses access within the authorizer cache time, not at token expiry.
+  const [membership, tenant] = await Promise.all([
+    registry.getMembership(claims.sub),
+    registry.getTenant(tenantId),
+  ]);
+  if (membership?.tenantId !== tenantId) {
+    logger.warn('Denied: user is not a member of the tenant in the token');
+    return policy(claims.sub, 'Deny', event.methodArn);
+  }
   if (tenant?.status !== 'ACTIVE') {
     logger.warn('Denied: tenant is not active', { tenantStatus: tenant?.status ?? 'MISSING' });
     return policy(claims.sub, 'Deny', event.methodArn);
@@ -71,9 +83,9 @@ export async function authorize(
 
   const context: TenantContext = {
     tenantId,
-    // The registry's tier, not the token's: a tier change applies without a new token.
+    // The registry's tier and role, not the token's: changes apply without a new token.
     tier: tenant.tier,
-    role: claims[TENANT_CLAIMS.role],
+    role: membership.role,
     sub: claims.sub,
     clientId: claims.client_id,
   };

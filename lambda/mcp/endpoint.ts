@@ -26,6 +26,10 @@ export interface McpEndpointOptions {
  * Both legs build their server from the same factory, so the two eras cannot drift apart.
  */
 export function createMcpEndpoint(factory: ServerFactory, options: McpEndpointOptions) {
+  // One handler per warm environment serves every tenant, so its change-event bus is shared.
+  // That is safe only because the servers advertise no listChanged/subscribe capability and
+  // nothing publishes on the bus (see buildMcpServer): keep it that way, or give each tenant
+  // its own bus.
   const modern = createMcpHandler(({ authInfo }) => factory(authInfo), {
     responseMode: 'json',
     legacy: 'reject',

@@ -63,7 +63,8 @@ export async function serveMcpRequest(
   }
 
   const authInfo: AuthInfo = {
-    token: bearerToken(request),
+    // The bearer token stays at the edge: no tool needs it, and none should pass it on.
+    token: '',
     clientId: context.clientId,
     scopes: [],
     resource: options.resourceUrl,
@@ -109,11 +110,6 @@ function toRequest(event: APIGatewayProxyEvent, body: Buffer, resourceUrl: URL):
     headers,
     body: body.byteLength > 0 ? new Uint8Array(body) : undefined,
   });
-}
-
-function bearerToken(request: Request): string {
-  const header = request.headers.get('authorization') ?? '';
-  return header.replace(/^bearer\s+/i, '');
 }
 
 async function toResult(response: Response): Promise<APIGatewayProxyResult> {

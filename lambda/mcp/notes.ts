@@ -124,12 +124,12 @@ export class Notes {
       read += stored.items.length;
       for (const item of stored.items) {
         const note = toNote(item);
-        after = NOTE_PREFIX + note.id;
         if (!matchesQuery(note, needle)) continue;
         matches.push(summaryOf(note));
-        if (matches.length === options.limit) return page(after);
+        if (matches.length === options.limit) return page(NOTE_PREFIX + note.id);
       }
       if (!stored.lastSortKey) return { items: matches };
+      after = stored.lastSortKey;
     }
     return after ? page(after) : { items: matches };
   }
@@ -159,9 +159,10 @@ export function encodeCursor(tenantId: TenantId, sortKey: string): string {
 }
 
 /**
- * The sort key a cursor continues after. A cursor that is malformed, or that was issued to
- * another tenant, is refused with the same generic message (the caller learns nothing about
- * the other tenant); `CrossTenantCursorError` lets the caller log the attempt.
+ * The sort key a cursor continues after. A cursor that is malformed, or that names another
+ * tenant, is refused with the same generic message; `CrossTenantCursorError` lets the caller
+ * log the attempt. The cursor is not signed: editing it can at most move the caller within
+ * its own partition, which every query is pinned to.
  */
 export function decodeCursor(cursor: string, tenantId: TenantId): string {
   let decoded: unknown;
@@ -172,12 +173,12 @@ export function decodeCursor(cursor: string, tenantId: TenantId): string {
   }
   const parsed = CursorSchema.safeParse(decoded);
   if (!parsed.success) throw new ValidationError('Invalid cursor.');
-  if (parsed.data.t !== tenantId) throw new CrossTenantCursorError(parsed.data.t);
+  if (parsed.data.t !== tenantId) throw new CrossTenantCursorError();
   return parsed.data.k;
 }
 
 export class CrossTenantCursorError extends ValidationError {
-  constructor(readonly issuedTo: string) {
-    super('Invalid cursor.', { detail: `cursor issued to another tenant (${issuedTo})` });
+  constructor() {
+    super('Invalid cursor.', { detail: 'cursor names another tenant' });
   }
 }

@@ -18,12 +18,23 @@ export const GATEWAY_RESPONSES = {
   UNAUTHORIZED: { statusCode: 401, message: 'Unauthorized' },
   /** Valid token, but the tenant is unknown, suspended or deleted. */
   ACCESS_DENIED: { statusCode: 403, message: 'Forbidden' },
-  /** The authorizer failed (for example the issuer's keys were unreachable). */
+  /** The authorizer threw anything but 'Unauthorized' (for example the keys were unreachable). */
+  AUTHORIZER_CONFIGURATION_ERROR: { statusCode: 500, message: 'Internal error' },
+  /** The authorizer's answer could not be used. */
   AUTHORIZER_FAILURE: { statusCode: 500, message: 'Internal error' },
+  /** Any other 5xx API Gateway produces itself. */
+  DEFAULT_5XX: { statusCode: 500, message: 'Internal error' },
   /** A path or method the API does not have (API Gateway's default would be a 403). */
   MISSING_AUTHENTICATION_TOKEN: { statusCode: 404, message: 'Not found' },
 } as const;
 export type GatewayResponseType = keyof typeof GATEWAY_RESPONSES;
+
+/**
+ * What API Gateway checks before it calls the TOKEN authorizer: a header that does not match
+ * gets 401 without an invocation. The scheme is case-insensitive (RFC 7235); API Gateway's
+ * Java regular expressions are spelled out so the same pattern works in JavaScript.
+ */
+export const AUTHORIZATION_HEADER_PATTERN = '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$';
 
 export function gatewayResponseBody(type: GatewayResponseType): string {
   return JSON.stringify({ message: GATEWAY_RESPONSES[type].message });

@@ -1,4 +1,5 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -10,6 +11,7 @@ import { isConditionFailure } from './aws-clients.js';
 import { ConflictError, InternalError } from './errors.js';
 import { REGISTRY_TABLE } from './table-schema.js';
 import {
+  type Role,
   RoleSchema,
   type TenantId,
   TenantIdSchema,
@@ -162,6 +164,42 @@ export class TenantRegistry {
           detail: `tenant ${tenantId} not in [${transition.from.join(', ')}] for -> ${transition.to}`,
         });
       }
+      throw error;
+    }
+  }
+
+  /** Changes a member's role; the membership must belong to `tenantId`. */
+  async setMemberRole(userSub: string, tenantId: TenantId, role: Role): Promise<void> {
+    await this.onMembership(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: membershipKey(userSub),
+        UpdateExpression: 'SET #role = :role',
+        ConditionExpression: 'tenantId = :tenant',
+        ExpressionAttributeNames: { '#role': 'role' },
+        ExpressionAttributeValues: { ':role': RoleSchema.parse(role), ':tenant': tenantId },
+      }),
+    );
+  }
+
+  /** Removes a user from `tenantId` (and only from it). */
+  async removeMembership(userSub: string, tenantId: TenantId): Promise<void> {
+    await this.onMembership(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: membershipKey(userSub),
+        ConditionExpression: 'tenantId = :tenant',
+        ExpressionAttributeValues: { ':tenant': tenantId },
+      }),
+    );
+  }
+
+  /** Sends a write conditioned on the membership's tenant; a mismatch is a ConflictError. */
+  private async onMembership(command: UpdateCommand | DeleteCommand): Promise<void> {
+    try {
+      await this.db.send(command);
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError('The user is not a member.');
       throw error;
     }
   }

@@ -8,8 +8,14 @@ export interface TenantCredentialsOptions {
   readonly roleArn: string;
   /** @default 900 (the minimum STS allows) */
   readonly durationSeconds?: number;
-  /** Renew this long before expiry. @default 60_000 */
+  /**
+   * Renew this long before expiry. At least the AWS SDK's own margin (5 minutes), or the SDK
+   * would ask for fresh credentials on every request near the end of a session.
+   * @default 360_000
+   */
   readonly refreshMarginMs?: number;
+  /** How many tenants' sessions one warm environment keeps. @default 256 */
+  readonly maxCachedTenants?: number;
   readonly now?: () => number;
 }
 
@@ -32,7 +38,7 @@ export class TenantCredentials {
     private readonly options: TenantCredentialsOptions,
   ) {
     this.durationSeconds = options.durationSeconds ?? 900;
-    this.refreshMarginMs = options.refreshMarginMs ?? 60_000;
+    this.refreshMarginMs = options.refreshMarginMs ?? 360_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -44,7 +50,12 @@ export class TenantCredentials {
       if (credentials && this.isFresh(credentials)) return credentials;
     }
     const pending = this.assume(tenantId);
+    this.cache.delete(tenantId);
     this.cache.set(tenantId, pending);
+    if (this.cache.size > (this.options.maxCachedTenants ?? 256)) {
+      const [oldest] = this.cache.keys();
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
     // A failed AssumeRole is not kept: the next request tries again.
     pending.catch(() => {
       if (this.cache.get(tenantId) === pending) this.cache.delete(tenantId);

@@ -17,6 +17,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
   API_STAGE_NAME,
+  AUTHORIZATION_HEADER_PATTERN,
   AUTHORIZER_CACHE_TTL_SECONDS,
   GATEWAY_RESPONSES,
   gatewayResponseBody,
@@ -36,8 +37,9 @@ export interface McpApiProps {
   readonly registryTable: ITableV2;
   readonly dataTable: ITableV2;
   /**
-   * Hostnames a browser `Origin` may name (MCP Inspector runs on localhost).
-   * @default ['localhost', '127.0.0.1']
+   * Hostnames a browser `Origin` may name. The API sends no CORS headers, so this matters
+   * only for browsers that skip preflight; MCP clients outside a browser send no Origin.
+   * @default - none: any request that carries an Origin is refused
    */
   readonly allowedOriginHostnames?: readonly string[];
   /** The global limit: the stage's steady rate and burst, for all tenants together. */
@@ -118,7 +120,7 @@ export class McpApi extends Construct {
         reason:
           'JSON-RPC bodies are validated in the function (MCP SDK and zod) and answered with ' +
           'JSON-RPC errors MCP clients understand; a gateway model would answer in a format ' +
-          'they cannot read. The validator requires the Authorization header.',
+          'they cannot read. The authorizer checks the Authorization header before anything.',
       },
       {
         id: 'AwsSolutions-APIG3',
@@ -185,22 +187,16 @@ export class McpApi extends Construct {
       handler: this.authorizerFunction.fn,
       identitySource: 'method.request.header.Authorization',
       // Malformed headers are refused by API Gateway without invoking the function.
-      validationRegex: '^Bearer [A-Za-z0-9._~+/-]+=*$',
+      validationRegex: AUTHORIZATION_HEADER_PATTERN,
       resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS),
     });
 
     const mcpIntegration = new LambdaIntegration(this.mcpFunction.fn, { allowTestInvoke: false });
-    const requireAuthorizationHeader = this.api.addRequestValidator('RequireAuthorization', {
-      validateRequestParameters: true,
-      validateRequestBody: false,
-    });
     const mcp = this.api.root.addResource(MCP_PATH.slice(1));
     for (const httpMethod of ['POST', 'GET', 'DELETE']) {
       const method = mcp.addMethod(httpMethod, mcpIntegration, {
         authorizer,
         authorizationType: AuthorizationType.CUSTOM,
-        requestParameters: { 'method.request.header.Authorization': true },
-        requestValidator: requireAuthorizationHeader,
         // Per-tenant usage plans count requests through the tenant's key (onboarding).
         apiKeyRequired: false,
       });

@@ -43,7 +43,7 @@ describe('MCP REST API', () => {
       Type: 'TOKEN',
       IdentitySource: 'method.request.header.Authorization',
       AuthorizerResultTtlInSeconds: 60,
-      IdentityValidationExpression: '^Bearer [A-Za-z0-9._~+/-]+=*$',
+      IdentityValidationExpression: '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$',
     });
   });
 
@@ -70,6 +70,8 @@ describe('MCP REST API', () => {
   it.each([
     ['ACCESS_DENIED', '403'],
     ['AUTHORIZER_FAILURE', '500'],
+    ['AUTHORIZER_CONFIGURATION_ERROR', '500'],
+    ['DEFAULT_5XX', '500'],
     ['MISSING_AUTHENTICATION_TOKEN', '404'],
   ])('answers %s with %s and a generic JSON body', (type, status) => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
@@ -128,7 +130,8 @@ describe('MCP REST API', () => {
               ],
             ],
           },
-          ALLOWED_ORIGIN_HOSTNAMES: 'localhost,127.0.0.1',
+          // No browser origin by default: the API sends no CORS headers.
+          ALLOWED_ORIGIN_HOSTNAMES: '',
         }),
       },
     });

@@ -1,8 +1,9 @@
 import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { exportJWK, importJWK, SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   accessToken,
+  addMember,
   harness,
   mcpUrl,
   mintTokens,
@@ -181,6 +182,46 @@ describe('gateway authentication and authorization', () => {
       expect(response.text).not.toContain(victim.tenantId);
     },
   );
+
+  it('keeps serving a suspended tenant only until the cached authorization expires', async () => {
+    const victim = await seedTenant('umbrella');
+    const token = await accessToken(victim);
+    expect((await call(token)).status).toBe(200);
+
+    await localRegistry().transitionTenant(victim.tenantId, { from: ['ACTIVE'], to: 'SUSPENDED' });
+    const cached = await call(token);
+    await new Promise((resolve) =>
+      setTimeout(resolve, inject('authorizerCacheTtlSeconds') * 1000 + 200),
+    );
+    const afterTtl = await call(token);
+
+    expect(cached.status).toBe(200);
+    expectRefusal(afterTtl, 403);
+  });
+
+  it('denies a user removed from the tenant, although the token still names it', async () => {
+    const admin = await seedTenant('hooli');
+    const removed = await addMember(admin.tenantId, 'member');
+    const token = await accessToken(removed);
+    await localRegistry().removeMembership(removed.sub, admin.tenantId);
+
+    expectRefusal(await call(token), 403);
+  });
+
+  it('applies a demotion at once: the registry role wins over the token role', async () => {
+    const admin = await seedTenant('pied-piper');
+    const token = await accessToken(admin);
+    await localRegistry().setMemberRole(admin.sub, admin.tenantId, 'member');
+
+    const response = await call(token);
+
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('\\"role\\":\\"member\\"');
+  });
+
+  it('accepts the bearer scheme in any case', async () => {
+    expect((await call(undefined, { authorization: `bearer ${valid}` })).status).toBe(200);
+  });
 
   it.each(['X-Tenant-Id', 'x-tenant-id', 'X-Amz-Tenant-Id'])(
     'ignores a %s header naming another tenant',

@@ -69,14 +69,18 @@ describe('MCP protocol edge cases', () => {
     expect(await noteCount()).toBe(0);
   });
 
-  it('refuses invalid tool arguments and stores nothing', async () => {
-    const client = await connect(auth.authorization?.slice(7) as string, 'modern');
-    const result = await client
-      .callTool({ name: 'notes_create', arguments: { title: '', body: 42 } })
-      .catch((error: Error) => ({ isError: true, content: [{ text: error.message }] }));
-    await client.close();
+  it('refuses invalid tool arguments with an invalid-params answer and stores nothing', async () => {
+    const response = await modern(
+      'tools/call',
+      {
+        name: 'notes_create',
+        arguments: { title: '', body: 42 },
+      },
+      { 'mcp-name': 'notes_create' },
+    );
 
-    expect(result.isError).toBe(true);
+    expect(response.status).toBe(200);
+    expect(JSON.stringify(response.json())).toMatch(/-32602|Input validation error/);
     expect(await noteCount()).toBe(0);
   });
 

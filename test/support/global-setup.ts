@@ -7,9 +7,15 @@ import { type Harness, startHarness } from '../../local/harness.js';
  * run and stopped by pid afterwards.
  */
 let harness: Harness | undefined;
+export const AUTHORIZER_CACHE_TTL_IN_TESTS = 2;
 
 export async function setup(project: TestProject) {
-  harness = await startHarness({ logLevel: process.env.HARNESS_LOG_LEVEL ?? 'SILENT' });
+  harness = await startHarness({
+    logLevel: process.env.HARNESS_LOG_LEVEL ?? 'SILENT',
+    // Short, so tests can watch a suspension take effect when the cached Allow expires.
+    authorizerCacheTtlSeconds: AUTHORIZER_CACHE_TTL_IN_TESTS,
+  });
+  project.provide('authorizerCacheTtlSeconds', AUTHORIZER_CACHE_TTL_IN_TESTS);
   project.provide('harness', {
     gatewayUrl: harness.gatewayUrl,
     issuerUrl: harness.issuerUrl,
@@ -25,6 +31,7 @@ export async function teardown() {
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    authorizerCacheTtlSeconds: number;
     harness: {
       gatewayUrl: string;
       issuerUrl: string;

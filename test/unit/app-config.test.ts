@@ -11,6 +11,7 @@ describe('deployment configuration', () => {
     expect(config.domainPrefix).toBeUndefined();
     expect(config.callbackUrls).toEqual(DEFAULT_CALLBACK_URLS);
     expect(config.removalPolicy).toBe(RemovalPolicy.RETAIN);
+    expect(config.allowedOriginHostnames).toEqual([]);
   });
 
   it('takes callback URLs as a comma-separated string from the command line', () => {

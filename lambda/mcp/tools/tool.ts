@@ -46,11 +46,8 @@ export async function runTool<T extends Record<string, unknown>>(
 
 export function logToolError(logger: Logger, tool: string, error: unknown): void {
   if (error instanceof CrossTenantCursorError) {
-    logger.warn('Cross-tenant attempt refused', {
-      securityEvent: 'cross-tenant-cursor',
-      tool,
-      issuedTo: error.issuedTo,
-    });
+    // The tenant named inside the cursor is the caller's claim, not a fact: not logged.
+    logger.warn('Cross-tenant attempt refused', { securityEvent: 'cross-tenant-cursor', tool });
   } else if (error instanceof AppError && error.status < 500) {
     logger.info('Tool refused the request', { tool, status: error.status, reason: error.message });
   } else {
