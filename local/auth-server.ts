@@ -11,13 +11,18 @@
  * takes `clientId`, `scope`, `expiresIn`, `notBeforeIn`, `claims` (added or overridden) and
  * `omitClaims`: a local key can sign anything, which is the point of a test issuer.
  *
- * The handler needs the usual environment: AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,
- * REGISTRY_TABLE_NAME.
+ * Tokens go only to existing, enabled users of the (stand-in) user pool. The handler needs the
+ * usual environment: AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER,
+ * REGISTRY_TABLE_NAME, USER_POOL_ID.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import {
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+} from '@aws-sdk/client-cognito-identity-provider';
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { z } from 'zod';
@@ -35,6 +40,8 @@ const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: 
 const kid = randomUUID();
 const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] };
 const { handler: preTokenGeneration } = await import('../lambda/pre-token-generation/index.js');
+const cognito = new CognitoIdentityProviderClient({});
+const userPoolId = process.env.USER_POOL_ID ?? 'us-east-1_local';
 
 const MintRequest = z.object({
   sub: z.string().min(1),
@@ -77,7 +84,21 @@ async function mint(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const parsed = MintRequest.safeParse(JSON.parse((await readBody(req)) || '{}'));
   if (!parsed.success) return send(res, 400, { error: 'invalid_request' });
   const input = parsed.data;
-  const email = input.email ?? `${input.sub}@example.com`;
+  // Like Cognito, issue tokens only to an existing, enabled user of the pool.
+  const user = await cognito
+    .send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: input.sub }))
+    .catch((error: Error) => {
+      if (error.name === 'UserNotFoundException') return undefined;
+      throw error;
+    });
+  if (!user)
+    return send(res, 403, { error: 'access_denied', error_description: 'User does not exist.' });
+  if (!user.Enabled)
+    return send(res, 403, { error: 'access_denied', error_description: 'User is disabled.' });
+  const email =
+    input.email ??
+    user.UserAttributes?.find((a) => a.Name === 'email')?.Value ??
+    `${input.sub}@example.com`;
   const event = {
     version: '2',
     triggerSource: 'TokenGeneration_Authentication',

@@ -3,8 +3,10 @@
  * The credentials are placeholders: the stand-ins accept any signature.
  */
 export function localAwsEnv(endpoints: {
+  /** The AWS stand-in, for every service it answers. */
+  aws?: string;
+  /** Overrides DynamoDB's endpoint (dynalite directly). */
   dynamodb?: string;
-  sts?: string;
 }): Record<string, string> {
   return {
     AWS_REGION: 'us-east-1',
@@ -12,7 +14,22 @@ export function localAwsEnv(endpoints: {
     AWS_SECRET_ACCESS_KEY: 'local-stand-in-secret',
     // Never look for credentials on an instance metadata endpoint.
     AWS_EC2_METADATA_DISABLED: 'true',
+    ...(endpoints.aws
+      ? Object.fromEntries(
+          STAND_IN_SERVICES.map((service) => [`AWS_ENDPOINT_URL_${service}`, endpoints.aws]),
+        )
+      : {}),
     ...(endpoints.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb } : {}),
-    ...(endpoints.sts ? { AWS_ENDPOINT_URL_STS: endpoints.sts } : {}),
   };
 }
+
+/** The services the AWS stand-in answers (AWS_ENDPOINT_URL_<SERVICE> names). */
+export const STAND_IN_SERVICES = [
+  'DYNAMODB',
+  'STS',
+  'KMS',
+  'SQS',
+  'API_GATEWAY',
+  'COGNITO_IDENTITY_PROVIDER',
+  'RESOURCE_GROUPS_TAGGING_API',
+] as const;

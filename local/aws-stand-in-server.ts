@@ -1,21 +1,41 @@
 /**
  * Local stand-in for the AWS services the project calls that have no npm emulator, on one
- * port of 127.0.0.1: STS (`AssumeRole`, query protocol) and DynamoDB (JSON protocol, passed
- * on to dynalite after the data-access role's IAM rules are applied to requests signed with
- * an STS session it issued). Point the SDK at it with AWS_ENDPOINT_URL_STS and
- * AWS_ENDPOINT_URL_DYNAMODB. Prints `{"service":"aws","port":N}` when listening.
+ * port of 127.0.0.1. Point the SDK at it with AWS_ENDPOINT_URL_<SERVICE>:
+ *
+ * - STS `AssumeRole` (query protocol), sessions signed so their tags cannot be edited;
+ * - DynamoDB (passed on to dynalite), with the data-access role's IAM rules applied to
+ *   requests signed with an STS session it issued;
+ * - KMS key management and the tagging API's GetResources for keys;
+ * - API Gateway API keys and usage plans;
+ * - Cognito sign-up, confirmation and admin calls, running the real pre-sign-up and
+ *   post-confirmation triggers;
+ * - SQS for the provisioning queue (FIFO, visibility, dead-letter redrive).
  *
  *   tsx local/aws-stand-in-server.ts --dynamodb http://127.0.0.1:PORT [--data-table NAME]
+ *     [--state FILE]   keep keys, API keys, usage plans and users across restarts
  *
- * GET /__stand-in/stats counts calls per action (for benchmarks); POST resets them.
- * Signatures are not checked: any access key is accepted. Requests that carry no session of
- * this stand-in (static keys, standing for the other roles) are not restricted.
+ * Prints `{"service":"aws","port":N,"queueUrl":URL,"dlqUrl":URL}` when listening. Local-only
+ * endpoints under /__stand-in/: `stats` (calls per action; POST resets), `faults` (POST
+ * `{"action":"kms:CreateAlias","times":3,"when":"after"}` makes the next calls fail with a
+ * 500, after doing the work or before it), `apikeys/<value>` (the key and its plan, for the
+ * local gateway), `inbox/<email>` (the last e-mail), `queues/<name>` (depth).
+ * Signatures are not checked. Requests that carry no session of this stand-in (static keys,
+ * standing for the other roles) are not restricted.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { STAND_IN_SERVICES } from './aws-env.js';
+import { lambdaContext } from './lambda-context.js';
+import { ApiGatewayStandIn } from './stand-ins/apigateway.js';
+import { CognitoStandIn, type CognitoTriggers } from './stand-ins/cognito.js';
 import { decideDataAccess } from './stand-ins/dynamodb-guard.js';
+import { KmsStandIn } from './stand-ins/kms.js';
+import type { Answer } from './stand-ins/protocol.js';
 import { SessionIssuer } from './stand-ins/sessions.js';
+import { SqsStandIn } from './stand-ins/sqs.js';
 import { handleStsRequest } from './stand-ins/sts.js';
 import { LOCAL_TABLE_NAMES } from './tables.js';
 
@@ -24,6 +44,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     dynamodb: { type: 'string' },
     'data-table': { type: 'string', default: LOCAL_TABLE_NAMES.data },
+    /** Keep keys, API keys, usage plans and users in this file across restarts. */
+    state: { type: 'string' },
   },
 });
 if (!values.dynamodb) {
@@ -33,9 +55,61 @@ if (!values.dynamodb) {
 const dynamodbUrl = values.dynamodb;
 const dataTable = values['data-table'];
 
+export const QUEUE_NAME = 'tenant-provisioning.fifo';
+export const DLQ_NAME = 'tenant-provisioning-dlq.fifo';
+
 const sessions = new SessionIssuer();
+const kms = new KmsStandIn();
+const apigateway = new ApiGatewayStandIn();
+const sqs = new SqsStandIn();
+sqs.redrive(QUEUE_NAME, DLQ_NAME, 3);
+let triggers: Promise<CognitoTriggers> | undefined;
+const cognito = new CognitoStandIn(() => {
+  // The triggers are the real handlers, loaded once this process knows its own URL (their
+  // AWS calls come back here).
+  triggers ??= Promise.all([
+    import('../lambda/pre-sign-up/index.js'),
+    import('../lambda/post-confirmation/index.js'),
+  ]).then(([preSignUp, postConfirmation]) => ({
+    preSignUp: (event) => preSignUp.handler(event as never, lambdaContext('pre-sign-up', 5_000)),
+    postConfirmation: (event) =>
+      postConfirmation.handler(event as never, lambdaContext('post-confirmation', 5_000)),
+  }));
+  return triggers;
+});
+
+if (values.state && existsSync(values.state)) {
+  const state = JSON.parse(readFileSync(values.state, 'utf8'));
+  kms.restore(state.kms);
+  apigateway.restore(state.apigateway);
+  cognito.restore(state.cognito);
+}
+let saving: NodeJS.Timeout | undefined;
+/** Writes the state file (atomically: write, then rename). */
+function writeState(): void {
+  const file = values.state;
+  if (!file) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const snapshot = {
+    kms: kms.snapshot(),
+    apigateway: apigateway.snapshot(),
+    cognito: cognito.snapshot(),
+  };
+  writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
+  renameSync(`${file}.tmp`, file);
+}
+/** Writes the state file soon after a change, once for a burst of changes. */
+function saveState(): void {
+  if (!values.state || saving) return;
+  saving = setTimeout(() => {
+    saving = undefined;
+    writeState();
+  }, 100);
+}
+
 const stats = new Map<string, number>();
 const count = (name: string) => stats.set(name, (stats.get(name) ?? 0) + 1);
+const faults = new Map<string, { times: number; when: 'before' | 'after' }>();
 
 const server = createServer((req, res) => {
   handle(req, res).catch((error: Error) => {
@@ -47,38 +121,129 @@ const server = createServer((req, res) => {
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req);
-  if (req.url?.startsWith('/__stand-in/stats')) {
-    if (req.method === 'POST') stats.clear();
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(Object.fromEntries(stats)));
-    return;
-  }
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (url.pathname.startsWith('/__stand-in/'))
+    return send(res, internal(req.method ?? 'GET', url, body));
 
-  const target = req.headers['x-amz-target'];
-  if (typeof target === 'string' && target.startsWith('DynamoDB_20120810.')) {
-    await handleDynamo(target.slice('DynamoDB_20120810.'.length), req, body, res);
-    return;
-  }
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const [service, action] = target.split('.') as [string, string | undefined];
+  const input = () => JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
 
+  if (service === 'DynamoDB_20120810' && action) {
+    return withFaults(res, `dynamodb:${action}`, () => handleDynamo(action, req, body));
+  }
+  if (service === 'TrentService' && action)
+    return withFaults(res, `kms:${action}`, async () => kms.handle(action, input()));
+  if (service === 'ResourceGroupsTaggingAPI_20170126' && action === 'GetResources') {
+    return withFaults(res, 'tag:GetResources', async () => kms.getResources(input()));
+  }
+  if (service === 'AWSCognitoIdentityProviderService' && action) {
+    return withFaults(res, `cognito-idp:${action}`, () => cognito.handle(action, input()));
+  }
+  if (service === 'AmazonSQS' && action)
+    return withFaults(res, `sqs:${action}`, async () => sqs.handle(action, input()));
+  if (/^\/(apikeys|usageplans)(\/|$)/.test(url.pathname)) {
+    const name = `apigateway:${req.method} ${url.pathname.replace(/\/[^/]+/g, (s, i) => (i === 0 ? s : '/{id}'))}`;
+    return withFaults(res, name, async () =>
+      apigateway.handle(req.method ?? 'GET', url, body.length ? input() : {}),
+    );
+  }
   const form = new URLSearchParams(body.toString('utf8'));
   if (form.get('Action')) {
-    count(`sts:${form.get('Action')}`);
-    const answer = handleStsRequest(form, sessions);
-    res.writeHead(answer.status, { 'content-type': 'text/xml' });
-    res.end(answer.body);
-    return;
+    return withFaults(res, `sts:${form.get('Action')}`, async () => {
+      const answer = handleStsRequest(form, sessions);
+      return { ...answer, headers: { 'content-type': 'text/xml' } };
+    });
   }
-  res.writeHead(400, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ __type: 'UnknownOperationException', message: 'unknown operation' }));
+  send(res, { status: 400, body: JSON.stringify({ __type: 'UnknownOperationException' }) });
 }
 
-async function handleDynamo(
-  action: string,
-  req: IncomingMessage,
-  body: Buffer,
+/** Counts the call and applies an injected fault, if one is armed for this action. */
+async function withFaults(
   res: ServerResponse,
+  action: string,
+  run: () => Promise<Answer>,
 ): Promise<void> {
-  count(`dynamodb:${action}`);
+  count(action);
+  const fault = faults.get(action);
+  if (fault && fault.times > 0) {
+    fault.times -= 1;
+    count(`fault:${action}`);
+    if (fault.when === 'after') await run();
+    return send(res, {
+      status: 500,
+      body: JSON.stringify({ __type: 'InternalFailure', message: `injected fault on ${action}` }),
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-errortype': 'InternalFailure',
+      },
+    });
+  }
+  send(res, await run());
+  if (!action.startsWith('dynamodb:') && !action.startsWith('sqs:')) saveState();
+}
+
+function internal(method: string, url: URL, body: Buffer): Answer {
+  const [, , what, ...rest] = url.pathname.split('/');
+  const arg = decodeURIComponent(rest.join('/'));
+  const ok = (value: unknown) => ({
+    status: 200,
+    body: JSON.stringify(value),
+    headers: { 'content-type': 'application/json' },
+  });
+  switch (what) {
+    case 'stats':
+      if (method === 'POST') stats.clear();
+      return ok(Object.fromEntries(stats));
+    case 'faults': {
+      if (method === 'DELETE') faults.clear();
+      else {
+        const { action, times, when } = JSON.parse(body.toString('utf8')) as {
+          action: string;
+          times?: number;
+          when?: 'before' | 'after';
+        };
+        faults.set(action, { times: times ?? 1, when: when ?? 'before' });
+      }
+      return ok(Object.fromEntries(faults));
+    }
+    case 'apikeys': {
+      const found = apigateway.keyByValue(arg);
+      return found
+        ? ok({
+            id: found.key.id,
+            enabled: found.key.enabled,
+            plan: found.plan
+              ? {
+                  id: found.plan.id,
+                  name: found.plan.name,
+                  throttle: found.plan.throttle,
+                  quota: found.plan.quota,
+                }
+              : null,
+          })
+        : { status: 404, body: '{}' };
+    }
+    case 'inbox':
+      return ok({ message: cognito.lastMessage(arg) ?? null });
+    case 'queues':
+      return ok({ depth: sqs.depth(arg) });
+    case 'kms':
+      return ok(
+        [...kms.keys.values()].map((k) => ({
+          keyId: k.keyId,
+          arn: k.arn,
+          state: k.state,
+          tags: k.tags,
+          policy: JSON.parse(k.policy),
+        })),
+      );
+    default:
+      return { status: 404, body: '{}' };
+  }
+}
+
+async function handleDynamo(action: string, req: IncomingMessage, body: Buffer): Promise<Answer> {
   const token = req.headers['x-amz-security-token'];
   if (typeof token === 'string') {
     const session = sessions.verify(token);
@@ -92,14 +257,14 @@ async function handleDynamo(
     if (!decision.allowed) {
       count(`denied:dynamodb:${action}`);
       const who = 'invalid' in session ? 'unknown session' : session.sessionName;
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(
-        JSON.stringify({
+      return {
+        status: 400,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: JSON.stringify({
           __type: 'com.amazon.coral.service#AccessDeniedException',
           message: `User: assumed-role/${who} is not authorized to perform: dynamodb:${action} (${decision.reason})`,
         }),
-      );
-      return;
+      };
     }
   }
   const upstream = await fetch(dynamodbUrl, {
@@ -114,12 +279,19 @@ async function handleDynamo(
   });
   const headers: Record<string, string> = {};
   upstream.headers.forEach((value, name) => {
-    if (!['connection', 'transfer-encoding', 'content-length', 'keep-alive'].includes(name)) {
+    if (!['connection', 'transfer-encoding', 'content-length', 'keep-alive'].includes(name))
       headers[name] = value;
-    }
   });
-  res.writeHead(upstream.status, headers);
-  res.end(Buffer.from(await upstream.arrayBuffer()));
+  return {
+    status: upstream.status,
+    headers,
+    body: Buffer.from(await upstream.arrayBuffer()).toString('utf8'),
+  };
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  res.writeHead(answer.status, answer.headers ?? { 'content-type': 'application/json' });
+  res.end(answer.body);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -134,10 +306,31 @@ server.on('error', (error: NodeJS.ErrnoException) => {
 });
 server.listen(Number(values.port), '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ service: 'aws', port })}\n`);
+  const url = `http://127.0.0.1:${port}`;
+  // The triggers running in this process call AWS, that is, this stand-in.
+  for (const service of [
+    'DYNAMODB',
+    'STS',
+    'KMS',
+    'SQS',
+    'COGNITO_IDENTITY_PROVIDER',
+    'API_GATEWAY',
+    'RESOURCE_GROUPS_TAGGING_API',
+  ]) {
+    process.env[`AWS_ENDPOINT_URL_${service}`] = url;
+  }
+  const queueUrl = `${url}/000000000000/${QUEUE_NAME}`;
+  process.env.PROVISIONING_QUEUE_URL = queueUrl;
+  process.stdout.write(
+    `${JSON.stringify({ service: 'aws', port, queueUrl, dlqUrl: `${url}/000000000000/${DLQ_NAME}` })}\n`,
+  );
 });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
+    if (saving) {
+      clearTimeout(saving);
+      writeState();
+    }
     server.close(() => process.exit(0));
     server.closeAllConnections();
   });

@@ -13,11 +13,11 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
-import { ConflictError } from '../lambda/shared/errors.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
 import type { TierName } from '../lambda/shared/tiers.js';
 import { startHarness } from './harness.js';
 import { PROJECT_ROOT } from './process.js';
+import { seedTenant } from './seed.js';
 
 const { values } = parseArgs({
   options: {
@@ -77,19 +77,21 @@ const registry = new TenantRegistry(
 );
 const tokens: string[] = [];
 for (const demo of DEMO) {
-  await ignoreConflict(registry.createTenant({ ...demo, status: 'ACTIVE' }));
-  await ignoreConflict(
-    registry.createMembership({
-      userSub: demo.sub,
-      tenantId: demo.tenantId,
-      role: 'admin',
-      email: demo.email,
-    }),
-  );
+  const existing = (await registry.listMembers(demo.tenantId))[0];
+  const sub =
+    existing?.userSub ??
+    (
+      await seedTenant(registry, {
+        tenantId: demo.tenantId,
+        name: demo.name,
+        tier: demo.tier,
+        adminEmail: demo.email,
+      })
+    ).sub;
   const response = await fetch(`${harness.issuerUrl}/local/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub: demo.sub, email: demo.email, expiresIn: 12 * 3600 }),
+    body: JSON.stringify({ sub, expiresIn: 12 * 3600 }),
   });
   const { access_token } = (await response.json()) as { access_token: string };
   tokens.push(`  ${demo.tenantId} (${demo.tier}, admin ${demo.email}):\n    ${access_token}`);
@@ -118,9 +120,3 @@ Try it:
 
 Press Ctrl-C to stop.
 `);
-
-async function ignoreConflict(write: Promise<unknown>): Promise<void> {
-  await write.catch((error: unknown) => {
-    if (!(error instanceof ConflictError)) throw error;
-  });
-}

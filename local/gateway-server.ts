@@ -6,13 +6,16 @@
  *   tsx local/gateway-server.ts [--port 0] [--authorizer-cache-ttl SECONDS]
  *
  * The handlers read their configuration from the environment, as on AWS (see
- * local/harness.ts for the variables); API_BASE_URL is set here from the port.
+ * local/harness.ts for the variables); API_BASE_URL is set here from the port. The
+ * provisioner runs here as well, fed from the provisioning queue.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { bearerChallenge } from '../lambda/shared/oauth-metadata.js';
 import { createGateway } from './gateway.js';
+import { startQueueRunner } from './queue-runner.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,16 +47,33 @@ await new Promise<void>((resolve) => server.listen(Number(values.port), '127.0.0
 const { port } = server.address() as AddressInfo;
 const url = `http://127.0.0.1:${port}`;
 process.env.API_BASE_URL = url;
-const [authorizer, mcp, protectedResource] = await Promise.all([
+const [authorizer, mcp, protectedResource, provisioner] = await Promise.all([
   import('../lambda/authorizer/index.js'),
   import('../lambda/mcp/index.js'),
   import('../lambda/protected-resource/index.js'),
+  import('../lambda/provisioner/index.js'),
 ]);
+// The provisioner runs here too, fed from the provisioning queue like an event source mapping.
+const runner = startQueueRunner({
+  sqs: new SQSClient({}),
+  queueUrl: process.env.PROVISIONING_QUEUE_URL as string,
+  handler: provisioner.handler,
+  visibilityTimeoutSeconds: 2,
+  onError: (error) => process.stderr.write(`gateway: provisioner: ${(error as Error).message}\n`),
+});
 handle = createGateway({
   authorizer: authorizer.handler,
   mcp: mcp.handler,
   protectedResource: protectedResource.handler,
   challenge: bearerChallenge(url, process.env.REQUIRED_SCOPE ?? ''),
+  apiKey: async (value) => {
+    const response = await fetch(
+      `${process.env.AWS_ENDPOINT_URL_API_GATEWAY}/__stand-in/apikeys/${encodeURIComponent(value)}`,
+    );
+    if (!response.ok) return undefined;
+    const key = (await response.json()) as { enabled: boolean; plan: unknown };
+    return { enabled: key.enabled, inPlan: key.plan !== null };
+  },
   ...(values['authorizer-cache-ttl']
     ? { authorizerCacheTtlSeconds: Number(values['authorizer-cache-ttl']) }
     : {}),
@@ -62,6 +82,7 @@ process.stdout.write(`${JSON.stringify({ service: 'gateway', port, url })}\n`);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
+    void runner.stop();
     server.close(() => process.exit(0));
     server.closeAllConnections();
   });

@@ -30,6 +30,11 @@ export interface GatewayOptions {
   readonly maxPayloadBytes?: number;
   /** @default AUTHORIZER_CACHE_TTL_SECONDS, as deployed; tests shorten it */
   readonly authorizerCacheTtlSeconds?: number;
+  /**
+   * Looks up the API key the authorizer named (`usageIdentifierKey`): whether it is enabled
+   * and in a usage plan, as API Gateway checks for methods that require an API key.
+   */
+  readonly apiKey: (value: string) => Promise<{ enabled: boolean; inPlan: boolean } | undefined>;
 }
 
 interface Route {
@@ -139,6 +144,11 @@ export function createGateway(options: GatewayOptions) {
       }
     }
     if (!policyAllows(cached.result, methodArn)) return 'ACCESS_DENIED';
+    // Every /mcp method requires an API key, which the authorizer supplies.
+    const key = cached.result.usageIdentifierKey
+      ? await options.apiKey(cached.result.usageIdentifierKey)
+      : undefined;
+    if (!key?.enabled || !key.inPlan) return 'INVALID_API_KEY';
     return { ...cached.result.context, principalId: cached.result.principalId };
   }
 

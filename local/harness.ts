@@ -1,4 +1,12 @@
+import { join } from 'node:path';
+import {
+  APIGatewayClient,
+  CreateUsagePlanCommand,
+  GetUsagePlansCommand,
+} from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TIERS } from '../lambda/shared/tiers.js';
+import type { UsagePlanIds } from '../lambda/shared/usage-plans.js';
 import { localAwsEnv } from './aws-env.js';
 import { type LocalProcess, startLocalProcess } from './process.js';
 import { createTables, LOCAL_TABLE_NAMES } from './tables.js';
@@ -8,6 +16,37 @@ export const LOCAL_CLIENT_ID = 'local-mcp-client';
 export const LOCAL_SCOPE = 'mcp/invoke';
 /** Stands for the data-access role; the stand-in applies its policy to sessions of it. */
 export const LOCAL_DATA_ACCESS_ROLE_ARN = 'arn:aws:iam::000000000000:role/local-tenant-data-access';
+export const LOCAL_USER_POOL_ID = 'us-east-1_local';
+
+/** One usage plan per tier, from the tier module, as the CDK app creates them (kept on restart). */
+async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
+  const apigw = new APIGatewayClient({
+    region: 'us-east-1',
+    endpoint: awsUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const { items = [] } = await apigw.send(new GetUsagePlansCommand({}));
+  const ids = {} as UsagePlanIds;
+  for (const tier of Object.values(TIERS)) {
+    const name = `tier-${tier.name}`;
+    const existing = items.find((plan) => plan.name === name);
+    ids[tier.name] =
+      existing?.id ??
+      String(
+        (
+          await apigw.send(
+            new CreateUsagePlanCommand({
+              name,
+              throttle: tier.throttle,
+              quota: { limit: tier.quota.limit, period: tier.quota.period },
+            }),
+          )
+        ).id,
+      );
+  }
+  apigw.destroy();
+  return ids;
+}
 
 export interface Harness {
   /** The local API Gateway: `${gatewayUrl}/mcp` is the MCP endpoint. */
@@ -18,6 +57,8 @@ export interface Harness {
   readonly awsUrl: string;
   /** dynalite itself, for tools that need to see the raw table. */
   readonly dynamodbUrl: string;
+  /** The provisioning queue's dead-letter queue. */
+  readonly dlqUrl: string;
   /** AWS SDK environment of the handlers (through the stand-in). */
   readonly env: Readonly<Record<string, string>>;
   readonly processes: readonly LocalProcess[];
@@ -66,19 +107,36 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     await createTables(admin);
     admin.destroy();
 
-    const aws = await start('local/aws-stand-in-server.ts', ['--dynamodb', dynamodbUrl]);
-    const awsUrl = `http://127.0.0.1:${aws.port}`;
-    const env = {
-      ...localAwsEnv({ dynamodb: awsUrl, sts: awsUrl }),
+    const base = {
       REGISTRY_TABLE_NAME: LOCAL_TABLE_NAMES.registry,
+      POWERTOOLS_SERVICE_NAME: 'multi-tenant-mcp',
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const aws = await start(
+      'local/aws-stand-in-server.ts',
+      [
+        '--dynamodb',
+        dynamodbUrl,
+        ...(options.dataPath ? ['--state', join(options.dataPath, '..', 'aws-state.json')] : []),
+      ],
+      { ...localAwsEnv({}), ...base },
+    );
+    const awsUrl = `http://127.0.0.1:${aws.port}`;
+    const usagePlanIds = await ensureUsagePlans(awsUrl);
+    const env = {
+      ...localAwsEnv({ aws: awsUrl }),
+      ...base,
       DATA_TABLE_NAME: LOCAL_TABLE_NAMES.data,
       DATA_ACCESS_ROLE_ARN: LOCAL_DATA_ACCESS_ROLE_ARN,
       CLIENT_IDS: LOCAL_CLIENT_ID,
       REQUIRED_SCOPE: LOCAL_SCOPE,
       ALLOWED_ORIGIN_HOSTNAMES: 'localhost,127.0.0.1',
-      POWERTOOLS_SERVICE_NAME: 'multi-tenant-mcp',
-      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      USER_POOL_ID: LOCAL_USER_POOL_ID,
+      USAGE_PLAN_IDS: JSON.stringify(usagePlanIds),
+      PROVISIONING_QUEUE_URL: String(aws.ready.queueUrl),
+      // Fast retries, so a failed provisioning step is retried within a test.
+      RETRY_BASE_SECONDS: '1',
     };
 
     const auth = await start(
@@ -103,6 +161,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       issuerUrl,
       awsUrl,
       dynamodbUrl,
+      dlqUrl: String(aws.ready.dlqUrl),
       env: { ...env, JWT_ISSUER: issuerUrl, API_BASE_URL: String(gateway.ready.url) },
       processes: [...started],
       stop,

@@ -80,6 +80,10 @@ export async function authorize(
     logger.warn('Denied: tenant is not active', { tenantStatus: tenant?.status ?? 'MISSING' });
     return policy(claims.sub, 'Deny', event.methodArn);
   }
+  if (!tenant.apiKeyValue) {
+    logger.error('Denied: active tenant without an API key (provisioning incomplete)');
+    return policy(claims.sub, 'Deny', event.methodArn);
+  }
 
   const context: TenantContext = {
     tenantId,
@@ -90,7 +94,13 @@ export async function authorize(
     clientId: claims.client_id,
   };
   logger.info('Allowed', { tier: context.tier, role: context.role });
-  return { ...policy(claims.sub, 'Allow', event.methodArn), context };
+  // The tenant's own API key: API Gateway meters and throttles the request against the
+  // usage plan of the tenant's tier, per tenant.
+  return {
+    ...policy(claims.sub, 'Allow', event.methodArn),
+    context,
+    usageIdentifierKey: tenant.apiKeyValue,
+  };
 }
 
 /**

@@ -24,6 +24,8 @@ export const GATEWAY_RESPONSES = {
   AUTHORIZER_FAILURE: { statusCode: 500, message: 'Internal error' },
   /** Any other 5xx API Gateway produces itself. */
   DEFAULT_5XX: { statusCode: 500, message: 'Internal error' },
+  /** The tenant's API key is missing, disabled (suspension) or in no usage plan. */
+  INVALID_API_KEY: { statusCode: 403, message: 'Forbidden' },
   /** A path or method the API does not have (API Gateway's default would be a 403). */
   MISSING_AUTHENTICATION_TOKEN: { statusCode: 404, message: 'Not found' },
 } as const;

@@ -29,3 +29,60 @@ export const TENANT_DATA_ACTIONS = [
 export function roleSessionName(tenantId: TenantId): string {
   return `tenant-${tenantId}`;
 }
+
+/** The alias of a tenant's own KMS key. */
+export function tenantKeyAlias(tenantId: TenantId): string {
+  return `alias/tenant/${tenantId}`;
+}
+
+/** The encryption context every use of a tenant's key must carry. */
+export const ENCRYPTION_CONTEXT_KEY = 'tenantId';
+
+/**
+ * The key policy of a tenant's KMS key, set when the key is created (so it applies at once,
+ * unlike grants through tags). The account may administer the key but not use it; the
+ * data-access role may encrypt and decrypt only in a session tagged with this tenant and only
+ * with this tenant in the encryption context.
+ */
+export function tenantKeyPolicy(options: { tenantId: TenantId; dataAccessRoleArn: string }): string {
+  const [, partition, , , account] = options.dataAccessRoleArn.split(':');
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AccountAdministersButCannotUse',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+        Action: [
+          'kms:Describe*',
+          'kms:Get*',
+          'kms:List*',
+          'kms:Put*',
+          'kms:Update*',
+          'kms:Enable*',
+          'kms:Disable*',
+          'kms:TagResource',
+          'kms:UntagResource',
+          'kms:CreateAlias',
+          'kms:DeleteAlias',
+          'kms:ScheduleKeyDeletion',
+          'kms:CancelKeyDeletion',
+        ],
+        Resource: '*',
+      },
+      {
+        Sid: 'OwnTenantOnly',
+        Effect: 'Allow',
+        Principal: { AWS: options.dataAccessRoleArn },
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: '*',
+        Condition: {
+          StringEquals: {
+            [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_KEY}`]: options.tenantId,
+            [`aws:PrincipalTag/${TENANT_TAG_KEY}`]: options.tenantId,
+          },
+        },
+      },
+    ],
+  });
+}

@@ -42,6 +42,14 @@ export const TenantRecordSchema = z.object({
   name: z.string().min(1).max(128),
   tier: TierNameSchema,
   status: TenantStatusSchema,
+  /** The user whose sign-up created the tenant. */
+  ownerSub: z.string().min(1).max(128).optional(),
+  /** The tenant's own KMS key (provisioning). */
+  kmsKeyArn: z.string().startsWith('arn:').optional(),
+  /** The tenant's API key in its tier's usage plan (provisioning). */
+  apiKeyId: z.string().min(1).optional(),
+  /** Its value, which the authorizer hands API Gateway as `usageIdentifierKey`. */
+  apiKeyValue: z.string().min(20).optional(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -97,7 +105,7 @@ export class TenantRegistry {
 
   /** Creates a tenant; a tenant id is never reused, so an existing one is a conflict. */
   async createTenant(
-    input: Pick<TenantRecord, 'tenantId' | 'name' | 'tier' | 'status'>,
+    input: Pick<TenantRecord, 'tenantId' | 'name' | 'tier' | 'status' | 'ownerSub'>,
   ): Promise<TenantRecord> {
     const at = this.now().toISOString();
     const record = TenantRecordSchema.parse({ ...input, createdAt: at, updatedAt: at });
@@ -168,6 +176,37 @@ export class TenantRegistry {
     }
   }
 
+  /** Records resources created for the tenant; the tenant must exist. */
+  async recordTenantResources(
+    tenantId: TenantId,
+    resources: Partial<Pick<TenantRecord, 'kmsKeyArn' | 'apiKeyId' | 'apiKeyValue' | 'tier'>>,
+  ): Promise<void> {
+    const entries = Object.entries(resources).filter(([, value]) => value !== undefined);
+    if (entries.length === 0) return;
+    const names = Object.fromEntries(entries.map(([key], i) => [`#f${i}`, key]));
+    const values = Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value]));
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tenantKey(tenantId),
+          UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}, updatedAt = :at`,
+          ConditionExpression: `attribute_exists(${PK})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ':at': this.now().toISOString() },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new ConflictError('The tenant does not exist.');
+      throw error;
+    }
+  }
+
+  /** Every tenant, by query on the `byTenant` index (one partition; operators only). */
+  async listTenants(): Promise<TenantRecord[]> {
+    return this.queryIndex('TENANTS', 'TENANT#', TenantRecordSchema, 'tenant');
+  }
+
   /** Changes a member's role; the membership must belong to `tenantId`. */
   async setMemberRole(userSub: string, tenantId: TenantId, role: Role): Promise<void> {
     await this.onMembership(
@@ -206,28 +245,35 @@ export class TenantRegistry {
 
   /** The tenant's memberships, by query on the `byTenant` index (never a Scan). */
   async listMembers(tenantId: TenantId): Promise<MembershipRecord[]> {
-    const members: MembershipRecord[] = [];
+    return this.queryIndex(`TENANT#${tenantId}`, 'USER#', MembershipRecordSchema, 'membership');
+  }
+
+  private async queryIndex<T>(
+    partition: string,
+    sortPrefix: string,
+    schema: z.ZodType<T>,
+    what: string,
+  ): Promise<T[]> {
+    const records: T[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: byTenantIndex.indexName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :user)',
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
           ExpressionAttributeNames: {
             '#pk': byTenantIndex.partitionKey,
             '#sk': byTenantIndex.sortKey,
           },
-          ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':user': 'USER#' },
+          ExpressionAttributeValues: { ':pk': partition, ':prefix': sortPrefix },
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) {
-        members.push(parseRecord(MembershipRecordSchema, item, `membership in ${tenantId}`));
-      }
+      for (const item of page.Items ?? []) records.push(parseRecord(schema, item, what));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return members;
+    return records;
   }
 
   private async putIfAbsent(item: Record<string, unknown>, conflictMessage: string) {

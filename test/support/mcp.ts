@@ -3,6 +3,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { inject } from 'vitest';
 import type { Role, TenantStatus } from '../../lambda/shared/tenant.js';
 import type { TierName } from '../../lambda/shared/tiers.js';
+import * as seed from '../../local/seed.js';
 import { localRegistry, uniqueTenantId } from './registry.js';
 
 export const harness = () => inject('harness');
@@ -17,24 +18,37 @@ export interface TestUser {
   readonly role: Role;
 }
 
-/** A tenant in the registry with one member; more members with `addMember`. */
+/**
+ * A tenant made the way the product makes them (a Cognito user, the tenant, provisioning by
+ * the real provisioner through the queue), with that user as its first member.
+ */
 export async function seedTenant(
   prefix: string,
   options: { tier?: TierName; status?: TenantStatus; role?: Role } = {},
 ): Promise<TestUser> {
   const tenantId = uniqueTenantId(prefix);
-  await localRegistry().createTenant({
+  const registry = localRegistry();
+  const { sub } = await seed.seedTenant(registry, {
     tenantId,
     name: `${prefix} Inc.`,
     tier: options.tier ?? 'standard',
-    status: options.status ?? 'ACTIVE',
+    adminEmail: `admin@${tenantId}.example`,
   });
-  return addMember(tenantId, options.role ?? 'admin');
+  if (options.status && options.status !== 'ACTIVE') {
+    await registry.transitionTenant(tenantId, { from: ['ACTIVE'], to: options.status });
+  }
+  const role = options.role ?? 'admin';
+  if (role !== 'admin') await registry.setMemberRole(sub, tenantId, role);
+  return { tenantId, sub, role };
 }
 
 export async function addMember(tenantId: string, role: Role): Promise<TestUser> {
-  const sub = randomUUID();
-  await localRegistry().createMembership({ userSub: sub, tenantId, role });
+  const sub = await seed.addMember(
+    localRegistry(),
+    tenantId,
+    `${randomUUID()}@${tenantId}.example`,
+    role,
+  );
   return { tenantId, sub, role };
 }
 

@@ -1,0 +1,33 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { Context, PostConfirmationTriggerEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { createDocumentClient } from '../shared/aws-clients.js';
+import { readConfig, tableName } from '../shared/config.js';
+import { errorFields, logger } from '../shared/observability.js';
+import { ProvisioningQueue } from '../shared/provisioning-queue.js';
+import { TenantRegistry } from '../shared/registry.js';
+import { createTenantOnSignUp } from './create-tenant.js';
+
+/** Cognito post-confirmation trigger: a self sign-up creates its tenant. */
+const config = readConfig({
+  REGISTRY_TABLE_NAME: tableName(),
+  PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
+});
+// Cognito gives the trigger 5 seconds: short timeouts, few attempts.
+const fast = { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 } };
+const registry = new TenantRegistry(createDocumentClient(fast), config.REGISTRY_TABLE_NAME);
+const queue = new ProvisioningQueue(new SQSClient(fast), config.PROVISIONING_QUEUE_URL);
+
+export const handler = middy<PostConfirmationTriggerEvent, PostConfirmationTriggerEvent, Error, Context>()
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .handler(async (event) => {
+    try {
+      return await createTenantOnSignUp(event, { registry, queue, logger });
+    } catch (error) {
+      logger.error('Could not create the tenant for a sign-up', errorFields(error));
+      // Cognito shows this to the person confirming; the log line has the cause.
+      throw new Error('We could not set up your organisation. Please try again.');
+    }
+  });

@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { TenantId } from './tenant.js';
+
+/** The user attribute holding the organisation name given at sign-up (display only). */
+export const ORGANIZATION_ATTRIBUTE = 'custom:organization';
+
+/**
+ * An organisation name as people type it: 1-100 characters after trimming, no control
+ * characters. It names a tenant for people; it never decides which tenant a user is in.
+ */
+export const OrganizationNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'Organisation name must not be empty.')
+  .max(100, 'Organisation name must be at most 100 characters.')
+  .refine((name) => !/\p{Cc}|\p{Cf}/u.test(name), 'Organisation name must not contain control characters.');
+
+/** The name for a sign-up that gave none: the e-mail's domain, as people would guess. */
+export function defaultOrganizationName(email: string): string {
+  const domain = email.split('@')[1] ?? '';
+  return domain ? `${domain} organisation` : 'My organisation';
+}
+
+/**
+ * The new tenant's id: a readable slug of its name plus a hash of the owner's `sub`, so a
+ * retried sign-up confirmation derives the same id (and creates nothing twice), while two
+ * organisations with the same name still get different ids.
+ */
+export function tenantIdFor(organizationName: string, ownerSub: string): TenantId {
+  const slug = organizationName
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 30)
+    .replace(/-+$/, '');
+  const suffix = createHash('sha256').update(ownerSub).digest('hex').slice(0, 8);
+  return `${slug || 'org'}-${suffix}`;
+}

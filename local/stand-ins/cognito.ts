@@ -1,0 +1,281 @@
+import { randomBytes, randomInt, randomUUID, scryptSync, timingSafeEqual } from 'node:crypto';
+import { type Answer, AwsError, epochSeconds, json, jsonError } from './protocol.js';
+
+type Trigger = (event: Record<string, unknown>) => Promise<unknown>;
+export interface CognitoTriggers {
+  readonly preSignUp?: Trigger;
+  readonly postConfirmation?: Trigger;
+}
+
+interface User {
+  readonly username: string;
+  readonly attributes: Map<string, string>;
+  status: 'UNCONFIRMED' | 'CONFIRMED' | 'FORCE_CHANGE_PASSWORD';
+  enabled: boolean;
+  passwordHash?: Buffer;
+  salt: Buffer;
+  code?: string;
+  readonly createdAt: number;
+}
+
+const POOL_ID = 'us-east-1_local';
+
+/**
+ * The Cognito user pool calls the project makes or causes: self sign-up and confirmation
+ * (running the real pre-sign-up and post-confirmation triggers the way Cognito does, and
+ * answering their failures with `UserLambdaValidationException`), invitations with
+ * AdminCreateUser, AdminGetUser, AdminDisableUser and AdminEnableUser. E-mail is not sent:
+ * confirmation codes and temporary passwords go to the console (and to `lastMessage`).
+ * Users are keyed by a generated username that is also their `sub`, with the e-mail as alias.
+ */
+export class CognitoStandIn {
+  private readonly users = new Map<string, User>();
+  readonly outbox = new Map<string, string>();
+
+  constructor(private readonly triggers: () => Promise<CognitoTriggers>) {}
+
+  snapshot() {
+    return [...this.users.values()].map((user) => ({
+      ...user,
+      attributes: [...user.attributes],
+      salt: user.salt.toString('base64'),
+      passwordHash: user.passwordHash?.toString('base64'),
+    }));
+  }
+
+  restore(state: ReturnType<CognitoStandIn['snapshot']>): void {
+    for (const user of state) {
+      this.users.set(user.username, {
+        ...user,
+        attributes: new Map(user.attributes),
+        salt: Buffer.from(user.salt, 'base64'),
+        passwordHash: user.passwordHash ? Buffer.from(user.passwordHash, 'base64') : undefined,
+      });
+    }
+  }
+
+  async handle(action: string, input: Record<string, unknown>): Promise<Answer> {
+    try {
+      return json(await this.dispatch(action, input));
+    } catch (error) {
+      if (error instanceof AwsError) return jsonError(error);
+      throw error;
+    }
+  }
+
+  /** The last message "e-mailed" to an address (local stand-in for the inbox). */
+  lastMessage(email: string): string | undefined {
+    return this.outbox.get(email.toLowerCase());
+  }
+
+  private async dispatch(action: string, input: Record<string, unknown>): Promise<unknown> {
+    switch (action) {
+      case 'SignUp': {
+        const email = String(input.Username ?? '').toLowerCase();
+        const attributes = attributeMap(input.UserAttributes, email);
+        if (this.byEmail(email))
+          throw new AwsError(
+            'UsernameExistsException',
+            'An account with the given email already exists.',
+          );
+        checkPassword(String(input.Password ?? ''));
+        const username = randomUUID();
+        await this.runTrigger('PreSignUp', 'preSignUp', {
+          triggerSource: 'PreSignUp_SignUp',
+          userName: username,
+          request: { userAttributes: Object.fromEntries(attributes), validationData: {} },
+          response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
+        });
+        const user = this.store(username, attributes, 'UNCONFIRMED', String(input.Password));
+        user.code = String(randomInt(100_000, 1_000_000));
+        this.send(email, `Your verification code is ${user.code}`);
+        return {
+          UserConfirmed: false,
+          UserSub: username,
+          CodeDeliveryDetails: {
+            Destination: maskEmail(email),
+            DeliveryMedium: 'EMAIL',
+            AttributeName: 'email',
+          },
+        };
+      }
+      case 'ConfirmSignUp': {
+        const user = this.find(String(input.Username ?? ''));
+        if (user.status !== 'UNCONFIRMED') {
+          throw new AwsError(
+            'NotAuthorizedException',
+            `User cannot be confirmed. Current status is ${user.status}`,
+          );
+        }
+        if (input.ConfirmationCode !== user.code) {
+          throw new AwsError(
+            'CodeMismatchException',
+            'Invalid verification code provided, please try again.',
+          );
+        }
+        user.status = 'CONFIRMED';
+        user.code = undefined;
+        user.attributes.set('email_verified', 'true');
+        await this.runTrigger('PostConfirmation', 'postConfirmation', {
+          triggerSource: 'PostConfirmation_ConfirmSignUp',
+          userName: user.username,
+          request: {
+            userAttributes: {
+              ...Object.fromEntries(user.attributes),
+              'cognito:user_status': 'CONFIRMED',
+            },
+          },
+          response: {},
+        });
+        return {};
+      }
+      case 'AdminCreateUser': {
+        const email = String(input.Username ?? '').toLowerCase();
+        if (this.byEmail(email))
+          throw new AwsError('UsernameExistsException', 'User account already exists');
+        const attributes = attributeMap(input.UserAttributes, email);
+        const username = randomUUID();
+        await this.runTrigger('PreSignUp', 'preSignUp', {
+          triggerSource: 'PreSignUp_AdminCreateUser',
+          userName: username,
+          request: { userAttributes: Object.fromEntries(attributes), validationData: {} },
+          response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
+        });
+        const temporary = String(
+          input.TemporaryPassword ?? `Tmp-${randomBytes(9).toString('base64url')}1!`,
+        );
+        const user = this.store(username, attributes, 'FORCE_CHANGE_PASSWORD', temporary);
+        if (input.MessageAction !== 'SUPPRESS') {
+          this.send(email, `You are invited. Username ${email}, temporary password ${temporary}`);
+        }
+        return { User: this.present(user, 'Attributes') };
+      }
+      case 'AdminGetUser': {
+        const user = this.find(String(input.Username ?? ''));
+        const { Attributes, ...rest } = this.present(user, 'Attributes');
+        return { ...rest, UserAttributes: Attributes };
+      }
+      case 'AdminDisableUser':
+      case 'AdminEnableUser':
+        this.find(String(input.Username ?? '')).enabled = action === 'AdminEnableUser';
+        return {};
+      default:
+        throw new AwsError(
+          'InvalidParameterException',
+          `Cognito stand-in does not implement ${action}`,
+        );
+    }
+  }
+
+  /** Checks a password the way sign-in would (for the local sign-in pages). */
+  verifyPassword(usernameOrEmail: string, password: string): boolean {
+    const user = this.findOptional(usernameOrEmail);
+    if (!user?.passwordHash) return false;
+    const hash = scryptSync(password, user.salt, 32);
+    return timingSafeEqual(hash, user.passwordHash);
+  }
+
+  private async runTrigger(
+    name: string,
+    key: keyof CognitoTriggers,
+    event: Record<string, unknown>,
+  ) {
+    const trigger = (await this.triggers())[key];
+    if (!trigger) return;
+    try {
+      await trigger({
+        version: '1',
+        region: 'us-east-1',
+        userPoolId: POOL_ID,
+        callerContext: { awsSdkVersion: 'local', clientId: 'local-mcp-client' },
+        ...event,
+      });
+    } catch (error) {
+      throw new AwsError(
+        'UserLambdaValidationException',
+        `${name} failed with error ${(error as Error).message}.`,
+      );
+    }
+  }
+
+  private store(
+    username: string,
+    attributes: Map<string, string>,
+    status: User['status'],
+    password: string,
+  ): User {
+    attributes.set('sub', username);
+    const salt = randomBytes(16);
+    const user: User = {
+      username,
+      attributes,
+      status,
+      enabled: true,
+      salt,
+      passwordHash: scryptSync(password, salt, 32),
+      createdAt: Date.now(),
+    };
+    this.users.set(username, user);
+    return user;
+  }
+
+  private send(email: string, message: string): void {
+    this.outbox.set(email.toLowerCase(), message);
+    process.stderr.write(`[cognito stand-in] e-mail to ${email}: ${message}\n`);
+  }
+
+  private byEmail(email: string): User | undefined {
+    return [...this.users.values()].find((u) => u.attributes.get('email') === email.toLowerCase());
+  }
+
+  private findOptional(reference: string): User | undefined {
+    return this.users.get(reference) ?? this.byEmail(reference);
+  }
+
+  private find(reference: string): User {
+    const user = this.findOptional(reference);
+    if (!user) throw new AwsError('UserNotFoundException', 'User does not exist.');
+    return user;
+  }
+
+  private present(user: User, attributesKey: 'Attributes') {
+    return {
+      Username: user.username,
+      [attributesKey]: [...user.attributes].map(([Name, Value]) => ({ Name, Value })),
+      UserCreateDate: epochSeconds(user.createdAt),
+      UserLastModifiedDate: epochSeconds(user.createdAt),
+      Enabled: user.enabled,
+      UserStatus: user.status,
+    };
+  }
+}
+
+function attributeMap(list: unknown, email: string): Map<string, string> {
+  const attributes = new Map<string, string>();
+  for (const { Name, Value } of (list as Array<{ Name: string; Value: string }>) ?? []) {
+    attributes.set(Name, Value);
+  }
+  attributes.set('email', email);
+  return attributes;
+}
+
+/** The user pool's password policy (lib/constructs/identity.ts). */
+function checkPassword(password: string): void {
+  const ok =
+    password.length >= 12 &&
+    /[a-z]/.test(password) &&
+    /[A-Z]/.test(password) &&
+    /\d/.test(password) &&
+    /[^A-Za-z0-9]/.test(password);
+  if (!ok) {
+    throw new AwsError(
+      'InvalidPasswordException',
+      'Password did not conform with policy: at least 12 characters with upper and lower case letters, a number and a symbol',
+    );
+  }
+}
+
+function maskEmail(email: string): string {
+  const [name, domain] = email.split('@');
+  return `${name?.[0] ?? ''}***@${domain?.[0] ?? ''}***`;
+}
