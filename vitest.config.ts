@@ -28,6 +28,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          // The files share one local stack, and some inject faults into it: one at a time.
+          fileParallelism: false,
           setupFiles: ['test/support/local-env.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,

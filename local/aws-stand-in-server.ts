@@ -143,7 +143,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (service === 'AmazonSQS' && action)
     return withFaults(res, `sqs:${action}`, async () => sqs.handle(action, input()));
   if (/^\/(apikeys|usageplans)(\/|$)/.test(url.pathname)) {
-    const name = `apigateway:${req.method} ${url.pathname.replace(/\/[^/]+/g, (s, i) => (i === 0 ? s : '/{id}'))}`;
+    const template = url.pathname
+      .split('/')
+      .map((segment) => (['', 'apikeys', 'usageplans', 'keys'].includes(segment) ? segment : '{id}'))
+      .join('/');
+    const name = `apigateway:${req.method} ${template}`;
     return withFaults(res, name, async () =>
       apigateway.handle(req.method ?? 'GET', url, body.length ? input() : {}),
     );

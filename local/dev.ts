@@ -9,7 +9,7 @@
  * stopped by pid on Ctrl-C), creates the demo tenants `acme` (standard tier) and `globex`
  * (free tier) with an admin each, and prints the MCP URL and a bearer token per admin.
  */
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
@@ -60,10 +60,12 @@ const harness = await startHarness({
   gatewayPort: values.port,
 });
 let stopping = false;
+const harnessFile = join(PROJECT_ROOT, '.dev-data', 'harness.json');
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   process.stdout.write('\nStopping...\n');
+  await rm(harnessFile, { force: true });
   await harness.stop();
   process.exit(0);
 };
@@ -71,6 +73,8 @@ process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
 Object.assign(process.env, harness.env);
+// For `npm run tenant -- --local ...`: how to reach this running stack.
+await writeFile(harnessFile, JSON.stringify(harness.env, null, 2));
 const registry = new TenantRegistry(
   createDocumentClient(),
   harness.env.REGISTRY_TABLE_NAME as string,
@@ -113,6 +117,8 @@ Try it:
     -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\
     -H 'MCP-Protocol-Version: 2025-06-18' \\
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}'
+
+  Tenants:        npm run tenant -- list --local   (show, tier, suspend, resume, offboard, invite)
 
   MCP Inspector: npx @modelcontextprotocol/inspector, transport "Streamable HTTP",
   URL ${mcpUrl}, and under Authentication a custom header

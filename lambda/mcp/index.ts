@@ -1,14 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { STSClient } from '@aws-sdk/client-sts';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { z } from 'zod';
+import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
 import { endpointUrls } from '../shared/oauth-metadata.js';
 import { logger } from '../shared/observability.js';
+import { TenantRegistry } from '../shared/registry.js';
 import { TenantContextSchema } from '../shared/tenant-context.js';
 import { TenantCredentials } from '../shared/tenant-credentials.js';
 import { TenantDataAccess } from '../shared/tenant-data.js';
+import { TenantDirectory } from '../shared/tenant-directory.js';
 import { createMcpEndpoint } from './endpoint.js';
 import { serveMcpRequest } from './http.js';
 import { Notes } from './notes.js';
@@ -17,6 +21,8 @@ import { buildMcpServer } from './server.js';
 /** The MCP endpoint (`POST /mcp`), behind the API Gateway Lambda authorizer. */
 const config = readConfig({
   DATA_TABLE_NAME: tableName(),
+  REGISTRY_TABLE_NAME: tableName(),
+  USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'not a user pool id'),
   DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
   API_BASE_URL: z.url({ protocol: /^https?$/ }),
   ALLOWED_ORIGIN_HOSTNAMES: z
@@ -40,12 +46,23 @@ const data = new TenantDataAccess({
   credentials: new TenantCredentials(new STSClient({}), { roleArn: config.DATA_ACCESS_ROLE_ARN }),
 });
 
+const directory = new TenantDirectory({
+  registry: new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME),
+  cognito: new CognitoIdentityProviderClient({}),
+  userPoolId: config.USER_POOL_ID,
+});
+
 const mcp = createMcpEndpoint(
   (authInfo) => {
     // The context was put there by serveMcpRequest from the authorizer's output; parse it
     // again rather than trust a cast.
     const context = TenantContextSchema.parse(authInfo?.extra?.tenant);
-    return buildMcpServer({ context, notes: new Notes(data.forTenant(context)), logger });
+    return buildMcpServer({
+      context,
+      notes: new Notes(data.forTenant(context)),
+      tenant: directory.forTenant(context.tenantId),
+      logger,
+    });
   },
   {
     maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES,

@@ -57,7 +57,13 @@ export async function createTenantOnSignUp(
   logger.appendKeys({ tenantId });
 
   try {
-    await registry.createTenant({ tenantId, name, tier: 'free', status: 'PROVISIONING', ownerSub: sub });
+    await registry.createTenant({
+      tenantId,
+      name,
+      tier: 'free',
+      status: 'PROVISIONING',
+      ownerSub: sub,
+    });
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
     const tenant = await registry.getTenant(tenantId);

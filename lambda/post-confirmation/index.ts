@@ -16,11 +16,19 @@ const config = readConfig({
   PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
 });
 // Cognito gives the trigger 5 seconds: short timeouts, few attempts.
-const fast = { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 } };
+const fast = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 },
+};
 const registry = new TenantRegistry(createDocumentClient(fast), config.REGISTRY_TABLE_NAME);
 const queue = new ProvisioningQueue(new SQSClient(fast), config.PROVISIONING_QUEUE_URL);
 
-export const handler = middy<PostConfirmationTriggerEvent, PostConfirmationTriggerEvent, Error, Context>()
+export const handler = middy<
+  PostConfirmationTriggerEvent,
+  PostConfirmationTriggerEvent,
+  Error,
+  Context
+>()
   .use(injectLambdaContext(logger, { clearState: true }))
   .handler(async (event) => {
     try {

@@ -47,7 +47,11 @@ export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
       } catch (error) {
         const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
         const delay = Math.min(900, config.RETRY_BASE_SECONDS * 2 ** (receives - 1));
-        logger.error('Provisioning failed; it will be retried', { ...errorFields(error), receives, retryInSeconds: delay });
+        logger.error('Provisioning failed; it will be retried', {
+          ...errorFields(error),
+          receives,
+          retryInSeconds: delay,
+        });
         // Back off before the next attempt; after the queue's maxReceiveCount the message
         // goes to the dead-letter queue (and its alarm).
         await sqs
@@ -58,7 +62,9 @@ export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
               VisibilityTimeout: delay,
             }),
           )
-          .catch((visibilityError: unknown) => logger.warn('Could not delay the retry', errorFields(visibilityError)));
+          .catch((visibilityError: unknown) =>
+            logger.warn('Could not delay the retry', errorFields(visibilityError)),
+          );
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     }

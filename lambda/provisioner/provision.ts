@@ -9,8 +9,8 @@ import {
   CreateAliasCommand,
   CreateKeyCommand,
   DescribeKeyCommand,
-  type KMSClient,
   type KeyMetadata,
+  type KMSClient,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import {
@@ -44,7 +44,10 @@ const MANAGED_BY = { key: 'ManagedBy', value: 'multi-tenant-mcp' } as const;
  * any point followed by a retry ends with exactly one key, one API key and one plan
  * membership.
  */
-export async function provisionTenant(tenantId: TenantId, deps: ProvisionDeps): Promise<ProvisionOutcome> {
+export async function provisionTenant(
+  tenantId: TenantId,
+  deps: ProvisionDeps,
+): Promise<ProvisionOutcome> {
   const { registry, logger } = deps;
   const tenant = await registry.getTenant(tenantId);
   if (tenant?.status !== 'PROVISIONING') {
@@ -61,7 +64,10 @@ export async function provisionTenant(tenantId: TenantId, deps: ProvisionDeps): 
       ? { id: tenant.apiKeyId, value: tenant.apiKeyValue }
       : await ensureApiKey(tenant, deps);
   if (!tenant.apiKeyId) {
-    await registry.recordTenantResources(tenantId, { apiKeyId: apiKey.id, apiKeyValue: apiKey.value });
+    await registry.recordTenantResources(tenantId, {
+      apiKeyId: apiKey.id,
+      apiKeyValue: apiKey.value,
+    });
   }
   logger.info('API key ready', { step: 'api-key' });
 
@@ -83,7 +89,9 @@ async function ensureTenantKey(tenantId: TenantId, deps: ProvisionDeps): Promise
   let key = orphans[0];
   for (const extra of orphans.slice(1)) {
     deps.logger.warn('Scheduling deletion of a duplicate tenant key', { keyId: extra.KeyId });
-    await deps.kms.send(new ScheduleKeyDeletionCommand({ KeyId: extra.KeyId, PendingWindowInDays: 7 }));
+    await deps.kms.send(
+      new ScheduleKeyDeletionCommand({ KeyId: extra.KeyId, PendingWindowInDays: 7 }),
+    );
   }
   if (!key) {
     const created = await deps.kms.send(
@@ -125,12 +133,17 @@ async function tenantKeys(tenantId: TenantId, deps: ProvisionDeps): Promise<KeyM
 }
 
 async function describe(kms: KMSClient, keyId: string): Promise<KeyMetadata | undefined> {
-  const result = await kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch(ignore('NotFoundException'));
+  const result = await kms
+    .send(new DescribeKeyCommand({ KeyId: keyId }))
+    .catch(ignore('NotFoundException'));
   return result?.KeyMetadata;
 }
 
 /** The tenant's API key: one an interrupted run created (found by name), else new. */
-async function ensureApiKey(tenant: TenantRecord, deps: ProvisionDeps): Promise<{ id: string; value: string }> {
+async function ensureApiKey(
+  tenant: TenantRecord,
+  deps: ProvisionDeps,
+): Promise<{ id: string; value: string }> {
   const name = apiKeyName(tenant.tenantId);
   const found: Array<{ id: string; value: string; created: number }> = [];
   let position: string | undefined;
@@ -148,7 +161,9 @@ async function ensureApiKey(tenant: TenantRecord, deps: ProvisionDeps): Promise<
   found.sort((a, b) => a.created - b.created);
   for (const extra of found.slice(1)) {
     deps.logger.warn('Deleting a duplicate tenant API key', { apiKeyId: extra.id });
-    await deps.apigw.send(new DeleteApiKeyCommand({ apiKey: extra.id })).catch(ignore('NotFoundException'));
+    await deps.apigw
+      .send(new DeleteApiKeyCommand({ apiKey: extra.id }))
+      .catch(ignore('NotFoundException'));
   }
   if (found[0]) return found[0];
 

@@ -44,7 +44,10 @@ export const ENCRYPTION_CONTEXT_KEY = 'tenantId';
  * data-access role may encrypt and decrypt only in a session tagged with this tenant and only
  * with this tenant in the encryption context.
  */
-export function tenantKeyPolicy(options: { tenantId: TenantId; dataAccessRoleArn: string }): string {
+export function tenantKeyPolicy(options: {
+  tenantId: TenantId;
+  dataAccessRoleArn: string;
+}): string {
   const [, partition, , , account] = options.dataAccessRoleArn.split(':');
   return JSON.stringify({
     Version: '2012-10-17',

@@ -14,7 +14,10 @@ export const OrganizationNameSchema = z
   .trim()
   .min(1, 'Organisation name must not be empty.')
   .max(100, 'Organisation name must be at most 100 characters.')
-  .refine((name) => !/\p{Cc}|\p{Cf}/u.test(name), 'Organisation name must not contain control characters.');
+  .refine(
+    (name) => !/\p{Cc}|\p{Cf}/u.test(name),
+    'Organisation name must not contain control characters.',
+  );
 
 /** The name for a sign-up that gave none: the e-mail's domain, as people would guess. */
 export function defaultOrganizationName(email: string): string {

@@ -14,6 +14,9 @@ export const TOOL_NAMES = [
   'notes_list',
   'notes_search',
   'notes_delete',
+  'tenant_info',
+  'tenant_users_list',
+  'tenant_users_invite',
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
@@ -35,12 +38,15 @@ export interface TierDefinition {
   readonly tools: readonly ToolName[];
 }
 
-const NOTE_TOOLS_BASIC: readonly ToolName[] = [
+const BASIC_TOOLS: readonly ToolName[] = [
   'whoami',
   'notes_create',
   'notes_get',
   'notes_list',
   'notes_delete',
+  'tenant_info',
+  'tenant_users_list',
+  'tenant_users_invite',
 ];
 
 export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
@@ -49,21 +55,21 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     displayName: 'Free',
     throttle: { rateLimit: 5, burstLimit: 10 },
     quota: { limit: 1_000, period: 'DAY' },
-    tools: NOTE_TOOLS_BASIC,
+    tools: BASIC_TOOLS,
   },
   standard: {
     name: 'standard',
     displayName: 'Standard',
     throttle: { rateLimit: 25, burstLimit: 50 },
     quota: { limit: 50_000, period: 'DAY' },
-    tools: [...NOTE_TOOLS_BASIC, 'notes_search'],
+    tools: [...BASIC_TOOLS, 'notes_search'],
   },
   premium: {
     name: 'premium',
     displayName: 'Premium',
     throttle: { rateLimit: 100, burstLimit: 200 },
     quota: { limit: 1_000_000, period: 'DAY' },
-    tools: [...NOTE_TOOLS_BASIC, 'notes_search'],
+    tools: [...BASIC_TOOLS, 'notes_search'],
   },
 };
 

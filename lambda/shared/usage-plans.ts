@@ -36,7 +36,11 @@ export async function placeKeyInPlan(
 }
 
 /** Removes an API key from every plan (offboarding). */
-export async function removeKeyFromPlans(apigw: APIGatewayClient, keyId: string, plans: UsagePlanIds) {
+export async function removeKeyFromPlans(
+  apigw: APIGatewayClient,
+  keyId: string,
+  plans: UsagePlanIds,
+) {
   for (const planId of Object.values(plans)) {
     await apigw
       .send(new DeleteUsagePlanKeyCommand({ usagePlanId: planId, keyId }))

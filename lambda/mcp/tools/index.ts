@@ -1,6 +1,7 @@
 import type { TenantContext } from '../../shared/tenant-context.js';
 import { tierAllowsTool } from '../../shared/tiers.js';
 import { notesCreate, notesDelete, notesGet, notesList, notesSearch } from './notes.js';
+import { tenantInfo, tenantUsersInvite, tenantUsersList } from './tenant.js';
 import type { ToolDefinition } from './tool.js';
 import { whoami } from './whoami.js';
 
@@ -12,6 +13,9 @@ export const TOOLS: readonly ToolDefinition[] = [
   notesList,
   notesSearch,
   notesDelete,
+  tenantInfo,
+  tenantUsersList,
+  tenantUsersInvite,
 ];
 
 /** The tools this caller may see and call: allowed by the tenant's tier and the user's role. */

@@ -3,6 +3,7 @@ import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { AppError, publicMessageOf } from '../../shared/errors.js';
 import { errorFields } from '../../shared/observability.js';
 import type { TenantContext } from '../../shared/tenant-context.js';
+import type { OwnTenant } from '../../shared/tenant-directory.js';
 import type { ToolName } from '../../shared/tiers.js';
 import type { Notes } from '../notes.js';
 import { CrossTenantCursorError } from '../notes.js';
@@ -11,6 +12,8 @@ import { CrossTenantCursorError } from '../notes.js';
 export interface ToolDeps {
   readonly context: TenantContext;
   readonly notes: Notes;
+  /** The caller's own tenant in the registry (info, members, invitations). */
+  readonly tenant: OwnTenant;
   readonly logger: Logger;
   /** The tools this caller can see (tier and role applied). */
   readonly tools: readonly ToolName[];

@@ -1,0 +1,194 @@
+/**
+ * The operator's tenant CLI. It uses the same admin module as the tenant-admin MCP tools.
+ *
+ *   npm run tenant -- list
+ *   npm run tenant -- show <tenant>
+ *   npm run tenant -- tier <tenant> <free|standard|premium>
+ *   npm run tenant -- suspend <tenant>
+ *   npm run tenant -- resume <tenant>
+ *   npm run tenant -- offboard <tenant> --yes
+ *   npm run tenant -- invite <tenant> <email> [--role admin|member]
+ *
+ * Where: `--stack NAME` reads a deployed stack's outputs (AWS credentials from the usual
+ * places); `--local` uses the stack `npm run dev` runs; with neither, the configuration comes
+ * from the environment (REGISTRY_TABLE_NAME, DATA_TABLE_NAME, USER_POOL_ID, USAGE_PLAN_IDS).
+ * Exit codes: 0 done, 2 bad usage or unknown tenant or tier, 1 anything else.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { createDocumentClient } from '../lambda/shared/aws-clients.js';
+import { AppError } from '../lambda/shared/errors.js';
+import { TenantRegistry } from '../lambda/shared/registry.js';
+import { TenantAdmin } from '../lambda/shared/tenant-admin.js';
+import { TIERS } from '../lambda/shared/tiers.js';
+import { parseUsagePlanIds } from '../lambda/shared/usage-plans.js';
+import { PROJECT_ROOT } from '../local/process.js';
+
+const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --local]
+  list                          all tenants
+  show <tenant>                 one tenant and its members
+  tier <tenant> <tier>          move to free, standard or premium
+  suspend <tenant>              refuse its tokens and requests
+  resume <tenant>               undo a suspension
+  offboard <tenant> --yes       delete its data, keys and users' access; keep the record
+  invite <tenant> <email> [--role admin|member]`;
+
+class UsageError extends Error {}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    stack: { type: 'string' },
+    local: { type: 'boolean', default: false },
+    role: { type: 'string', default: 'member' },
+    yes: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+async function configuration(): Promise<Record<string, string | undefined>> {
+  if (values.local) {
+    const file = join(PROJECT_ROOT, '.dev-data', 'harness.json');
+    try {
+      return JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      throw new UsageError('No local stack is running: start it with npm run dev.');
+    }
+  }
+  if (values.stack) {
+    const { Stacks } = await new CloudFormationClient({}).send(
+      new DescribeStacksCommand({ StackName: values.stack }),
+    );
+    const output = (key: string) =>
+      Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
+    return {
+      REGISTRY_TABLE_NAME: output('RegistryTableName'),
+      DATA_TABLE_NAME: output('DataTableName'),
+      USER_POOL_ID: output('UserPoolId'),
+      USAGE_PLAN_IDS: output('UsagePlanIds'),
+    };
+  }
+  return process.env;
+}
+
+async function main(): Promise<void> {
+  const [command, ...args] = positionals;
+  if (values.help || !command) throw new UsageError(USAGE);
+  const config = await configuration();
+  if (values.local) Object.assign(process.env, config);
+  const missing = [
+    'REGISTRY_TABLE_NAME',
+    'DATA_TABLE_NAME',
+    'USER_POOL_ID',
+    'USAGE_PLAN_IDS',
+  ].filter((k) => !config[k]);
+  if (missing.length > 0)
+    throw new UsageError(`Missing configuration: ${missing.join(', ')}.\n${USAGE}`);
+
+  const registry = new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME as string);
+  const admin = new TenantAdmin({
+    registry,
+    cognito: new CognitoIdentityProviderClient({}),
+    userPoolId: config.USER_POOL_ID as string,
+    apigw: new APIGatewayClient({}),
+    usagePlanIds: parseUsagePlanIds(config.USAGE_PLAN_IDS as string),
+    kms: new KMSClient({}),
+    data: { db: createDocumentClient(), tableName: config.DATA_TABLE_NAME as string },
+    progress: (message) => process.stdout.write(`  ${message}\n`),
+  });
+  const need = (count: number) => {
+    if (args.length < count) throw new UsageError(USAGE);
+  };
+
+  switch (command) {
+    case 'list': {
+      const tenants = await admin.list();
+      for (const t of tenants) {
+        process.stdout.write(
+          `${t.tenantId.padEnd(40)} ${t.tier.padEnd(9)} ${t.status.padEnd(13)} ${t.name}\n`,
+        );
+      }
+      process.stdout.write(`${tenants.length} tenant(s)\n`);
+      return;
+    }
+    case 'show': {
+      need(1);
+      const tenant = await admin.tenant(args[0] as string);
+      const members = await admin.members(tenant.tenantId);
+      const tier = TIERS[tenant.tier];
+      process.stdout.write(
+        `${[
+          `Tenant:   ${tenant.tenantId} (${tenant.name})`,
+          `Status:   ${tenant.status}`,
+          `Tier:     ${tenant.tier} (${tier.throttle.rateLimit} req/s, burst ${tier.throttle.burstLimit}, ${tier.quota.limit}/${tier.quota.period.toLowerCase()})`,
+          `KMS key:  ${tenant.kmsKeyArn ?? '-'}`,
+          `API key:  ${tenant.apiKeyId ?? '-'}`,
+          `Created:  ${tenant.createdAt}`,
+          `Members (${members.length}):`,
+          ...members.map((m) => `  ${m.role.padEnd(7)} ${m.email ?? '-'} (${m.userSub})`),
+        ].join('\n')}\n`,
+      );
+      return;
+    }
+    case 'tier':
+      need(2);
+      await admin.changeTier(args[0] as string, args[1] as string);
+      process.stdout.write(`${args[0]} is now on the ${args[1]} tier.\n`);
+      return;
+    case 'suspend':
+      need(1);
+      await admin.suspend(args[0] as string);
+      process.stdout.write(`${args[0]} is suspended.\n`);
+      return;
+    case 'resume':
+      need(1);
+      await admin.resume(args[0] as string);
+      process.stdout.write(`${args[0]} is active again.\n`);
+      return;
+    case 'offboard':
+      need(1);
+      if (!values.yes) {
+        throw new UsageError(
+          `Offboarding deletes ${args[0]}'s data for good. Run again with --yes to go ahead.`,
+        );
+      }
+      await admin.offboard(args[0] as string);
+      process.stdout.write(`${args[0]} is offboarded.\n`);
+      return;
+    case 'invite': {
+      need(2);
+      const membership = await admin.invite(
+        args[0] as string,
+        args[1] as string,
+        values.role ?? 'member',
+      );
+      process.stdout.write(
+        `${membership.email} is a ${membership.role} of ${membership.tenantId}; Cognito e-mails a temporary password.\n`,
+      );
+      return;
+    }
+    default:
+      throw new UsageError(`Unknown command "${command}".\n${USAGE}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    if (error instanceof AppError && error.status < 500) {
+      process.stderr.write(`${error.publicMessage}\n`);
+      process.exit(error.status === 404 || error.status === 400 ? 2 : 1);
+    }
+    process.stderr.write(`Failed: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);

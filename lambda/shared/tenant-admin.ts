@@ -1,0 +1,224 @@
+import {
+  type APIGatewayClient,
+  DeleteApiKeyCommand,
+  UpdateApiKeyCommand,
+} from '@aws-sdk/client-api-gateway';
+import { AdminDisableUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  DeleteAliasCommand,
+  type KMSClient,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms';
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError, ValidationError } from './errors.js';
+import { tenantKeyAlias } from './isolation.js';
+import type { MembershipRecord, TenantRecord } from './registry.js';
+import { TENANT_DATA_TABLE } from './table-schema.js';
+import type { TenantId } from './tenant.js';
+import { TenantDirectory, type TenantDirectoryDeps } from './tenant-directory.js';
+import { isTierName, TIER_NAMES, type TierName } from './tiers.js';
+import { ignore, placeKeyInPlan, removeKeyFromPlans, type UsagePlanIds } from './usage-plans.js';
+
+export interface TenantAdminDeps extends TenantDirectoryDeps {
+  readonly apigw: APIGatewayClient;
+  readonly usagePlanIds: UsagePlanIds;
+  readonly kms: KMSClient;
+  /** Offboarding deletes the tenant's partition of the data table with these credentials. */
+  readonly data?: { readonly db: DynamoDBDocumentClient; readonly tableName: string };
+  /** Days before an offboarded tenant's key is deleted (KMS allows 7-30). @default 30 */
+  readonly keyDeletionWindowDays?: number;
+  /** Reports each step of a long operation. */
+  readonly progress?: (message: string) => void;
+}
+
+/**
+ * The tenant lifecycle, in one module for the operator CLI and the tenant-admin MCP tools:
+ * invite, tier change, suspend/resume (the kill switch) and offboarding. Every operation can
+ * be run again after a failure and ends in the same state; none touches another tenant.
+ */
+export class TenantAdmin {
+  private readonly directory: TenantDirectory;
+
+  constructor(private readonly deps: TenantAdminDeps) {
+    this.directory = new TenantDirectory(deps);
+  }
+
+  list(): Promise<TenantRecord[]> {
+    return this.deps.registry.listTenants();
+  }
+
+  /** The tenant, or NotFoundError: also for something that is not a tenant id at all. */
+  tenant(tenantId: string): Promise<TenantRecord> {
+    return this.directory.tenant(tenantId);
+  }
+
+  members(tenantId: string): Promise<MembershipRecord[]> {
+    return this.directory.members(tenantId);
+  }
+
+  invite(tenantId: string, email: string, role: string): Promise<MembershipRecord> {
+    return this.directory.invite(tenantId, email, role);
+  }
+
+  /** Moves the tenant's API key to the new tier's usage plan, then records the tier. */
+  async changeTier(tenantId: string, tier: string): Promise<TenantRecord> {
+    if (!isTierName(tier))
+      throw new ValidationError(`Tier must be one of ${TIER_NAMES.join(', ')}.`);
+    const tenant = await this.tenant(tenantId);
+    if (tenant.status === 'OFFBOARDING' || tenant.status === 'DELETED') {
+      throw new ConflictError('The organisation is being or has been offboarded.');
+    }
+    if (tenant.apiKeyId) {
+      await placeKeyInPlan(
+        this.deps.apigw,
+        tenant.apiKeyId,
+        tier as TierName,
+        this.deps.usagePlanIds,
+      );
+      this.report(`API key moved to the ${tier} usage plan`);
+    }
+    await this.deps.registry.recordTenantResources(tenant.tenantId, { tier: tier as TierName });
+    this.report(`Tier recorded: ${tier}`);
+    return { ...tenant, tier: tier as TierName };
+  }
+
+  /**
+   * The kill switch: the registry refuses new tokens and the authorizer new requests (within
+   * its cache time), and the disabled API key stops requests at API Gateway at once.
+   */
+  async suspend(tenantId: string): Promise<void> {
+    const tenant = await this.tenant(tenantId);
+    await this.deps.registry.transitionTenant(tenant.tenantId, {
+      from: ['ACTIVE', 'SUSPENDED'],
+      to: 'SUSPENDED',
+    });
+    this.report('Status: SUSPENDED');
+    await this.setApiKeyEnabled(tenant, false);
+  }
+
+  async resume(tenantId: string): Promise<void> {
+    const tenant = await this.tenant(tenantId);
+    if (tenant.status === 'ACTIVE') return;
+    await this.setApiKeyEnabled(tenant, true);
+    await this.deps.registry.transitionTenant(tenant.tenantId, {
+      from: ['SUSPENDED'],
+      to: 'ACTIVE',
+    });
+    this.report('Status: ACTIVE');
+  }
+
+  /**
+   * Offboards a tenant: disables its users, removes their memberships, deletes its data
+   * partition and its API key, schedules its KMS key for deletion (crypto-shredding whatever
+   * copies remain), and marks it DELETED, the record kept for audit. Resumable: each step
+   * skips what is already done.
+   */
+  async offboard(tenantId: string): Promise<void> {
+    const tenant = await this.tenant(tenantId);
+    if (tenant.status === 'DELETED') {
+      this.report('Already offboarded');
+      return;
+    }
+    const id = tenant.tenantId;
+    await this.deps.registry.transitionTenant(id, {
+      from: ['PROVISIONING', 'ACTIVE', 'SUSPENDED', 'OFFBOARDING'],
+      to: 'OFFBOARDING',
+    });
+    this.report('Status: OFFBOARDING');
+
+    const members = await this.deps.registry.listMembers(id);
+    for (const member of members) {
+      await this.deps.cognito
+        .send(
+          new AdminDisableUserCommand({
+            UserPoolId: this.deps.userPoolId,
+            Username: member.userSub,
+          }),
+        )
+        .catch(ignore('UserNotFoundException'));
+    }
+    this.report(`Users disabled: ${members.length}`);
+    for (const member of members) {
+      await this.deps.registry.removeMembership(member.userSub, id).catch(ignore('ConflictError'));
+    }
+    this.report(`Memberships removed: ${members.length}`);
+
+    this.report(`Data items deleted: ${await this.deletePartition(id)}`);
+
+    if (tenant.apiKeyId) {
+      await removeKeyFromPlans(this.deps.apigw, tenant.apiKeyId, this.deps.usagePlanIds);
+      await this.deps.apigw
+        .send(new DeleteApiKeyCommand({ apiKey: tenant.apiKeyId }))
+        .catch(ignore('NotFoundException'));
+    }
+    this.report('API key deleted');
+
+    if (tenant.kmsKeyArn) {
+      await this.deps.kms
+        .send(new DeleteAliasCommand({ AliasName: tenantKeyAlias(id) }))
+        .catch(ignore('NotFoundException'));
+      await this.deps.kms
+        .send(
+          new ScheduleKeyDeletionCommand({
+            KeyId: tenant.kmsKeyArn,
+            PendingWindowInDays: this.deps.keyDeletionWindowDays ?? 30,
+          }),
+        )
+        .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
+    }
+    this.report('KMS key scheduled for deletion');
+
+    await this.deps.registry.transitionTenant(id, { from: ['OFFBOARDING'], to: 'DELETED' });
+    this.report('Status: DELETED');
+  }
+
+  /** Deletes every item of exactly this tenant's partition; returns how many. */
+  private async deletePartition(tenantId: TenantId): Promise<number> {
+    const data = this.deps.data;
+    if (!data) throw new Error('offboarding needs access to the data table');
+    const { partitionKey: pk, sortKey: sk } = TENANT_DATA_TABLE;
+    let deleted = 0;
+    for (;;) {
+      const { Items = [] } = await data.db.send(
+        new QueryCommand({
+          TableName: data.tableName,
+          KeyConditionExpression: '#pk = :tenant',
+          ExpressionAttributeNames: { '#pk': pk, '#sk': sk },
+          ExpressionAttributeValues: { ':tenant': tenantId },
+          ProjectionExpression: '#pk, #sk',
+          Limit: 100,
+        }),
+      );
+      if (Items.length === 0) return deleted;
+      for (let i = 0; i < Items.length; i += 25) {
+        let requests = Items.slice(i, i + 25).map((key) => ({ DeleteRequest: { Key: key } }));
+        while (requests.length > 0) {
+          const { UnprocessedItems } = await data.db.send(
+            new BatchWriteCommand({ RequestItems: { [data.tableName]: requests } }),
+          );
+          requests = (UnprocessedItems?.[data.tableName] as typeof requests | undefined) ?? [];
+        }
+      }
+      deleted += Items.length;
+    }
+  }
+
+  private async setApiKeyEnabled(tenant: TenantRecord, enabled: boolean): Promise<void> {
+    if (!tenant.apiKeyId) return;
+    await this.deps.apigw.send(
+      new UpdateApiKeyCommand({
+        apiKey: tenant.apiKeyId,
+        patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }],
+      }),
+    );
+    this.report(`API key ${enabled ? 'enabled' : 'disabled'}`);
+  }
+
+  private report(message: string): void {
+    this.deps.progress?.(message);
+  }
+}
