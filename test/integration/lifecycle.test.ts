@@ -1,0 +1,261 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import {
+  APIGatewayClient,
+  GetApiKeyCommand,
+  GetUsagePlanKeysCommand,
+} from '@aws-sdk/client-api-gateway';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
+import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
+import { PROJECT_ROOT } from '../../local/process.js';
+import { localAdmin } from '../support/admin.js';
+import {
+  accessToken,
+  connect,
+  mintTokens,
+  postMcp,
+  seedTenant,
+  type TestUser,
+  toolOutput,
+} from '../support/mcp.js';
+import { localRegistry } from '../support/registry.js';
+import { clearFaults, inbox, injectFault, tenantKeys } from '../support/stand-in.js';
+
+const admin = localAdmin();
+const registry = localRegistry();
+const apigw = new APIGatewayClient({});
+const cacheExpiry = () =>
+  new Promise((resolve) => setTimeout(resolve, inject('authorizerCacheTtlSeconds') * 1000 + 200));
+const whoami = (token: string) =>
+  postMcp(
+    { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } },
+    { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-06-18' },
+  );
+const planOf = async (apiKeyId: string) => {
+  for (const [tier, planId] of Object.entries(
+    parseUsagePlanIds(process.env.USAGE_PLAN_IDS as string),
+  )) {
+    const { items = [] } = await apigw.send(new GetUsagePlanKeysCommand({ usagePlanId: planId }));
+    if (items.some((k) => k.id === apiKeyId)) return tier;
+  }
+  return undefined;
+};
+
+describe('invitations', () => {
+  let owner: TestUser;
+  beforeAll(async () => {
+    owner = await seedTenant('invites');
+  });
+
+  it('lets a tenant admin invite a member, who then acts in that tenant as a member', async () => {
+    const email = `new.hire@${owner.tenantId}.example`;
+    const adminClient = await connect(await accessToken(owner), 'modern');
+
+    const invited = toolOutput(
+      await adminClient.callTool({
+        name: 'tenant_users_invite',
+        arguments: { email, role: 'member' },
+      }),
+    );
+    const users = toolOutput(
+      await adminClient.callTool({ name: 'tenant_users_list', arguments: {} }),
+    );
+    await adminClient.close();
+    const memberClient = await connect(
+      await accessToken({ ...owner, sub: String(invited.userId), role: 'member' }),
+      'modern',
+    );
+    const me = toolOutput(await memberClient.callTool({ name: 'whoami', arguments: {} }));
+    const memberTools = (await memberClient.listTools()).tools.map((t) => t.name);
+    await memberClient.close();
+
+    expect(invited).toMatchObject({ email, role: 'member' });
+    expect(await inbox(email)).toMatch(/temporary password/);
+    expect((users.users as Array<{ email: string }>).map((u) => u.email)).toContain(email);
+    expect(me).toMatchObject({ tenantId: owner.tenantId, role: 'member' });
+    expect(memberTools).not.toContain('tenant_users_invite');
+    expect(memberTools).not.toContain('tenant_users_list');
+  });
+
+  it('refuses to invite someone who belongs to another tenant, without naming it', async () => {
+    const other = await seedTenant('poacher');
+    const client = await connect(await accessToken(other), 'modern');
+
+    const result = toolOutput(
+      await client.callTool({
+        name: 'tenant_users_invite',
+        arguments: { email: `admin@${owner.tenantId}.example`, role: 'admin' },
+      }),
+    );
+    await client.close();
+
+    expect(result).toEqual({ error: 'This person already belongs to an organisation.' });
+    expect((await registry.getMembership(owner.sub))?.tenantId).toBe(owner.tenantId);
+  });
+});
+
+describe('tier change', () => {
+  it('moves the API key to the new plan and shows in the next token and request', async () => {
+    const tenant = await seedTenant('upgrader', { tier: 'free' });
+    const { apiKeyId } = (await registry.getTenant(tenant.tenantId)) ?? {};
+    const before = await connect(await accessToken(tenant), 'modern');
+    const freeTools = (await before.listTools()).tools.map((t) => t.name);
+    await before.close();
+
+    await admin.changeTier(tenant.tenantId, 'premium');
+    await cacheExpiry();
+
+    const { access_token } = await mintTokens(tenant.sub);
+    const claims = JSON.parse(
+      Buffer.from(access_token.split('.')[1] as string, 'base64url').toString(),
+    );
+    const after = await connect(access_token, 'modern');
+    const premiumTools = (await after.listTools()).tools.map((t) => t.name);
+    await after.close();
+
+    expect(freeTools).not.toContain('notes_search');
+    expect(premiumTools).toContain('notes_search');
+    expect(claims['custom:tenantTier']).toBe('premium');
+    expect(await planOf(apiKeyId as string)).toBe('premium');
+  });
+});
+
+describe('suspension', () => {
+  it("refuses a suspended tenant's requests at once and its sign-ins, and resumes", async () => {
+    const tenant = await seedTenant('suspendee');
+    const token = await accessToken(tenant);
+    expect((await whoami(token)).status).toBe(200);
+
+    await admin.suspend(tenant.tenantId);
+    const whileCached = await whoami(token);
+    const signIn = await mintTokens(tenant.sub).then(
+      () => 'token issued',
+      (error: Error) => error.message,
+    );
+    await admin.resume(tenant.tenantId);
+    await cacheExpiry();
+    const resumed = await whoami(token);
+
+    // The disabled API key stops requests even while the authorizer's Allow is cached.
+    expect(whileCached.status).toBe(403);
+    expect(signIn).toMatch(/does not have access/);
+    expect(resumed.status).toBe(200);
+  });
+});
+
+describe('offboarding', () => {
+  afterEach(clearFaults);
+
+  it('leaves nothing of the tenant but its DELETED record, and touches no other tenant', async () => {
+    const leaving = await seedTenant('leaving');
+    const staying = await seedTenant('staying');
+    for (const user of [leaving, staying]) {
+      const client = await connect(await accessToken(user), 'legacy');
+      for (let i = 0; i < 3; i++) {
+        await client.callTool({
+          name: 'notes_create',
+          arguments: { title: `n${i}`, body: user.tenantId },
+        });
+      }
+      await client.close();
+    }
+    const leavingRecord = await registry.getTenant(leaving.tenantId);
+    const stayingRecord = await registry.getTenant(staying.tenantId);
+
+    await admin.offboard(leaving.tenantId);
+
+    const items = async (tenantId: string) =>
+      (
+        await createDocumentClient().send(
+          new QueryCommand({
+            TableName: process.env.DATA_TABLE_NAME,
+            KeyConditionExpression: 'tenantId = :t',
+            ExpressionAttributeValues: { ':t': tenantId },
+          }),
+        )
+      ).Items ?? [];
+    expect((await registry.getTenant(leaving.tenantId))?.status).toBe('DELETED');
+    expect(await registry.listMembers(leaving.tenantId)).toEqual([]);
+    expect(await items(leaving.tenantId)).toEqual([]);
+    await expect(mintTokens(leaving.sub)).rejects.toThrow(/disabled/);
+    await expect(
+      apigw.send(new GetApiKeyCommand({ apiKey: leavingRecord?.apiKeyId })),
+    ).rejects.toMatchObject({
+      name: 'NotFoundException',
+    });
+    expect((await tenantKeys(leaving.tenantId)).map((k) => k.state)).toEqual(['PendingDeletion']);
+
+    expect(await items(staying.tenantId)).toHaveLength(3);
+    expect(await registry.listMembers(staying.tenantId)).toHaveLength(1);
+    expect((await tenantKeys(staying.tenantId)).map((k) => k.state)).toEqual(['Enabled']);
+    expect(await planOf(stayingRecord?.apiKeyId as string)).toBe('standard');
+    expect((await whoami(await accessToken(staying))).status).toBe(200);
+  });
+
+  it('resumes after a failure part way and finishes', async () => {
+    const tenant = await seedTenant('interrupted');
+    await injectFault('cognito-idp:AdminDisableUser', { times: 3, when: 'before' });
+
+    await expect(admin.offboard(tenant.tenantId)).rejects.toThrow();
+    expect((await registry.getTenant(tenant.tenantId))?.status).toBe('OFFBOARDING');
+    await clearFaults();
+    const steps: string[] = [];
+    await localAdmin((step) => steps.push(step)).offboard(tenant.tenantId);
+    await localAdmin().offboard(tenant.tenantId);
+
+    expect((await registry.getTenant(tenant.tenantId))?.status).toBe('DELETED');
+    expect(steps).toContain('Status: DELETED');
+  });
+});
+
+describe('tenant CLI', () => {
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'cli/tenant.ts', ...args],
+        { cwd: PROJECT_ROOT, env: process.env },
+      );
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  it('lists and shows tenants', async () => {
+    const tenant = await seedTenant('cli-shown');
+
+    const list = await cli('list');
+    const show = await cli('show', tenant.tenantId);
+
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(tenant.tenantId);
+    expect(show.stdout).toMatch(/Status: +ACTIVE/);
+    expect(show.stdout).toContain(`admin@${tenant.tenantId}.example`);
+  });
+
+  it.each([
+    [['show', 'no-such-tenant'], /Unknown tenant/],
+    [['tier', 'no-such-tenant', 'premium'], /Tier must be|Unknown tenant/],
+    [['offboard', 'no-such-tenant'], /--yes/],
+    [['frobnicate'], /Unknown command/],
+  ])('answers %j with a clear message and exit code 2', async (args, message) => {
+    const result = await cli(...args);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('refuses an invalid tier with exit code 2 and changes nothing', async () => {
+    const tenant = await seedTenant('cli-tier');
+
+    const result = await cli('tier', tenant.tenantId, 'platinum');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Tier must be one of free, standard, premium/);
+    expect((await registry.getTenant(tenant.tenantId))?.tier).toBe('standard');
+  });
+});
