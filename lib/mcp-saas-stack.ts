@@ -1,8 +1,9 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AppConfig } from './config.js';
 import { Identity } from './constructs/identity.js';
 import { McpApi } from './constructs/mcp-api.js';
+import { Onboarding } from './constructs/onboarding.js';
 import { TenantData } from './constructs/tenant-data.js';
 
 export interface McpSaasStackProps extends StackProps {
@@ -14,6 +15,7 @@ export class McpSaasStack extends Stack {
   readonly tenantData: TenantData;
   readonly identity: Identity;
   readonly mcpApi: McpApi;
+  readonly onboarding: Onboarding;
 
   constructor(scope: Construct, id: string, props: McpSaasStackProps) {
     super(scope, id, props);
@@ -36,5 +38,49 @@ export class McpSaasStack extends Stack {
       stageThrottle: config.stageThrottle,
       removalPolicy: config.removalPolicy,
     });
+    this.onboarding = new Onboarding(this, 'Onboarding', {
+      identity: this.identity,
+      registryTable: this.tenantData.registryTable,
+      dataAccessRole: this.mcpApi.isolation.dataAccessRole,
+      usagePlanIds: this.mcpApi.usagePlanIds,
+      removalPolicy: config.removalPolicy,
+    });
+
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output('McpUrl', this.mcpApi.mcpUrl, 'The MCP endpoint to give MCP clients');
+    output(
+      'ClientId',
+      this.identity.client.userPoolClientId,
+      'Public client id for MCP clients (Cognito has no dynamic registration)',
+    );
+    output(
+      'Issuer',
+      this.identity.userPool.userPoolProviderUrl,
+      'Token issuer (authorization server)',
+    );
+    output('ManagedLoginDomain', this.identity.domain.baseUrl(), 'Sign-up and sign-in pages');
+    output('McpScope', this.identity.mcpScope, 'The scope MCP clients ask for');
+    output('UserPoolId', this.identity.userPool.userPoolId, 'Cognito user pool (tenant CLI)');
+    output(
+      'RegistryTableName',
+      this.tenantData.registryTable.tableName,
+      'Tenant registry (tenant CLI)',
+    );
+    output(
+      'DataTableName',
+      this.tenantData.dataTable.tableName,
+      'Tenant data (tenant CLI: offboarding)',
+    );
+    output(
+      'UsagePlanIds',
+      this.toJsonString(this.mcpApi.usagePlanIds),
+      'Usage plan per tier (tenant CLI)',
+    );
+    output(
+      'ProvisioningDeadLetterQueue',
+      this.onboarding.deadLetterQueue.queueName,
+      'Tenants that could not be provisioned',
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   CfnManagedLoginBranding,
@@ -9,6 +9,7 @@ import {
   Mfa,
   OAuthScope,
   ResourceServerScope,
+  StringAttribute,
   UserPool,
   type UserPoolClient,
   UserPoolClientIdentityProvider,
@@ -19,6 +20,7 @@ import {
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
 import { HandlerFunction } from './handler-function.js';
 
 export interface IdentityProps {
@@ -54,7 +56,8 @@ export interface IdentityProps {
  * MCP clients, a resource server scope for the MCP API, and the pre-token-generation V2
  * trigger that adds the tenant claims from the registry.
  *
- * No attribute a client can write decides the tenant: there is no custom attribute at all.
+ * No attribute a client can write decides the tenant: the only custom attribute is the
+ * organisation name given at sign-up, which names a new tenant and is immutable.
  */
 export class Identity extends Construct {
   readonly userPool: UserPool;
@@ -80,6 +83,16 @@ export class Identity extends Construct {
       standardAttributes: {
         email: { required: true, mutable: true },
         fullname: { required: false, mutable: true },
+      },
+      // The organisation name typed at sign-up: it names the new tenant for people, once.
+      // It decides nothing about which tenant a user is in (that is the registry's job), and
+      // it cannot be changed afterwards.
+      customAttributes: {
+        [ORGANIZATION_ATTRIBUTE.replace('custom:', '')]: new StringAttribute({
+          minLen: 1,
+          maxLen: 100,
+          mutable: false,
+        }),
       },
       passwordPolicy: {
         minLength: 12,
@@ -149,15 +162,12 @@ export class Identity extends Construct {
       refreshTokenValidity: Duration.days(30),
       refreshTokenRotationGracePeriod: Duration.seconds(10),
       authSessionValidity: Duration.minutes(3),
-      readAttributes: new ClientAttributes().withStandardAttributes({
-        email: true,
-        emailVerified: true,
-        fullname: true,
-      }),
-      writeAttributes: new ClientAttributes().withStandardAttributes({
-        email: true,
-        fullname: true,
-      }),
+      readAttributes: new ClientAttributes()
+        .withStandardAttributes({ email: true, emailVerified: true, fullname: true })
+        .withCustomAttributes(ORGANIZATION_ATTRIBUTE.replace('custom:', '')),
+      writeAttributes: new ClientAttributes()
+        .withStandardAttributes({ email: true, fullname: true })
+        .withCustomAttributes(ORGANIZATION_ATTRIBUTE.replace('custom:', '')),
     });
 
     this.domain = this.userPool.addDomain('Domain', {
@@ -192,14 +202,14 @@ export class Identity extends Construct {
       LambdaVersion.V2_0,
     );
 
-    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
-    new CfnOutput(this, 'ClientId', {
-      value: this.client.userPoolClientId,
-      description: 'Public client id for MCP clients (Cognito has no dynamic registration)',
+    const preSignUp = new HandlerFunction(this, 'PreSignUp', {
+      entry: 'pre-sign-up',
+      description: 'Refuses sign-ups with an invalid organisation name',
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+      removalPolicy,
     });
-    new CfnOutput(this, 'Issuer', { value: this.userPool.userPoolProviderUrl });
-    new CfnOutput(this, 'ManagedLoginDomain', { value: this.domain.baseUrl() });
-    new CfnOutput(this, 'McpScope', { value: this.mcpScope });
+    this.userPool.addTrigger(UserPoolOperation.PRE_SIGN_UP, preSignUp.fn);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
@@ -7,6 +7,7 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  Period,
   ResponseType,
   RestApi,
   TokenAuthorizer,
@@ -28,6 +29,8 @@ import {
   MCP_PATH,
   PROTECTED_RESOURCE_PATH,
 } from '../../lambda/shared/oauth-metadata.js';
+import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
+import { TIERS, type TierName } from '../../lambda/shared/tiers.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Identity } from './identity.js';
 import { TenantIsolation } from './tenant-isolation.js';
@@ -61,6 +64,10 @@ export class McpApi extends Construct {
   readonly isolation: TenantIsolation;
   /** The public base URL (`https://<id>.execute-api.<region>.amazonaws.com/<stage>`). */
   readonly baseUrl: string;
+  /** The MCP endpoint MCP clients connect to. */
+  readonly mcpUrl: string;
+  /** The usage plan of each tier. */
+  readonly usagePlanIds: Readonly<Record<TierName, string>>;
 
   constructor(scope: Construct, id: string, props: McpApiProps) {
     super(scope, id);
@@ -197,8 +204,9 @@ export class McpApi extends Construct {
       const method = mcp.addMethod(httpMethod, mcpIntegration, {
         authorizer,
         authorizationType: AuthorizationType.CUSTOM,
-        // Per-tenant usage plans count requests through the tenant's key (onboarding).
-        apiKeyRequired: false,
+        // The authorizer supplies the tenant's own key: each tenant is throttled and metered
+        // by its tier's usage plan on its own.
+        apiKeyRequired: true,
       });
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
@@ -244,9 +252,40 @@ export class McpApi extends Construct {
       });
     }
 
-    new CfnOutput(this, 'McpUrl', {
-      value: urls.resource,
-      description: 'The MCP endpoint to give MCP clients',
+    this.mcpUrl = urls.resource;
+
+    // One usage plan per tier, with the tier's limits; each tenant's API key joins its tier's.
+    const usagePlanIds: Partial<Record<TierName, string>> = {};
+    for (const tier of Object.values(TIERS)) {
+      const plan = this.api.addUsagePlan(`UsagePlan-${tier.name}`, {
+        description: `Tier ${tier.name}: per-tenant limits`,
+        throttle: { rateLimit: tier.throttle.rateLimit, burstLimit: tier.throttle.burstLimit },
+        quota: { limit: tier.quota.limit, period: Period[tier.quota.period] },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      usagePlanIds[tier.name] = plan.usagePlanId;
+    }
+    this.usagePlanIds = usagePlanIds as Record<TierName, string>;
+
+    // The tenant-admin tools: read the caller's tenant and members, invite into it.
+    Grant.addToPrincipal({
+      grantee: this.mcpFunction.fn,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resourceArns: [props.registryTable.tableArn],
     });
+    Grant.addToPrincipal({
+      grantee: this.mcpFunction.fn,
+      actions: ['dynamodb:Query'],
+      resourceArns: [
+        `${props.registryTable.tableArn}/index/${REGISTRY_TABLE.byTenantIndex.indexName}`,
+      ],
+    });
+    Grant.addToPrincipal({
+      grantee: this.mcpFunction.fn,
+      actions: ['cognito-idp:AdminCreateUser', 'cognito-idp:AdminGetUser'],
+      resourceArns: [identity.userPool.userPoolArn],
+    });
+    this.mcpFunction.fn.addEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
+    this.mcpFunction.fn.addEnvironment('USER_POOL_ID', identity.userPool.userPoolId);
   }
 }

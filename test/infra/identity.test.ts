@@ -39,15 +39,30 @@ describe('identity construct', () => {
     });
   });
 
-  it('defines no custom attribute, so no client can write a tenant into its own profile', () => {
+  it('lets no client write a tenant, tier or role: the only custom attribute is the immutable organisation name', () => {
     const [pool] = Object.values(template.findResources('AWS::Cognito::UserPool'));
-    const attributeNames = pool?.Properties.Schema.map((a: { Name: string }) => a.Name);
+    const schema: Array<{ Name: string; Mutable?: boolean }> = pool?.Properties.Schema;
 
-    expect(attributeNames).toEqual(['email', 'name']);
+    expect(schema.map((a) => a.Name)).toEqual(['email', 'name', 'organization']);
+    expect(schema.find((a) => a.Name === 'organization')).toMatchObject({ Mutable: false });
     for (const client of Object.values(template.findResources('AWS::Cognito::UserPoolClient'))) {
       const writable: string[] = client.Properties.WriteAttributes ?? ['<all attributes>'];
-      expect(writable.filter((name) => !['email', 'name'].includes(name))).toEqual([]);
+      expect(
+        writable.filter((name) => !['email', 'name', 'custom:organization'].includes(name)),
+      ).toEqual([]);
+      expect(writable.join()).not.toMatch(/tenant|tier|role/i);
     }
+  });
+
+  it('checks the organisation name before sign-up and creates the tenant after confirmation', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      LambdaConfig: Match.objectLike({
+        PreSignUp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IdentityPreSignUp'), 'Arn'] },
+        PostConfirmation: {
+          'Fn::GetAtt': [Match.stringLikeRegexp('^OnboardingPostConfirmation'), 'Arn'],
+        },
+      }),
+    });
   });
 
   it('requires a strong password', () => {
@@ -126,9 +141,16 @@ describe('identity construct', () => {
 
   it('outputs the user pool id, client id, issuer and Managed Login domain', () => {
     const outputs = Object.keys(template.findOutputs('*'));
-    for (const name of ['UserPoolId', 'ClientId', 'Issuer', 'ManagedLoginDomain', 'McpScope']) {
-      expect(outputs.some((id) => id.startsWith(`Identity${name}`))).toBe(true);
-    }
+
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'UserPoolId',
+        'ClientId',
+        'Issuer',
+        'ManagedLoginDomain',
+        'McpScope',
+      ]),
+    );
   });
 
   it('keeps the user pool when the stack is deleted, with deletion protection on', () => {

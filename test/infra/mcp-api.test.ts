@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { TIER_NAMES, TIERS } from '../../lambda/shared/tiers.js';
 import { synthTemplate } from '../support/app.js';
 
 const template = synthTemplate();
@@ -138,8 +139,28 @@ describe('MCP REST API', () => {
   });
 
   it('outputs the MCP endpoint URL', () => {
-    expect(Object.keys(template.findOutputs('*')).some((id) => id.startsWith('McpApiMcpUrl'))).toBe(
-      true,
+    expect(Object.keys(template.findOutputs('*'))).toContain('McpUrl');
+  });
+
+  it('requires an API key on every /mcp method (the authorizer supplies the tenant’s own)', () => {
+    const mcp = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.AuthorizationType === 'CUSTOM',
     );
+
+    expect(mcp).toHaveLength(3);
+    for (const method of mcp) expect(method.Properties.ApiKeyRequired).toBe(true);
+  });
+
+  it('creates one usage plan per tier with exactly the tier module’s limits', () => {
+    const plans = Object.values(template.findResources('AWS::ApiGateway::UsagePlan'));
+
+    expect(plans).toHaveLength(TIER_NAMES.length);
+    for (const tier of Object.values(TIERS)) {
+      template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+        Throttle: { RateLimit: tier.throttle.rateLimit, BurstLimit: tier.throttle.burstLimit },
+        Quota: { Limit: tier.quota.limit, Period: tier.quota.period },
+        ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
+      });
+    }
   });
 });

@@ -57,10 +57,12 @@ describe('tenant isolation policies', () => {
     expect(JSON.stringify(statementsOf(dataAccessRole))).not.toContain('/index/');
   });
 
-  it('gives the MCP function no DynamoDB permission at all, only the way into the data role', () => {
+  it('gives the MCP function no permission on tenant data, only the way into the data role', () => {
     const statements = statementsOf(mcpRole);
+    const onDataTable = statements.filter((s) => JSON.stringify(s.Resource).includes(dataTable));
 
-    expect(statements.flatMap(actionsOf).filter((a) => !a.startsWith('logs:'))).toEqual([
+    expect(onDataTable).toEqual([]);
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sts:'))).toEqual([
       'sts:AssumeRole',
       'sts:TagSession',
     ]);
@@ -78,6 +80,24 @@ describe('tenant isolation policies', () => {
         }),
       },
     });
+  });
+
+  it('lets the MCP function read its tenant and members and add memberships, nothing more', () => {
+    const registry = logicalId('AWS::DynamoDB::GlobalTable', /Registry/);
+    const dynamo = statementsOf(mcpRole).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    );
+
+    expect(dynamo).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+      }),
+      expect.objectContaining({
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [registry, 'Arn'] }, '/index/byTenant']] },
+      }),
+    ]);
   });
 
   it('lets the authorizer read registry items by key and nothing else', () => {

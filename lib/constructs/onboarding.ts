@@ -1,0 +1,173 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IRole } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { TENANT_TAG_KEY } from '../../lambda/shared/isolation.js';
+import type { TierName } from '../../lambda/shared/tiers.js';
+import { acknowledgeWildcardResources } from '../nag.js';
+import { HandlerFunction } from './handler-function.js';
+import type { Identity } from './identity.js';
+
+export interface OnboardingProps {
+  readonly identity: Identity;
+  readonly registryTable: ITableV2;
+  /** The role the tenant keys' policies grant use to (with the tenant's tag and context). */
+  readonly dataAccessRole: IRole;
+  /** The usage plan of each tier; new tenants' API keys join their tier's. */
+  readonly usagePlanIds: Readonly<Record<TierName, string>>;
+  /**
+   * How many times a provisioning message is tried before it goes to the dead-letter queue.
+   * @default 5
+   */
+  readonly maxAttempts?: number;
+  /** @default RemovalPolicy.RETAIN (log groups) */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** The tag every resource created for a tenant carries (see lambda/provisioner). */
+const MANAGED_BY = { 'aws:ResourceTag/ManagedBy': 'multi-tenant-mcp' } as const;
+
+/**
+ * From sign-up to an active tenant: the post-confirmation trigger creates the tenant and
+ * queues it (FIFO, one group per tenant); the provisioner creates the tenant's KMS key and API
+ * key, puts the key in its tier's usage plan and activates the tenant. Failed messages are
+ * retried with backoff and end in a dead-letter queue with an alarm.
+ */
+export class Onboarding extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly deadLetterAlarm: Alarm;
+  readonly provisioner: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: OnboardingProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const { region, account, partition } = Stack.of(this);
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
+      fifo: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the provisioning queue.',
+    });
+
+    this.provisioner = new HandlerFunction(this, 'Provisioner', {
+      entry: 'provisioner',
+      description: "Creates a new tenant's KMS key and API key and activates it",
+      timeout: Duration.seconds(60),
+      removalPolicy,
+    });
+    this.queue = new Queue(this, 'Provisioning', {
+      fifo: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the function timeout, as Lambda recommends for event sources.
+      visibilityTimeout: Duration.seconds(360),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxAttempts ?? 5 },
+    });
+    this.provisioner.fn.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }),
+    );
+    this.provisioner.fn.addEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
+    this.provisioner.fn.addEnvironment(
+      'USAGE_PLAN_IDS',
+      Stack.of(this).toJsonString(props.usagePlanIds),
+    );
+    this.provisioner.fn.addEnvironment('DATA_ACCESS_ROLE_ARN', props.dataAccessRole.roleArn);
+    this.provisioner.fn.addEnvironment('PROVISIONING_QUEUE_URL', this.queue.queueUrl);
+    this.grantProvisioning(props, { region, account, partition });
+
+    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'A tenant could not be provisioned: see the provisioner logs, then redrive',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    const postConfirmation = new HandlerFunction(this, 'PostConfirmation', {
+      entry: 'post-confirmation',
+      description: 'Creates the tenant of a new sign-up and queues its provisioning',
+      // Cognito waits 5 seconds for a trigger.
+      timeout: Duration.seconds(5),
+      environment: {
+        REGISTRY_TABLE_NAME: props.registryTable.tableName,
+        PROVISIONING_QUEUE_URL: this.queue.queueUrl,
+      },
+      removalPolicy,
+    });
+    Grant.addToPrincipal({
+      grantee: postConfirmation.fn,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resourceArns: [props.registryTable.tableArn],
+    });
+    this.queue.grantSendMessages(postConfirmation.fn);
+    props.identity.userPool.addTrigger(UserPoolOperation.POST_CONFIRMATION, postConfirmation.fn);
+  }
+
+  /** What provisioning needs, and only that: each statement names its resources. */
+  private grantProvisioning(
+    props: OnboardingProps,
+    { region, account, partition }: { region: string; account: string; partition: string },
+  ): void {
+    const grantee = this.provisioner.fn;
+    const keys = `arn:${partition}:kms:${region}:${account}:key/*`;
+    const wildcards: string[] = [];
+    const add = (
+      actions: string[],
+      resourceArns: string[],
+      conditions?: Record<string, Record<string, unknown>>,
+    ) => {
+      wildcards.push(...resourceArns);
+      Grant.addToPrincipal({
+        grantee,
+        actions,
+        resourceArns,
+        ...(conditions ? { conditions } : {}),
+      });
+    };
+
+    add(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.registryTable.tableArn]);
+    // New keys must carry the tenant and ManagedBy tags; everything else acts only on keys
+    // that carry ManagedBy, that is, keys this project created.
+    add(['kms:CreateKey', 'kms:TagResource'], ['*'], {
+      Null: { [`aws:RequestTag/${TENANT_TAG_KEY}`]: 'false' },
+      StringEquals: { 'aws:RequestTag/ManagedBy': 'multi-tenant-mcp' },
+    });
+    add(['kms:DescribeKey', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy'], [keys], {
+      StringEquals: MANAGED_BY,
+    });
+    add(['kms:CreateAlias'], [keys], { StringEquals: MANAGED_BY });
+    add(['kms:CreateAlias'], [`arn:${partition}:kms:${region}:${account}:alias/tenant/*`]);
+    add(['tag:GetResources'], ['*']);
+
+    const apigw = `arn:${partition}:apigateway:${region}::`;
+    add(['apigateway:GET', 'apigateway:POST'], [`${apigw}/apikeys`]);
+    add(['apigateway:DELETE'], [`${apigw}/apikeys/*`]);
+    const planKeys = Object.values(props.usagePlanIds).flatMap((planId) => [
+      `${apigw}/usageplans/${planId}/keys`,
+      `${apigw}/usageplans/${planId}/keys/*`,
+    ]);
+    add(['apigateway:POST', 'apigateway:DELETE'], planKeys);
+
+    acknowledgeWildcardResources(
+      this.provisioner,
+      wildcards,
+      'Tenant keys and API keys are created at run time, so their ARNs are not known at ' +
+        'deploy time: KMS actions are limited to keys tagged ManagedBy=multi-tenant-mcp, new ' +
+        'keys must carry the TenantId tag, aliases are limited to alias/tenant/*, usage plan ' +
+        'keys to the three tier plans, and tag:GetResources and kms:CreateKey only accept "*".',
+    );
+  }
+}

@@ -1,0 +1,111 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { actionsOf, policyStatements, synthTemplate } from '../support/app.js';
+
+const template = synthTemplate();
+const roleOf = (prefix: RegExp) => {
+  const ids = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => prefix.test(id));
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+};
+const statementsOf = (roleId: string) =>
+  policyStatements(template).filter((s) => s.roles.includes(roleId));
+const queues = template.findResources('AWS::SQS::Queue');
+const [dlqId] = Object.keys(queues).filter((id) => id.includes('DeadLetters'));
+
+describe('onboarding', () => {
+  it('queues provisioning on an encrypted FIFO queue with a dead-letter queue after five tries', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+  });
+
+  it('raises an alarm as soon as a tenant lands in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('feeds the provisioner one message at a time, reporting failures per message', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('gives the provisioner only what provisioning needs', () => {
+    const statements = statementsOf(roleOf(/^OnboardingProvisionerRole/));
+    const actions = statements.flatMap(actionsOf).sort();
+
+    expect(actions).toEqual(
+      [
+        'apigateway:DELETE',
+        'apigateway:DELETE',
+        'apigateway:GET',
+        'apigateway:POST',
+        'apigateway:POST',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'kms:CreateAlias',
+        'kms:CreateAlias',
+        'kms:CreateKey',
+        'kms:DescribeKey',
+        'kms:PutKeyPolicy',
+        'kms:ScheduleKeyDeletion',
+        'kms:TagResource',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+        'tag:GetResources',
+      ].sort(),
+    );
+    const onAnyKey = statements.filter((s) => JSON.stringify(s.Resource).includes(':key/*'));
+    for (const statement of onAnyKey) {
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'aws:ResourceTag/ManagedBy': 'multi-tenant-mcp' },
+      });
+    }
+    const createKey = statements.find((s) => actionsOf(s).includes('kms:CreateKey'));
+    expect(createKey?.Condition).toMatchObject({ Null: { 'aws:RequestTag/TenantId': 'false' } });
+    expect(JSON.stringify(statements)).not.toMatch(
+      /kms:Decrypt|kms:Encrypt|kms:GenerateDataKey|TenantData(?!Registry)/,
+    );
+  });
+
+  it('lets the post-confirmation trigger write the registry and send to the queue, nothing else', () => {
+    const statements = statementsOf(roleOf(/^OnboardingPostConfirmationRole/));
+
+    expect(statements.flatMap(actionsOf).sort()).toEqual(
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+  });
+
+  it('outputs what the tenant CLI reads', () => {
+    expect(Object.keys(template.findOutputs('*'))).toEqual(
+      expect.arrayContaining(['RegistryTableName', 'DataTableName', 'UsagePlanIds', 'UserPoolId']),
+    );
+    template.hasOutput('UsagePlanIds', {
+      Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+    });
+  });
+});
