@@ -145,7 +145,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (/^\/(apikeys|usageplans)(\/|$)/.test(url.pathname)) {
     const template = url.pathname
       .split('/')
-      .map((segment) => (['', 'apikeys', 'usageplans', 'keys'].includes(segment) ? segment : '{id}'))
+      .map((segment) =>
+        ['', 'apikeys', 'usageplans', 'keys'].includes(segment) ? segment : '{id}',
+      )
       .join('/');
     const name = `apigateway:${req.method} ${template}`;
     return withFaults(res, name, async () =>
@@ -312,17 +314,7 @@ server.listen(Number(values.port), '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   // The triggers running in this process call AWS, that is, this stand-in.
-  for (const service of [
-    'DYNAMODB',
-    'STS',
-    'KMS',
-    'SQS',
-    'COGNITO_IDENTITY_PROVIDER',
-    'API_GATEWAY',
-    'RESOURCE_GROUPS_TAGGING_API',
-  ]) {
-    process.env[`AWS_ENDPOINT_URL_${service}`] = url;
-  }
+  for (const service of STAND_IN_SERVICES) process.env[`AWS_ENDPOINT_URL_${service}`] = url;
   const queueUrl = `${url}/000000000000/${QUEUE_NAME}`;
   process.env.PROVISIONING_QUEUE_URL = queueUrl;
   process.stdout.write(
