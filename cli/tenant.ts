@@ -21,6 +21,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
 import { AppError } from '../lambda/shared/errors.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
     apigw: new APIGatewayClient({}),
     usagePlanIds: parseUsagePlanIds(config.USAGE_PLAN_IDS as string),
     kms: new KMSClient({}),
+    tagging: new ResourceGroupsTaggingAPIClient({}),
     data: { db: createDocumentClient(), tableName: config.DATA_TABLE_NAME as string },
     progress: (message) => process.stdout.write(`  ${message}\n`),
   });

@@ -44,6 +44,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     dynamodb: { type: 'string' },
     'data-table': { type: 'string', default: LOCAL_TABLE_NAMES.data },
+    'registry-table': { type: 'string', default: LOCAL_TABLE_NAMES.registry },
     /** Keep keys, API keys, usage plans and users in this file across restarts. */
     state: { type: 'string' },
   },
@@ -54,6 +55,7 @@ if (!values.dynamodb) {
 }
 const dynamodbUrl = values.dynamodb;
 const dataTable = values['data-table'];
+const registryTable = values['registry-table'];
 
 export const QUEUE_NAME = 'tenant-provisioning.fifo';
 export const DLQ_NAME = 'tenant-provisioning-dlq.fifo';
@@ -259,7 +261,10 @@ async function handleDynamo(action: string, req: IncomingMessage, body: Buffer):
         ? { allowed: false as const, reason: session.invalid }
         : session.accessKeyId !== accessKey
           ? { allowed: false as const, reason: 'access key does not belong to the session' }
-          : decideDataAccess(action, JSON.parse(body.toString('utf8') || '{}'), session, dataTable);
+          : decideDataAccess(action, JSON.parse(body.toString('utf8') || '{}'), session, {
+              data: dataTable,
+              registry: registryTable,
+            });
     if (!decision.allowed) {
       count(`denied:dynamodb:${action}`);
       const who = 'invalid' in session ? 'unknown session' : session.sessionName;

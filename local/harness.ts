@@ -129,6 +129,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...base,
       DATA_TABLE_NAME: LOCAL_TABLE_NAMES.data,
       DATA_ACCESS_ROLE_ARN: LOCAL_DATA_ACCESS_ROLE_ARN,
+      PROVISIONER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-provisioner',
       CLIENT_IDS: LOCAL_CLIENT_ID,
       REQUIRED_SCOPE: LOCAL_SCOPE,
       ALLOWED_ORIGIN_HOSTNAMES: 'localhost,127.0.0.1',

@@ -40,7 +40,10 @@ export function tableDefinitions(
             { AttributeName: index.partitionKey, KeyType: 'HASH' },
             { AttributeName: index.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: [...index.projectedAttributes],
+          },
         },
       ],
     },

@@ -46,11 +46,17 @@ const data = new TenantDataAccess({
   credentials: new TenantCredentials(new STSClient({}), { roleArn: config.DATA_ACCESS_ROLE_ARN }),
 });
 
-const directory = new TenantDirectory({
-  registry: new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME),
-  cognito: new CognitoIdentityProviderClient({}),
-  userPoolId: config.USER_POOL_ID,
-});
+// Membership items (keyed by user) through this function's own role; the tenant's record
+// and member list through the tenant-scoped session (see tenantDirectory below).
+const memberships = new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME);
+const cognito = new CognitoIdentityProviderClient({});
+const tenantDirectory = (tenantId: string) =>
+  new TenantDirectory({
+    registry: new TenantRegistry(data.scopedClient({ tenantId }), config.REGISTRY_TABLE_NAME),
+    memberships,
+    cognito,
+    userPoolId: config.USER_POOL_ID,
+  }).forTenant(tenantId);
 
 const mcp = createMcpEndpoint(
   (authInfo) => {
@@ -60,7 +66,7 @@ const mcp = createMcpEndpoint(
     return buildMcpServer({
       context,
       notes: new Notes(data.forTenant(context)),
-      tenant: directory.forTenant(context.tenantId),
+      tenant: tenantDirectory(context.tenantId),
       logger,
     });
   },

@@ -19,9 +19,13 @@ const config = readConfig({
   REGISTRY_TABLE_NAME: tableName(),
   USAGE_PLAN_IDS: z.string().transform(parseUsagePlanIds),
   DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
+  PROVISIONER_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
   PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
-  /** First retry delay; doubled on each further receive. */
-  RETRY_BASE_SECONDS: z.coerce.number().int().min(0).default(10),
+  /**
+   * First retry delay, doubled on each further receive: with five tries the last comes after
+   * 7.5 minutes, beyond the few minutes AWS may need to make a new resource visible.
+   */
+  RETRY_BASE_SECONDS: z.coerce.number().int().min(0).default(30),
 });
 
 const deps = {
@@ -31,6 +35,7 @@ const deps = {
   apigw: new APIGatewayClient({}),
   usagePlanIds: config.USAGE_PLAN_IDS,
   dataAccessRoleArn: config.DATA_ACCESS_ROLE_ARN,
+  provisionerRoleArn: config.PROVISIONER_ROLE_ARN,
   logger,
 };
 const sqs = new SQSClient({});

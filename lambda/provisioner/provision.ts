@@ -3,23 +3,25 @@ import {
   type APIGatewayClient,
   CreateApiKeyCommand,
   DeleteApiKeyCommand,
-  GetApiKeysCommand,
 } from '@aws-sdk/client-api-gateway';
 import {
   CreateAliasCommand,
   CreateKeyCommand,
-  DescribeKeyCommand,
-  type KeyMetadata,
   type KMSClient,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import {
-  GetResourcesCommand,
-  type ResourceGroupsTaggingAPIClient,
-} from '@aws-sdk/client-resource-groups-tagging-api';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { ConflictError } from '../shared/errors.js';
 import { TENANT_TAG_KEY, tenantKeyAlias, tenantKeyPolicy } from '../shared/isolation.js';
 import type { TenantRecord, TenantRegistry } from '../shared/registry.js';
 import type { TenantId } from '../shared/tenant.js';
+import {
+  apiKeyName,
+  describeKey,
+  findApiKeys,
+  findTenantKeys,
+  MANAGED_BY,
+} from '../shared/tenant-resources.js';
 import { ignore, placeKeyInPlan, type UsagePlanIds } from '../shared/usage-plans.js';
 
 export interface ProvisionDeps {
@@ -29,20 +31,23 @@ export interface ProvisionDeps {
   readonly apigw: APIGatewayClient;
   readonly usagePlanIds: UsagePlanIds;
   readonly dataAccessRoleArn: string;
+  /** This function's own role, named in each tenant key's policy. */
+  readonly provisionerRoleArn: string;
   readonly logger: Logger;
 }
 
 export type ProvisionOutcome = 'activated' | 'skipped';
 
-/** Tags every resource the project creates for a tenant carries. */
-const MANAGED_BY = { key: 'ManagedBy', value: 'multi-tenant-mcp' } as const;
-
 /**
  * Provisions a tenant: its own KMS key (key policy, tags, alias), its API key in its tier's
- * usage plan, then ACTIVE. Each step is recorded in the registry as soon as it is done, and
- * each step first looks for what an interrupted earlier run may have created, so a crash at
- * any point followed by a retry ends with exactly one key, one API key and one plan
- * membership.
+ * usage plan, then ACTIVE.
+ *
+ * Each resource is recorded in the registry as soon as it exists, with a write that only
+ * succeeds while the tenant is PROVISIONING and nothing is recorded yet; before creating
+ * anything, each step looks for what an interrupted run created (alias, tags, key name). So a
+ * crash at any point followed by a retry ends with one key, one API key and one plan
+ * membership, and a run that loses a race (to another run, or to offboarding) cleans up
+ * what it made.
  */
 export async function provisionTenant(
   tenantId: TenantId,
@@ -55,20 +60,17 @@ export async function provisionTenant(
     return 'skipped';
   }
 
-  const kmsKeyArn = tenant.kmsKeyArn ?? (await ensureTenantKey(tenantId, deps));
-  if (!tenant.kmsKeyArn) await registry.recordTenantResources(tenantId, { kmsKeyArn });
+  const kmsKeyArn =
+    tenant.kmsKeyArn ?? (await recordKey(tenant, await findOrCreateKey(tenantId, deps), deps));
+  await deps.kms
+    .send(new CreateAliasCommand({ AliasName: tenantKeyAlias(tenantId), TargetKeyId: kmsKeyArn }))
+    .catch(ignore('AlreadyExistsException'));
   logger.info('Tenant key ready', { step: 'kms-key' });
 
   const apiKey =
     tenant.apiKeyId && tenant.apiKeyValue
       ? { id: tenant.apiKeyId, value: tenant.apiKeyValue }
-      : await ensureApiKey(tenant, deps);
-  if (!tenant.apiKeyId) {
-    await registry.recordTenantResources(tenantId, {
-      apiKeyId: apiKey.id,
-      apiKeyValue: apiKey.value,
-    });
-  }
+      : await recordApiKey(tenant, await findOrCreateApiKey(tenantId, deps), deps);
   logger.info('API key ready', { step: 'api-key' });
 
   await placeKeyInPlan(deps.apigw, apiKey.id, tenant.tier, deps.usagePlanIds);
@@ -79,98 +81,77 @@ export async function provisionTenant(
   return 'activated';
 }
 
-/** The tenant's key: by alias, else one an interrupted run created (found by tag), else new. */
-async function ensureTenantKey(tenantId: TenantId, deps: ProvisionDeps): Promise<string> {
-  const alias = tenantKeyAlias(tenantId);
-  const existing = await describe(deps.kms, alias);
-  if (existing?.Arn) return existing.Arn;
+/** The key an interrupted run left (by alias, else by tag), or a new one. */
+async function findOrCreateKey(tenantId: TenantId, deps: ProvisionDeps): Promise<string> {
+  const aliased = await describeKey(deps.kms, tenantKeyAlias(tenantId));
+  if (aliased?.Arn) return aliased.Arn;
+  const [oldest, ...extra] = await findTenantKeys(tenantId, deps);
+  for (const duplicate of extra) await retireKey(duplicate.Arn as string, deps);
+  if (oldest?.Arn) return oldest.Arn;
 
-  const orphans = await tenantKeys(tenantId, deps);
-  let key = orphans[0];
-  for (const extra of orphans.slice(1)) {
-    deps.logger.warn('Scheduling deletion of a duplicate tenant key', { keyId: extra.KeyId });
-    await deps.kms.send(
-      new ScheduleKeyDeletionCommand({ KeyId: extra.KeyId, PendingWindowInDays: 7 }),
-    );
-  }
-  if (!key) {
-    const created = await deps.kms.send(
-      new CreateKeyCommand({
-        Description: `Tenant ${tenantId}: envelope encryption of its data`,
-        Policy: tenantKeyPolicy({ tenantId, dataAccessRoleArn: deps.dataAccessRoleArn }),
-        Tags: [
-          { TagKey: TENANT_TAG_KEY, TagValue: tenantId },
-          { TagKey: MANAGED_BY.key, TagValue: MANAGED_BY.value },
-        ],
+  const { KeyMetadata } = await deps.kms.send(
+    new CreateKeyCommand({
+      Description: `Tenant ${tenantId}: envelope encryption of its data`,
+      Policy: tenantKeyPolicy({
+        tenantId,
+        dataAccessRoleArn: deps.dataAccessRoleArn,
+        provisionerRoleArn: deps.provisionerRoleArn,
       }),
-    );
-    key = created.KeyMetadata;
-  }
-  if (!key?.KeyId || !key.Arn) throw new Error('KMS returned no key');
-  await deps.kms
-    .send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyId }))
-    .catch(ignore('AlreadyExistsException'));
-  return key.Arn;
-}
-
-/** Usable keys tagged with the tenant, oldest first. */
-async function tenantKeys(tenantId: TenantId, deps: ProvisionDeps): Promise<KeyMetadata[]> {
-  const { ResourceTagMappingList = [] } = await deps.tagging.send(
-    new GetResourcesCommand({
-      ResourceTypeFilters: ['kms:key'],
-      TagFilters: [
-        { Key: TENANT_TAG_KEY, Values: [tenantId] },
-        { Key: MANAGED_BY.key, Values: [MANAGED_BY.value] },
+      // The policy gives the account administration (including policy changes) but not this
+      // role: the lockout check, which looks for the caller, would refuse it otherwise.
+      BypassPolicyLockoutSafetyCheck: true,
+      Tags: [
+        { TagKey: TENANT_TAG_KEY, TagValue: tenantId },
+        { TagKey: MANAGED_BY.key, TagValue: MANAGED_BY.value },
       ],
     }),
   );
-  const keys: KeyMetadata[] = [];
-  for (const { ResourceARN } of ResourceTagMappingList) {
-    const metadata = ResourceARN ? await describe(deps.kms, ResourceARN) : undefined;
-    if (metadata?.KeyState === 'Enabled') keys.push(metadata);
-  }
-  return keys.sort((a, b) => (a.CreationDate?.getTime() ?? 0) - (b.CreationDate?.getTime() ?? 0));
+  if (!KeyMetadata?.Arn) throw new Error('KMS returned no key');
+  return KeyMetadata.Arn;
 }
 
-async function describe(kms: KMSClient, keyId: string): Promise<KeyMetadata | undefined> {
-  const result = await kms
-    .send(new DescribeKeyCommand({ KeyId: keyId }))
-    .catch(ignore('NotFoundException'));
-  return result?.KeyMetadata;
-}
-
-/** The tenant's API key: one an interrupted run created (found by name), else new. */
-async function ensureApiKey(
-  tenant: TenantRecord,
-  deps: ProvisionDeps,
-): Promise<{ id: string; value: string }> {
-  const name = apiKeyName(tenant.tenantId);
-  const found: Array<{ id: string; value: string; created: number }> = [];
-  let position: string | undefined;
-  do {
-    const page = await deps.apigw.send(
-      new GetApiKeysCommand({ nameQuery: name, includeValues: true, limit: 500, position }),
+/** Records the key; if another key or another status got there first, retires this one. */
+async function recordKey(tenant: TenantRecord, arn: string, deps: ProvisionDeps): Promise<string> {
+  try {
+    await deps.registry.recordTenantResources(
+      tenant.tenantId,
+      { kmsKeyArn: arn },
+      { status: 'PROVISIONING', unset: true },
     );
-    for (const key of page.items ?? []) {
-      if (key.name === name && key.id && key.value) {
-        found.push({ id: key.id, value: key.value, created: key.createdDate?.getTime() ?? 0 });
-      }
-    }
-    position = page.position;
-  } while (position);
-  found.sort((a, b) => a.created - b.created);
-  for (const extra of found.slice(1)) {
-    deps.logger.warn('Deleting a duplicate tenant API key', { apiKeyId: extra.id });
+    return arn;
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const current = await deps.registry.getTenant(tenant.tenantId);
+    if (current?.kmsKeyArn === arn) return arn;
+    // Another run recorded its key first, or the tenant is being offboarded: this key is
+    // nobody's, so it goes.
+    await retireKey(arn, deps);
+    if (current?.kmsKeyArn && current.status === 'PROVISIONING') return current.kmsKeyArn;
+    throw error;
+  }
+}
+
+async function retireKey(arn: string, deps: ProvisionDeps): Promise<void> {
+  deps.logger.warn('Scheduling deletion of a duplicate tenant key', { keyArn: arn });
+  await deps.kms
+    .send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 }))
+    .catch(ignore('KMSInvalidStateException'));
+}
+
+/** The API key an interrupted run left (by name), or a new one. */
+async function findOrCreateApiKey(tenantId: TenantId, deps: ProvisionDeps) {
+  const [oldest, ...extra] = await findApiKeys(tenantId, deps.apigw);
+  for (const duplicate of extra) {
+    deps.logger.warn('Deleting a duplicate tenant API key', { apiKeyId: duplicate.id });
     await deps.apigw
-      .send(new DeleteApiKeyCommand({ apiKey: extra.id }))
+      .send(new DeleteApiKeyCommand({ apiKey: duplicate.id }))
       .catch(ignore('NotFoundException'));
   }
-  if (found[0]) return found[0];
-
+  if (oldest) return oldest;
   const created = await deps.apigw.send(
     new CreateApiKeyCommand({
-      name,
-      description: `Usage-plan key of tenant ${tenant.tenantId}`,
+      name: apiKeyName(tenantId),
+      description: `Usage-plan key of tenant ${tenantId}`,
       enabled: true,
     }),
   );
@@ -178,6 +159,28 @@ async function ensureApiKey(
   return { id: created.id, value: created.value };
 }
 
-export function apiKeyName(tenantId: TenantId): string {
-  return `tenant-${tenantId}`;
+async function recordApiKey(
+  tenant: TenantRecord,
+  key: { id: string; value: string },
+  deps: ProvisionDeps,
+): Promise<{ id: string; value: string }> {
+  try {
+    await deps.registry.recordTenantResources(
+      tenant.tenantId,
+      { apiKeyId: key.id, apiKeyValue: key.value },
+      { status: 'PROVISIONING', unset: true },
+    );
+    return key;
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const current = await deps.registry.getTenant(tenant.tenantId);
+    if (current?.apiKeyId === key.id) return key;
+    if (current?.apiKeyId && current.apiKeyValue && current.status === 'PROVISIONING') {
+      await deps.apigw
+        .send(new DeleteApiKeyCommand({ apiKey: key.id }))
+        .catch(ignore('NotFoundException'));
+      return { id: current.apiKeyId, value: current.apiKeyValue };
+    }
+    throw error;
+  }
 }

@@ -39,21 +39,27 @@ export function tenantKeyAlias(tenantId: TenantId): string {
 export const ENCRYPTION_CONTEXT_KEY = 'tenantId';
 
 /**
- * The key policy of a tenant's KMS key, set when the key is created (so it applies at once,
- * unlike grants through tags). The account may administer the key but not use it; the
- * data-access role may encrypt and decrypt only in a session tagged with this tenant and only
- * with this tenant in the encryption context.
+ * The key policy of a tenant's KMS key, set when the key is created (key policies apply at
+ * once; grants through tags can take minutes). Three statements:
+ *
+ * - the account administers the key (describe, disable, tag, change the policy, schedule
+ *   deletion) but no statement lets it encrypt or decrypt: using the key would take a policy
+ *   change, which CloudTrail records;
+ * - the provisioner may describe it, alias it and schedule a duplicate for deletion;
+ * - the data-access role may encrypt and decrypt only in a session tagged with this tenant
+ *   and only with this tenant in the encryption context.
  */
 export function tenantKeyPolicy(options: {
   tenantId: TenantId;
   dataAccessRoleArn: string;
+  provisionerRoleArn: string;
 }): string {
   const [, partition, , , account] = options.dataAccessRoleArn.split(':');
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'AccountAdministersButCannotUse',
+        Sid: 'AccountAdministers',
         Effect: 'Allow',
         Principal: { AWS: `arn:${partition}:iam::${account}:root` },
         Action: [
@@ -71,6 +77,13 @@ export function tenantKeyPolicy(options: {
           'kms:ScheduleKeyDeletion',
           'kms:CancelKeyDeletion',
         ],
+        Resource: '*',
+      },
+      {
+        Sid: 'ProvisionerManages',
+        Effect: 'Allow',
+        Principal: { AWS: options.provisionerRoleArn },
+        Action: ['kms:DescribeKey', 'kms:CreateAlias', 'kms:ScheduleKeyDeletion'],
         Resource: '*',
       },
       {

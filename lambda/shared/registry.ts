@@ -65,8 +65,9 @@ export const MembershipRecordSchema = z.object({
 export type MembershipRecord = z.infer<typeof MembershipRecordSchema>;
 
 const { partitionKey: PK, sortKey: SK, byTenantIndex } = REGISTRY_TABLE;
-const tenantKey = (tenantId: TenantId) => ({ [PK]: `TENANT#${tenantId}`, [SK]: 'TENANT' });
-const membershipKey = (userSub: string) => ({ [PK]: `USER#${userSub}`, [SK]: 'MEMBERSHIP' });
+const { tenantKeyPrefix: TENANT, userKeyPrefix: USER } = REGISTRY_TABLE;
+const tenantKey = (tenantId: TenantId) => ({ [PK]: `${TENANT}${tenantId}`, [SK]: 'TENANT' });
+const membershipKey = (userSub: string) => ({ [PK]: `${USER}${userSub}`, [SK]: 'MEMBERSHIP' });
 
 export class TenantRegistry {
   constructor(
@@ -176,28 +177,42 @@ export class TenantRegistry {
     }
   }
 
-  /** Records resources created for the tenant; the tenant must exist. */
+  /**
+   * Records resources created for the tenant. The tenant must exist and, when given, be in
+   * `onlyIf.status` and have none of the fields recorded yet (`onlyIf.unset`): a provisioner
+   * that lost a race to offboarding, or to another run, learns it from the ConflictError.
+   */
   async recordTenantResources(
     tenantId: TenantId,
     resources: Partial<Pick<TenantRecord, 'kmsKeyArn' | 'apiKeyId' | 'apiKeyValue' | 'tier'>>,
+    onlyIf: { status?: TenantStatus; unset?: boolean } = {},
   ): Promise<void> {
     const entries = Object.entries(resources).filter(([, value]) => value !== undefined);
     if (entries.length === 0) return;
     const names = Object.fromEntries(entries.map(([key], i) => [`#f${i}`, key]));
     const values = Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value]));
+    const conditions = [`attribute_exists(${PK})`];
+    if (onlyIf.status) conditions.push('#status = :status');
+    if (onlyIf.unset) conditions.push(...entries.map((_, i) => `attribute_not_exists(#f${i})`));
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: tenantKey(tenantId),
           UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}, updatedAt = :at`,
-          ConditionExpression: `attribute_exists(${PK})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ...values, ':at': this.now().toISOString() },
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: { ...names, ...(onlyIf.status ? { '#status': 'status' } : {}) },
+          ExpressionAttributeValues: {
+            ...values,
+            ':at': this.now().toISOString(),
+            ...(onlyIf.status ? { ':status': onlyIf.status } : {}),
+          },
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) throw new ConflictError('The tenant does not exist.');
+      if (isConditionFailure(error)) {
+        throw new ConflictError('The tenant changed meanwhile.', { cause: error });
+      }
       throw error;
     }
   }

@@ -10,8 +10,31 @@
 export const REGISTRY_TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
-  /** Lists a tenant's members, and all tenants for operators: never a Scan. */
-  byTenantIndex: { indexName: 'byTenant', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** A tenant's item is keyed `TENANT#<id>`, and so are its members in the index. */
+  tenantKeyPrefix: 'TENANT#',
+  /** A membership is keyed `USER#<sub>`. */
+  userKeyPrefix: 'USER#',
+  /**
+   * Lists a tenant's members, and all tenants for operators: never a Scan. It projects only
+   * what those lists show, never a tenant's API key value or key ARN.
+   */
+  byTenantIndex: {
+    indexName: 'byTenant',
+    partitionKey: 'gsi1pk',
+    sortKey: 'gsi1sk',
+    projectedAttributes: [
+      'tenantId',
+      'name',
+      'tier',
+      'status',
+      'ownerSub',
+      'createdAt',
+      'updatedAt',
+      'userSub',
+      'role',
+      'email',
+    ],
+  },
 } as const;
 
 /**

@@ -9,6 +9,7 @@ import {
   type KMSClient,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
@@ -20,6 +21,7 @@ import type { MembershipRecord, TenantRecord } from './registry.js';
 import { TENANT_DATA_TABLE } from './table-schema.js';
 import type { TenantId } from './tenant.js';
 import { TenantDirectory, type TenantDirectoryDeps } from './tenant-directory.js';
+import { describeKey, findApiKeys, findTenantKeys } from './tenant-resources.js';
 import { isTierName, TIER_NAMES, type TierName } from './tiers.js';
 import { ignore, placeKeyInPlan, removeKeyFromPlans, type UsagePlanIds } from './usage-plans.js';
 
@@ -27,6 +29,8 @@ export interface TenantAdminDeps extends TenantDirectoryDeps {
   readonly apigw: APIGatewayClient;
   readonly usagePlanIds: UsagePlanIds;
   readonly kms: KMSClient;
+  /** Finds tenant keys by tag, including any a crashed or racing run left unrecorded. */
+  readonly tagging: ResourceGroupsTaggingAPIClient;
   /** Offboarding deletes the tenant's partition of the data table with these credentials. */
   readonly data?: { readonly db: DynamoDBDocumentClient; readonly tableName: string };
   /** Days before an offboarded tenant's key is deleted (KMS allows 7-30). @default 30 */
@@ -103,6 +107,9 @@ export class TenantAdmin {
   async resume(tenantId: string): Promise<void> {
     const tenant = await this.tenant(tenantId);
     if (tenant.status === 'ACTIVE') return;
+    if (tenant.status !== 'SUSPENDED') {
+      throw new ConflictError('Only a suspended organisation can be resumed.');
+    }
     await this.setApiKeyEnabled(tenant, true);
     await this.deps.registry.transitionTenant(tenant.tenantId, {
       from: ['SUSPENDED'],
@@ -124,7 +131,9 @@ export class TenantAdmin {
       return;
     }
     const id = tenant.tenantId;
-    await this.deps.registry.transitionTenant(id, {
+    // From here on a provisioning run can record nothing more (its writes require
+    // PROVISIONING); what it created unrecorded is found below by alias, tag and name.
+    const current = await this.deps.registry.transitionTenant(id, {
       from: ['PROVISIONING', 'ACTIVE', 'SUSPENDED', 'OFFBOARDING'],
       to: 'OFFBOARDING',
     });
@@ -149,28 +158,38 @@ export class TenantAdmin {
 
     this.report(`Data items deleted: ${await this.deletePartition(id)}`);
 
-    if (tenant.apiKeyId) {
-      await removeKeyFromPlans(this.deps.apigw, tenant.apiKeyId, this.deps.usagePlanIds);
+    const apiKeyIds = new Set([
+      ...(current.apiKeyId ? [current.apiKeyId] : []),
+      ...(await findApiKeys(id, this.deps.apigw)).map((key) => key.id),
+    ]);
+    for (const apiKeyId of apiKeyIds) {
+      await removeKeyFromPlans(this.deps.apigw, apiKeyId, this.deps.usagePlanIds);
       await this.deps.apigw
-        .send(new DeleteApiKeyCommand({ apiKey: tenant.apiKeyId }))
+        .send(new DeleteApiKeyCommand({ apiKey: apiKeyId }))
         .catch(ignore('NotFoundException'));
     }
-    this.report('API key deleted');
+    this.report(`API keys deleted: ${apiKeyIds.size}`);
 
-    if (tenant.kmsKeyArn) {
-      await this.deps.kms
-        .send(new DeleteAliasCommand({ AliasName: tenantKeyAlias(id) }))
-        .catch(ignore('NotFoundException'));
+    const aliased = await describeKey(this.deps.kms, tenantKeyAlias(id));
+    const keyArns = new Set([
+      ...(current.kmsKeyArn ? [current.kmsKeyArn] : []),
+      ...(aliased?.Arn ? [aliased.Arn] : []),
+      ...(await findTenantKeys(id, this.deps)).map((key) => key.Arn as string),
+    ]);
+    await this.deps.kms
+      .send(new DeleteAliasCommand({ AliasName: tenantKeyAlias(id) }))
+      .catch(ignore('NotFoundException'));
+    for (const keyArn of keyArns) {
       await this.deps.kms
         .send(
           new ScheduleKeyDeletionCommand({
-            KeyId: tenant.kmsKeyArn,
+            KeyId: keyArn,
             PendingWindowInDays: this.deps.keyDeletionWindowDays ?? 30,
           }),
         )
         .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
     }
-    this.report('KMS key scheduled for deletion');
+    this.report(`KMS keys scheduled for deletion: ${keyArns.size}`);
 
     await this.deps.registry.transitionTenant(id, { from: ['OFFBOARDING'], to: 'DELETED' });
     this.report('Status: DELETED');

@@ -46,6 +46,14 @@ export class TenantDataAccess {
     );
   }
 
+  /**
+   * A document client signed with the tenant's scoped credentials, for the few registry reads
+   * the isolation role allows (the tenant's own record and member list).
+   */
+  scopedClient(context: Pick<TenantContext, 'tenantId'>): DynamoDBDocumentClient {
+    return this.clientFor(context.tenantId);
+  }
+
   private clientFor(tenantId: TenantId): DynamoDBDocumentClient {
     const existing = this.clients.get(tenantId);
     if (existing) {

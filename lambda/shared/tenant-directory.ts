@@ -9,12 +9,20 @@ import type { MembershipRecord, TenantRecord, TenantRegistry } from './registry.
 import { type Role, RoleSchema, type TenantId, TenantIdSchema } from './tenant.js';
 
 export interface TenantDirectoryDeps {
+  /** Reads tenants and member lists. */
   readonly registry: TenantRegistry;
+  /**
+   * Reads and writes membership items (keyed by user). The MCP function passes a registry on
+   * its own role here, and a tenant-scoped one above.
+   * @default registry
+   */
+  readonly memberships?: TenantRegistry;
   readonly cognito: CognitoIdentityProviderClient;
   readonly userPoolId: string;
 }
 
 const EmailSchema = z.email().max(254);
+const CANNOT_INVITE = 'This person cannot be invited.';
 
 /** What a tenant admin may do for their own tenant, with the tenant fixed. */
 export interface OwnTenant {
@@ -54,9 +62,10 @@ export class TenantDirectory {
   }
 
   /**
-   * Invites a person into the tenant: a Cognito user (Cognito e-mails a temporary password)
-   * and a membership with the role. Inviting the same person again changes nothing; a person
-   * who belongs to another tenant cannot be invited (and is not told which tenant).
+   * Invites a person into the tenant: a new Cognito user (Cognito e-mails a temporary
+   * password) and a membership with the role. Inviting a member again changes nothing; an
+   * e-mail that already has an account cannot be invited (its owner signs in or signs up on
+   * their own), and the answer names no tenant.
    */
   async invite(tenantId: string, email: string, role: string): Promise<MembershipRecord> {
     const tenant = await this.tenant(tenantId);
@@ -66,11 +75,15 @@ export class TenantDirectory {
     const parsedRole = RoleSchema.safeParse(role);
     if (!parsedRole.success) throw new ValidationError('Role must be admin or member.');
 
-    const sub = await this.cognitoUser(address.data);
-    const existing = await this.deps.registry.getMembership(sub);
+    const { sub, created } = await this.cognitoUser(address.data);
+    const memberships = this.deps.memberships ?? this.deps.registry;
+    const existing = await memberships.getMembership(sub);
     if (existing?.tenantId === tenant.tenantId) return existing;
-    if (existing) throw new ConflictError('This person already belongs to an organisation.');
-    return this.deps.registry.createMembership({
+    // Only a user this invitation created joins the tenant. An existing account, whether it
+    // belongs elsewhere or is someone's unfinished sign-up, is never pulled in; the answer
+    // does not say which.
+    if (existing || !created) throw new ConflictError(CANNOT_INVITE);
+    return memberships.createMembership({
       userSub: sub,
       tenantId: tenant.tenantId,
       role: parsedRole.data,
@@ -78,8 +91,8 @@ export class TenantDirectory {
     });
   }
 
-  /** The Cognito user for an e-mail address, created (and invited) if there is none. */
-  private async cognitoUser(email: string): Promise<string> {
+  /** The Cognito user for an e-mail address, created (and e-mailed) if there is none. */
+  private async cognitoUser(email: string): Promise<{ sub: string; created: boolean }> {
     const subOf = (attributes?: Array<{ Name?: string; Value?: string }>) =>
       attributes?.find((a) => a.Name === 'sub')?.Value;
     try {
@@ -96,7 +109,7 @@ export class TenantDirectory {
       );
       const sub = subOf(User?.Attributes);
       if (!sub) throw new Error('Cognito returned no sub');
-      return sub;
+      return { sub, created: true };
     } catch (error) {
       if (!(error instanceof Error && error.name === 'UsernameExistsException')) throw error;
       const user = await this.deps.cognito.send(
@@ -104,7 +117,7 @@ export class TenantDirectory {
       );
       const sub = subOf(user.UserAttributes);
       if (!sub) throw new Error('Cognito returned no sub');
-      return sub;
+      return { sub, created: false };
     }
   }
 }

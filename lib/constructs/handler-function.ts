@@ -29,6 +29,8 @@ export interface HandlerFunctionProps {
   readonly timeout?: Duration;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** @default - no reservation (the account's unreserved pool) */
+  readonly reservedConcurrentExecutions?: number;
   /**
    * What happens to the log group when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -67,6 +69,7 @@ export class HandlerFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,

@@ -171,6 +171,7 @@ export class McpApi extends Construct {
     // No grant on tenant data: only the isolation role, per request, per tenant.
     this.isolation = new TenantIsolation(this, 'Isolation', {
       dataTable: props.dataTable,
+      registryTable: props.registryTable,
       callerRole: this.mcpFunction.role,
     });
     this.mcpFunction.fn.addEnvironment(

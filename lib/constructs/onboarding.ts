@@ -28,9 +28,6 @@ export interface OnboardingProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** The tag every resource created for a tenant carries (see lambda/provisioner). */
-const MANAGED_BY = { 'aws:ResourceTag/ManagedBy': 'multi-tenant-mcp' } as const;
-
 /**
  * From sign-up to an active tenant: the post-confirmation trigger creates the tenant and
  * queues it (FIFO, one group per tenant); the provisioner creates the tenant's KMS key and API
@@ -63,6 +60,9 @@ export class Onboarding extends Construct {
       entry: 'provisioner',
       description: "Creates a new tenant's KMS key and API key and activates it",
       timeout: Duration.seconds(60),
+      // CreateApiKey allows 5 requests per second per account: a sign-up burst queues up
+      // here instead of being throttled.
+      reservedConcurrentExecutions: 2,
       removalPolicy,
     });
     this.queue = new Queue(this, 'Provisioning', {
@@ -83,6 +83,7 @@ export class Onboarding extends Construct {
     );
     this.provisioner.fn.addEnvironment('DATA_ACCESS_ROLE_ARN', props.dataAccessRole.roleArn);
     this.provisioner.fn.addEnvironment('PROVISIONING_QUEUE_URL', this.queue.queueUrl);
+    this.provisioner.fn.addEnvironment('PROVISIONER_ROLE_ARN', this.provisioner.role.roleArn);
     this.grantProvisioning(props, { region, account, partition });
 
     this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
@@ -122,7 +123,6 @@ export class Onboarding extends Construct {
     { region, account, partition }: { region: string; account: string; partition: string },
   ): void {
     const grantee = this.provisioner.fn;
-    const keys = `arn:${partition}:kms:${region}:${account}:key/*`;
     const wildcards: string[] = [];
     const add = (
       actions: string[],
@@ -139,16 +139,15 @@ export class Onboarding extends Construct {
     };
 
     add(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.registryTable.tableArn]);
-    // New keys must carry the tenant and ManagedBy tags; everything else acts only on keys
-    // that carry ManagedBy, that is, keys this project created.
+    // New keys must carry the tenant and ManagedBy tags. The role cannot change any key
+    // policy: tenant keys' policies name it for describe, alias and deletion only.
     add(['kms:CreateKey', 'kms:TagResource'], ['*'], {
       Null: { [`aws:RequestTag/${TENANT_TAG_KEY}`]: 'false' },
       StringEquals: { 'aws:RequestTag/ManagedBy': 'multi-tenant-mcp' },
     });
-    add(['kms:DescribeKey', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy'], [keys], {
-      StringEquals: MANAGED_BY,
-    });
-    add(['kms:CreateAlias'], [keys], { StringEquals: MANAGED_BY });
+    // Describing, aliasing and retiring a tenant key are granted by each key's own policy,
+    // which applies at once (tag-based grants can take minutes to apply to a new key). The
+    // alias side of CreateAlias is granted here.
     add(['kms:CreateAlias'], [`arn:${partition}:kms:${region}:${account}:alias/tenant/*`]);
     add(['tag:GetResources'], ['*']);
 
@@ -165,9 +164,9 @@ export class Onboarding extends Construct {
       this.provisioner,
       wildcards,
       'Tenant keys and API keys are created at run time, so their ARNs are not known at ' +
-        'deploy time: KMS actions are limited to keys tagged ManagedBy=multi-tenant-mcp, new ' +
-        'keys must carry the TenantId tag, aliases are limited to alias/tenant/*, usage plan ' +
-        'keys to the three tier plans, and tag:GetResources and kms:CreateKey only accept "*".',
+        'deploy time: new keys must carry the TenantId and ManagedBy tags, aliases are ' +
+        'limited to alias/tenant/*, API keys to /apikeys, usage plan keys to the three tier ' +
+        'plans, and tag:GetResources and kms:CreateKey only accept "*".',
     );
   }
 }

@@ -51,7 +51,8 @@ export class TenantData extends Construct {
           indexName: index.indexName,
           partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
           sortKey: { name: index.sortKey, type: AttributeType.STRING },
-          projectionType: ProjectionType.ALL,
+          projectionType: ProjectionType.INCLUDE,
+          nonKeyAttributes: [...index.projectedAttributes],
         },
       ],
     });

@@ -9,10 +9,13 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { TENANT_DATA_ACTIONS, TENANT_TAG_KEY } from '../../lambda/shared/isolation.js';
+import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
 
 export interface TenantIsolationProps {
   /** The tenant data table, partitioned by exactly the tenant id. */
   readonly dataTable: ITableV2;
+  /** The registry: a session may read its own tenant's item and member list there. */
+  readonly registryTable: ITableV2;
   /** The role that may assume the data-access role (the MCP function's). */
   readonly callerRole: IRole;
 }
@@ -58,6 +61,33 @@ export class TenantIsolation extends Construct {
           'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [TENANT_TAG] },
           Null: { 'dynamodb:LeadingKeys': 'false' },
         },
+      }),
+    );
+
+    // In the registry, a session reads its own tenant's record and member list: the tenant
+    // item's key and the byTenant index partition are both `TENANT#<tenant id>`.
+    const ownRegistryPartition = {
+      'ForAllValues:StringEquals': {
+        'dynamodb:LeadingKeys': [`${REGISTRY_TABLE.tenantKeyPrefix}${TENANT_TAG}`],
+      },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    };
+    this.dataAccessRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'OwnTenantRecordOnly',
+        actions: ['dynamodb:GetItem'],
+        resources: [props.registryTable.tableArn],
+        conditions: ownRegistryPartition,
+      }),
+    );
+    this.dataAccessRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'OwnTenantMembersOnly',
+        actions: ['dynamodb:Query'],
+        resources: [
+          `${props.registryTable.tableArn}/index/${REGISTRY_TABLE.byTenantIndex.indexName}`,
+        ],
+        conditions: ownRegistryPartition,
       }),
     );
 

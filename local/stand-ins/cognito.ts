@@ -73,6 +73,7 @@ export class CognitoStandIn {
       case 'SignUp': {
         const email = String(input.Username ?? '').toLowerCase();
         const attributes = attributeMap(input.UserAttributes, email);
+        checkSchema(attributes);
         if (this.byEmail(email))
           throw new AwsError(
             'UsernameExistsException',
@@ -134,6 +135,7 @@ export class CognitoStandIn {
         if (this.byEmail(email))
           throw new AwsError('UsernameExistsException', 'User account already exists');
         const attributes = attributeMap(input.UserAttributes, email);
+        checkSchema(attributes);
         const username = randomUUID();
         await this.runTrigger('PreSignUp', 'preSignUp', {
           triggerSource: 'PreSignUp_AdminCreateUser',
@@ -257,6 +259,17 @@ function attributeMap(list: unknown, email: string): Map<string, string> {
   }
   attributes.set('email', email);
   return attributes;
+}
+
+/** The user pool's attribute schema (lib/constructs/identity.ts), checked before any trigger. */
+function checkSchema(attributes: Map<string, string>): void {
+  const organization = attributes.get('custom:organization');
+  if (organization !== undefined && (organization.length < 1 || organization.length > 100)) {
+    throw new AwsError(
+      'InvalidParameterException',
+      'Attribute custom:organization must be between 1 and 100 characters long',
+    );
+  }
 }
 
 /** The user pool's password policy (lib/constructs/identity.ts). */

@@ -1,5 +1,5 @@
 import { TENANT_DATA_ACTIONS, TENANT_TAG_KEY } from '../../lambda/shared/isolation.js';
-import { TENANT_DATA_TABLE } from '../../lambda/shared/table-schema.js';
+import { REGISTRY_TABLE, TENANT_DATA_TABLE } from '../../lambda/shared/table-schema.js';
 import type { Session } from './sessions.js';
 
 type AttributeValue = { S?: string } & Record<string, unknown>;
@@ -20,10 +20,13 @@ export type Decision = { allowed: true } | { allowed: false; reason: string };
 
 /**
  * What IAM decides for a request signed with a data-access session: the same rules as the
- * role's policy in lib/constructs/tenant-isolation.ts — only the item actions in
- * TENANT_DATA_ACTIONS, only on the tenant data table (no index), and every partition key the
- * request touches (`dynamodb:LeadingKeys`) equal to the session's `TenantId` tag, which must
- * be present.
+ * role's policy in lib/constructs/tenant-isolation.ts —
+ *
+ * - on the tenant data table, only the item actions in TENANT_DATA_ACTIONS (no index), and
+ *   every partition key the request touches (`dynamodb:LeadingKeys`) equal to the session's
+ *   `TenantId` tag, which must be present;
+ * - on the registry, only GetItem of `TENANT#<tag>` and Query of the byTenant index's
+ *   `TENANT#<tag>` partition.
  *
  * This lets local runs show the refusal a tenant would get on AWS; the real policy documents
  * are checked against the same cases by the infra tests.
@@ -32,14 +35,16 @@ export function decideDataAccess(
   action: string,
   request: DynamoRequest,
   session: Session,
-  dataTable: string,
+  tables: { data: string; registry: string },
 ): Decision {
   const deny = (reason: string): Decision => ({ allowed: false, reason });
+  const tenant = session.tags[TENANT_TAG_KEY];
+  if (!tenant) return deny(`the session has no ${TENANT_TAG_KEY} tag`);
+  if (request.TableName === tables.registry) return decideRegistryAccess(action, request, tenant);
   if (!(TENANT_DATA_ACTIONS as readonly string[]).includes(`dynamodb:${action}`)) {
     return deny(`dynamodb:${action} is not allowed`);
   }
-  const tenant = session.tags[TENANT_TAG_KEY];
-  if (!tenant) return deny(`the session has no ${TENANT_TAG_KEY} tag`);
+  const dataTable = tables.data;
 
   let keys: Array<Item | undefined>;
   try {
@@ -56,6 +61,23 @@ export function decideDataAccess(
     }
   }
   return { allowed: true };
+}
+
+function decideRegistryAccess(action: string, request: DynamoRequest, tenant: string): Decision {
+  const own = `${REGISTRY_TABLE.tenantKeyPrefix}${tenant}`;
+  const index = REGISTRY_TABLE.byTenantIndex;
+  if (action === 'GetItem' && request.Key?.[REGISTRY_TABLE.partitionKey]?.S === own) {
+    return { allowed: true };
+  }
+  if (
+    action === 'Query' &&
+    request.IndexName === index.indexName &&
+    queryPartitionKey(request, index.partitionKey)?.[index.partitionKey]?.S === own &&
+    (!request.ExclusiveStartKey || request.ExclusiveStartKey[index.partitionKey]?.S === own)
+  ) {
+    return { allowed: true };
+  }
+  return { allowed: false, reason: `registry ${action} outside the session's tenant` };
 }
 
 /** The items whose partition key IAM compares with the tag, per action. */
@@ -80,7 +102,9 @@ function leadingKeyItems(
     case 'Query': {
       onDataTable(request.TableName);
       if (request.IndexName) throw new Error('queries on indexes are not allowed');
-      const keys: Array<Item | undefined> = [queryPartitionKey(request)];
+      const keys: Array<Item | undefined> = [
+        queryPartitionKey(request, TENANT_DATA_TABLE.partitionKey),
+      ];
       if (request.ExclusiveStartKey) keys.push(request.ExclusiveStartKey);
       return keys;
     }
@@ -102,8 +126,7 @@ function leadingKeyItems(
 }
 
 /** The partition key value a Query's key condition pins (`pk = :v`, either way round). */
-function queryPartitionKey(request: DynamoRequest): Item | undefined {
-  const pk = TENANT_DATA_TABLE.partitionKey;
+function queryPartitionKey(request: DynamoRequest, pk: string): Item | undefined {
   const names = request.ExpressionAttributeNames ?? {};
   const resolve = (token: string) => (token.startsWith('#') ? names[token] : token);
   for (const [, left, right] of (request.KeyConditionExpression ?? '').matchAll(

@@ -31,9 +31,15 @@ describe('tenant data construct', () => {
       expect(deployed?.Properties.AttributeDefinitions).toEqual(local?.AttributeDefinitions);
       expect(
         deployed?.Properties.GlobalSecondaryIndexes?.map(
-          (i: { IndexName: string; KeySchema: unknown }) => [i.IndexName, i.KeySchema],
+          (i: { IndexName: string; KeySchema: unknown; Projection: unknown }) => [
+            i.IndexName,
+            i.KeySchema,
+            i.Projection,
+          ],
         ) ?? [],
-      ).toEqual(local?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema]) ?? []);
+      ).toEqual(
+        local?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema, i.Projection]) ?? [],
+      );
     }
   });
 

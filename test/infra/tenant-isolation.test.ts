@@ -33,7 +33,9 @@ describe('tenant isolation policies', () => {
   });
 
   it("allows item actions on the data table only where every partition key is the caller's tag", () => {
-    const statements = statementsOf(dataAccessRole);
+    const statements = statementsOf(dataAccessRole).filter((s) =>
+      JSON.stringify(s.Resource).includes(dataTable),
+    );
 
     expect(statements).toEqual([
       expect.objectContaining({
@@ -49,12 +51,41 @@ describe('tenant isolation policies', () => {
     ]);
   });
 
-  it('never matches partition keys by prefix, never scans, never reaches an index', () => {
-    const all = JSON.stringify(policyStatements(template));
+  it("lets a session read its own tenant's record and member list in the registry, nothing else", () => {
+    const registry = logicalId('AWS::DynamoDB::GlobalTable', /Registry/);
+    const statements = statementsOf(dataAccessRole).filter((s) =>
+      JSON.stringify(s.Resource).includes(registry),
+    );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
+    const own = {
+      'ForAllValues:StringEquals': {
+        'dynamodb:LeadingKeys': ['TENANT#${aws:PrincipalTag/TenantId}'],
+      },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    };
 
-    expect(all).not.toMatch(/StringLike[^}]*LeadingKeys/);
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:GetItem',
+        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+        Condition: own,
+      }),
+      expect.objectContaining({
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [registry, 'Arn'] }, '/index/byTenant']] },
+        Condition: own,
+      }),
+    ]);
+  });
+
+  it('never matches tenant partitions by prefix and never scans', () => {
+    const isolation = JSON.stringify(statementsOf(dataAccessRole));
+
+    expect(isolation).not.toMatch(/StringLike/);
     expect(statementsOf(dataAccessRole).flatMap(actionsOf)).not.toContain('dynamodb:Scan');
-    expect(JSON.stringify(statementsOf(dataAccessRole))).not.toContain('/index/');
+    expect(JSON.stringify(policyStatements(template).flatMap(actionsOf))).not.toContain(
+      'dynamodb:Scan',
+    );
   });
 
   it('gives the MCP function no permission on tenant data, only the way into the data role', () => {

@@ -5,6 +5,12 @@ import {
   GetApiKeyCommand,
   GetUsagePlanKeysCommand,
 } from '@aws-sdk/client-api-gateway';
+import {
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+  ConfirmSignUpCommand,
+  SignUpCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
@@ -20,12 +26,13 @@ import {
   type TestUser,
   toolOutput,
 } from '../support/mcp.js';
-import { localRegistry } from '../support/registry.js';
+import { localRegistry, uniqueTenantId } from '../support/registry.js';
 import { clearFaults, inbox, injectFault, tenantKeys } from '../support/stand-in.js';
 
 const admin = localAdmin();
 const registry = localRegistry();
 const apigw = new APIGatewayClient({});
+const cognito = new CognitoIdentityProviderClient({});
 const cacheExpiry = () =>
   new Promise((resolve) => setTimeout(resolve, inject('authorizerCacheTtlSeconds') * 1000 + 200));
 const whoami = (token: string) =>
@@ -79,7 +86,7 @@ describe('invitations', () => {
     expect(memberTools).not.toContain('tenant_users_list');
   });
 
-  it('refuses to invite someone who belongs to another tenant, without naming it', async () => {
+  it('refuses to pull in an account that already exists, without naming its tenant', async () => {
     const other = await seedTenant('poacher');
     const client = await connect(await accessToken(other), 'modern');
 
@@ -91,8 +98,46 @@ describe('invitations', () => {
     );
     await client.close();
 
-    expect(result).toEqual({ error: 'This person already belongs to an organisation.' });
+    expect(result).toEqual({ error: 'This person cannot be invited.' });
     expect((await registry.getMembership(owner.sub))?.tenantId).toBe(owner.tenantId);
+  });
+});
+
+describe('invitations and unfinished sign-ups', () => {
+  it("never pulls someone's unconfirmed sign-up into the inviting tenant", async () => {
+    const inviter = await seedTenant('grabby');
+    const email = `founder@${uniqueTenantId('startup')}.example`;
+    await cognito.send(
+      new SignUpCommand({
+        ClientId: 'local-mcp-client',
+        Username: email,
+        Password: 'Correct-Horse-Battery-9',
+        UserAttributes: [
+          { Name: 'email', Value: email },
+          { Name: 'custom:organization', Value: 'Startup' },
+        ],
+      }),
+    );
+
+    const invite = admin.invite(inviter.tenantId, email, 'member');
+    await expect(invite).rejects.toThrow('This person cannot be invited.');
+    const code = /(\d{6})/.exec((await inbox(email)) ?? '')?.[1];
+    await cognito.send(
+      new ConfirmSignUpCommand({
+        ClientId: 'local-mcp-client',
+        Username: email,
+        ConfirmationCode: code,
+      }),
+    );
+    const sub = (
+      await cognito.send(
+        new AdminGetUserCommand({ UserPoolId: process.env.USER_POOL_ID, Username: email }),
+      )
+    ).Username as string;
+
+    const membership = await registry.getMembership(sub);
+    expect(membership?.tenantId).not.toBe(inviter.tenantId);
+    expect(membership?.role).toBe('admin');
   });
 });
 
@@ -239,8 +284,10 @@ describe('tenant CLI', () => {
 
   it.each([
     [['show', 'no-such-tenant'], /Unknown tenant/],
-    [['tier', 'no-such-tenant', 'premium'], /Tier must be|Unknown tenant/],
-    [['offboard', 'no-such-tenant'], /--yes/],
+    [['tier', 'no-such-tenant', 'premium'], /Unknown tenant/],
+    [['offboard', 'no-such-tenant', '--yes'], /Unknown tenant/],
+    [['resume', 'no-such-tenant'], /Unknown tenant/],
+    [['offboard', 'some-tenant'], /--yes/],
     [['frobnicate'], /Unknown command/],
   ])('answers %j with a clear message and exit code 2', async (args, message) => {
     const result = await cli(...args);

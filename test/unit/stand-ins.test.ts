@@ -11,6 +11,7 @@ const session = issuer.issue({
   expiresAt: Date.now() + 60_000,
 }).session;
 const S = (value: string) => ({ S: value });
+const TABLES = { data: 'tenant-data', registry: 'tenant-registry' };
 
 describe('STS stand-in', () => {
   const form = (fields: Record<string, string>) =>
@@ -57,7 +58,10 @@ describe('STS stand-in', () => {
 
 describe('DynamoDB guard of the AWS stand-in', () => {
   const decide = (action: string, request: Record<string, unknown>) =>
-    decideDataAccess(action, request, session, 'tenant-data');
+    decideDataAccess(action, request, session, {
+      data: 'tenant-data',
+      registry: 'tenant-registry',
+    });
 
   it("allows the tenant's own keys", () => {
     expect(
@@ -100,8 +104,30 @@ describe('DynamoDB guard of the AWS stand-in', () => {
     ).toBe(false);
     expect(decide('Scan', { TableName: 'tenant-data' }).allowed).toBe(false);
     expect(
-      decide('GetItem', { TableName: 'tenant-registry', Key: { tenantId: S('acme') } }).allowed,
+      decide('GetItem', { TableName: 'tenant-other', Key: { tenantId: S('acme') } }).allowed,
     ).toBe(false);
+  });
+
+  it("reads only the session's own tenant record and member list in the registry", () => {
+    const registry = { TableName: 'tenant-registry' };
+    const record = (pk: string) =>
+      decide('GetItem', { ...registry, Key: { pk: S(pk), sk: S('x') } });
+    const members = (partition: string) =>
+      decide('Query', {
+        ...registry,
+        IndexName: 'byTenant',
+        KeyConditionExpression: '#p = :v',
+        ExpressionAttributeNames: { '#p': 'gsi1pk' },
+        ExpressionAttributeValues: { ':v': S(partition) },
+      });
+
+    expect(record('TENANT#acme').allowed).toBe(true);
+    expect(record('TENANT#globex').allowed).toBe(false);
+    expect(record('USER#someone').allowed).toBe(false);
+    expect(members('TENANT#acme').allowed).toBe(true);
+    expect(members('TENANT#globex').allowed).toBe(false);
+    expect(members('TENANTS').allowed).toBe(false);
+    expect(decide('PutItem', { ...registry, Item: { pk: S('TENANT#acme') } }).allowed).toBe(false);
   });
 
   it('refuses a session without the tenant tag', () => {
@@ -112,7 +138,7 @@ describe('DynamoDB guard of the AWS stand-in', () => {
         'GetItem',
         { TableName: 'tenant-data', Key: { tenantId: S('acme') } },
         untagged,
-        'tenant-data',
+        TABLES,
       ).allowed,
     ).toBe(false);
   });
