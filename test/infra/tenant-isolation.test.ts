@@ -56,9 +56,9 @@ describe('tenant isolation policies', () => {
     const statements = statementsOf(dataAccessRole).filter((s) =>
       JSON.stringify(s.Resource).includes(registry),
     );
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
     const own = {
       'ForAllValues:StringEquals': {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
         'dynamodb:LeadingKeys': ['TENANT#${aws:PrincipalTag/TenantId}'],
       },
       Null: { 'dynamodb:LeadingKeys': 'false' },
