@@ -8,6 +8,7 @@
  *   npm run tenant -- resume <tenant>
  *   npm run tenant -- offboard <tenant> --yes
  *   npm run tenant -- invite <tenant> <email> [--role admin|member]
+ *   npm run tenant -- reprovision <tenant>
  *
  * Where: `--stack NAME` reads a deployed stack's outputs (AWS credentials from the usual
  * places); `--local` uses the stack `npm run dev` runs; with neither, the configuration comes
@@ -22,8 +23,10 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
 import { AppError } from '../lambda/shared/errors.js';
+import { ProvisioningQueue } from '../lambda/shared/provisioning-queue.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
 import { TenantAdmin } from '../lambda/shared/tenant-admin.js';
 import { TIERS } from '../lambda/shared/tiers.js';
@@ -37,6 +40,7 @@ const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --
   suspend <tenant>              refuse its tokens and requests
   resume <tenant>               undo a suspension
   offboard <tenant> --yes       delete its data, keys and users' access; keep the record
+  reprovision <tenant>          queue a tenant stuck in PROVISIONING again
   invite <tenant> <email> [--role admin|member]`;
 
 class UsageError extends Error {}
@@ -72,6 +76,7 @@ async function configuration(): Promise<Record<string, string | undefined>> {
       DATA_TABLE_NAME: output('DataTableName'),
       USER_POOL_ID: output('UserPoolId'),
       USAGE_PLAN_IDS: output('UsagePlanIds'),
+      PROVISIONING_QUEUE_URL: output('ProvisioningQueueUrl'),
     };
   }
   return process.env;
@@ -172,6 +177,21 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${membership.email} is a ${membership.role} of ${membership.tenantId}; Cognito e-mails a temporary password.\n`,
       );
+      return;
+    }
+    case 'reprovision': {
+      need(1);
+      const tenant = await admin.tenant(args[0] as string);
+      if (tenant.status !== 'PROVISIONING') {
+        throw new UsageError(`${tenant.tenantId} is ${tenant.status}, not PROVISIONING.`);
+      }
+      if (!config.PROVISIONING_QUEUE_URL)
+        throw new UsageError('Missing configuration: PROVISIONING_QUEUE_URL.');
+      await new ProvisioningQueue(new SQSClient({}), config.PROVISIONING_QUEUE_URL).request(
+        tenant.tenantId,
+        `cli-${Date.now()}`,
+      );
+      process.stdout.write(`${tenant.tenantId} is queued for provisioning.\n`);
       return;
     }
     default:

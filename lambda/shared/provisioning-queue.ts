@@ -16,14 +16,18 @@ export class ProvisioningQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async request(tenantId: TenantId): Promise<void> {
+  /**
+   * Queues the tenant for provisioning. `attempt` distinguishes a deliberate new request (a
+   * sweep, an operator's retry) from a duplicate of the first one, which FIFO drops.
+   */
+  async request(tenantId: TenantId, attempt?: string): Promise<void> {
     const message: ProvisioningMessage = { tenantId };
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(message),
         MessageGroupId: tenantId,
-        MessageDeduplicationId: tenantId,
+        MessageDeduplicationId: attempt ? `${tenantId}.${attempt}` : tenantId,
       }),
     );
   }

@@ -2,11 +2,14 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, type IRole } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TENANT_TAG_KEY } from '../../lambda/shared/isolation.js';
+import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
 import type { TierName } from '../../lambda/shared/tiers.js';
 import { acknowledgeWildcardResources } from '../nag.js';
 import { HandlerFunction } from './handler-function.js';
@@ -115,6 +118,36 @@ export class Onboarding extends Construct {
     });
     this.queue.grantSendMessages(postConfirmation.fn);
     props.identity.userPool.addTrigger(UserPoolOperation.POST_CONFIRMATION, postConfirmation.fn);
+
+    // Every ten minutes, tenants stuck in PROVISIONING (a crashed trigger, a message in the
+    // dead-letter queue) are queued again; provisioning is idempotent.
+    const sweeper = new HandlerFunction(this, 'Sweeper', {
+      entry: 'provisioning-sweeper',
+      description: 'Queues tenants stuck in PROVISIONING for provisioning again',
+      timeout: Duration.seconds(60),
+      environment: {
+        REGISTRY_TABLE_NAME: props.registryTable.tableName,
+        PROVISIONING_QUEUE_URL: this.queue.queueUrl,
+      },
+      removalPolicy,
+    });
+    Grant.addToPrincipal({
+      grantee: sweeper.fn,
+      actions: ['dynamodb:Query'],
+      resourceArns: [
+        `${props.registryTable.tableArn}/index/${REGISTRY_TABLE.byTenantIndex.indexName}`,
+      ],
+      conditions: {
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['TENANTS'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    });
+    this.queue.grantSendMessages(sweeper.fn);
+    new Rule(this, 'SweepSchedule', {
+      description: 'Re-queue tenants stuck in PROVISIONING',
+      schedule: Schedule.rate(Duration.minutes(10)),
+      targets: [new LambdaFunction(sweeper.fn)],
+    });
   }
 
   /** What provisioning needs, and only that: each statement names its resources. */

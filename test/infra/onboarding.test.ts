@@ -96,6 +96,20 @@ describe('onboarding', () => {
     );
   });
 
+  it('sweeps tenants stuck in PROVISIONING every ten minutes, reading only the tenant list', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
+    const statements = statementsOf(roleOf(/^OnboardingSweeperRole/));
+    const query = statements.find((s) => actionsOf(s).includes('dynamodb:Query'));
+
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual([
+      'dynamodb:Query',
+    ]);
+    expect(query?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['TENANTS'] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    });
+  });
+
   it('outputs what the tenant CLI reads', () => {
     expect(Object.keys(template.findOutputs('*'))).toEqual(
       expect.arrayContaining(['RegistryTableName', 'DataTableName', 'UsagePlanIds', 'UserPoolId']),

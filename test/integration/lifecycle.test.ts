@@ -16,6 +16,7 @@ import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
 import { PROJECT_ROOT } from '../../local/process.js';
+import { waitForStatus } from '../../local/seed.js';
 import { localAdmin } from '../support/admin.js';
 import {
   accessToken,
@@ -294,6 +295,25 @@ describe('tenant CLI', () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('queues a tenant stuck in PROVISIONING again and refuses any other', async () => {
+    const stuck = uniqueTenantId('cli-stuck');
+    await registry.createTenant({
+      tenantId: stuck,
+      name: 'Stuck',
+      tier: 'free',
+      status: 'PROVISIONING',
+    });
+    const active = await seedTenant('cli-active');
+
+    const requeued = await cli('reprovision', stuck);
+    const refused = await cli('reprovision', active.tenantId);
+
+    expect(requeued.code).toBe(0);
+    await waitForStatus(registry, stuck, 'ACTIVE');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/is ACTIVE, not PROVISIONING/);
   });
 
   it('refuses an invalid tier with exit code 2 and changes nothing', async () => {

@@ -1,0 +1,29 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { createDocumentClient } from '../shared/aws-clients.js';
+import { readConfig, tableName } from '../shared/config.js';
+import { logger } from '../shared/observability.js';
+import { ProvisioningQueue } from '../shared/provisioning-queue.js';
+import { TenantRegistry } from '../shared/registry.js';
+import { requeueStaleTenants } from './sweep.js';
+
+/** Scheduled: tenants stuck in PROVISIONING are queued again. */
+const config = readConfig({
+  REGISTRY_TABLE_NAME: tableName(),
+  PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
+  STALE_AFTER_MINUTES: z.coerce.number().int().positive().default(15),
+});
+const deps = {
+  registry: new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME),
+  queue: new ProvisioningQueue(new SQSClient({}), config.PROVISIONING_QUEUE_URL),
+  logger,
+};
+
+export const handler = middy<ScheduledEvent, { requeued: string[] }, Error, Context>()
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .handler(async () => ({
+    requeued: await requeueStaleTenants(deps, config.STALE_AFTER_MINUTES * 60_000),
+  }));
