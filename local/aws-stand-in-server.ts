@@ -134,8 +134,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (service === 'DynamoDB_20120810' && action) {
     return withFaults(res, `dynamodb:${action}`, () => handleDynamo(action, req, body));
   }
-  if (service === 'TrentService' && action)
-    return withFaults(res, `kms:${action}`, async () => kms.handle(action, input()));
+  if (service === 'TrentService' && action) {
+    return withFaults(res, `kms:${action}`, async () =>
+      kms.handle(action, input(), { tenantTag: sessionTenant(req) }),
+    );
+  }
   if (service === 'ResourceGroupsTaggingAPI_20170126' && action === 'GetResources') {
     return withFaults(res, 'tag:GetResources', async () => kms.getResources(input()));
   }
@@ -249,6 +252,16 @@ function internal(method: string, url: URL, body: Buffer): Answer {
     default:
       return { status: 404, body: '{}' };
   }
+}
+
+/** The TenantId tag of the data-access session a request is signed with, if any and valid. */
+function sessionTenant(req: IncomingMessage): string | undefined {
+  const token = req.headers['x-amz-security-token'];
+  if (typeof token !== 'string') return undefined;
+  const session = sessions.verify(token);
+  if ('invalid' in session) return undefined;
+  const accessKey = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
+  return session.accessKeyId === accessKey ? session.tags.TenantId : undefined;
 }
 
 async function handleDynamo(action: string, req: IncomingMessage, body: Buffer): Promise<Answer> {

@@ -80,8 +80,8 @@ export async function authorize(
     logger.warn('Denied: tenant is not active', { tenantStatus: tenant?.status ?? 'MISSING' });
     return policy(claims.sub, 'Deny', event.methodArn);
   }
-  if (!tenant.apiKeyValue) {
-    logger.error('Denied: active tenant without an API key (provisioning incomplete)');
+  if (!tenant.apiKeyValue || !tenant.kmsKeyArn) {
+    logger.error('Denied: active tenant without its API key or KMS key (provisioning incomplete)');
     return policy(claims.sub, 'Deny', event.methodArn);
   }
 
@@ -92,6 +92,7 @@ export async function authorize(
     role: membership.role,
     sub: claims.sub,
     clientId: claims.client_id,
+    kmsKeyArn: tenant.kmsKeyArn,
   };
   logger.info('Allowed', { tier: context.tier, role: context.role });
   // The tenant's own API key: API Gateway meters and throttles the request against the

@@ -11,6 +11,7 @@ import { logger } from '../shared/observability.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { TenantContextSchema } from '../shared/tenant-context.js';
 import { TenantCredentials } from '../shared/tenant-credentials.js';
+import { TenantCryptography } from '../shared/tenant-crypto.js';
 import { TenantDataAccess } from '../shared/tenant-data.js';
 import { TenantDirectory } from '../shared/tenant-directory.js';
 import { createMcpEndpoint } from './endpoint.js';
@@ -41,10 +42,11 @@ const config = readConfig({
     .default(256 * 1024),
 });
 
-const data = new TenantDataAccess({
-  tableName: config.DATA_TABLE_NAME,
-  credentials: new TenantCredentials(new STSClient({}), { roleArn: config.DATA_ACCESS_ROLE_ARN }),
+const credentials = new TenantCredentials(new STSClient({}), {
+  roleArn: config.DATA_ACCESS_ROLE_ARN,
 });
+const data = new TenantDataAccess({ tableName: config.DATA_TABLE_NAME, credentials });
+const cryptography = new TenantCryptography({ credentials });
 
 // Membership items (keyed by user) through this function's own role; the tenant's record
 // and member list through the tenant-scoped session (see tenantDirectory below).
@@ -65,7 +67,10 @@ const mcp = createMcpEndpoint(
     const context = TenantContextSchema.parse(authInfo?.extra?.tenant);
     return buildMcpServer({
       context,
-      notes: new Notes(data.forTenant(context)),
+      notes: new Notes(
+        data.forTenant(context),
+        cryptography.forTenant(context.tenantId, context.kmsKeyArn),
+      ),
       tenant: tenantDirectory(context.tenantId),
       logger,
     });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import type { TenantId } from '../shared/tenant.js';
+import type { TenantCipher } from '../shared/tenant-crypto.js';
 import type { TenantItem, TenantTable } from '../shared/tenant-data.js';
 
 /**
@@ -52,9 +53,18 @@ export function newNoteId(now = Date.now()): string {
   return now.toString(36).padStart(9, '0') + randomBytes(6).toString('hex');
 }
 
+/**
+ * A note as stored: everything but the body in the clear (to list and page), the body only as
+ * a message encrypted under the tenant's own key.
+ */
+const StoredNoteSchema = NoteSchema.omit({ body: true }).extend({
+  bodyCiphertext: z.string().min(1),
+});
+
 export class Notes {
   constructor(
     private readonly table: TenantTable,
+    private readonly cipher: TenantCipher,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -65,7 +75,12 @@ export class Notes {
       createdBy,
       createdAt: this.now().toISOString(),
     };
-    await this.table.create(NOTE_PREFIX + note.id, { ...note, type: 'note' });
+    const { body, ...clear } = note;
+    await this.table.create(NOTE_PREFIX + note.id, {
+      ...clear,
+      bodyCiphertext: await this.cipher.encrypt(body),
+      type: 'note',
+    });
     return note;
   }
 
@@ -75,7 +90,7 @@ export class Notes {
       ? await this.table.get(NOTE_PREFIX + id)
       : undefined;
     if (!item) throw new NotFoundError('Note not found.');
-    return toNote(item);
+    return this.toNote(item);
   }
 
   async delete(id: string): Promise<void> {
@@ -85,12 +100,16 @@ export class Notes {
     });
   }
 
+  private toNote(item: TenantItem): Promise<Note> {
+    return decryptNote(item, this.cipher);
+  }
+
   /** Newest first, `limit` at a time; the cursor only works for this tenant. */
   async list(options: { limit: number; cursor?: string }): Promise<Page<NoteSummary>> {
     const after = options.cursor ? decodeCursor(options.cursor, this.table.tenantId) : undefined;
     const page = await this.table.query(NOTE_PREFIX, { limit: options.limit, after });
     return {
-      items: page.items.map((item) => summaryOf(toNote(item))),
+      items: page.items.map((item) => summaryOf(StoredNoteSchema.parse(item))),
       ...(page.lastSortKey
         ? { nextCursor: encodeCursor(this.table.tenantId, page.lastSortKey) }
         : {}),
@@ -123,7 +142,7 @@ export class Notes {
       });
       read += stored.items.length;
       for (const item of stored.items) {
-        const note = toNote(item);
+        const note = await this.toNote(item);
         if (!matchesQuery(note, needle)) continue;
         matches.push(summaryOf(note));
         if (matches.length === options.limit) return page(NOTE_PREFIX + note.id);
@@ -135,15 +154,22 @@ export class Notes {
   }
 }
 
+/** A stored note with its body decrypted; fails (generically) for anything not the tenant's. */
+async function decryptNote(item: TenantItem, cipher: TenantCipher): Promise<Note> {
+  const { bodyCiphertext, ...clear } = StoredNoteSchema.parse(item);
+  return { ...clear, body: await cipher.decrypt(bodyCiphertext) };
+}
+
 function matchesQuery(note: Note, needle: string): boolean {
   return [note.title, note.body, ...note.tags].some((text) => text.toLowerCase().includes(needle));
 }
 
-function toNote(item: TenantItem): Note {
-  return NoteSchema.parse(item);
-}
-
-function summaryOf({ id, title, tags, createdAt }: Note): NoteSummary {
+function summaryOf({
+  id,
+  title,
+  tags,
+  createdAt,
+}: Pick<Note, 'id' | 'title' | 'tags' | 'createdAt'>): NoteSummary {
   return { id, title, tags, createdAt };
 }
 

@@ -16,6 +16,10 @@ export const TenantContextSchema = z.object({
   sub: z.string().min(1).max(128),
   /** The app client the token was issued to. */
   clientId: z.string().min(1).max(128),
+  /** The tenant's own KMS key, for envelope encryption of its data. */
+  kmsKeyArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, 'not a KMS key ARN'),
 });
 export type TenantContext = z.infer<typeof TenantContextSchema>;
 

@@ -1,6 +1,7 @@
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import {
   ArnPrincipal,
+  Effect,
   Grant,
   type IRole,
   PolicyStatement,
@@ -8,7 +9,11 @@ import {
   SessionTagsPrincipal,
 } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TENANT_DATA_ACTIONS, TENANT_TAG_KEY } from '../../lambda/shared/isolation.js';
+import {
+  ENCRYPTION_CONTEXT_KEY,
+  TENANT_DATA_ACTIONS,
+  TENANT_TAG_KEY,
+} from '../../lambda/shared/isolation.js';
 import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
 
 export interface TenantIsolationProps {
@@ -60,6 +65,21 @@ export class TenantIsolation extends Construct {
         conditions: {
           'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [TENANT_TAG] },
           Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+    );
+
+    // Tenant keys' policies allow this role to use a key only in a session tagged with the
+    // key's tenant and with that tenant as encryption context. This explicit Deny makes the
+    // context rule hold for every key, whatever a key policy says.
+    this.dataAccessRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'NoOtherTenantsEncryptionContext',
+        effect: Effect.DENY,
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*'],
+        resources: ['*'],
+        conditions: {
+          StringNotEquals: { [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_KEY}`]: TENANT_TAG },
         },
       }),
     );

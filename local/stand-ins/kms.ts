@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { type Answer, AwsError, epochSeconds, json, jsonError } from './protocol.js';
 
 const ACCOUNT = '000000000000';
@@ -13,6 +13,13 @@ interface Key {
   tags: Array<{ TagKey: string; TagValue: string }>;
   state: 'Enabled' | 'Disabled' | 'PendingDeletion';
   deletionDate?: number;
+  /** The key material (base64), which never leaves the stand-in. */
+  secret: string;
+}
+
+/** Who is calling a cryptographic operation: a data-access session's tenant tag, or nobody. */
+export interface KmsCaller {
+  readonly tenantTag?: string;
 }
 
 /**
@@ -34,8 +41,9 @@ export class KmsStandIn {
     for (const [alias, keyId] of state.aliases) this.aliases.set(alias, keyId);
   }
 
-  handle(action: string, input: Record<string, unknown>): Answer {
+  handle(action: string, input: Record<string, unknown>, caller: KmsCaller = {}): Answer {
     try {
+      if (CRYPTO_ACTIONS.has(action)) return json(this.crypto(action, input, caller));
       return json(this.dispatch(action, input));
     } catch (error) {
       if (error instanceof AwsError) return jsonError(error);
@@ -74,6 +82,7 @@ export class KmsStandIn {
           policy: String(input.Policy ?? '{}'),
           tags: (input.Tags as Key['tags']) ?? [],
           state: 'Enabled',
+          secret: randomBytes(32).toString('base64'),
         };
         JSON.parse(key.policy); // KMS refuses a policy that is not JSON
         this.keys.set(keyId, key);
@@ -128,6 +137,65 @@ export class KmsStandIn {
     }
   }
 
+  /**
+   * GenerateDataKey, Encrypt and Decrypt, with real AES-256-GCM under the key's own material
+   * and the encryption context as additional authenticated data, so a wrong context fails as
+   * it does on KMS. Use is allowed as the tenant keys' policies allow it: only to a
+   * data-access session whose TenantId tag equals both the key's tenant and the context's
+   * tenantId; disabled and pending-deletion keys refuse.
+   */
+  private crypto(action: string, input: Record<string, unknown>, caller: KmsCaller): unknown {
+    const context = (input.EncryptionContext as Record<string, string> | undefined) ?? {};
+    const key =
+      action === 'Decrypt'
+        ? this.find(blobKeyId(String(input.CiphertextBlob)))
+        : this.find(String(input.KeyId));
+    if (action === 'Decrypt' && input.KeyId && this.find(String(input.KeyId)).keyId !== key.keyId) {
+      throw new AwsError(
+        'IncorrectKeyException',
+        'The key ID in the request does not identify the key that encrypted the ciphertext.',
+      );
+    }
+    const keyTenant = key.tags.find((t) => t.TagKey === 'TenantId')?.TagValue;
+    if (
+      !caller.tenantTag ||
+      caller.tenantTag !== keyTenant ||
+      context.tenantId !== caller.tenantTag
+    ) {
+      throw new AwsError(
+        'AccessDeniedException',
+        `User is not authorized to perform: kms:${action} on resource: ${key.arn} because no resource-based policy allows it`,
+      );
+    }
+    if (key.state === 'Disabled')
+      throw new AwsError('DisabledException', `${key.arn} is disabled.`);
+    if (key.state === 'PendingDeletion')
+      throw new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+
+    switch (action) {
+      case 'GenerateDataKey': {
+        const plaintext = randomBytes(Number(input.NumberOfBytes ?? 32));
+        return {
+          KeyId: key.arn,
+          Plaintext: plaintext.toString('base64'),
+          CiphertextBlob: seal(key, plaintext, context),
+        };
+      }
+      case 'Encrypt':
+        return {
+          KeyId: key.arn,
+          CiphertextBlob: seal(key, Buffer.from(String(input.Plaintext), 'base64'), context),
+          EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        };
+      default:
+        return {
+          KeyId: key.arn,
+          Plaintext: open(key, String(input.CiphertextBlob), context).toString('base64'),
+          EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        };
+    }
+  }
+
   /** A key by id, ARN, alias name or alias ARN. */
   find(reference: string): Key {
     const alias = reference.startsWith('alias/') ? reference : /:(alias\/.+)$/.exec(reference)?.[1];
@@ -154,5 +222,50 @@ export class KmsStandIn {
       Origin: 'AWS_KMS',
       ...(key.deletionDate ? { DeletionDate: epochSeconds(key.deletionDate) } : {}),
     };
+  }
+}
+
+const CRYPTO_ACTIONS = new Set(['GenerateDataKey', 'Encrypt', 'Decrypt']);
+
+/** The context as additional authenticated data, independent of key order. */
+function aad(context: Record<string, string>): Buffer {
+  return Buffer.from(
+    JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b))),
+  );
+}
+
+/** Ciphertext blob: key id length (2 bytes), key id, IV (12), tag (16), ciphertext. */
+function seal(key: Key, plaintext: Buffer, context: Record<string, string>): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', Buffer.from(key.secret, 'base64'), iv);
+  cipher.setAAD(aad(context));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const id = Buffer.from(key.keyId);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(id.length);
+  return Buffer.concat([length, id, iv, cipher.getAuthTag(), body]).toString('base64');
+}
+
+function blobKeyId(blob: string): string {
+  const bytes = Buffer.from(blob, 'base64');
+  if (bytes.length < 2)
+    throw new AwsError('InvalidCiphertextException', 'The ciphertext is invalid.');
+  return bytes.subarray(2, 2 + bytes.readUInt16BE(0)).toString();
+}
+
+function open(key: Key, blob: string, context: Record<string, string>): Buffer {
+  const bytes = Buffer.from(blob, 'base64');
+  const start = 2 + bytes.readUInt16BE(0);
+  try {
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      Buffer.from(key.secret, 'base64'),
+      bytes.subarray(start, start + 12),
+    );
+    decipher.setAAD(aad(context));
+    decipher.setAuthTag(bytes.subarray(start + 12, start + 28));
+    return Buffer.concat([decipher.update(bytes.subarray(start + 28)), decipher.final()]);
+  } catch {
+    throw new AwsError('InvalidCiphertextException', 'The ciphertext is invalid.');
   }
 }

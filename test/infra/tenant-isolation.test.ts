@@ -78,6 +78,28 @@ describe('tenant isolation policies', () => {
     ]);
   });
 
+  it("denies every use of KMS whose encryption context names another tenant than the session's", () => {
+    const denies = statementsOf(dataAccessRole).filter((s) => s.Effect === 'Deny');
+
+    expect(denies).toEqual([
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*'],
+        Resource: '*',
+        Condition: {
+          StringNotEquals: {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
+            'kms:EncryptionContext:tenantId': '${aws:PrincipalTag/TenantId}',
+          },
+        },
+      }),
+    ]);
+    expect(
+      statementsOf(dataAccessRole).filter(
+        (s) => s.Effect === 'Allow' && JSON.stringify(s.Action).includes('kms:'),
+      ),
+    ).toEqual([]);
+  });
+
   it('never matches tenant partitions by prefix and never scans', () => {
     const isolation = JSON.stringify(statementsOf(dataAccessRole));
 

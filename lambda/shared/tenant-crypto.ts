@@ -1,0 +1,106 @@
+import {
+  buildClient,
+  CommitmentPolicy,
+  getLocalCryptographicMaterialsCache,
+  KmsKeyringNode,
+  NodeCachingMaterialsManager,
+} from '@aws-crypto/client-node';
+import { KMS } from '@aws-sdk/client-kms';
+import { InternalError } from './errors.js';
+import { ENCRYPTION_CONTEXT_KEY } from './isolation.js';
+import type { TenantId } from './tenant.js';
+import type { TenantCredentials } from './tenant-credentials.js';
+
+const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+
+export interface TenantCryptographyOptions {
+  readonly credentials: TenantCredentials;
+  /** How long a data key is reused, and decryption materials kept. @default 5 minutes */
+  readonly maxAgeMs?: number;
+  /** How many messages one data key may encrypt. @default 1000 */
+  readonly maxMessagesEncrypted?: number;
+  /** Entries of each tenant's materials cache. @default 100 */
+  readonly cacheCapacity?: number;
+  /** How many tenants' ciphers one warm environment keeps. @default 64 */
+  readonly maxCachedTenants?: number;
+}
+
+/**
+ * Envelope encryption of tenant data under the tenant's own KMS key, with the AWS Encryption
+ * SDK: a KMS keyring on the tenant's key, called with the tenant-scoped credentials, and the
+ * encryption context `{ tenantId }` on every message and checked on every decryption. The key
+ * policy allows the key only to a session tagged with that tenant and only with that context,
+ * so a bug that hands one tenant's ciphertext or key to another's cipher gets a refusal from
+ * KMS, not plaintext.
+ *
+ * A caching materials manager per tenant (never shared between tenants) reuses a data key for
+ * up to `maxMessagesEncrypted` messages or `maxAgeMs`, so a busy tenant does not call KMS on
+ * every request.
+ */
+export class TenantCryptography {
+  private readonly ciphers = new Map<string, TenantCipher>();
+
+  constructor(private readonly options: TenantCryptographyOptions) {}
+
+  forTenant(tenantId: TenantId, kmsKeyArn: string): TenantCipher {
+    const cacheKey = `${tenantId} ${kmsKeyArn}`;
+    const existing = this.ciphers.get(cacheKey);
+    if (existing) return existing;
+    const kms = new KMS({ credentials: () => this.options.credentials.forTenant(tenantId) });
+    const keyring = new KmsKeyringNode({
+      generatorKeyId: kmsKeyArn,
+      clientProvider: () => kms,
+    });
+    const materials = new NodeCachingMaterialsManager({
+      backingMaterials: keyring,
+      cache: getLocalCryptographicMaterialsCache(this.options.cacheCapacity ?? 100),
+      partition: tenantId,
+      maxAge: this.options.maxAgeMs ?? 5 * 60_000,
+      maxMessagesEncrypted: this.options.maxMessagesEncrypted ?? 1000,
+    });
+    const cipher = new TenantCipher(tenantId, materials);
+    this.ciphers.set(cacheKey, cipher);
+    if (this.ciphers.size > (this.options.maxCachedTenants ?? 64)) {
+      const [oldest] = this.ciphers.keys();
+      if (oldest !== undefined) this.ciphers.delete(oldest);
+    }
+    return cipher;
+  }
+}
+
+/** One tenant's cipher: text in, an opaque base64 message out, and back. */
+export class TenantCipher {
+  constructor(
+    readonly tenantId: TenantId,
+    private readonly materials: NodeCachingMaterialsManager,
+  ) {}
+
+  async encrypt(plaintext: string): Promise<string> {
+    const { result } = await encrypt(this.materials, Buffer.from(plaintext, 'utf8'), {
+      encryptionContext: { [ENCRYPTION_CONTEXT_KEY]: this.tenantId },
+    });
+    return result.toString('base64');
+  }
+
+  /**
+   * The plaintext of a message this tenant encrypted. Anything else (another tenant's message,
+   * a corrupted one, a key KMS refuses) is an InternalError: a generic answer to the caller and
+   * the cause in the log.
+   */
+  async decrypt(message: string): Promise<string> {
+    try {
+      const { plaintext, messageHeader } = await decrypt(
+        this.materials,
+        Buffer.from(message, 'base64'),
+      );
+      if (messageHeader.encryptionContext[ENCRYPTION_CONTEXT_KEY] !== this.tenantId) {
+        throw new Error('encryption context names another tenant');
+      }
+      return plaintext.toString('utf8');
+    } catch (error) {
+      throw new InternalError(`Could not decrypt a message of tenant ${this.tenantId}`, {
+        cause: error,
+      });
+    }
+  }
+}
