@@ -23,6 +23,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
 import { AppError } from '../lambda/shared/errors.js';
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
     usagePlanIds: parseUsagePlanIds(config.USAGE_PLAN_IDS as string),
     kms: new KMSClient({}),
     tagging: new ResourceGroupsTaggingAPIClient({}),
+    secretsManager: new SecretsManagerClient({}),
     data: { db: createDocumentClient(), tableName: config.DATA_TABLE_NAME as string },
     progress: (message) => process.stdout.write(`  ${message}\n`),
   });

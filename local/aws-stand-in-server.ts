@@ -34,6 +34,7 @@ import { CognitoStandIn, type CognitoTriggers } from './stand-ins/cognito.js';
 import { decideDataAccess } from './stand-ins/dynamodb-guard.js';
 import { KmsStandIn } from './stand-ins/kms.js';
 import type { Answer } from './stand-ins/protocol.js';
+import { SecretsManagerStandIn } from './stand-ins/secrets-manager.js';
 import { SessionIssuer } from './stand-ins/sessions.js';
 import { SqsStandIn } from './stand-ins/sqs.js';
 import { handleStsRequest } from './stand-ins/sts.js';
@@ -64,6 +65,7 @@ const sessions = new SessionIssuer();
 const kms = new KmsStandIn();
 const apigateway = new ApiGatewayStandIn();
 const sqs = new SqsStandIn();
+const secrets = new SecretsManagerStandIn();
 sqs.redrive(QUEUE_NAME, DLQ_NAME, 3);
 let triggers: Promise<CognitoTriggers> | undefined;
 const cognito = new CognitoStandIn(() => {
@@ -85,6 +87,7 @@ if (values.state && existsSync(values.state)) {
   kms.restore(state.kms);
   apigateway.restore(state.apigateway);
   cognito.restore(state.cognito);
+  secrets.restore(state.secrets);
 }
 let saving: NodeJS.Timeout | undefined;
 /** Writes the state file (atomically: write, then rename). */
@@ -96,6 +99,7 @@ function writeState(): void {
     kms: kms.snapshot(),
     apigateway: apigateway.snapshot(),
     cognito: cognito.snapshot(),
+    secrets: secrets.snapshot(),
   };
   writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
   renameSync(`${file}.tmp`, file);
@@ -137,6 +141,14 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (service === 'TrentService' && action) {
     return withFaults(res, `kms:${action}`, async () =>
       kms.handle(action, input(), { tenantTag: sessionTenant(req) }),
+    );
+  }
+  if (service === 'secretsmanager' && action) {
+    return withFaults(res, `secretsmanager:${action}`, async () =>
+      secrets.handle(action, input(), {
+        tenantTag: sessionTenant(req),
+        session: typeof req.headers['x-amz-security-token'] === 'string',
+      }),
     );
   }
   if (service === 'ResourceGroupsTaggingAPI_20170126' && action === 'GetResources') {

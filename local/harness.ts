@@ -138,6 +138,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       PROVISIONING_QUEUE_URL: String(aws.ready.queueUrl),
       // Fast retries, so a failed provisioning step is retried within a test.
       RETRY_BASE_SECONDS: '1',
+      // Local webhook receivers listen on 127.0.0.1 over http.
+      ALLOW_LOOPBACK_WEBHOOKS: 'true',
     };
 
     const auth = await start(

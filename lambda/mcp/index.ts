@@ -14,6 +14,7 @@ import { TenantCredentials } from '../shared/tenant-credentials.js';
 import { TenantCryptography } from '../shared/tenant-crypto.js';
 import { TenantDataAccess } from '../shared/tenant-data.js';
 import { TenantDirectory } from '../shared/tenant-directory.js';
+import { TenantSecrets } from '../shared/tenant-secrets.js';
 import { createMcpEndpoint } from './endpoint.js';
 import { serveMcpRequest } from './http.js';
 import { Notes } from './notes.js';
@@ -40,6 +41,8 @@ const config = readConfig({
     .int()
     .positive()
     .default(256 * 1024),
+  /** Development only: webhooks may use plain http and loopback addresses. */
+  ALLOW_LOOPBACK_WEBHOOKS: z.enum(['true', 'false']).default('false'),
 });
 
 const credentials = new TenantCredentials(new STSClient({}), {
@@ -47,6 +50,8 @@ const credentials = new TenantCredentials(new STSClient({}), {
 });
 const data = new TenantDataAccess({ tableName: config.DATA_TABLE_NAME, credentials });
 const cryptography = new TenantCryptography({ credentials });
+const secrets = new TenantSecrets({ credentials });
+const outbound = { allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS === 'true' };
 
 // Membership items (keyed by user) through this function's own role; the tenant's record
 // and member list through the tenant-scoped session (see tenantDirectory below).
@@ -72,6 +77,8 @@ const mcp = createMcpEndpoint(
         cryptography.forTenant(context.tenantId, context.kmsKeyArn),
       ),
       tenant: tenantDirectory(context.tenantId),
+      secrets: secrets.forTenant(context.tenantId),
+      outbound,
       logger,
     });
   },

@@ -102,3 +102,10 @@ export function tenantKeyPolicy(options: {
     ],
   });
 }
+
+/** Secrets Manager names of tenant secrets: `<prefix>/<tenant id>/<name>`. */
+export const TENANT_SECRET_PREFIX = 'mcp-tenants';
+
+export function tenantSecretName(tenantId: TenantId, name: string): string {
+  return `${TENANT_SECRET_PREFIX}/${tenantId}/${name}`;
+}

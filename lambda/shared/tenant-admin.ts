@@ -11,12 +11,17 @@ import {
 } from '@aws-sdk/client-kms';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import {
+  DeleteSecretCommand,
+  ListSecretsCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, ValidationError } from './errors.js';
-import { tenantKeyAlias } from './isolation.js';
+import { tenantKeyAlias, tenantSecretName } from './isolation.js';
 import type { MembershipRecord, TenantRecord } from './registry.js';
 import { TENANT_DATA_TABLE } from './table-schema.js';
 import type { TenantId } from './tenant.js';
@@ -31,6 +36,8 @@ export interface TenantAdminDeps extends TenantDirectoryDeps {
   readonly kms: KMSClient;
   /** Finds tenant keys by tag, including any a crashed or racing run left unrecorded. */
   readonly tagging: ResourceGroupsTaggingAPIClient;
+  /** Offboarding deletes the tenant's secrets. */
+  readonly secretsManager: SecretsManagerClient;
   /** Offboarding deletes the tenant's partition of the data table with these credentials. */
   readonly data?: { readonly db: DynamoDBDocumentClient; readonly tableName: string };
   /** Days before an offboarded tenant's key is deleted (KMS allows 7-30). @default 30 */
@@ -120,7 +127,7 @@ export class TenantAdmin {
 
   /**
    * Offboards a tenant: disables its users, removes their memberships, deletes its data
-   * partition and its API key, schedules its KMS key for deletion (crypto-shredding whatever
+   * partition, its secrets and its API key, schedules its KMS key for deletion (crypto-shredding whatever
    * copies remain), and marks it DELETED, the record kept for audit. Resumable: each step
    * skips what is already done.
    */
@@ -157,6 +164,19 @@ export class TenantAdmin {
     this.report(`Memberships removed: ${members.length}`);
 
     this.report(`Data items deleted: ${await this.deletePartition(id)}`);
+
+    const { SecretList = [] } = await this.deps.secretsManager.send(
+      new ListSecretsCommand({
+        Filters: [{ Key: 'name', Values: [`${tenantSecretName(id, '')}`] }],
+      }),
+    );
+    for (const secret of SecretList) {
+      if (!secret.Name?.startsWith(tenantSecretName(id, ''))) continue;
+      await this.deps.secretsManager
+        .send(new DeleteSecretCommand({ SecretId: secret.ARN, ForceDeleteWithoutRecovery: true }))
+        .catch(ignore('ResourceNotFoundException'));
+    }
+    this.report(`Secrets deleted: ${SecretList.length}`);
 
     const apiKeyIds = new Set([
       ...(current.apiKeyId ? [current.apiKeyId] : []),

@@ -17,6 +17,8 @@ export const TOOL_NAMES = [
   'tenant_info',
   'tenant_users_list',
   'tenant_users_invite',
+  'integrations_set',
+  'notes_publish',
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
@@ -62,14 +64,14 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     displayName: 'Standard',
     throttle: { rateLimit: 25, burstLimit: 50 },
     quota: { limit: 50_000, period: 'DAY' },
-    tools: [...BASIC_TOOLS, 'notes_search'],
+    tools: [...BASIC_TOOLS, 'notes_search', 'integrations_set', 'notes_publish'],
   },
   premium: {
     name: 'premium',
     displayName: 'Premium',
     throttle: { rateLimit: 100, burstLimit: 200 },
     quota: { limit: 1_000_000, period: 'DAY' },
-    tools: [...BASIC_TOOLS, 'notes_search'],
+    tools: [...BASIC_TOOLS, 'notes_search', 'integrations_set', 'notes_publish'],
   },
 };
 

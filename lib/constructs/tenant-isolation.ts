@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import {
   ArnPrincipal,
@@ -12,9 +13,11 @@ import { Construct } from 'constructs';
 import {
   ENCRYPTION_CONTEXT_KEY,
   TENANT_DATA_ACTIONS,
+  TENANT_SECRET_PREFIX,
   TENANT_TAG_KEY,
 } from '../../lambda/shared/isolation.js';
 import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
+import { acknowledgeWildcardResources } from '../nag.js';
 
 export interface TenantIsolationProps {
   /** The tenant data table, partitioned by exactly the tenant id. */
@@ -82,6 +85,37 @@ export class TenantIsolation extends Construct {
           StringNotEquals: { [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_KEY}`]: TENANT_TAG },
         },
       }),
+    );
+
+    // Secrets: only under the session's own tenant path, and new ones tagged with the tenant.
+    const { partition, region, account } = Stack.of(this);
+    const ownSecrets = `arn:${partition}:secretsmanager:${region}:${account}:secret:${TENANT_SECRET_PREFIX}/${TENANT_TAG}/*`;
+    this.dataAccessRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'OwnTenantSecretsOnly',
+        actions: [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:DescribeSecret',
+        ],
+        resources: [ownSecrets],
+      }),
+    );
+    this.dataAccessRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'CreateOwnTenantSecretsTagged',
+        actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+        resources: [ownSecrets],
+        conditions: {
+          StringEquals: { [`aws:RequestTag/${TENANT_TAG_KEY}`]: TENANT_TAG },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_TAG_KEY] },
+        },
+      }),
+    );
+    acknowledgeWildcardResources(
+      this.dataAccessRole,
+      [ownSecrets],
+      "Secrets Manager appends a random suffix to each secret's ARN; the path is the session's own tenant's.",
     );
 
     // In the registry, a session reads its own tenant's record and member list: the tenant

@@ -100,6 +100,35 @@ describe('tenant isolation policies', () => {
     ).toEqual([]);
   });
 
+  it("reaches only secrets under the session's own tenant path, and tags what it creates", () => {
+    const secrets = statementsOf(dataAccessRole).filter((s) =>
+      JSON.stringify(s.Action).includes('secretsmanager:'),
+    );
+    const resources = secrets.map((s) => JSON.stringify(s.Resource));
+
+    expect(secrets.flatMap(actionsOf).sort()).toEqual(
+      [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:TagResource',
+      ].sort(),
+    );
+    for (const resource of resources) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
+      expect(resource).toContain(':secret:mcp-tenants/${aws:PrincipalTag/TenantId}/*');
+    }
+    expect(
+      secrets.find((s) => actionsOf(s).includes('secretsmanager:CreateSecret'))?.Condition,
+    ).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
+      StringEquals: { 'aws:RequestTag/TenantId': '${aws:PrincipalTag/TenantId}' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['TenantId'] },
+    });
+    expect(JSON.stringify(statementsOf(mcpRole))).not.toContain('secretsmanager:');
+  });
+
   it('never matches tenant partitions by prefix and never scans', () => {
     const isolation = JSON.stringify(statementsOf(dataAccessRole));
 

@@ -2,6 +2,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { TenantAdmin } from '../../lambda/shared/tenant-admin.js';
 import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
@@ -17,6 +18,7 @@ export function localAdmin(progress?: (message: string) => void): TenantAdmin {
     usagePlanIds: parseUsagePlanIds(process.env.USAGE_PLAN_IDS as string),
     kms: new KMSClient({}),
     tagging: new ResourceGroupsTaggingAPIClient({}),
+    secretsManager: new SecretsManagerClient({}),
     data: { db: createDocumentClient(), tableName: process.env.DATA_TABLE_NAME as string },
     progress,
   });

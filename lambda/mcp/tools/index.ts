@@ -1,5 +1,6 @@
 import type { TenantContext } from '../../shared/tenant-context.js';
 import { tierAllowsTool } from '../../shared/tiers.js';
+import { integrationsSet, notesPublish } from './integrations.js';
 import { notesCreate, notesDelete, notesGet, notesList, notesSearch } from './notes.js';
 import { tenantInfo, tenantUsersInvite, tenantUsersList } from './tenant.js';
 import type { ToolDefinition } from './tool.js';
@@ -16,6 +17,8 @@ export const TOOLS: readonly ToolDefinition[] = [
   tenantInfo,
   tenantUsersList,
   tenantUsersInvite,
+  integrationsSet,
+  notesPublish,
 ];
 
 /** The tools this caller may see and call: allowed by the tenant's tier and the user's role. */

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { AppError, publicMessageOf } from '../../shared/errors.js';
 import { errorFields } from '../../shared/observability.js';
+import type { OutboundPolicy } from '../../shared/outbound.js';
 import type { TenantContext } from '../../shared/tenant-context.js';
 import type { OwnTenant } from '../../shared/tenant-directory.js';
 import type { ToolName } from '../../shared/tiers.js';
@@ -14,6 +15,13 @@ export interface ToolDeps {
   readonly notes: Notes;
   /** The caller's own tenant in the registry (info, members, invitations). */
   readonly tenant: OwnTenant;
+  /** The caller's tenant's secrets (read and written with the tenant-scoped session). */
+  readonly secrets: {
+    get(name: string): Promise<string | undefined>;
+    put(name: string, value: string): Promise<void>;
+  };
+  /** Where tenant-chosen URLs may lead. */
+  readonly outbound: OutboundPolicy;
   readonly logger: Logger;
   /** The tools this caller can see (tier and role applied). */
   readonly tools: readonly ToolName[];

@@ -1,0 +1,178 @@
+import { lookup } from 'node:dns/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { BlockList, isIP } from 'node:net';
+import { ValidationError } from './errors.js';
+
+export interface OutboundPolicy {
+  /**
+   * Development only (local tests and `npm run dev`): also allow plain http and loopback
+   * addresses. Never set on AWS.
+   * @default false
+   */
+  readonly allowLoopback?: boolean;
+  /** @default 3 */
+  readonly maxRedirects?: number;
+  /** For the whole exchange, redirects included. @default 5000 */
+  readonly timeoutMs?: number;
+}
+
+/** Addresses a tenant-chosen URL may never reach: private, loopback, link-local and the like. */
+const forbidden = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  forbidden.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  forbidden.addSubnet(network, prefix, 'ipv6');
+}
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+export class OutboundRefused extends ValidationError {}
+
+/**
+ * Where a tenant-chosen URL may lead: https only, a host whose every resolved address is
+ * public, no credentials in the URL. Returns the address to connect to, so the connection
+ * goes where the check looked (no second DNS answer can swap in a private address).
+ */
+export async function checkDestination(
+  url: URL,
+  policy: OutboundPolicy,
+): Promise<{ address: string; family: 4 | 6 }> {
+  const allowedProtocols = policy.allowLoopback ? ['https:', 'http:'] : ['https:'];
+  if (!allowedProtocols.includes(url.protocol)) {
+    throw new OutboundRefused('Only https webhook addresses are allowed.');
+  }
+  if (url.username || url.password)
+    throw new OutboundRefused('Webhook addresses may not carry credentials.');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host)
+    ? [{ address: host, family: isIP(host) as 4 | 6 }]
+    : await lookup(host, { all: true, verbatim: true }).catch(() => {
+        throw new OutboundRefused('The webhook host name does not resolve.');
+      });
+  for (const resolved of addresses) {
+    // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is judged as the IPv4 address it carries.
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(resolved.address)?.[1];
+    const address = mapped ?? resolved.address;
+    const type = mapped || resolved.family === 4 ? 'ipv4' : 'ipv6';
+    const isLoopback = loopback.check(address, type);
+    if (forbidden.check(address, type) && !(policy.allowLoopback && isLoopback)) {
+      throw new OutboundRefused(
+        'The webhook address is not allowed: it leads to a private, loopback or link-local network.',
+      );
+    }
+  }
+  const first = addresses[0];
+  if (!first) throw new OutboundRefused('The webhook host name does not resolve.');
+  return { address: first.address, family: first.family as 4 | 6 };
+}
+
+export interface OutboundResponse {
+  readonly status: number;
+  readonly finalUrl: string;
+}
+
+/**
+ * POSTs to a tenant-chosen URL under the policy: each hop (redirects included, at most
+ * `maxRedirects`) is checked before any byte is sent to it, connects to the address the check
+ * approved, and the whole exchange is bounded in time. The response body is discarded.
+ */
+export async function postOutbound(
+  target: string,
+  body: string,
+  headers: Record<string, string>,
+  policy: OutboundPolicy = {},
+): Promise<OutboundResponse> {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new OutboundRefused('The webhook address is not a URL.');
+  }
+  const deadline = Date.now() + (policy.timeoutMs ?? 5_000);
+  for (let hop = 0; hop <= (policy.maxRedirects ?? 3); hop++) {
+    const destination = await checkDestination(url, policy);
+    const response = await send(url, destination, body, headers, deadline - Date.now());
+    if (response.status >= 300 && response.status < 400 && response.location) {
+      url = new URL(response.location, url);
+      continue;
+    }
+    return { status: response.status, finalUrl: url.href };
+  }
+  throw new OutboundRefused('The webhook redirected too many times.');
+}
+
+function send(
+  url: URL,
+  destination: { address: string; family: 4 | 6 },
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ status: number; location?: string }> {
+  if (timeoutMs <= 0)
+    return Promise.reject(new OutboundRefused('The webhook did not answer in time.'));
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        // Connect to the approved address; TLS still verifies the certificate for the name.
+        lookup: (_host, options, callback) =>
+          (options as { all?: boolean }).all
+            ? (
+                callback as unknown as (
+                  e: null,
+                  a: Array<{ address: string; family: number }>,
+                ) => void
+              )(null, [destination])
+            : callback(null, destination.address, destination.family),
+        timeout: timeoutMs,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location }),
+        );
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new OutboundRefused('The webhook did not answer in time.')),
+    );
+    req.on('error', (error) =>
+      reject(
+        error instanceof OutboundRefused
+          ? error
+          : new OutboundRefused('The webhook could not be reached.', { cause: error }),
+      ),
+    );
+    req.end(body);
+  });
+}

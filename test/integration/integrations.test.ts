@@ -1,0 +1,164 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TenantCredentials } from '../../lambda/shared/tenant-credentials.js';
+import { verifyWebhook } from '../../lambda/shared/webhook-signature.js';
+import { LOCAL_DATA_ACCESS_ROLE_ARN } from '../../local/harness.js';
+import { localAdmin } from '../support/admin.js';
+import { accessToken, connect, seedTenant, type TestUser, toolOutput } from '../support/mcp.js';
+
+interface Delivery {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A webhook receiver on 127.0.0.1 that records deliveries; `redirectTo` answers 302. */
+async function receiver(
+  redirectTo?: string,
+): Promise<{ url: string; deliveries: Delivery[]; server: Server }> {
+  const deliveries: Delivery[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      deliveries.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
+      if (redirectTo) res.writeHead(302, { location: redirectTo }).end();
+      else res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    deliveries,
+    server,
+  };
+}
+
+const SECRET_A = 'acme-signing-secret-0001';
+const SECRET_B = 'globex-signing-secret-0002';
+
+describe('webhook integration with per-tenant secrets', () => {
+  let acme: TestUser;
+  let globex: TestUser;
+  let hookA: Awaited<ReturnType<typeof receiver>>;
+  let hookB: Awaited<ReturnType<typeof receiver>>;
+  const call = async (user: TestUser, name: string, args: Record<string, unknown>) => {
+    const client = await connect(await accessToken(user), 'modern');
+    const result = await client.callTool({ name, arguments: args });
+    await client.close();
+    return result;
+  };
+
+  beforeAll(async () => {
+    acme = await seedTenant('acme-hooks');
+    globex = await seedTenant('globex-hooks');
+    hookA = await receiver();
+    hookB = await receiver();
+    await call(acme, 'integrations_set', { webhookUrl: hookA.url, signingSecret: SECRET_A });
+    await call(globex, 'integrations_set', { webhookUrl: hookB.url, signingSecret: SECRET_B });
+  });
+  afterAll(() => {
+    hookA?.server.close();
+    hookB?.server.close();
+  });
+
+  it('stores the credential without ever showing it again', async () => {
+    const result = await call(acme, 'integrations_set', {
+      webhookUrl: hookA.url,
+      signingSecret: SECRET_A,
+    });
+
+    expect(toolOutput(result)).toEqual({ configured: true, webhookHost: new URL(hookA.url).host });
+    expect(JSON.stringify(result)).not.toContain(SECRET_A);
+  });
+
+  it("signs a published note with the tenant's own secret and sends it to its own webhook", async () => {
+    const note = toolOutput(
+      await call(acme, 'notes_create', { title: 'Launch', body: 'ACME-LAUNCH-NOTE' }),
+    );
+
+    const result = toolOutput(await call(acme, 'notes_publish', { id: note.id }));
+
+    expect(result).toEqual({ published: true, status: 204 });
+    const delivery = hookA.deliveries.at(-1) as Delivery;
+    const headers = {
+      signature: String(delivery.headers['x-mcp-signature']),
+      timestamp: String(delivery.headers['x-mcp-timestamp']),
+    };
+    expect(JSON.parse(delivery.body).note).toMatchObject({ id: note.id, body: 'ACME-LAUNCH-NOTE' });
+    expect(verifyWebhook(SECRET_A, headers, delivery.body)).toBe(true);
+    expect(verifyWebhook(SECRET_B, headers, delivery.body)).toBe(false);
+    expect(hookB.deliveries.map((d) => d.body).join()).not.toContain('ACME-LAUNCH-NOTE');
+  });
+
+  it("refuses another tenant's session access to the tenant's secret", async () => {
+    const globexSession = new TenantCredentials(new STSClient({}), {
+      roleArn: LOCAL_DATA_ACCESS_ROLE_ARN,
+    });
+    const asGlobex = new SecretsManagerClient({
+      credentials: () => globexSession.forTenant(globex.tenantId),
+    });
+
+    await expect(
+      asGlobex.send(
+        new GetSecretValueCommand({ SecretId: `mcp-tenants/${acme.tenantId}/webhook` }),
+      ),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it.each([
+    ['a private address', 'http://10.0.0.1/hook'],
+    ['the instance metadata address', 'http://169.254.169.254/latest/meta-data/'],
+    ['a file: URL', 'file:///etc/passwd'],
+  ])('refuses a webhook at %s with a clear error', async (_, webhookUrl) => {
+    const result = toolOutput(
+      await call(acme, 'integrations_set', { webhookUrl, signingSecret: SECRET_A }),
+    );
+
+    expect(String(result.error)).toMatch(/not allowed|Only https/);
+  });
+
+  it('refuses to follow a redirect into a private network', async () => {
+    const tenant = await seedTenant('redirected');
+    const trap = await receiver('http://169.254.169.254/latest/meta-data/');
+    await call(tenant, 'integrations_set', { webhookUrl: trap.url, signingSecret: SECRET_A });
+    const note = toolOutput(await call(tenant, 'notes_create', { title: 't', body: 'b' }));
+
+    const result = toolOutput(await call(tenant, 'notes_publish', { id: note.id }));
+    trap.server.close();
+
+    expect(String(result.error)).toMatch(/not allowed: it leads to a private/);
+  });
+
+  it('offers the integration tools to paying tiers only', async () => {
+    const client = await connect(
+      await accessToken(await seedTenant('free-hooks', { tier: 'free' })),
+      'modern',
+    );
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    await client.close();
+
+    expect(names).not.toContain('integrations_set');
+    expect(names).not.toContain('notes_publish');
+  });
+
+  it("deletes the tenant's secrets when it is offboarded", async () => {
+    const leaving = await seedTenant('hooks-leaving');
+    await call(leaving, 'integrations_set', { webhookUrl: hookA.url, signingSecret: SECRET_A });
+
+    await localAdmin().offboard(leaving.tenantId);
+
+    const { SecretList = [] } = await new SecretsManagerClient({}).send(
+      new ListSecretsCommand({
+        Filters: [{ Key: 'name', Values: [`mcp-tenants/${leaving.tenantId}/`] }],
+      }),
+    );
+    expect(SecretList).toEqual([]);
+  });
+});
