@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import type { TenantId } from '../shared/tenant.js';
-import type { TenantCipher } from '../shared/tenant-crypto.js';
+import { openFields, sealFields, type TenantCipher } from '../shared/tenant-crypto.js';
 import type { TenantItem, TenantTable } from '../shared/tenant-data.js';
 
 /**
@@ -53,12 +53,12 @@ export function newNoteId(now = Date.now()): string {
   return now.toString(36).padStart(9, '0') + randomBytes(6).toString('hex');
 }
 
-/**
- * A note as stored: everything but the body in the clear (to list and page), the body only as
- * a message encrypted under the tenant's own key.
- */
+/** Fields stored only encrypted under the tenant's own key; the rest stays in the clear. */
+export const SENSITIVE_NOTE_FIELDS = ['body'] as const;
+
+/** A note as stored: the clear fields (to list, sort and page) and the sealed ones. */
 const StoredNoteSchema = NoteSchema.omit({ body: true }).extend({
-  bodyCiphertext: z.string().min(1),
+  sealed: z.record(z.string(), z.string().min(1)),
 });
 
 export class Notes {
@@ -75,10 +75,8 @@ export class Notes {
       createdBy,
       createdAt: this.now().toISOString(),
     };
-    const { body, ...clear } = note;
     await this.table.create(NOTE_PREFIX + note.id, {
-      ...clear,
-      bodyCiphertext: await this.cipher.encrypt(body),
+      ...(await sealFields(note, SENSITIVE_NOTE_FIELDS, this.cipher)),
       type: 'note',
     });
     return note;
@@ -154,10 +152,9 @@ export class Notes {
   }
 }
 
-/** A stored note with its body decrypted; fails (generically) for anything not the tenant's. */
+/** A stored note with its sealed fields decrypted; fails (generically) for anything not the tenant's. */
 async function decryptNote(item: TenantItem, cipher: TenantCipher): Promise<Note> {
-  const { bodyCiphertext, ...clear } = StoredNoteSchema.parse(item);
-  return { ...clear, body: await cipher.decrypt(bodyCiphertext) };
+  return NoteSchema.parse(await openFields(StoredNoteSchema.parse(item), cipher));
 }
 
 function matchesQuery(note: Note, needle: string): boolean {

@@ -104,3 +104,35 @@ export class TenantCipher {
     }
   }
 }
+
+/**
+ * Encrypts the named fields of a record, each as its own message, into `sealed`; the other
+ * fields stay in the clear (to list, sort and page). A forker marks a field sensitive by
+ * adding it to the list passed here and to `openFields`.
+ */
+export async function sealFields<T extends Record<string, unknown>, K extends keyof T & string>(
+  record: T,
+  fields: readonly K[],
+  cipher: TenantCipher,
+): Promise<Omit<T, K> & { sealed: Record<K, string> }> {
+  const clear: Record<string, unknown> = { ...record };
+  const sealed = {} as Record<K, string>;
+  for (const field of fields) {
+    sealed[field] = await cipher.encrypt(JSON.stringify(record[field]));
+    delete clear[field];
+  }
+  return { ...(clear as Omit<T, K>), sealed };
+}
+
+/** The record with its sealed fields decrypted back in place (for the owning tenant only). */
+export async function openFields(
+  item: Record<string, unknown> & { sealed?: Record<string, string> },
+  cipher: TenantCipher,
+): Promise<Record<string, unknown>> {
+  const { sealed = {}, ...clear } = item;
+  const opened: Record<string, unknown> = { ...clear };
+  for (const [field, message] of Object.entries(sealed)) {
+    opened[field] = JSON.parse(await cipher.decrypt(message));
+  }
+  return opened;
+}

@@ -10,7 +10,7 @@ import { LOCAL_DATA_ACCESS_ROLE_ARN } from '../../local/harness.js';
 import { localAdmin } from '../support/admin.js';
 import { accessToken, connect, seedTenant, type TestUser, toolOutput } from '../support/mcp.js';
 import { localRegistry } from '../support/registry.js';
-import { stats } from '../support/stand-in.js';
+import { clearFaults, injectFault, stats } from '../support/stand-in.js';
 
 const credentials = () =>
   new TenantCredentials(new STSClient({}), { roleArn: LOCAL_DATA_ACCESS_ROLE_ARN });
@@ -61,7 +61,7 @@ describe('notes encrypted under the tenant key', () => {
   });
 
   it("cannot decrypt one tenant's note with the other tenant's key or session", async () => {
-    const ciphertext = String((await raw(acme.tenantId, noteId))?.bodyCiphertext);
+    const ciphertext = String((await raw(acme.tenantId, noteId))?.sealed?.body);
     const crypto = new TenantCryptography({ credentials: credentials() });
 
     const acmeKey = await keyOf(acme.tenantId);
@@ -74,7 +74,7 @@ describe('notes encrypted under the tenant key', () => {
       'Could not decrypt',
     );
     await expect(crypto.forTenant(acme.tenantId, acmeKey).decrypt(ciphertext)).resolves.toBe(
-      MARKER,
+      JSON.stringify(MARKER),
     );
   });
 
@@ -89,7 +89,7 @@ describe('notes encrypted under the tenant key', () => {
       new UpdateCommand({
         TableName: process.env.DATA_TABLE_NAME,
         Key: { tenantId: acme.tenantId, sk: `NOTE#${id}` },
-        UpdateExpression: 'SET bodyCiphertext = :c',
+        UpdateExpression: 'SET sealed.body = :c',
         ExpressionAttributeValues: {
           ':c': Buffer.from('not an encrypted message').toString('base64'),
         },
@@ -112,7 +112,7 @@ describe('notes encrypted under the tenant key', () => {
       ).id,
     );
     await client.close();
-    const copy = String((await raw(leaving.tenantId, id))?.bodyCiphertext);
+    const copy = String((await raw(leaving.tenantId, id))?.sealed?.body);
     const key = await keyOf(leaving.tenantId);
 
     await localAdmin().offboard(leaving.tenantId);
@@ -121,6 +121,33 @@ describe('notes encrypted under the tenant key', () => {
     await expect(fresh.forTenant(leaving.tenantId, key).decrypt(copy)).rejects.toThrow(
       'Could not decrypt',
     );
+  });
+
+  it('retries a throttled KMS call, and answers generically when KMS keeps failing, storing nothing', async () => {
+    const tenant = await seedTenant('throttled');
+    const client = await connect(await accessToken(tenant), 'modern');
+
+    await injectFault('kms:GenerateDataKey', { times: 2, when: 'before' });
+    const retried = toolOutput(
+      await client.callTool({ name: 'notes_create', arguments: { title: 'a', body: 'b' } }),
+    );
+    await clearFaults();
+    const second = await seedTenant('throttled-hard');
+    const hardClient = await connect(await accessToken(second), 'modern');
+    await injectFault('kms:GenerateDataKey', { times: 3, when: 'before' });
+    const failed = toolOutput(
+      await hardClient.callTool({ name: 'notes_create', arguments: { title: 'a', body: 'b' } }),
+    );
+    await clearFaults();
+    const hardCount = (
+      toolOutput(await hardClient.callTool({ name: 'notes_list', arguments: {} }))
+        .notes as unknown[]
+    ).length;
+    await Promise.all([client.close(), hardClient.close()]);
+
+    expect(retried.id).toBeDefined();
+    expect(failed).toEqual({ error: 'Internal error.' });
+    expect(hardCount).toBe(0);
   });
 
   it('keeps KMS calls to a small constant for 1,000 note writes and reads', async () => {
