@@ -11,9 +11,13 @@ export interface OutboundPolicy {
    * @default false
    */
   readonly allowLoopback?: boolean;
-  /** @default 3 */
+  /**
+   * Redirects to follow, each checked like the first address. Webhooks follow none: a signed
+   * delivery re-sent to wherever a redirect points could be replayed from there.
+   * @default 0
+   */
   readonly maxRedirects?: number;
-  /** For the whole exchange, redirects included. @default 5000 */
+  /** For the whole exchange, name resolution and redirects included. @default 5000 */
   readonly timeoutMs?: number;
 }
 
@@ -38,13 +42,16 @@ for (const [network, prefix] of [
   forbidden.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
+  ['::', 96],
   ['::1', 128],
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
   ['100::', 64],
   ['2001:db8::', 32],
+  ['2002::', 16],
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10],
   ['ff00::', 8],
 ] as const) {
   forbidden.addSubnet(network, prefix, 'ipv6');
@@ -63,7 +70,7 @@ export class OutboundRefused extends ValidationError {}
 export async function checkDestination(
   url: URL,
   policy: OutboundPolicy,
-): Promise<{ address: string; family: 4 | 6 }> {
+): Promise<Array<{ address: string; family: 4 | 6 }>> {
   const allowedProtocols = policy.allowLoopback ? ['https:', 'http:'] : ['https:'];
   if (!allowedProtocols.includes(url.protocol)) {
     throw new OutboundRefused('Only https webhook addresses are allowed.');
@@ -88,9 +95,8 @@ export async function checkDestination(
       );
     }
   }
-  const first = addresses[0];
-  if (!first) throw new OutboundRefused('The webhook host name does not resolve.');
-  return { address: first.address, family: first.family as 4 | 6 };
+  if (addresses.length === 0) throw new OutboundRefused('The webhook host name does not resolve.');
+  return addresses.map(({ address, family }) => ({ address, family: family as 4 | 6 }));
 }
 
 export interface OutboundResponse {
@@ -99,9 +105,10 @@ export interface OutboundResponse {
 }
 
 /**
- * POSTs to a tenant-chosen URL under the policy: each hop (redirects included, at most
- * `maxRedirects`) is checked before any byte is sent to it, connects to the address the check
- * approved, and the whole exchange is bounded in time. The response body is discarded.
+ * POSTs to a tenant-chosen URL under the policy: the address is checked before any byte is
+ * sent, the connection goes to an approved address, a redirect is followed only if the policy
+ * allows and after the same check, and the whole exchange (name resolution included) ends by
+ * the deadline whatever the server does. The response body is not read.
  */
 export async function postOutbound(
   target: string,
@@ -116,61 +123,81 @@ export async function postOutbound(
     throw new OutboundRefused('The webhook address is not a URL.');
   }
   const deadline = Date.now() + (policy.timeoutMs ?? 5_000);
-  for (let hop = 0; hop <= (policy.maxRedirects ?? 3); hop++) {
-    const destination = await checkDestination(url, policy);
-    const response = await send(url, destination, body, headers, deadline - Date.now());
-    if (response.status >= 300 && response.status < 400 && response.location) {
-      url = new URL(response.location, url);
-      continue;
+  const maxRedirects = policy.maxRedirects ?? 0;
+  for (let hop = 0; ; hop++) {
+    const destination = await withDeadline(checkDestination(url, policy), deadline);
+    const response = await send(url, destination, body, headers, deadline);
+    const redirect = response.status >= 300 && response.status < 400 && response.location;
+    if (!redirect) return { status: response.status, finalUrl: url.href };
+    if (hop >= maxRedirects) {
+      throw new OutboundRefused(
+        maxRedirects === 0
+          ? 'The webhook answered with a redirect, which is not followed.'
+          : 'The webhook redirected too many times.',
+      );
     }
-    return { status: response.status, finalUrl: url.href };
+    url = new URL(response.location as string, url);
   }
-  throw new OutboundRefused('The webhook redirected too many times.');
 }
 
+function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new OutboundRefused('The webhook did not answer in time.')),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** One request; settles by the deadline on every path (answer, error, abort, silence). */
 function send(
   url: URL,
-  destination: { address: string; family: 4 | 6 },
+  destinations: Array<{ address: string; family: 4 | 6 }>,
   body: string,
   headers: Record<string, string>,
-  timeoutMs: number,
+  deadline: number,
 ): Promise<{ status: number; location?: string }> {
-  if (timeoutMs <= 0)
-    return Promise.reject(new OutboundRefused('The webhook did not answer in time.'));
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
-        // Connect to the approved address; TLS still verifies the certificate for the name.
-        lookup: (_host, options, callback) =>
-          (options as { all?: boolean }).all
-            ? (
-                callback as unknown as (
-                  e: null,
-                  a: Array<{ address: string; family: number }>,
-                ) => void
-              )(null, [destination])
-            : callback(null, destination.address, destination.family),
-        timeout: timeoutMs,
+    let settled = false;
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      outcome();
+    };
+    const req = request(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      // Connect only to the approved addresses; TLS still verifies the certificate for the name.
+      lookup: (_host, options, callback) => {
+        const [first] = destinations;
+        if ((options as { all?: boolean }).all) {
+          (callback as unknown as (e: null, all: typeof destinations) => void)(null, destinations);
+        } else if (first) {
+          callback(null, first.address, first.family);
+        }
       },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, location: res.headers.location }),
-        );
-      },
+    });
+    const timer = setTimeout(
+      () => finish(() => reject(new OutboundRefused('The webhook did not answer in time.'))),
+      Math.max(0, deadline - Date.now()),
     );
-    req.on('timeout', () =>
-      req.destroy(new OutboundRefused('The webhook did not answer in time.')),
+    // The status and headers are the answer; the body is not needed.
+    req.on('response', (res) =>
+      finish(() => resolve({ status: res.statusCode ?? 0, location: res.headers.location })),
     );
     req.on('error', (error) =>
-      reject(
-        error instanceof OutboundRefused
-          ? error
-          : new OutboundRefused('The webhook could not be reached.', { cause: error }),
+      finish(() =>
+        reject(new OutboundRefused('The webhook could not be reached.', { cause: error })),
+      ),
+    );
+    req.on('close', () =>
+      finish(() =>
+        reject(new OutboundRefused('The webhook closed the connection without answering.')),
       ),
     );
     req.end(body);

@@ -1,4 +1,5 @@
 import {
+  AlgorithmSuiteIdentifier,
   buildClient,
   CommitmentPolicy,
   getLocalCryptographicMaterialsCache,
@@ -11,11 +12,25 @@ import { ENCRYPTION_CONTEXT_KEY } from './isolation.js';
 import type { TenantId } from './tenant.js';
 import type { TenantCredentials } from './tenant-credentials.js';
 
-const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+const { encrypt, decrypt } = buildClient({
+  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+  // One tenant key per message: refuse messages that carry more (or attacker-added) keys.
+  maxEncryptedDataKeys: 1,
+});
+
+/**
+ * Key commitment without a message signature: writer and reader are the same principal (the
+ * tenant's session), so a signature would only add bytes and time to every message.
+ */
+const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
 
 export interface TenantCryptographyOptions {
   readonly credentials: TenantCredentials;
-  /** How long a data key is reused, and decryption materials kept. @default 5 minutes */
+  /**
+   * How long a data key is reused and decryption materials kept. It is also how long a warm
+   * environment can still decrypt after the tenant's key is disabled or scheduled for
+   * deletion. @default 60 seconds
+   */
   readonly maxAgeMs?: number;
   /** How many messages one data key may encrypt. @default 1000 */
   readonly maxMessagesEncrypted?: number;
@@ -35,7 +50,8 @@ export interface TenantCryptographyOptions {
  *
  * A caching materials manager per tenant (never shared between tenants) reuses a data key for
  * up to `maxMessagesEncrypted` messages or `maxAgeMs`, so a busy tenant does not call KMS on
- * every request.
+ * every request; the same bound limits how long a revoked key keeps working in a warm
+ * environment.
  */
 export class TenantCryptography {
   private readonly ciphers = new Map<string, TenantCipher>();
@@ -55,7 +71,7 @@ export class TenantCryptography {
       backingMaterials: keyring,
       cache: getLocalCryptographicMaterialsCache(this.options.cacheCapacity ?? 100),
       partition: tenantId,
-      maxAge: this.options.maxAgeMs ?? 5 * 60_000,
+      maxAge: this.options.maxAgeMs ?? 60_000,
       maxMessagesEncrypted: this.options.maxMessagesEncrypted ?? 1000,
     });
     const cipher = new TenantCipher(tenantId, materials);
@@ -78,6 +94,7 @@ export class TenantCipher {
   async encrypt(plaintext: string): Promise<string> {
     const { result } = await encrypt(this.materials, Buffer.from(plaintext, 'utf8'), {
       encryptionContext: { [ENCRYPTION_CONTEXT_KEY]: this.tenantId },
+      suiteId: SUITE,
     });
     return result.toString('base64');
   }

@@ -43,10 +43,19 @@ export class TenantSecrets {
       .send(new GetSecretValueCommand({ SecretId: secretId }))
       .then((result) => result.SecretString)
       .catch((error: Error) => {
-        if (error.name === 'ResourceNotFoundException') return undefined;
+        // Missing, or scheduled for deletion: there is no usable secret.
+        if (['ResourceNotFoundException', 'InvalidRequestException'].includes(error.name))
+          return undefined;
         throw error;
       });
-    this.cache.set(secretId, { value, until: now + (this.options.ttlMs ?? 60_000) });
+    // Only found values are kept: a secret set elsewhere is seen at the next request.
+    if (value !== undefined) {
+      this.cache.set(secretId, { value, until: now + (this.options.ttlMs ?? 60_000) });
+      if (this.cache.size > 256) {
+        const [oldest] = this.cache.keys();
+        if (oldest !== undefined) this.cache.delete(oldest);
+      }
+    }
     return value;
   }
 

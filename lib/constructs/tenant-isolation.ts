@@ -74,7 +74,9 @@ export class TenantIsolation extends Construct {
 
     // Tenant keys' policies allow this role to use a key only in a session tagged with the
     // key's tenant and with that tenant as encryption context. This explicit Deny makes the
-    // context rule hold for every key, whatever a key policy says.
+    // context rule hold for every key, whatever a key policy says. It applies only where a
+    // tenantId context is present: services that use AWS managed keys on the role's behalf
+    // (Secrets Manager, DynamoDB) send their own context without it.
     this.dataAccessRole.addToPolicy(
       new PolicyStatement({
         sid: 'NoOtherTenantsEncryptionContext',
@@ -83,6 +85,7 @@ export class TenantIsolation extends Construct {
         resources: ['*'],
         conditions: {
           StringNotEquals: { [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_KEY}`]: TENANT_TAG },
+          Null: { [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_KEY}`]: 'false' },
         },
       }),
     );
@@ -99,6 +102,9 @@ export class TenantIsolation extends Construct {
           'secretsmanager:DescribeSecret',
         ],
         resources: [ownSecrets],
+        conditions: {
+          StringEquals: { [`secretsmanager:ResourceTag/${TENANT_TAG_KEY}`]: TENANT_TAG },
+        },
       }),
     );
     this.dataAccessRole.addToPolicy(

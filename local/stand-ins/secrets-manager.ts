@@ -47,22 +47,7 @@ export class SecretsManagerStandIn {
     caller: { tenantTag?: string; session: boolean },
   ) {
     const name = String(input.Name ?? input.SecretId ?? '');
-    if (caller.session && action !== 'ListSecrets') {
-      const own = `${TENANT_SECRET_PREFIX}/${caller.tenantTag}/`;
-      const tagged = (input.Tags as Secret['tags'] | undefined)?.every(
-        (t) => t.Key === 'TenantId' && t.Value === caller.tenantTag,
-      );
-      if (
-        !caller.tenantTag ||
-        !this.nameOf(name).startsWith(own) ||
-        (action === 'CreateSecret' && !tagged)
-      ) {
-        throw new AwsError(
-          'AccessDeniedException',
-          `User is not authorized to perform: secretsmanager:${action} on resource: ${name}`,
-        );
-      }
-    }
+    if (caller.session) this.authorize(action, name, input, caller.tenantTag);
     switch (action) {
       case 'CreateSecret': {
         if (this.secrets.has(name))
@@ -120,6 +105,34 @@ export class SecretsManagerStandIn {
           `Secrets Manager stand-in does not implement ${action}`,
         );
     }
+  }
+
+  /**
+   * The data-access role's rules: only secrets under the session's tenant path; created ones
+   * tagged with exactly that tenant; existing ones only if tagged with it; no listing.
+   */
+  private authorize(
+    action: string,
+    name: string,
+    input: Record<string, unknown>,
+    tenant?: string,
+  ): void {
+    const deny = () => {
+      throw new AwsError(
+        'AccessDeniedException',
+        `User is not authorized to perform: secretsmanager:${action} on resource: ${name}`,
+      );
+    };
+    if (!tenant || action === 'ListSecrets' || action === 'DeleteSecret') deny();
+    if (!this.nameOf(name).startsWith(`${TENANT_SECRET_PREFIX}/${tenant}/`)) deny();
+    if (action === 'CreateSecret') {
+      const tags = (input.Tags as Secret['tags'] | undefined) ?? [];
+      if (tags.length === 0 || !tags.every((t) => t.Key === 'TenantId' && t.Value === tenant))
+        deny();
+      return;
+    }
+    const existing = this.secrets.get(this.nameOf(name));
+    if (existing && !existing.tags.some((t) => t.Key === 'TenantId' && t.Value === tenant)) deny();
   }
 
   /** A secret's name, given its name or ARN. */

@@ -85,11 +85,14 @@ describe('tenant isolation policies', () => {
       expect.objectContaining({
         Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*'],
         Resource: '*',
+        // Only where a tenantId context is present: AWS services using their managed keys on
+        // the role's behalf (Secrets Manager, DynamoDB) send their own context.
         Condition: {
           StringNotEquals: {
             // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
             'kms:EncryptionContext:tenantId': '${aws:PrincipalTag/TenantId}',
           },
+          Null: { 'kms:EncryptionContext:tenantId': 'false' },
         },
       }),
     ]);

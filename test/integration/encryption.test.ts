@@ -54,7 +54,7 @@ describe('notes encrypted under the tenant key', () => {
 
     expect(item?.body).toBeUndefined();
     expect(JSON.stringify(item)).not.toContain(MARKER);
-    expect(Buffer.from(String(item?.bodyCiphertext), 'base64').toString('latin1')).not.toContain(
+    expect(Buffer.from(String(item?.sealed?.body), 'base64').toString('latin1')).not.toContain(
       MARKER,
     );
     expect(note.body).toBe(MARKER);
@@ -70,9 +70,15 @@ describe('notes encrypted under the tenant key', () => {
     await expect(crypto.forTenant(globex.tenantId, globexKey).decrypt(ciphertext)).rejects.toThrow(
       'Could not decrypt',
     );
-    await expect(crypto.forTenant(globex.tenantId, acmeKey).decrypt(ciphertext)).rejects.toThrow(
-      'Could not decrypt',
-    );
+    // The other tenant's session on this tenant's key: KMS itself refuses.
+    await expect(
+      crypto.forTenant(globex.tenantId, acmeKey).decrypt(ciphertext),
+    ).rejects.toMatchObject({
+      message: expect.stringMatching(/Could not decrypt/),
+      cause: expect.objectContaining({
+        message: expect.stringMatching(/AccessDenied|not authorized/),
+      }),
+    });
     await expect(crypto.forTenant(acme.tenantId, acmeKey).decrypt(ciphertext)).resolves.toBe(
       JSON.stringify(MARKER),
     );

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postOutbound } from '../../lambda/shared/outbound.js';
 import { TenantCredentials } from '../../lambda/shared/tenant-credentials.js';
 import { verifyWebhook } from '../../lambda/shared/webhook-signature.js';
 import { LOCAL_DATA_ACCESS_ROLE_ARN } from '../../local/harness.js';
@@ -124,7 +125,7 @@ describe('webhook integration with per-tenant secrets', () => {
     expect(String(result.error)).toMatch(/not allowed|Only https/);
   });
 
-  it('refuses to follow a redirect into a private network', async () => {
+  it('does not follow a redirect: a signed delivery is never re-sent elsewhere', async () => {
     const tenant = await seedTenant('redirected');
     const trap = await receiver('http://169.254.169.254/latest/meta-data/');
     await call(tenant, 'integrations_set', { webhookUrl: trap.url, signingSecret: SECRET_A });
@@ -133,7 +134,31 @@ describe('webhook integration with per-tenant secrets', () => {
     const result = toolOutput(await call(tenant, 'notes_publish', { id: note.id }));
     trap.server.close();
 
-    expect(String(result.error)).toMatch(/not allowed: it leads to a private/);
+    expect(String(result.error)).toMatch(/redirect, which is not followed/);
+    expect(trap.deliveries).toHaveLength(1);
+  });
+
+  it('checks every hop when redirects are allowed, and refuses one into a private network', async () => {
+    const trap = await receiver('http://169.254.169.254/latest/meta-data/');
+
+    const attempt = postOutbound(trap.url, '{}', {}, { allowLoopback: true, maxRedirects: 2 });
+
+    await expect(attempt).rejects.toThrow(/not allowed: it leads to a private/);
+    trap.server.close();
+  });
+
+  it('gives up on a webhook that accepts the connection and never answers, by the deadline', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`;
+    const started = Date.now();
+
+    await expect(
+      postOutbound(url, '{}', {}, { allowLoopback: true, timeoutMs: 300 }),
+    ).rejects.toThrow(/did not answer in time/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    silent.closeAllConnections();
+    silent.close();
   });
 
   it('offers the integration tools to paying tiers only', async () => {

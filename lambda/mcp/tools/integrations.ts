@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../../shared/errors.js';
 import { checkDestination, postOutbound } from '../../shared/outbound.js';
@@ -69,7 +70,8 @@ export const notesPublish: ToolDefinition = {
             );
           const config = WebhookConfigSchema.parse(JSON.parse(stored));
           const note = await deps.notes.get(id);
-          const body = JSON.stringify({ event: 'note.published', note });
+          // The delivery id is signed with the rest: receivers can drop a delivery seen before.
+          const body = JSON.stringify({ event: 'note.published', deliveryId: randomUUID(), note });
           const timestamp = Math.floor(Date.now() / 1000);
           const response = await postOutbound(
             config.url,
