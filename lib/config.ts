@@ -19,11 +19,9 @@ export interface AppConfig {
   readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
-/** Where MCP Inspector receives the authorization code, used unless configured otherwise. */
-export const DEFAULT_CALLBACK_URLS = [
-  'http://localhost:6274/oauth/callback',
-  'http://localhost:6274/oauth/callback/debug',
-] as const;
+export { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
+
+import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
 
 const domainPrefix = z
   .string()

@@ -1,10 +1,13 @@
 /**
- * A local token issuer that plays Cognito's part for local runs and tests: it serves its
- * signing keys as JWKS and an OpenID configuration, and mints Cognito-shaped access and ID
- * tokens whose tenant claims come from the real pre-token-generation handler reading the
- * local registry. Prints `{"service":"auth","port":N,"issuer":URL}` when listening.
+ * The local authorization server, playing Cognito's part for local runs and tests: JWKS,
+ * OAuth and OpenID metadata, the authorization endpoint with sign-in, sign-up and
+ * confirmation pages, and the token endpoint (authorization code + PKCE S256, refresh tokens),
+ * minting Cognito-shaped access and ID tokens whose tenant claims come from the real
+ * pre-token-generation handler. Prints `{"service":"auth","port":N,"issuer":URL}` when
+ * listening.
  *
  *   tsx local/auth-server.ts [--port 0] [--client-id local-mcp-client] [--scope mcp/invoke]
+ *     [--redirect-uri URI ...]   (default: MCP Inspector's)
  *
  * `POST /local/tokens` with `{ "sub": "...", "email": "..." }` returns tokens as Cognito would
  * after sign-in (403 when the pre-token handler refuses). For the authorizer's tests it also
@@ -19,20 +22,20 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import {
-  AdminGetUserCommand,
-  CognitoIdentityProviderClient,
-} from '@aws-sdk/client-cognito-identity-provider';
-import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
-import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { exportJWK, generateKeyPair } from 'jose';
 import { z } from 'zod';
-import { lambdaContext } from './lambda-context.js';
+import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
+import { AuthorizationServer } from './oauth/authorization-server.js';
+import { TokenIssuer } from './oauth/token-issuer.js';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
     'client-id': { type: 'string', default: 'local-mcp-client' },
     scope: { type: 'string', default: 'mcp/invoke' },
+    /** A redirect URI the client registered; repeat for more. */
+    'redirect-uri': { type: 'string', multiple: true, default: [...DEFAULT_CALLBACK_URLS] },
   },
 });
 
@@ -55,116 +58,62 @@ const MintRequest = z.object({
 });
 
 let issuer = '';
+const tokens = new TokenIssuer({
+  issuer: () => issuer,
+  privateKey,
+  kid,
+  cognito,
+  userPoolId,
+  preTokenGeneration,
+});
+const authorization = new AuthorizationServer({
+  issuer: () => issuer,
+  clientId: values['client-id'],
+  redirectUris: values['redirect-uri'],
+  scope: values.scope,
+  tokens,
+  cognito,
+  signIn: async (email, password) => {
+    const response = await fetch(
+      `${process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER}/__stand-in/sign-in`,
+      { method: 'POST', body: JSON.stringify({ username: email, password }) },
+    );
+    return response.json() as Promise<{ sub: string } | { error: string; message: string }>;
+  },
+});
 
 const server = createServer((req, res) => {
   route(req, res).catch((error: Error) => {
     process.stderr.write(`auth-server: ${error.stack ?? error.message}\n`);
-    send(res, 500, { error: 'server_error' });
+    if (!res.headersSent) send(res, 500, { error: 'server_error' });
+    else res.end();
   });
 });
 
 async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', issuer).pathname;
   if (req.method === 'GET' && path === '/.well-known/jwks.json') return send(res, 200, jwks);
-  if (req.method === 'GET' && path === '/.well-known/openid-configuration') {
-    return send(res, 200, {
-      issuer,
-      jwks_uri: `${issuer}/.well-known/jwks.json`,
-      response_types_supported: ['code'],
-      subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'],
-      scopes_supported: ['openid', 'email', 'profile', values.scope],
-    });
-  }
   if (req.method === 'POST' && path === '/local/tokens') return mint(req, res);
+  if (await authorization.handle(req, res, path)) return;
   send(res, 404, { error: 'not_found' });
 }
 
+/** Test and demo tokens without the browser flow (see the header comment). */
 async function mint(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const parsed = MintRequest.safeParse(JSON.parse((await readBody(req)) || '{}'));
   if (!parsed.success) return send(res, 400, { error: 'invalid_request' });
-  const input = parsed.data;
-  // Like Cognito, issue tokens only to an existing, enabled user of the pool.
-  const user = await cognito
-    .send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: input.sub }))
-    .catch((error: Error) => {
-      if (error.name === 'UserNotFoundException') return undefined;
-      throw error;
-    });
-  if (!user)
-    return send(res, 403, { error: 'access_denied', error_description: 'User does not exist.' });
-  if (!user.Enabled)
-    return send(res, 403, { error: 'access_denied', error_description: 'User is disabled.' });
-  const email =
-    input.email ??
-    user.UserAttributes?.find((a) => a.Name === 'email')?.Value ??
-    `${input.sub}@example.com`;
-  const event = {
-    version: '2',
-    triggerSource: 'TokenGeneration_Authentication',
-    region: 'us-east-1',
-    userPoolId: 'local',
-    userName: input.sub,
-    callerContext: { awsSdkVersion: 'local', clientId: input.clientId },
-    request: {
-      userAttributes: { sub: input.sub, email, email_verified: 'true' },
-      groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [] },
-      scopes: input.scope.split(' '),
-    },
-    response: { claimsAndScopeOverrideDetails: {} },
-  } as PreTokenGenerationV2TriggerEvent;
-
-  let shaped: PreTokenGenerationV2TriggerEvent;
-  try {
-    shaped = await preTokenGeneration(event, lambdaContext('pre-token-generation', 5_000));
-  } catch (error) {
-    // Cognito answers a refused trigger with an error naming the trigger and its message.
-    return send(res, 403, {
-      error: 'access_denied',
-      error_description: `PreTokenGeneration failed with error ${(error as Error).message}`,
-    });
-  }
-  const details = shaped.response.claimsAndScopeOverrideDetails;
-  const now = Math.floor(Date.now() / 1000);
-  const common = { sub: input.sub, iss: issuer, auth_time: now, origin_jti: randomUUID() };
-  const access = {
-    ...common,
-    token_use: 'access',
-    client_id: input.clientId,
-    scope: input.scope,
-    username: input.sub,
-    ...details.accessTokenGeneration?.claimsToAddOrOverride,
-  };
-  const id = {
-    ...common,
-    token_use: 'id',
-    aud: input.clientId,
-    email,
-    email_verified: true,
-    'cognito:username': input.sub,
-    ...details.idTokenGeneration?.claimsToAddOrOverride,
-  };
-  const sign = (claims: JWTPayload) => {
-    const payload: JWTPayload = { ...claims, ...input.claims };
-    for (const name of input.omitClaims) delete payload[name];
-    const jwt = new SignJWT(payload)
-      .setProtectedHeader({ alg: 'RS256', kid })
-      .setIssuedAt(now)
-      .setJti(randomUUID())
-      .setExpirationTime(now + input.expiresIn);
-    if (input.notBeforeIn !== undefined) jwt.setNotBefore(now + input.notBeforeIn);
-    return jwt.sign(privateKey);
-  };
-  send(res, 200, {
-    access_token: await sign(access),
-    id_token: await sign(id),
-    token_type: 'Bearer',
-    expires_in: input.expiresIn,
-  });
+  const result = await tokens.issue(parsed.data);
+  if (!result.ok)
+    return send(res, 403, { error: 'access_denied', error_description: result.description });
+  send(res, 200, result.tokens);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'access-control-allow-origin': '*',
+  });
   res.end(JSON.stringify(body));
 }
 
@@ -175,7 +124,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 server.on('error', (error: NodeJS.ErrnoException) => {
-  process.stderr.write(`auth-server: cannot listen: ${error.message}\n`);
+  const reason =
+    error.code === 'EADDRINUSE' ? `port ${values.port} is already in use` : error.message;
+  process.stderr.write(`auth-server: cannot listen: ${reason}\n`);
   process.exit(1);
 });
 server.listen(Number(values.port), '127.0.0.1', () => {

@@ -249,6 +249,14 @@ function internal(method: string, url: URL, body: Buffer): Answer {
     }
     case 'inbox':
       return ok({ message: cognito.lastMessage(arg) ?? null });
+    case 'sign-in': {
+      const { username, password } = JSON.parse(body.toString('utf8')) as {
+        username: string;
+        password: string;
+      };
+      const outcome = cognito.signIn(String(username), String(password));
+      return 'sub' in outcome ? ok(outcome) : { status: 400, body: JSON.stringify(outcome) };
+    }
     case 'queues':
       return ok({ depth: sqs.depth(arg) });
     case 'kms':

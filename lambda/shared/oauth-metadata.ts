@@ -48,3 +48,9 @@ export function protectedResourceMetadata(options: {
     resource_name: 'Multi-tenant MCP server',
   };
 }
+
+/** Where MCP Inspector receives the authorization code, used unless configured otherwise. */
+export const DEFAULT_CALLBACK_URLS = [
+  'http://localhost:6274/oauth/callback',
+  'http://localhost:6274/oauth/callback/debug',
+] as const;

@@ -169,12 +169,23 @@ export class CognitoStandIn {
     }
   }
 
-  /** Checks a password the way sign-in would (for the local sign-in pages). */
-  verifyPassword(usernameOrEmail: string, password: string): boolean {
+  /**
+   * Sign-in as the hosted pages do it: the user's sub, or the error Cognito would give.
+   * Unknown users and wrong passwords get the same answer (no user enumeration).
+   */
+  signIn(
+    usernameOrEmail: string,
+    password: string,
+  ): { sub: string } | { error: string; message: string } {
     const user = this.findOptional(usernameOrEmail);
-    if (!user?.passwordHash) return false;
-    const hash = scryptSync(password, user.salt, 32);
-    return timingSafeEqual(hash, user.passwordHash);
+    const hash = user?.passwordHash ? scryptSync(password, user.salt, 32) : undefined;
+    if (!user?.passwordHash || !hash || !timingSafeEqual(hash, user.passwordHash)) {
+      return { error: 'NotAuthorizedException', message: 'Incorrect username or password.' };
+    }
+    if (!user.enabled) return { error: 'NotAuthorizedException', message: 'User is disabled.' };
+    if (user.status === 'UNCONFIRMED')
+      return { error: 'UserNotConfirmedException', message: 'User is not confirmed.' };
+    return { sub: user.username };
   }
 
   private async runTrigger(

@@ -1,0 +1,351 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type CognitoIdentityProviderClient,
+  ConfirmSignUpCommand,
+  SignUpCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
+import { confirmPage, errorPage, type FlowParams, signInPage, signUpPage } from './pages.js';
+import type { TokenIssuer } from './token-issuer.js';
+
+export interface AuthorizationServerOptions {
+  readonly issuer: () => string;
+  readonly clientId: string;
+  /** Redirect URIs the client registered (compared exactly, as Cognito does). */
+  readonly redirectUris: readonly string[];
+  readonly scope: string;
+  readonly tokens: TokenIssuer;
+  readonly cognito: CognitoIdentityProviderClient;
+  /** The stand-in's sign-in check (the part of Managed Login that verifies a password). */
+  readonly signIn: (
+    email: string,
+    password: string,
+  ) => Promise<{ sub: string } | { error: string; message: string }>;
+  /** @default 300 */
+  readonly codeTtlSeconds?: number;
+  /** @default 3600 */
+  readonly accessTokenTtlSeconds?: number;
+}
+
+interface Grant {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly challenge: string;
+  readonly sub: string;
+  readonly scope: string;
+  readonly expiresAt: number;
+}
+
+const FLOW_PARAMS = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+];
+
+/**
+ * The OAuth 2.1 authorization server of local runs, playing Cognito Managed Login: metadata
+ * (RFC 8414 and OpenID), the authorization endpoint with sign-in, sign-up and confirmation
+ * pages, and the token endpoint (authorization code with PKCE S256 only, refresh tokens with
+ * rotation). Errors are the RFC 6749 ones; a bad client or redirect URI is never redirected to.
+ */
+export class AuthorizationServer {
+  private readonly codes = new Map<string, Grant & { used: boolean }>();
+  private readonly refreshTokens = new Map<
+    string,
+    { sub: string; clientId: string; scope: string }
+  >();
+
+  constructor(private readonly options: AuthorizationServerOptions) {}
+
+  metadata() {
+    const issuer = this.options.issuer();
+    return {
+      issuer,
+      authorization_endpoint: `${issuer}/oauth2/authorize`,
+      token_endpoint: `${issuer}/oauth2/token`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      scopes_supported: ['openid', 'email', 'profile', this.options.scope],
+    };
+  }
+
+  /** Handles the request if it is one of this server's; false otherwise. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS' && (path.startsWith('/.well-known/') || path === '/oauth2/token')) {
+      res.writeHead(
+        204,
+        cors({
+          'access-control-allow-methods': 'GET, POST',
+          'access-control-allow-headers': 'content-type, authorization',
+        }),
+      );
+      res.end();
+      return true;
+    }
+    if (
+      method === 'GET' &&
+      ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'].includes(
+        path,
+      )
+    ) {
+      json(res, 200, this.metadata());
+      return true;
+    }
+    if (path === '/oauth2/authorize' && method === 'GET') {
+      this.authorizePage(res, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
+      return true;
+    }
+    if (path === '/oauth2/authorize' && method === 'POST') {
+      await this.signInSubmitted(res, await form(req));
+      return true;
+    }
+    if (path === '/signup' && method === 'GET') {
+      const params = pick(Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
+      if (this.flowError(params)) html(res, 400, errorPage(this.flowError(params) as string));
+      else html(res, 200, signUpPage(params));
+      return true;
+    }
+    if (path === '/signup' && method === 'POST') {
+      await this.signUpSubmitted(res, await form(req));
+      return true;
+    }
+    if (path === '/confirm' && method === 'POST') {
+      await this.confirmSubmitted(res, await form(req));
+      return true;
+    }
+    if (path === '/oauth2/token' && method === 'POST') {
+      await this.token(res, await form(req));
+      return true;
+    }
+    return false;
+  }
+
+  /** Why the client and redirect URI cannot be trusted, if they cannot (no redirect then). */
+  private flowError(params: FlowParams): string | undefined {
+    if (params.client_id !== this.options.clientId) return 'Unknown client.';
+    if (!params.redirect_uri || !this.options.redirectUris.includes(params.redirect_uri)) {
+      return 'The redirect URI is not registered for this client.';
+    }
+    return undefined;
+  }
+
+  /** An error the client may hear about, sent to its redirect URI (RFC 6749 4.1.2.1). */
+  private redirectError(
+    res: ServerResponse,
+    params: FlowParams,
+    error: string,
+    description: string,
+  ) {
+    const target = new URL(params.redirect_uri as string);
+    target.searchParams.set('error', error);
+    target.searchParams.set('error_description', description);
+    if (params.state) target.searchParams.set('state', params.state);
+    res.writeHead(302, { location: target.href }).end();
+  }
+
+  private checkFlow(res: ServerResponse, params: FlowParams): boolean {
+    const untrusted = this.flowError(params);
+    if (untrusted) {
+      html(res, 400, errorPage(untrusted));
+      return false;
+    }
+    if (params.response_type !== 'code') {
+      this.redirectError(
+        res,
+        params,
+        'unsupported_response_type',
+        'Only the authorization code flow is supported.',
+      );
+      return false;
+    }
+    if (!params.code_challenge || params.code_challenge_method !== 'S256') {
+      this.redirectError(res, params, 'invalid_request', 'PKCE with S256 is required.');
+      return false;
+    }
+    return true;
+  }
+
+  private authorizePage(res: ServerResponse, query: FlowParams): void {
+    const params = pick(query);
+    if (this.checkFlow(res, params)) html(res, 200, signInPage(params));
+  }
+
+  private async signInSubmitted(res: ServerResponse, fields: FlowParams): Promise<void> {
+    const params = pick(fields);
+    if (!this.checkFlow(res, params)) return;
+    const outcome = await this.options.signIn(fields.email ?? '', fields.password ?? '');
+    if ('error' in outcome) return html(res, 200, signInPage(params, { error: outcome.message }));
+    const code = randomBytes(24).toString('base64url');
+    this.codes.set(code, {
+      clientId: params.client_id as string,
+      redirectUri: params.redirect_uri as string,
+      challenge: params.code_challenge as string,
+      sub: outcome.sub,
+      scope: params.scope || `openid email ${this.options.scope}`,
+      expiresAt: Date.now() + (this.options.codeTtlSeconds ?? 300) * 1000,
+      used: false,
+    });
+    const target = new URL(params.redirect_uri as string);
+    target.searchParams.set('code', code);
+    if (params.state) target.searchParams.set('state', params.state);
+    res.writeHead(302, { location: target.href }).end();
+  }
+
+  private async signUpSubmitted(res: ServerResponse, fields: FlowParams): Promise<void> {
+    const params = pick(fields);
+    const untrusted = this.flowError(params);
+    if (untrusted) return html(res, 400, errorPage(untrusted));
+    const email = (fields.email ?? '').trim().toLowerCase();
+    try {
+      await this.options.cognito.send(
+        new SignUpCommand({
+          ClientId: this.options.clientId,
+          Username: email,
+          Password: fields.password ?? '',
+          UserAttributes: [
+            { Name: 'email', Value: email },
+            ...(fields.organization?.trim()
+              ? [{ Name: ORGANIZATION_ATTRIBUTE, Value: fields.organization }]
+              : []),
+          ],
+        }),
+      );
+    } catch (error) {
+      return html(res, 200, signUpPage(params, { error: (error as Error).message }));
+    }
+    html(res, 200, confirmPage(params, email));
+  }
+
+  private async confirmSubmitted(res: ServerResponse, fields: FlowParams): Promise<void> {
+    const params = pick(fields);
+    const untrusted = this.flowError(params);
+    if (untrusted) return html(res, 400, errorPage(untrusted));
+    try {
+      await this.options.cognito.send(
+        new ConfirmSignUpCommand({
+          ClientId: this.options.clientId,
+          Username: fields.email ?? '',
+          ConfirmationCode: (fields.code ?? '').trim(),
+        }),
+      );
+    } catch (error) {
+      return html(
+        res,
+        200,
+        confirmPage(params, fields.email ?? '', { error: (error as Error).message }),
+      );
+    }
+    html(
+      res,
+      200,
+      signInPage(params, {
+        notice: 'Your account is confirmed and your organisation is being set up. Sign in.',
+      }),
+    );
+  }
+
+  private async token(res: ServerResponse, fields: FlowParams): Promise<void> {
+    const fail = (status: number, error: string, description: string) =>
+      json(res, status, { error, error_description: description });
+    if (fields.client_id !== this.options.clientId)
+      return fail(401, 'invalid_client', 'Unknown client.');
+
+    if (fields.grant_type === 'authorization_code') {
+      const grant = this.codes.get(fields.code ?? '');
+      if (!grant || grant.used || grant.expiresAt <= Date.now()) {
+        // A reused code also revokes what it issued first (RFC 6749 4.1.2) - here: nothing kept.
+        if (grant) this.codes.delete(fields.code as string);
+        return fail(
+          400,
+          'invalid_grant',
+          'The authorization code is invalid, expired or already used.',
+        );
+      }
+      grant.used = true;
+      if (grant.clientId !== fields.client_id || grant.redirectUri !== fields.redirect_uri) {
+        return fail(
+          400,
+          'invalid_grant',
+          'The redirect URI or client does not match the authorization request.',
+        );
+      }
+      const verifier = fields.code_verifier ?? '';
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || challenge !== grant.challenge) {
+        return fail(400, 'invalid_grant', 'The PKCE code verifier does not match the challenge.');
+      }
+      return this.issue(res, grant.sub, grant.scope);
+    }
+
+    if (fields.grant_type === 'refresh_token') {
+      const refresh = this.refreshTokens.get(fields.refresh_token ?? '');
+      if (!refresh || refresh.clientId !== fields.client_id) {
+        return fail(400, 'invalid_grant', 'The refresh token is invalid.');
+      }
+      // Rotation: a refresh token works once, as with Cognito's rotation enabled.
+      this.refreshTokens.delete(fields.refresh_token as string);
+      return this.issue(res, refresh.sub, refresh.scope);
+    }
+    return fail(
+      400,
+      'unsupported_grant_type',
+      'Only authorization_code and refresh_token are supported.',
+    );
+  }
+
+  private async issue(res: ServerResponse, sub: string, scope: string): Promise<void> {
+    const result = await this.options.tokens.issue({
+      sub,
+      clientId: this.options.clientId,
+      scope,
+      expiresIn: this.options.accessTokenTtlSeconds ?? 3600,
+    });
+    if (!result.ok)
+      return json(res, 400, { error: 'invalid_grant', error_description: result.description });
+    const refreshToken = randomBytes(32).toString('base64url');
+    this.refreshTokens.set(refreshToken, { sub, clientId: this.options.clientId, scope });
+    json(res, 200, { ...result.tokens, refresh_token: refreshToken, scope });
+  }
+}
+
+function pick(fields: FlowParams): FlowParams {
+  return Object.fromEntries(
+    FLOW_PARAMS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k] as string]),
+  );
+}
+
+function cors(headers: Record<string, string> = {}): Record<string, string> {
+  return { 'access-control-allow-origin': '*', ...headers };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, cors({ 'content-type': 'application/json', 'cache-control': 'no-store' }));
+  res.end(JSON.stringify(body));
+}
+
+function html(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    'x-frame-options': 'DENY',
+  });
+  res.end(body);
+}
+
+async function form(req: IncomingMessage): Promise<FlowParams> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+}

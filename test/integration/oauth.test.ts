@@ -1,0 +1,227 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { waitForStatus } from '../../local/seed.js';
+import { connect, harness, toolOutput } from '../support/mcp.js';
+import { localRegistry, uniqueTenantId } from '../support/registry.js';
+import { inbox } from '../support/stand-in.js';
+
+const REDIRECT = 'http://localhost:6274/oauth/callback';
+const PASSWORD = 'Correct-Horse-Battery-9';
+const issuer = () => harness().issuerUrl;
+const post = (path: string, fields: Record<string, string>) =>
+  fetch(`${issuer()}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  });
+
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+function flow(challenge: string, overrides: Record<string, string> = {}) {
+  return {
+    client_id: 'local-mcp-client',
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    scope: 'openid email mcp/invoke',
+    state: 'state-123',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...overrides,
+  };
+}
+
+/** Signs up through the pages and confirms with the code the stand-in "e-mailed". */
+async function signUpThroughPages(email: string, organization: string, challenge: string) {
+  const signUp = await post('/signup', {
+    ...flow(challenge),
+    email,
+    password: PASSWORD,
+    organization,
+  });
+  expect(await signUp.text()).toContain('Confirm your e-mail');
+  const code = /(\d{6})/.exec((await inbox(email)) ?? '')?.[1] as string;
+  const confirmed = await post('/confirm', { ...flow(challenge), email, code });
+  expect(await confirmed.text()).toContain('Sign in');
+}
+
+async function authorizationCode(email: string, password: string, challenge: string) {
+  const response = await post('/oauth2/authorize', { ...flow(challenge), email, password });
+  return { response, location: response.headers.get('location') };
+}
+
+describe('local authorization server', () => {
+  it('publishes OAuth and OpenID metadata with PKCE S256', async () => {
+    for (const path of [
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration',
+    ]) {
+      const metadata = (await (await fetch(`${issuer()}${path}`)).json()) as Record<
+        string,
+        unknown
+      >;
+
+      expect(metadata).toMatchObject({
+        issuer: issuer(),
+        authorization_endpoint: `${issuer()}/oauth2/authorize`,
+        token_endpoint: `${issuer()}/oauth2/token`,
+        code_challenge_methods_supported: ['S256'],
+      });
+    }
+  });
+
+  it('signs up, signs in with PKCE, calls MCP with the token, and refreshes it once', async () => {
+    const email = `founder@${uniqueTenantId('oauth')}.example`;
+    const { verifier, challenge } = pkce();
+    await signUpThroughPages(email, 'OAuth Org', challenge);
+    const signInPage = await fetch(
+      `${issuer()}/oauth2/authorize?${new URLSearchParams(flow(challenge))}`,
+    );
+    expect(await signInPage.text()).toContain('<form method="post" action="/oauth2/authorize">');
+
+    const { location } = await authorizationCode(email, PASSWORD, challenge);
+    const redirect = new URL(location as string);
+    const registry = localRegistry();
+    const sub = (await (
+      await fetch(`${harness().awsUrl}/__stand-in/sign-in`, {
+        method: 'POST',
+        body: JSON.stringify({ username: email, password: PASSWORD }),
+      })
+    ).json()) as { sub: string };
+    const tenantId = (await registry.getMembership(sub.sub))?.tenantId as string;
+    await waitForStatus(registry, tenantId, 'ACTIVE');
+    const tokens = (await (
+      await post('/oauth2/token', {
+        grant_type: 'authorization_code',
+        client_id: 'local-mcp-client',
+        code: redirect.searchParams.get('code') as string,
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+      })
+    ).json()) as { access_token: string; refresh_token: string };
+    const client = await connect(tokens.access_token, 'modern');
+    const me = toolOutput(await client.callTool({ name: 'whoami', arguments: {} }));
+    await client.close();
+    const refreshed = await post('/oauth2/token', {
+      grant_type: 'refresh_token',
+      client_id: 'local-mcp-client',
+      refresh_token: tokens.refresh_token,
+    });
+    const replayed = await post('/oauth2/token', {
+      grant_type: 'refresh_token',
+      client_id: 'local-mcp-client',
+      refresh_token: tokens.refresh_token,
+    });
+
+    expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT);
+    expect(redirect.searchParams.get('state')).toBe('state-123');
+    expect(me).toMatchObject({ tenantId, role: 'admin', tier: 'free' });
+    expect(refreshed.status).toBe(200);
+    expect(await replayed.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  describe('refuses, with the errors of RFC 6749 and never a token', () => {
+    const existing = async () => {
+      const email = `user@${uniqueTenantId('oauth-err')}.example`;
+      const { challenge } = pkce();
+      await signUpThroughPages(email, 'Errors Org', challenge);
+      return email;
+    };
+    const exchange = (code: string, verifier: string, redirect = REDIRECT) =>
+      post('/oauth2/token', {
+        grant_type: 'authorization_code',
+        client_id: 'local-mcp-client',
+        code,
+        redirect_uri: redirect,
+        code_verifier: verifier,
+      });
+
+    it('a wrong PKCE verifier, then the same code again', async () => {
+      const email = await existing();
+      const { challenge } = pkce();
+      const { location } = await authorizationCode(email, PASSWORD, challenge);
+      const code = new URL(location as string).searchParams.get('code') as string;
+
+      const wrong = await exchange(code, pkce().verifier);
+      const reused = await exchange(code, pkce().verifier);
+
+      expect(wrong.status).toBe(400);
+      expect(await wrong.json()).toMatchObject({ error: 'invalid_grant' });
+      expect(await reused.json()).toMatchObject({ error: 'invalid_grant' });
+    });
+
+    it('a redirect URI the client did not register, without redirecting to it', async () => {
+      const page = await fetch(
+        `${issuer()}/oauth2/authorize?${new URLSearchParams(flow(pkce().challenge, { redirect_uri: 'https://evil.example.com/cb' }))}`,
+        { redirect: 'manual' },
+      );
+
+      expect(page.status).toBe(400);
+      expect(page.headers.get('location')).toBeNull();
+      expect(await page.text()).toContain('not registered');
+    });
+
+    it('a request without PKCE, or with the plain method', async () => {
+      const cases: Array<Record<string, string>> = [
+        { code_challenge: '' },
+        { code_challenge_method: 'plain' },
+      ];
+      for (const overrides of cases) {
+        const response = await fetch(
+          `${issuer()}/oauth2/authorize?${new URLSearchParams(flow(pkce().challenge, overrides))}`,
+          { redirect: 'manual' },
+        );
+        const location = new URL(response.headers.get('location') as string);
+
+        expect(location.searchParams.get('error')).toBe('invalid_request');
+      }
+    });
+
+    it('a wrong password, with a generic message and no code', async () => {
+      const email = await existing();
+
+      const { response, location } = await authorizationCode(
+        email,
+        'Wrong-Password-123',
+        pkce().challenge,
+      );
+
+      expect(location).toBeNull();
+      expect(await response.text()).toContain('Incorrect username or password.');
+    });
+
+    it('an unconfirmed user', async () => {
+      const email = `pending@${uniqueTenantId('oauth-unc')}.example`;
+      const { challenge } = pkce();
+      await post('/signup', {
+        ...flow(challenge),
+        email,
+        password: PASSWORD,
+        organization: 'Pending',
+      });
+
+      const { response, location } = await authorizationCode(email, PASSWORD, challenge);
+
+      expect(location).toBeNull();
+      expect(await response.text()).toContain('User is not confirmed.');
+    });
+
+    it('an unsupported grant type and an unknown client', async () => {
+      const grant = await post('/oauth2/token', {
+        grant_type: 'password',
+        client_id: 'local-mcp-client',
+      });
+      const client = await post('/oauth2/token', {
+        grant_type: 'authorization_code',
+        client_id: 'evil',
+      });
+
+      expect(await grant.json()).toMatchObject({ error: 'unsupported_grant_type' });
+      expect(client.status).toBe(401);
+      expect(await client.json()).toMatchObject({ error: 'invalid_client' });
+    });
+  });
+});
