@@ -1,27 +1,37 @@
 /**
- * `npm run dev`: the whole stack on 127.0.0.1, with two demo tenants.
+ * `npm run dev`: the whole stack on 127.0.0.1.
  *
- *   npm run dev              keep data in .dev-data/ across restarts
- *   npm run dev -- --reset   start from empty tables
- *   npm run dev -- --port 3000   (default 8787)
+ *   npm run dev                   keep data in .dev-data/ across restarts
+ *   npm run dev -- --seed         also create two demo tenants and print bearer tokens
+ *   npm run dev -- --reset        start from empty tables
+ *   npm run dev -- --port 3000    the MCP gateway's port (default 8787; the sign-in server
+ *                                 uses the next one)
+ *   npm run dev -- --redirect-uri URI   register another OAuth redirect URI (repeatable)
+ *   npm run dev -- --data DIR     keep the data somewhere else than .dev-data/
  *
- * Starts dynalite, the AWS stand-in, the token issuer and the gateway (each a process, all
- * stopped by pid on Ctrl-C), creates the demo tenants `acme` (standard tier) and `globex`
- * (free tier) with an admin each, and prints the MCP URL and a bearer token per admin.
+ * Starts dynalite, the AWS stand-in, the authorization server and the gateway (each a
+ * process, all stopped by pid on Ctrl-C) and prints how to connect an MCP client, which signs
+ * up and signs in through the local pages with OAuth (PKCE). With --seed it also creates the
+ * demo tenants `acme` (standard tier) and `globex` (free tier) with an admin each and prints a
+ * bearer token per admin for scripted clients.
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
+import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
 import type { TierName } from '../lambda/shared/tiers.js';
-import { startHarness } from './harness.js';
+import { LOCAL_CLIENT_ID, LOCAL_SCOPE, startHarness } from './harness.js';
 import { PROJECT_ROOT } from './process.js';
 import { seedTenant } from './seed.js';
 
 const { values } = parseArgs({
   options: {
     reset: { type: 'boolean', default: false },
+    seed: { type: 'boolean', default: false },
+    'redirect-uri': { type: 'string', multiple: true },
+    data: { type: 'string', default: join(PROJECT_ROOT, '.dev-data') },
     port: { type: 'string', default: '8787' },
   },
 });
@@ -49,8 +59,11 @@ const DEMO: ReadonlyArray<{
   },
 ];
 
-const dataPath = join(PROJECT_ROOT, '.dev-data', 'dynamodb');
-if (values.reset) await rm(dataPath, { recursive: true, force: true });
+const dataPath = join(values.data, 'dynamodb');
+if (values.reset) {
+  await rm(dataPath, { recursive: true, force: true });
+  await rm(join(values.data, 'aws-state.json'), { force: true });
+}
 
 const started = Date.now();
 const harness = await startHarness({
@@ -58,9 +71,21 @@ const harness = await startHarness({
   output: 'inherit',
   logLevel: 'INFO',
   gatewayPort: values.port,
+  authPort: String(Number(values.port) + 1),
+  redirectUris: values['redirect-uri']
+    ? [...DEFAULT_CALLBACK_URLS, ...values['redirect-uri']]
+    : undefined,
+}).catch((error: Error) => {
+  const busy = /already in use/.exec(error.message);
+  process.stderr.write(
+    busy
+      ? `\nCannot start: a port is already in use (${error.message.split('\n')[0]}).\nStop what uses it, or choose other ports: npm run dev -- --port 9000\n`
+      : `\nCannot start: ${error.message}\n`,
+  );
+  process.exit(1);
 });
 let stopping = false;
-const harnessFile = join(PROJECT_ROOT, '.dev-data', 'harness.json');
+const harnessFile = join(values.data, 'harness.json');
 const stop = async () => {
   if (stopping) return;
   stopping = true;
@@ -80,7 +105,7 @@ const registry = new TenantRegistry(
   harness.env.REGISTRY_TABLE_NAME as string,
 );
 const tokens: string[] = [];
-for (const demo of DEMO) {
+for (const demo of values.seed ? DEMO : []) {
   const existing = (await registry.listMembers(demo.tenantId))[0];
   const sub =
     existing?.userSub ??
@@ -102,27 +127,33 @@ for (const demo of DEMO) {
 }
 
 const mcpUrl = `${harness.gatewayUrl}/mcp`;
-process.stdout.write(`
-Multi-tenant MCP server running locally (started in ${((Date.now() - started) / 1000).toFixed(1)} s)
-
-  MCP endpoint:   ${mcpUrl}
-  Token issuer:   ${harness.issuerUrl}
-  Data:           ${values.reset ? 'reset, ' : ''}kept in .dev-data/ (npm run dev -- --reset to start empty)
-
-Bearer tokens (valid 12 hours):
+const seeded = tokens.length
+  ? `
+Demo tenants (--seed), bearer tokens valid 12 hours:
 ${tokens.join('\n')}
 
-Try it:
   curl -s ${mcpUrl} -H "Authorization: Bearer <token>" \\
     -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\
     -H 'MCP-Protocol-Version: 2025-06-18' \\
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}'
+`
+  : '\nFor demo tenants with ready-made bearer tokens: npm run dev -- --seed\n';
+process.stdout.write(`
+Multi-tenant MCP server running locally (started in ${((Date.now() - started) / 1000).toFixed(1)} s)
 
-  Tenants:        npm run tenant -- list --local   (show, tier, suspend, resume, offboard, invite)
+  MCP endpoint:    ${mcpUrl}
+  Sign-in (OAuth): ${harness.issuerUrl} (client id ${LOCAL_CLIENT_ID}, scope openid email ${LOCAL_SCOPE})
+  Data:            ${values.reset ? 'reset, ' : ''}kept in .dev-data/ (npm run dev -- --reset to start empty)
+  Tenants:         npm run tenant -- list --local   (show, tier, suspend, resume, offboard, invite)
 
-  MCP Inspector: npx @modelcontextprotocol/inspector, transport "Streamable HTTP",
-  URL ${mcpUrl}, and under Authentication a custom header
-  "Authorization: Bearer <token>".
-
+Connect an MCP client:
+  MCP Inspector:  npx @modelcontextprotocol/inspector, transport "Streamable HTTP", URL
+                  ${mcpUrl}, then "Open Auth Settings" > Quick OAuth Flow with client id
+                  ${LOCAL_CLIENT_ID} and scope "openid email ${LOCAL_SCOPE}". Sign up an
+                  organisation on the page that opens; the confirmation code is printed here.
+  Desktop assistants that support remote MCP servers with OAuth: add ${mcpUrl} as a
+                  custom connector with client id ${LOCAL_CLIENT_ID} (redirect URIs must be
+                  registered: npm run dev -- --redirect-uri <uri>).
+${seeded}
 Press Ctrl-C to stop.
 `);

@@ -75,6 +75,10 @@ export interface HarnessOptions {
   readonly gatewayPort?: string;
   /** How long the gateway caches authorizer results. @default as deployed (60 s) */
   readonly authorizerCacheTtlSeconds?: number;
+  /** Port of the authorization server. @default a free port */
+  readonly authPort?: string;
+  /** Redirect URIs the local MCP client registered. @default MCP Inspector's */
+  readonly redirectUris?: readonly string[];
 }
 
 /**
@@ -144,7 +148,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
     const auth = await start(
       'local/auth-server.ts',
-      ['--client-id', LOCAL_CLIENT_ID, '--scope', LOCAL_SCOPE],
+      [
+        ...['--client-id', LOCAL_CLIENT_ID, '--scope', LOCAL_SCOPE],
+        ...(options.authPort ? ['--port', options.authPort] : []),
+        ...(options.redirectUris ?? []).flatMap((uri) => ['--redirect-uri', uri]),
+      ],
       env,
     );
     const issuerUrl = String(auth.ready.issuer);
