@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,12 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return exited;
 }
 
+/** Processes whose command line names the data folder (dynalite, the AWS stand-in). */
+const processesUsing = (folder: string) =>
+  execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes(folder) && !line.includes('ps -eo'));
+
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -62,7 +68,9 @@ describe('npm run dev', () => {
 
     expect(first.output()).toContain(`http://127.0.0.1:${port}/mcp`);
     expect(first.output()).toMatch(/acme \(standard, admin admin@acme\.example\):\n\s+eyJ/);
+    expect(processesUsing(data).length).toBeGreaterThan(0);
     expect(await stop(first.child)).toBe(0);
+    expect(processesUsing(data)).toEqual([]);
     expect(await listening(port)).toBe(false);
     expect(await listening(port + 1)).toBe(false);
     expect(await listening(Number(new URL(env.AWS_ENDPOINT_URL_STS as string).port))).toBe(false);
