@@ -100,6 +100,10 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
 
 /** Test and demo tokens without the browser flow (see the header comment). */
 async function mint(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // JSON only, and no CORS on this route: no web page can make the browser call it.
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    return send(res, 415, { error: 'invalid_request' });
+  }
   const parsed = MintRequest.safeParse(JSON.parse((await readBody(req)) || '{}'));
   if (!parsed.success) return send(res, 400, { error: 'invalid_request' });
   const result = await tokens.issue(parsed.data);
@@ -109,11 +113,7 @@ async function mint(req: IncomingMessage, res: ServerResponse): Promise<void> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-    'access-control-allow-origin': '*',
-  });
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
 

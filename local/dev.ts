@@ -143,7 +143,7 @@ Multi-tenant MCP server running locally (started in ${((Date.now() - started) / 
 
   MCP endpoint:    ${mcpUrl}
   Sign-in (OAuth): ${harness.issuerUrl} (client id ${LOCAL_CLIENT_ID}, scope openid email ${LOCAL_SCOPE})
-  Data:            ${values.reset ? 'reset, ' : ''}kept in .dev-data/ (npm run dev -- --reset to start empty)
+  Data:            ${values.reset ? 'reset, ' : ''}kept in ${values.data} (npm run dev -- --reset to start empty)
   Tenants:         npm run tenant -- list --local   (show, tier, suspend, resume, offboard, invite)
 
 Connect an MCP client:
@@ -151,9 +151,10 @@ Connect an MCP client:
                   ${mcpUrl}, then "Open Auth Settings" > Quick OAuth Flow with client id
                   ${LOCAL_CLIENT_ID} and scope "openid email ${LOCAL_SCOPE}". Sign up an
                   organisation on the page that opens; the confirmation code is printed here.
-  Desktop assistants that support remote MCP servers with OAuth: add ${mcpUrl} as a
-                  custom connector with client id ${LOCAL_CLIENT_ID} (redirect URIs must be
-                  registered: npm run dev -- --redirect-uri <uri>).
+  Other MCP clients that run on this machine and support OAuth with a pre-registered
+                  client: the same URL and client id; register their redirect URI with
+                  npm run dev -- --redirect-uri <uri>. (Cloud-hosted assistants cannot reach
+                  127.0.0.1.)
 ${seeded}
 Press Ctrl-C to stop.
 `);

@@ -53,4 +53,6 @@ export function protectedResourceMetadata(options: {
 export const DEFAULT_CALLBACK_URLS = [
   'http://localhost:6274/oauth/callback',
   'http://localhost:6274/oauth/callback/debug',
+  'http://127.0.0.1:6274/oauth/callback',
+  'http://127.0.0.1:6274/oauth/callback/debug',
 ] as const;

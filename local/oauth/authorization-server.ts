@@ -29,6 +29,8 @@ export interface AuthorizationServerOptions {
 }
 
 interface Grant {
+  /** The refresh token this code produced, revoked if the code is ever presented again. */
+  refreshToken?: string;
   readonly clientId: string;
   readonly redirectUri: string;
   readonly challenge: string;
@@ -87,7 +89,7 @@ export class AuthorizationServer {
         204,
         cors({
           'access-control-allow-methods': 'GET, POST',
-          'access-control-allow-headers': 'content-type, authorization',
+          'access-control-allow-headers': 'content-type, authorization, mcp-protocol-version',
         }),
       );
       res.end();
@@ -173,6 +175,11 @@ export class AuthorizationServer {
       this.redirectError(res, params, 'invalid_request', 'PKCE with S256 is required.');
       return false;
     }
+    const supported = this.metadata().scopes_supported;
+    if ((params.scope ?? '').split(' ').some((scope) => scope && !supported.includes(scope))) {
+      this.redirectError(res, params, 'invalid_scope', 'A requested scope is not supported.');
+      return false;
+    }
     return true;
   }
 
@@ -186,13 +193,22 @@ export class AuthorizationServer {
     if (!this.checkFlow(res, params)) return;
     const outcome = await this.options.signIn(fields.email ?? '', fields.password ?? '');
     if ('error' in outcome) return html(res, 200, signInPage(params, { error: outcome.message }));
+    const scope = params.scope || `openid email ${this.options.scope}`;
+    // As Cognito does: a user the pre-token trigger refuses (no organisation, one still being
+    // set up, a suspended one) is told so on the sign-in page, and gets no code.
+    const allowed = await this.options.tokens.check({
+      sub: outcome.sub,
+      clientId: this.options.clientId,
+      scope,
+    });
+    if (!allowed.ok) return html(res, 200, signInPage(params, { error: allowed.description }));
     const code = randomBytes(24).toString('base64url');
     this.codes.set(code, {
       clientId: params.client_id as string,
       redirectUri: params.redirect_uri as string,
       challenge: params.code_challenge as string,
       sub: outcome.sub,
-      scope: params.scope || `openid email ${this.options.scope}`,
+      scope,
       expiresAt: Date.now() + (this.options.codeTtlSeconds ?? 300) * 1000,
       used: false,
     });
@@ -264,8 +280,8 @@ export class AuthorizationServer {
     if (fields.grant_type === 'authorization_code') {
       const grant = this.codes.get(fields.code ?? '');
       if (!grant || grant.used || grant.expiresAt <= Date.now()) {
-        // A reused code also revokes what it issued first (RFC 6749 4.1.2) - here: nothing kept.
-        if (grant) this.codes.delete(fields.code as string);
+        // A code presented twice revokes what it produced the first time (RFC 6749 4.1.2).
+        if (grant?.refreshToken) this.refreshTokens.delete(grant.refreshToken);
         return fail(
           400,
           'invalid_grant',
@@ -285,7 +301,8 @@ export class AuthorizationServer {
       if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || challenge !== grant.challenge) {
         return fail(400, 'invalid_grant', 'The PKCE code verifier does not match the challenge.');
       }
-      return this.issue(res, grant.sub, grant.scope);
+      grant.refreshToken = await this.issue(res, grant.sub, grant.scope);
+      return;
     }
 
     if (fields.grant_type === 'refresh_token') {
@@ -295,7 +312,8 @@ export class AuthorizationServer {
       }
       // Rotation: a refresh token works once, as with Cognito's rotation enabled.
       this.refreshTokens.delete(fields.refresh_token as string);
-      return this.issue(res, refresh.sub, refresh.scope);
+      await this.issue(res, refresh.sub, refresh.scope);
+      return;
     }
     return fail(
       400,
@@ -304,18 +322,26 @@ export class AuthorizationServer {
     );
   }
 
-  private async issue(res: ServerResponse, sub: string, scope: string): Promise<void> {
+  /** Answers with tokens and a new refresh token (returned), or with invalid_grant. */
+  private async issue(
+    res: ServerResponse,
+    sub: string,
+    scope: string,
+  ): Promise<string | undefined> {
     const result = await this.options.tokens.issue({
       sub,
       clientId: this.options.clientId,
       scope,
       expiresIn: this.options.accessTokenTtlSeconds ?? 3600,
     });
-    if (!result.ok)
-      return json(res, 400, { error: 'invalid_grant', error_description: result.description });
+    if (!result.ok) {
+      json(res, 400, { error: 'invalid_grant', error_description: result.description });
+      return undefined;
+    }
     const refreshToken = randomBytes(32).toString('base64url');
     this.refreshTokens.set(refreshToken, { sub, clientId: this.options.clientId, scope });
     json(res, 200, { ...result.tokens, refresh_token: refreshToken, scope });
+    return refreshToken;
   }
 }
 

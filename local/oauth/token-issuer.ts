@@ -46,7 +46,29 @@ export interface TokenIssuerDeps {
 export class TokenIssuer {
   constructor(private readonly deps: TokenIssuerDeps) {}
 
+  /** Whether Cognito would issue tokens to this user now (the sign-in pages ask first). */
+  async check(
+    input: Pick<IssueInput, 'sub' | 'clientId' | 'scope'>,
+  ): Promise<{ ok: true } | { ok: false; description: string }> {
+    const result = await this.shape({ ...input, expiresIn: 0 });
+    return result.ok ? { ok: true } : result;
+  }
+
   async issue(input: IssueInput): Promise<IssueResult> {
+    const shaped = await this.shape(input);
+    if (!shaped.ok) return shaped;
+    const { details, email } = shaped;
+    return this.sign(input, details, email);
+  }
+
+  private async shape(input: IssueInput): Promise<
+    | {
+        ok: true;
+        details: PreTokenGenerationV2TriggerEvent['response']['claimsAndScopeOverrideDetails'];
+        email: string;
+      }
+    | { ok: false; description: string }
+  > {
     const user = await this.deps.cognito
       .send(new AdminGetUserCommand({ UserPoolId: this.deps.userPoolId, Username: input.sub }))
       .catch((error: Error) => {
@@ -86,7 +108,14 @@ export class TokenIssuer {
         description: `PreTokenGeneration failed with error ${(error as Error).message}`,
       };
     }
-    const details = shaped.response.claimsAndScopeOverrideDetails;
+    return { ok: true, details: shaped.response.claimsAndScopeOverrideDetails, email };
+  }
+
+  private async sign(
+    input: IssueInput,
+    details: PreTokenGenerationV2TriggerEvent['response']['claimsAndScopeOverrideDetails'],
+    email: string,
+  ): Promise<IssueResult> {
     const now = Math.floor(Date.now() / 1000);
     const common = {
       sub: input.sub,

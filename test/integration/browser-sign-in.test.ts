@@ -2,9 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForStatus } from '../../local/seed.js';
 import { connect, harness, toolOutput } from '../support/mcp.js';
-import { localRegistry, uniqueTenantId } from '../support/registry.js';
+import { uniqueTenantId } from '../support/registry.js';
 import { inbox } from '../support/stand-in.js';
 
 /** Debian's Chromium, installed by .ci/run (no browser download). */
@@ -90,7 +89,6 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
       const claims = JSON.parse(
         Buffer.from(tokens.access_token.split('.')[1] as string, 'base64url').toString(),
       );
-      await waitForStatus(localRegistry(), claims['custom:tenantId'], 'ACTIVE');
       const client = await connect(tokens.access_token, 'modern');
       const created = toolOutput(
         await client.callTool({

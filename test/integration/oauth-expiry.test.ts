@@ -24,6 +24,7 @@ describe('authorization codes expire', () => {
       cognito: new CognitoIdentityProviderClient({}),
       signIn: async () => ({ sub: 'user-1' }),
       tokens: {
+        check: async () => ({ ok: true }),
         issue: async () => {
           issued += 1;
           return { ok: false, description: 'not expected' };

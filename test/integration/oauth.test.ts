@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { waitForStatus } from '../../local/seed.js';
 import { connect, harness, toolOutput } from '../support/mcp.js';
 import { localRegistry, uniqueTenantId } from '../support/registry.js';
 import { inbox } from '../support/stand-in.js';
@@ -53,6 +52,20 @@ async function authorizationCode(email: string, password: string, challenge: str
   return { response, location: response.headers.get('location') };
 }
 
+/**
+ * Signs in as a person would right after signing up: while the new organisation is still
+ * being set up, the page says so and gives no code; a moment later it does.
+ */
+async function authorizationCodeWhenReady(email: string, password: string, challenge: string) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { response, location } = await authorizationCode(email, password, challenge);
+    if (location) return location;
+    expect(await response.text()).toContain('still being set up');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the organisation never became ready');
+}
+
 describe('local authorization server', () => {
   it('publishes OAuth and OpenID metadata with PKCE S256', async () => {
     for (const path of [
@@ -82,17 +95,14 @@ describe('local authorization server', () => {
     );
     expect(await signInPage.text()).toContain('<form method="post" action="/oauth2/authorize">');
 
-    const { location } = await authorizationCode(email, PASSWORD, challenge);
-    const redirect = new URL(location as string);
-    const registry = localRegistry();
+    const redirect = new URL(await authorizationCodeWhenReady(email, PASSWORD, challenge));
     const sub = (await (
       await fetch(`${harness().awsUrl}/__stand-in/sign-in`, {
         method: 'POST',
         body: JSON.stringify({ username: email, password: PASSWORD }),
       })
     ).json()) as { sub: string };
-    const tenantId = (await registry.getMembership(sub.sub))?.tenantId as string;
-    await waitForStatus(registry, tenantId, 'ACTIVE');
+    const tenantId = (await localRegistry().getMembership(sub.sub))?.tenantId as string;
     const tokens = (await (
       await post('/oauth2/token', {
         grant_type: 'authorization_code',
@@ -139,18 +149,51 @@ describe('local authorization server', () => {
         code_verifier: verifier,
       });
 
-    it('a wrong PKCE verifier, then the same code again', async () => {
+    it('a wrong PKCE verifier, which also spends the code', async () => {
       const email = await existing();
-      const { challenge } = pkce();
-      const { location } = await authorizationCode(email, PASSWORD, challenge);
-      const code = new URL(location as string).searchParams.get('code') as string;
+      const { verifier, challenge } = pkce();
+      const code = new URL(
+        await authorizationCodeWhenReady(email, PASSWORD, challenge),
+      ).searchParams.get('code') as string;
 
       const wrong = await exchange(code, pkce().verifier);
-      const reused = await exchange(code, pkce().verifier);
+      const right = await exchange(code, verifier);
 
       expect(wrong.status).toBe(400);
       expect(await wrong.json()).toMatchObject({ error: 'invalid_grant' });
-      expect(await reused.json()).toMatchObject({ error: 'invalid_grant' });
+      expect(await right.json()).toMatchObject({ error: 'invalid_grant' });
+    });
+
+    it('a code used twice, revoking the refresh token it produced', async () => {
+      const email = await existing();
+      const { verifier, challenge } = pkce();
+      const code = new URL(
+        await authorizationCodeWhenReady(email, PASSWORD, challenge),
+      ).searchParams.get('code') as string;
+
+      const first = await exchange(code, verifier);
+      const { refresh_token } = (await first.json()) as { refresh_token: string };
+      const again = await exchange(code, verifier);
+      const refresh = await post('/oauth2/token', {
+        grant_type: 'refresh_token',
+        client_id: 'local-mcp-client',
+        refresh_token,
+      });
+
+      expect(first.status).toBe(200);
+      expect(await again.json()).toMatchObject({ error: 'invalid_grant' });
+      expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+    });
+
+    it('a scope the server does not support', async () => {
+      const response = await fetch(
+        `${issuer()}/oauth2/authorize?${new URLSearchParams(flow(pkce().challenge, { scope: 'openid admin:everything' }))}`,
+        { redirect: 'manual' },
+      );
+
+      expect(new URL(response.headers.get('location') as string).searchParams.get('error')).toBe(
+        'invalid_scope',
+      );
     });
 
     it('a redirect URI the client did not register, without redirecting to it', async () => {
