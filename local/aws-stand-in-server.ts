@@ -285,6 +285,9 @@ function sessionTenant(req: IncomingMessage): string | undefined {
 }
 
 async function handleDynamo(action: string, req: IncomingMessage, body: Buffer): Promise<Answer> {
+  // Counted per table too, so benchmarks can tell registry reads from tenant data access.
+  const table = (JSON.parse(body.toString('utf8') || '{}') as { TableName?: string }).TableName;
+  if (table) count(`dynamodb:${action}:${table}`);
   const token = req.headers['x-amz-security-token'];
   if (typeof token === 'string') {
     const session = sessions.verify(token);

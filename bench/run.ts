@@ -1,0 +1,207 @@
+/**
+ * `npm run bench`: figures of the local stack, measured in one run on this machine (not part
+ * of the tests: shared machines are noisy, so ratios from one run are what to compare).
+ *
+ * - Warm latency of `tools/call notes_get` through the local gateway (authorizer with cached
+ *   result, scoped credentials, decryption) against the baseline server doing the same
+ *   dynalite read with no tenancy: p50, p95 and their ratio.
+ * - AWS calls per 1,000 tool calls spread over 10 tenants, counted at the stand-ins, after
+ *   each tenant's first call (which assumes its role and gets its first data key).
+ *
+ * Prints a table and writes `.bench/results.json`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createDocumentClient } from '../lambda/shared/aws-clients.js';
+import { TenantRegistry } from '../lambda/shared/registry.js';
+import { startHarness } from '../local/harness.js';
+import { PROJECT_ROOT, startLocalProcess } from '../local/process.js';
+import { seedTenant } from '../local/seed.js';
+
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+const TENANTS = 10;
+const CALLS = 1_000;
+const LATENCY_SAMPLES = 300;
+
+// The Lambdas run on Node 24; this toolchain's Node 20 warning is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const harness = await startHarness({ logLevel: 'SILENT' });
+const stopAll: Array<() => Promise<void>> = [() => harness.stop()];
+try {
+  Object.assign(process.env, harness.env);
+  const registry = new TenantRegistry(
+    createDocumentClient(),
+    harness.env.REGISTRY_TABLE_NAME as string,
+  );
+
+  // Ten tenants with an admin, a token and one note each.
+  const tenants: Array<{ tenantId: string; token: string; noteId: string }> = [];
+  for (let i = 0; i < TENANTS; i++) {
+    const tenantId = `bench-${i}-${Date.now().toString(36)}`;
+    const { sub } = await seedTenant(registry, {
+      tenantId,
+      name: `Bench ${i}`,
+      tier: 'premium',
+      adminEmail: `admin@${tenantId}.example`,
+    });
+    const { access_token } = (await (
+      await fetch(`${harness.issuerUrl}/local/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub }),
+      })
+    ).json()) as { access_token: string };
+    const created = await callTool(`${harness.gatewayUrl}/mcp`, access_token, 'notes_create', {
+      title: 'bench',
+      body: 'x'.repeat(500),
+    });
+    tenants.push({ tenantId, token: access_token, noteId: String(created.structuredContent?.id) });
+  }
+
+  // The baseline server reads the same item of the first tenant.
+  const baseline = await startLocalProcess('bench/baseline-server.ts', [
+    '--dynamodb',
+    harness.dynamodbUrl,
+    '--table',
+    harness.env.DATA_TABLE_NAME as string,
+  ]);
+  stopAll.push(() => baseline.stop());
+  const first = tenants[0] as (typeof tenants)[number];
+
+  const gatewayLatency = await latencies(() =>
+    callTool(`${harness.gatewayUrl}/mcp`, first.token, 'notes_get', { id: first.noteId }),
+  );
+  const baselineLatency = await latencies(() =>
+    callTool(`http://127.0.0.1:${baseline.port}/mcp`, '', 'notes_get', {
+      tenantId: first.tenantId,
+      id: first.noteId,
+    }),
+  );
+
+  // AWS calls for 1,000 tool calls over ten tenants (half reads, half writes).
+  await fetch(`${harness.awsUrl}/__stand-in/stats`, { method: 'POST' });
+  for (let i = 0; i < CALLS; i++) {
+    const tenant = tenants[i % TENANTS] as (typeof tenants)[number];
+    await (i % 2 === 0
+      ? callTool(`${harness.gatewayUrl}/mcp`, tenant.token, 'notes_get', { id: tenant.noteId })
+      : callTool(`${harness.gatewayUrl}/mcp`, tenant.token, 'notes_create', {
+          title: 't',
+          body: 'b',
+        }));
+  }
+  const stats = (await (await fetch(`${harness.awsUrl}/__stand-in/stats`)).json()) as Record<
+    string,
+    number
+  >;
+  const sum = (prefix: string) =>
+    Object.entries(stats)
+      .filter(([key]) => key.startsWith(prefix) && key.split(':').length === 2)
+      .reduce((total, [, n]) => total + n, 0);
+  const registryReads = stats[`dynamodb:GetItem:${harness.env.REGISTRY_TABLE_NAME}`] ?? 0;
+
+  const results = {
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    date: new Date().toISOString(),
+    warmLatencyMs: {
+      gateway: gatewayLatency,
+      baseline: baselineLatency,
+      ratioP50: round(gatewayLatency.p50 / baselineLatency.p50),
+      ratioP95: round(gatewayLatency.p95 / baselineLatency.p95),
+    },
+    awsCallsPer1000ToolCallsOver10Tenants: {
+      stsAssumeRole: stats['sts:AssumeRole'] ?? 0,
+      kms: sum('kms:'),
+      secretsManager: sum('secretsmanager:'),
+      registryReads,
+      dataTableCalls: Object.entries(stats)
+        .filter(([key]) => key.endsWith(`:${harness.env.DATA_TABLE_NAME}`))
+        .reduce((total, [, n]) => total + n, 0),
+    },
+  };
+
+  await mkdir(join(PROJECT_ROOT, '.bench'), { recursive: true });
+  await writeFile(
+    join(PROJECT_ROOT, '.bench', 'results.json'),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
+  const row = (name: string, value: string) => `  ${name.padEnd(48)} ${value}\n`;
+  process.stdout.write(
+    `\nBenchmark (${results.machine.cpus} cores, Node ${results.machine.node}, ${results.date})\n\n` +
+      row('notes_get p50 / p95, gateway (ms)', `${gatewayLatency.p50} / ${gatewayLatency.p95}`) +
+      row('notes_get p50 / p95, baseline (ms)', `${baselineLatency.p50} / ${baselineLatency.p95}`) +
+      row(
+        'multi-tenancy overhead, p50 / p95 (ratio)',
+        `${results.warmLatencyMs.ratioP50}x / ${results.warmLatencyMs.ratioP95}x`,
+      ) +
+      row(
+        `STS AssumeRole per ${CALLS} calls, ${TENANTS} tenants`,
+        String(results.awsCallsPer1000ToolCallsOver10Tenants.stsAssumeRole),
+      ) +
+      row(
+        `KMS calls per ${CALLS} calls, ${TENANTS} tenants`,
+        String(results.awsCallsPer1000ToolCallsOver10Tenants.kms),
+      ) +
+      row(
+        `Secrets Manager calls per ${CALLS} calls`,
+        String(results.awsCallsPer1000ToolCallsOver10Tenants.secretsManager),
+      ) +
+      row(`Registry reads per ${CALLS} calls (authorizer)`, String(registryReads)) +
+      row(
+        `Tenant data table calls per ${CALLS} calls`,
+        String(results.awsCallsPer1000ToolCallsOver10Tenants.dataTableCalls),
+      ) +
+      `\nWritten to .bench/results.json\n`,
+  );
+} finally {
+  for (const stop of stopAll.reverse()) await stop();
+}
+
+async function callTool(url: string, token: string, name: string, args: Record<string, unknown>) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': name,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name, arguments: args, _meta: ENVELOPE },
+    }),
+  });
+  const body = (await response.json()) as {
+    result?: { structuredContent?: Record<string, unknown>; isError?: boolean };
+    error?: unknown;
+  };
+  if (!response.ok || body.error || body.result?.isError) {
+    throw new Error(`${name} failed: ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+  }
+  return body.result ?? {};
+}
+
+async function latencies(call: () => Promise<unknown>) {
+  for (let i = 0; i < 30; i++) await call();
+  const samples: number[] = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const start = performance.now();
+    await call();
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) =>
+    round(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] as number);
+  return { p50: at(0.5), p95: at(0.95), samples: samples.length };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
