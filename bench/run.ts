@@ -137,6 +137,7 @@ try {
         'multi-tenancy overhead, p50 / p95 (ratio)',
         `${results.warmLatencyMs.ratioP50}x / ${results.warmLatencyMs.ratioP95}x`,
       ) +
+      `\n  After each tenant's first call, per ${CALLS} tool calls over ${TENANTS} tenants:\n` +
       row(
         `STS AssumeRole per ${CALLS} calls, ${TENANTS} tenants`,
         String(results.awsCallsPer1000ToolCallsOver10Tenants.stsAssumeRole),
