@@ -17,6 +17,7 @@ import { TenantRegistry } from '../lambda/shared/registry.js';
 import { startHarness } from '../local/harness.js';
 import { PROJECT_ROOT, startLocalProcess } from '../local/process.js';
 import { seedTenant } from '../local/seed.js';
+import { measureBundles } from './bundles.js';
 
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -103,6 +104,8 @@ try {
       .reduce((total, [, n]) => total + n, 0);
   const registryReads = stats[`dynamodb:GetItem:${harness.env.REGISTRY_TABLE_NAME}`] ?? 0;
 
+  const bundles = await measureBundles(harness.env);
+
   const results = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     date: new Date().toISOString(),
@@ -121,6 +124,7 @@ try {
         .filter(([key]) => key.endsWith(`:${harness.env.DATA_TABLE_NAME}`))
         .reduce((total, [, n]) => total + n, 0),
     },
+    bundles,
   };
 
   await mkdir(join(PROJECT_ROOT, '.bench'), { recursive: true });
@@ -155,6 +159,8 @@ try {
         `Tenant data table calls per ${CALLS} calls`,
         String(results.awsCallsPer1000ToolCallsOver10Tenants.dataTableCalls),
       ) +
+      `\n  Lambda bundles (esbuild as in the CDK app; cold import, median of 5):\n` +
+      bundles.map((b) => row(b.name, `${b.sizeKiB} KiB, ${b.coldInitMs} ms`)).join('') +
       `\nWritten to .bench/results.json\n`,
   );
 } finally {
