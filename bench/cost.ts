@@ -1,0 +1,51 @@
+/**
+ * `npm run cost -- --tenants 1000 --calls 1000000`: the monthly bill of the stack for a number
+ * of tenants and tool calls, by service, beside one always-on container per tenant. Every
+ * assumption is a flag (see DEFAULT_WORKLOAD); prices are in bench/cost-model.ts.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_WORKLOAD, monthlyCost, PRICES, type Workload } from './cost-model.js';
+
+const FLAGS: Record<string, keyof Workload> = {
+  tenants: 'tenants',
+  calls: 'toolCallsPerMonth',
+  'mcp-ms': 'mcpDurationMs',
+  'mcp-mb': 'mcpMemoryMb',
+  'authorizer-share': 'authorizerInvocationsPerCall',
+  'write-share': 'writeShare',
+  'secrets-per-tenant': 'secretsPerTenant',
+  'log-bytes': 'logBytesPerCall',
+};
+
+const { values } = parseArgs({
+  options: Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' }])),
+});
+const workload: Record<string, number> = { ...DEFAULT_WORKLOAD };
+for (const [flag, key] of Object.entries(FLAGS)) {
+  const raw = values[flag];
+  if (typeof raw !== 'string') continue;
+  const value = Number(raw.replaceAll('_', ''));
+  if (!Number.isFinite(value) || value < 0) {
+    process.stderr.write(`--${flag} must be a number of 0 or more, got "${raw}"\n`);
+    process.exit(2);
+  }
+  workload[key] = value;
+}
+const w = workload as unknown as Workload;
+const cost = monthlyCost(w);
+
+const usd = (n: number) => `$${n < 10 ? n.toFixed(4) : n.toFixed(2)}`;
+const row = (a: string, b: string, c: string) =>
+  `  ${a.padEnd(44)} ${b.padStart(14)} ${c.padStart(16)}\n`;
+process.stdout.write(
+  `\nMonthly cost, ${PRICES.region} list prices as of ${PRICES.readOn}, no free tier\n` +
+    `${w.tenants} tenants, ${w.toolCallsPerMonth} tool calls a month, MCP Lambda ${w.mcpDurationMs} ms at ${w.mcpMemoryMb} MB (arm64)\n\n` +
+    row('Service', 'idle tenant', 'per 1M calls') +
+    cost.lines
+      .map((line) => row(line.service, usd(line.perTenantIdle), usd(line.perMillionCalls)))
+      .join('') +
+    row('Total', usd(cost.idleTenant), usd(cost.perMillionCalls)) +
+    `\n  This stack: ${usd(cost.monthly)} a month, ${usd(cost.perTenant)} per tenant\n` +
+    `  One Fargate task per tenant (${w.containerVcpu} vCPU, ${w.containerMemoryGb} GB, arm64, always on): ` +
+    `${usd(cost.containerMonthly)} a month, ${usd(cost.containerPerTenant)} per tenant, before its load balancer\n`,
+);

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_WORKLOAD, monthlyCost, PRICES } from '../../bench/cost-model.js';
+
+describe('cost model (docs/COST.md, npm run cost)', () => {
+  it('charges an idle tenant its KMS key, its secrets and its stored data, and nothing per call', () => {
+    const idle = monthlyCost({ ...DEFAULT_WORKLOAD, tenants: 1, toolCallsPerMonth: 0 });
+    expect(idle.monthly).toBeCloseTo(
+      PRICES.kmsPerKeyMonth +
+        DEFAULT_WORKLOAD.secretsPerTenant * PRICES.secretsPerSecretMonth +
+        DEFAULT_WORKLOAD.storedGbPerTenant * PRICES.dynamodbPerGbMonth,
+      6,
+    );
+  });
+
+  it('adds the same amount for every million tool calls, whatever the tenant count', () => {
+    const base = { ...DEFAULT_WORKLOAD, tenants: 10 };
+    const one = monthlyCost({ ...base, toolCallsPerMonth: 1_000_000 });
+    const three = monthlyCost({ ...base, toolCallsPerMonth: 3_000_000 });
+    expect(three.monthly - one.monthly).toBeCloseTo(2 * one.perMillionCalls, 6);
+    expect(one.perMillionCalls).toBeGreaterThan(PRICES.apiGatewayRestPerMillion);
+  });
+
+  it('bills the MCP Lambda by duration and memory, so halving either halves its compute', () => {
+    const lambda = (mcpDurationMs: number, mcpMemoryMb: number) =>
+      monthlyCost({
+        ...DEFAULT_WORKLOAD,
+        mcpDurationMs,
+        mcpMemoryMb,
+        authorizerInvocationsPerCall: 0,
+      }).lines.find((line) => line.service.startsWith('Lambda'))?.perMillionCalls ?? Number.NaN;
+    const requests = PRICES.lambdaPerMillionRequests;
+    expect(lambda(100, 512) - requests).toBeCloseTo(2 * (lambda(50, 512) - requests), 6);
+    expect(lambda(100, 256) - requests).toBeCloseTo(lambda(50, 512) - requests, 6);
+  });
+
+  it('puts an always-on container per tenant beside it, and divides by no tenant without failing', () => {
+    const none = monthlyCost({ ...DEFAULT_WORKLOAD, tenants: 0, toolCallsPerMonth: 0 });
+    expect(none.monthly).toBe(0);
+    expect(none.perTenant).toBe(0);
+    expect(none.containerPerTenant).toBeGreaterThan(none.idleTenant);
+  });
+});
