@@ -10,7 +10,7 @@
  *
  * Prints a table and writes `.bench/results.json`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
@@ -27,6 +27,8 @@ const ENVELOPE = {
 const TENANTS = 10;
 const CALLS = 1_000;
 const LATENCY_SAMPLES = 300;
+const CONCURRENCY = 16;
+const THROUGHPUT_CALLS = 2_000;
 
 // The Lambdas run on Node 24; this toolchain's Node 20 warning is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -104,6 +106,24 @@ try {
       .reduce((total, [, n]) => total + n, 0);
   const registryReads = stats[`dynamodb:GetItem:${harness.env.REGISTRY_TABLE_NAME}`] ?? 0;
 
+  // Throughput at a fixed concurrency over the ten tenants, and the memory of the process that
+  // runs the authorizer and the MCP handler (the local gateway) once it has served them.
+  const gatewayProcess = harness.processes.find(
+    (proc) => `http://127.0.0.1:${proc.port}` === harness.gatewayUrl,
+  );
+  const gatewayThroughput = await throughput((i) => {
+    const tenant = tenants[i % TENANTS] as (typeof tenants)[number];
+    return callTool(`${harness.gatewayUrl}/mcp`, tenant.token, 'notes_get', { id: tenant.noteId });
+  });
+  const baselineThroughput = await throughput(() =>
+    callTool(`http://127.0.0.1:${baseline.port}/mcp`, '', 'notes_get', {
+      tenantId: first.tenantId,
+      id: first.noteId,
+    }),
+  );
+  const gatewayMemory = gatewayProcess ? await memoryOf(gatewayProcess.pid) : undefined;
+  const baselineMemory = await memoryOf(baseline.pid);
+
   const bundles = await measureBundles(harness.env);
 
   const results = {
@@ -124,6 +144,12 @@ try {
         .filter(([key]) => key.endsWith(`:${harness.env.DATA_TABLE_NAME}`))
         .reduce((total, [, n]) => total + n, 0),
     },
+    throughputPerSecondAtConcurrency16: {
+      gateway: gatewayThroughput,
+      baseline: baselineThroughput,
+      ratio: round(baselineThroughput / gatewayThroughput),
+    },
+    memoryMiB: { gateway: gatewayMemory, baseline: baselineMemory },
     bundles,
   };
 
@@ -159,6 +185,16 @@ try {
         `Tenant data table calls per ${CALLS} calls`,
         String(results.awsCallsPer1000ToolCallsOver10Tenants.dataTableCalls),
       ) +
+      `\n  notes_get at concurrency ${CONCURRENCY}, ${THROUGHPUT_CALLS} calls over ${TENANTS} tenants:\n` +
+      row(
+        'throughput, gateway / baseline (calls/s)',
+        `${gatewayThroughput} / ${baselineThroughput}`,
+      ) +
+      row(
+        'memory RSS / peak, gateway (MiB)',
+        gatewayMemory ? `${gatewayMemory.rss} / ${gatewayMemory.peak}` : 'not found',
+      ) +
+      row('memory RSS / peak, baseline (MiB)', `${baselineMemory.rss} / ${baselineMemory.peak}`) +
       `\n  Lambda bundles (esbuild as in the CDK app; cold import, median of 5):\n` +
       bundles.map((b) => row(b.name, `${b.sizeKiB} KiB, ${b.coldInitMs} ms`)).join('') +
       `\nWritten to .bench/results.json\n`,
@@ -207,6 +243,27 @@ async function latencies(call: () => Promise<unknown>) {
   const at = (q: number) =>
     round(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] as number);
   return { p50: at(0.5), p95: at(0.95), samples: samples.length };
+}
+
+/** Calls per second with CONCURRENCY calls in flight, after a warm-up of every tenant. */
+async function throughput(call: (i: number) => Promise<unknown>) {
+  for (let i = 0; i < TENANTS * 3; i++) await call(i);
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < THROUGHPUT_CALLS) await call(next++);
+    }),
+  );
+  return Math.round(THROUGHPUT_CALLS / ((performance.now() - start) / 1000));
+}
+
+/** Resident and peak resident memory of a local process, from /proc (Linux). */
+async function memoryOf(pid: number) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  return { rss: Math.round(kib('VmRSS') / 1024), peak: Math.round(kib('VmHWM') / 1024) };
 }
 
 function round(value: number): number {
