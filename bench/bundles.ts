@@ -3,11 +3,12 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { LAMBDA_BUNDLING } from '../lib/bundling.js';
 import { PROJECT_ROOT } from '../local/process.js';
 
 /**
- * Bundles each Lambda the way the CDK app does (esbuild, ESM, minified, node24 target, AWS SDK
- * bundled, source maps outside the bundle) and measures its size and its cold initialisation:
+ * Bundles each Lambda the way the CDK app does (esbuild, ESM, LAMBDA_BUNDLING, AWS SDK bundled,
+ * source maps outside the bundle) and measures its size and its cold initialisation:
  * a fresh Node process importing the bundle with the function's configuration, median of 5.
  */
 export async function measureBundles(env: Record<string, string>) {
@@ -29,13 +30,11 @@ export async function measureBundles(env: Record<string, string>) {
         bundle: true,
         platform: 'node',
         format: 'esm',
-        target: 'node24',
-        minify: true,
+        target: LAMBDA_BUNDLING.target,
+        minify: LAMBDA_BUNDLING.minify,
         sourcemap: 'external',
-        mainFields: ['module', 'main'],
-        banner: {
-          js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        },
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        banner: { js: LAMBDA_BUNDLING.banner },
         logLevel: 'silent',
       });
       const sizeKiB = Math.round((await stat(outfile)).size / 1024);

@@ -65,40 +65,33 @@ try {
     tenants.push({ tenantId, token: access_token, noteId: String(created.structuredContent?.id) });
   }
 
-  // The baseline server reads the same item of the first tenant.
-  const baseline = await startLocalProcess('bench/baseline-server.ts', [
-    '--dynamodb',
-    harness.dynamodbUrl,
-    '--table',
-    harness.env.DATA_TABLE_NAME as string,
-  ]);
-  stopAll.push(() => baseline.stop());
-  // The same baseline reaching dynalite through the AWS stand-in, the extra local hop the
-  // gateway path takes (on AWS, IAM is evaluated inside DynamoDB, not by a proxy).
-  const baselineHop = await startLocalProcess('bench/baseline-server.ts', [
-    '--dynamodb',
-    harness.awsUrl,
-    '--table',
-    harness.env.DATA_TABLE_NAME as string,
-  ]);
-  stopAll.push(() => baselineHop.stop());
+  // The baseline server reads the same item of the first tenant: straight from dynalite, and
+  // through the AWS stand-in, the extra local hop the gateway path takes (on AWS, IAM is
+  // evaluated inside DynamoDB, not by a proxy).
   const first = tenants[0] as (typeof tenants)[number];
+  const startBaseline = async (dynamodbUrl: string) => {
+    const proc = await startLocalProcess('bench/baseline-server.ts', [
+      '--dynamodb',
+      dynamodbUrl,
+      '--table',
+      harness.env.DATA_TABLE_NAME as string,
+    ]);
+    stopAll.push(() => proc.stop());
+    const get = () =>
+      callTool(`http://127.0.0.1:${proc.port}/mcp`, '', 'notes_get', {
+        tenantId: first.tenantId,
+        id: first.noteId,
+      });
+    return { pid: proc.pid, get };
+  };
+  const baseline = await startBaseline(harness.dynamodbUrl);
+  const baselineHop = await startBaseline(harness.awsUrl);
 
   const gatewayLatency = await latencies(() =>
     callTool(`${harness.gatewayUrl}/mcp`, first.token, 'notes_get', { id: first.noteId }),
   );
-  const baselineLatency = await latencies(() =>
-    callTool(`http://127.0.0.1:${baseline.port}/mcp`, '', 'notes_get', {
-      tenantId: first.tenantId,
-      id: first.noteId,
-    }),
-  );
-  const baselineHopLatency = await latencies(() =>
-    callTool(`http://127.0.0.1:${baselineHop.port}/mcp`, '', 'notes_get', {
-      tenantId: first.tenantId,
-      id: first.noteId,
-    }),
-  );
+  const baselineLatency = await latencies(baseline.get);
+  const baselineHopLatency = await latencies(baselineHop.get);
 
   // AWS calls for 1,000 tool calls over ten tenants (half reads, half writes).
   await fetch(`${harness.awsUrl}/__stand-in/stats`, { method: 'POST' });
@@ -130,12 +123,7 @@ try {
     const tenant = tenants[i % TENANTS] as (typeof tenants)[number];
     return callTool(`${harness.gatewayUrl}/mcp`, tenant.token, 'notes_get', { id: tenant.noteId });
   });
-  const baselineThroughput = await throughput(() =>
-    callTool(`http://127.0.0.1:${baseline.port}/mcp`, '', 'notes_get', {
-      tenantId: first.tenantId,
-      id: first.noteId,
-    }),
-  );
+  const baselineThroughput = await throughput(baseline.get);
   const gatewayMemory = gatewayProcess ? await memoryOf(gatewayProcess.pid) : undefined;
   const baselineMemory = await memoryOf(baseline.pid);
 
