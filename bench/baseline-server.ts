@@ -1,7 +1,6 @@
 /**
- * The benchmark's baseline: the smallest stateless MCP server on the same SDK answering the
- * same `notes_get` call with the same dynalite read, without any of the multi-tenancy (no
- * gateway, authorizer, scoped credentials or encryption). Prints `{"port":N}` when ready.
+ * The baseline MCP server (bench/baseline-mcp.ts) over plain HTTP, for the warm comparison.
+ * Prints `{"port":N}` when ready.
  *
  *   tsx bench/baseline-server.ts --dynamodb URL --table NAME
  */
@@ -9,37 +8,21 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { baselineMcp } from './baseline-mcp.js';
 
 const { values } = parseArgs({
   options: { dynamodb: { type: 'string' }, table: { type: 'string' } },
 });
-const db = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: values.dynamodb,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }),
-);
-
-const handler = createMcpHandler(
-  () => {
-    const server = new McpServer({ name: 'baseline', version: '1.0.0' });
-    server.registerTool(
-      'notes_get',
-      { inputSchema: z.object({ tenantId: z.string(), id: z.string() }) },
-      async ({ tenantId, id }) => {
-        const { Item } = await db.send(
-          new GetCommand({ TableName: values.table, Key: { tenantId, sk: `NOTE#${id}` } }),
-        );
-        return { content: [{ type: 'text', text: JSON.stringify(Item ?? null) }] };
-      },
-    );
-    return server;
-  },
-  { responseMode: 'json', legacy: 'reject' },
+const handler = baselineMcp(
+  DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: values.dynamodb,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  ),
+  values.table as string,
 );
 
 const server = createServer(async (req, res) => {

@@ -7,6 +7,9 @@
  *   dynalite read with no tenancy: p50, p95 and their ratio.
  * - AWS calls per 1,000 tool calls spread over 10 tenants, counted at the stand-ins, after
  *   each tenant's first call (which assumes its role and gets its first data key).
+ * - Throughput at 16 calls in flight, and the memory of the gateway process and the baseline.
+ * - Each Lambda's bundle size and cold start (bench/cold-start.ts), the MCP handler's first
+ *   answer against the baseline's.
  *
  * Prints a table and writes `.bench/results.json`.
  */
@@ -17,7 +20,7 @@ import { TenantRegistry } from '../lambda/shared/registry.js';
 import { startHarness } from '../local/harness.js';
 import { PROJECT_ROOT, startLocalProcess } from '../local/process.js';
 import { seedTenant } from '../local/seed.js';
-import { measureBundles } from './bundles.js';
+import { measureColdStarts } from './cold-start.js';
 
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -26,7 +29,7 @@ const ENVELOPE = {
 };
 const TENANTS = 10;
 const CALLS = 1_000;
-const LATENCY_SAMPLES = 300;
+const LATENCY_SAMPLES = 500;
 const CONCURRENCY = 16;
 const THROUGHPUT_CALLS = 2_000;
 
@@ -42,7 +45,7 @@ try {
   );
 
   // Ten tenants with an admin, a token and one note each.
-  const tenants: Array<{ tenantId: string; token: string; noteId: string }> = [];
+  const tenants: Array<{ tenantId: string; sub: string; token: string; noteId: string }> = [];
   for (let i = 0; i < TENANTS; i++) {
     const tenantId = `bench-${i}-${Date.now().toString(36)}`;
     const { sub } = await seedTenant(registry, {
@@ -62,7 +65,12 @@ try {
       title: 'bench',
       body: 'x'.repeat(500),
     });
-    tenants.push({ tenantId, token: access_token, noteId: String(created.structuredContent?.id) });
+    tenants.push({
+      tenantId,
+      sub,
+      token: access_token,
+      noteId: String(created.structuredContent?.id),
+    });
   }
 
   // The baseline server reads the same item of the first tenant: straight from dynalite, and
@@ -87,11 +95,12 @@ try {
   const baseline = await startBaseline(harness.dynamodbUrl);
   const baselineHop = await startBaseline(harness.awsUrl);
 
-  const gatewayLatency = await latencies(() =>
-    callTool(`${harness.gatewayUrl}/mcp`, first.token, 'notes_get', { id: first.noteId }),
-  );
-  const baselineLatency = await latencies(baseline.get);
-  const baselineHopLatency = await latencies(baselineHop.get);
+  // Interleaved, so a slow moment of this shared machine falls on all three alike.
+  const [gatewayLatency, baselineLatency, baselineHopLatency] = await latencies([
+    () => callTool(`${harness.gatewayUrl}/mcp`, first.token, 'notes_get', { id: first.noteId }),
+    baseline.get,
+    baselineHop.get,
+  ]);
 
   // AWS calls for 1,000 tool calls over ten tenants (half reads, half writes).
   await fetch(`${harness.awsUrl}/__stand-in/stats`, { method: 'POST' });
@@ -127,7 +136,7 @@ try {
   const gatewayMemory = gatewayProcess ? await memoryOf(gatewayProcess.pid) : undefined;
   const baselineMemory = await memoryOf(baseline.pid);
 
-  const bundles = await measureBundles(harness.env);
+  const coldStarts = await measureColdStarts(harness.env, first);
 
   const results = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
@@ -155,7 +164,7 @@ try {
       ratio: round(baselineThroughput / gatewayThroughput),
     },
     memoryMiB: { gateway: gatewayMemory, baseline: baselineMemory },
-    bundles,
+    coldStarts,
   };
 
   await mkdir(join(PROJECT_ROOT, '.bench'), { recursive: true });
@@ -208,8 +217,20 @@ try {
         gatewayMemory ? `${gatewayMemory.rss} / ${gatewayMemory.peak}` : 'not found',
       ) +
       row('memory RSS / peak, baseline (MiB)', `${baselineMemory.rss} / ${baselineMemory.peak}`) +
-      `\n  Lambda bundles (esbuild as in the CDK app; cold import, median of 5):\n` +
-      bundles.map((b) => row(b.name, `${b.sizeKiB} KiB, ${b.coldInitMs} ms`)).join('') +
+      `\n  Lambda bundles (esbuild as in the CDK app), cold start in a fresh process, median of 5:\n` +
+      row('', 'size, import, import + first answer') +
+      coldStarts.rows
+        .map((b) =>
+          row(
+            b.name,
+            `${b.sizeKiB} KiB, ${b.importMs} ms${b.firstAnswerMs === undefined ? '' : `, ${b.firstAnswerMs} ms`}`,
+          ),
+        )
+        .join('') +
+      row(
+        'cold first answer, mcp / baseline (ratio)',
+        `${coldStarts.mcpToBaselineFirstAnswerRatio}x`,
+      ) +
       `\nWritten to .bench/results.json\n`,
   );
 } finally {
@@ -244,18 +265,29 @@ async function callTool(url: string, token: string, name: string, args: Record<s
   return body.result ?? {};
 }
 
-async function latencies(call: () => Promise<unknown>) {
-  for (let i = 0; i < 30; i++) await call();
-  const samples: number[] = [];
+/** p50 and p95 of each call, sampled in turn (one of each per round) after a warm-up. */
+async function latencies(calls: ReadonlyArray<() => Promise<unknown>>) {
+  for (let i = 0; i < 30; i++) for (const call of calls) await call();
+  const samples = calls.map(() => [] as number[]);
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const start = performance.now();
-    await call();
-    samples.push(performance.now() - start);
+    for (const [n, call] of calls.entries()) {
+      const start = performance.now();
+      await call();
+      samples[n]?.push(performance.now() - start);
+    }
   }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) =>
-    round(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] as number);
-  return { p50: at(0.5), p95: at(0.95), samples: samples.length };
+  return samples.map((times) => {
+    times.sort((a, b) => a - b);
+    const at = (q: number) =>
+      round(times[Math.min(times.length - 1, Math.floor(q * times.length))] as number);
+    return { p50: at(0.5), p95: at(0.95), samples: times.length };
+  }) as [Latency, Latency, Latency];
+}
+
+interface Latency {
+  p50: number;
+  p95: number;
+  samples: number;
 }
 
 /** Calls per second with CONCURRENCY calls in flight, after a warm-up of every tenant. */

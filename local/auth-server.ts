@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { exportJWK, generateKeyPair } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
 import { AuthorizationServer } from './oauth/authorization-server.js';
 import { TokenIssuer } from './oauth/token-issuer.js';

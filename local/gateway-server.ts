@@ -4,6 +4,7 @@
  * `{"service":"gateway","port":N,"url":BASE}` when it serves.
  *
  *   tsx local/gateway-server.ts [--port 0] [--authorizer-cache-ttl SECONDS]
+ *                               [--api-key-cache-ttl SECONDS]
  *
  * The handlers read their configuration from the environment, as on AWS (see
  * local/harness.ts for the variables); API_BASE_URL is set here from the port. The
@@ -21,6 +22,7 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
     'authorizer-cache-ttl': { type: 'string' },
+    'api-key-cache-ttl': { type: 'string' },
   },
 });
 
@@ -76,6 +78,9 @@ handle = createGateway({
   },
   ...(values['authorizer-cache-ttl']
     ? { authorizerCacheTtlSeconds: Number(values['authorizer-cache-ttl']) }
+    : {}),
+  ...(values['api-key-cache-ttl']
+    ? { apiKeyCacheTtlSeconds: Number(values['api-key-cache-ttl']) }
     : {}),
 });
 process.stdout.write(`${JSON.stringify({ service: 'gateway', port, url })}\n`);

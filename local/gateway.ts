@@ -31,10 +31,21 @@ export interface GatewayOptions {
   /** @default AUTHORIZER_CACHE_TTL_SECONDS, as deployed; tests shorten it */
   readonly authorizerCacheTtlSeconds?: number;
   /**
+   * How long an API key's state (enabled, plan) is reused, as API Gateway's data plane does:
+   * a disabled key is refused there within about ten seconds, not on the very next request.
+   * @default API_KEY_PROPAGATION_SECONDS; tests use 0 to see a change on the next request
+   */
+  readonly apiKeyCacheTtlSeconds?: number;
+  /**
    * Looks up the API key the authorizer named (`usageIdentifierKey`): whether it is enabled
    * and in a usage plan, as API Gateway checks for methods that require an API key.
    */
-  readonly apiKey: (value: string) => Promise<{ enabled: boolean; inPlan: boolean } | undefined>;
+  readonly apiKey: (value: string) => Promise<ApiKeyState | undefined>;
+}
+
+export interface ApiKeyState {
+  readonly enabled: boolean;
+  readonly inPlan: boolean;
 }
 
 interface Route {
@@ -61,6 +72,12 @@ const ROUTES: readonly Route[] = [
   },
 ];
 
+/**
+ * How long API Gateway takes to refuse a key after it is disabled: "approximately 10
+ * seconds" (AWS re:Post answer; the documentation gives no figure).
+ */
+export const API_KEY_PROPAGATION_SECONDS = 10;
+
 const METHOD_ARN_PREFIX = `arn:aws:execute-api:us-east-1:000000000000:local/${API_STAGE_NAME}`;
 
 /**
@@ -74,6 +91,15 @@ export function createGateway(options: GatewayOptions) {
   const maxPayload = options.maxPayloadBytes ?? 10 * 1024 * 1024;
   const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_TTL_SECONDS) * 1000;
   const headerPattern = new RegExp(AUTHORIZATION_HEADER_PATTERN);
+  const apiKeys = new Map<string, { state: ApiKeyState | undefined; until: number }>();
+  const apiKeyTtlMs = (options.apiKeyCacheTtlSeconds ?? API_KEY_PROPAGATION_SECONDS) * 1000;
+  const apiKey = async (value: string) => {
+    const cached = apiKeys.get(value);
+    if (cached && cached.until > Date.now()) return cached.state;
+    const state = await options.apiKey(value);
+    if (apiKeyTtlMs > 0) apiKeys.set(value, { state, until: Date.now() + apiKeyTtlMs });
+    return state;
+  };
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -96,7 +122,17 @@ export function createGateway(options: GatewayOptions) {
       authorizer = outcome;
     }
 
-    const event = proxyEvent(req, url, method, route.resource, body, authorizer);
+    const event = proxyEvent(
+      {
+        method,
+        url,
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      },
+      route.resource,
+      authorizer,
+    );
     let result: APIGatewayProxyResult;
     try {
       result = await options[route.handler](event, lambdaContext(route.handler));
@@ -146,7 +182,7 @@ export function createGateway(options: GatewayOptions) {
     if (!policyAllows(cached.result, methodArn)) return 'ACCESS_DENIED';
     // Every /mcp method requires an API key, which the authorizer supplies.
     const key = cached.result.usageIdentifierKey
-      ? await options.apiKey(cached.result.usageIdentifierKey)
+      ? await apiKey(cached.result.usageIdentifierKey)
       : undefined;
     if (!key?.enabled || !key.inPlan) return 'INVALID_API_KEY';
     return { ...cached.result.context, principalId: cached.result.principalId };
@@ -171,27 +207,43 @@ function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): bo
   return matching.some((s) => s.Effect === 'Allow');
 }
 
+const globs = new Map<string, RegExp>();
+
 function globMatch(pattern: string, value: string): boolean {
-  const regex = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${regex}$`).test(value);
+  let regex = globs.get(pattern);
+  if (!regex) {
+    const source = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
+    regex = new RegExp(`^${source}$`);
+    globs.set(pattern, regex);
+  }
+  return regex.test(value);
 }
 
-function proxyEvent(
-  req: IncomingMessage,
-  url: URL,
-  method: string,
+/** What the proxy event is built from: an HTTP request as it reached the gateway. */
+export interface GatewayRequest {
+  readonly method: string;
+  readonly url: URL;
+  /** Header names and values, alternating, as received (Node's `rawHeaders`). */
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+  readonly sourceIp: string;
+}
+
+/** The Lambda proxy integration's event for a request, with the authorizer's context. */
+export function proxyEvent(
+  request: GatewayRequest,
   resource: string,
-  body: Buffer,
   authorizer: Record<string, unknown> | null,
 ): APIGatewayProxyEvent {
+  const { method, url, rawHeaders, body } = request;
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
-    const value = req.rawHeaders[i + 1] as string;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
     headers[name] = value;
     multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
@@ -215,7 +267,7 @@ function proxyEvent(
       apiId: 'local',
       authorizer,
       httpMethod: method,
-      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1' } as never,
+      identity: { sourceIp: request.sourceIp } as never,
       path: `/${API_STAGE_NAME}${url.pathname}`,
       protocol: 'HTTP/1.1',
       requestId: randomUUID(),

@@ -75,6 +75,8 @@ export interface HarnessOptions {
   readonly gatewayPort?: string;
   /** How long the gateway caches authorizer results. @default as deployed (60 s) */
   readonly authorizerCacheTtlSeconds?: number;
+  /** How long the gateway reuses an API key's state. @default as API Gateway (about 10 s) */
+  readonly apiKeyCacheTtlSeconds?: number;
   /** Port of the authorization server. @default a free port */
   readonly authPort?: string;
   /** Redirect URIs the local MCP client registered. @default MCP Inspector's */
@@ -162,6 +164,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ...(options.gatewayPort ? ['--port', options.gatewayPort] : []),
         ...(options.authorizerCacheTtlSeconds !== undefined
           ? ['--authorizer-cache-ttl', String(options.authorizerCacheTtlSeconds)]
+          : []),
+        ...(options.apiKeyCacheTtlSeconds !== undefined
+          ? ['--api-key-cache-ttl', String(options.apiKeyCacheTtlSeconds)]
           : []),
       ],
       { ...env, JWT_ISSUER: issuerUrl },

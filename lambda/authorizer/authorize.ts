@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AccessTokenVerifier, isTokenRejection } from '../shared/access-token.js';
 import { errorFields } from '../shared/observability.js';
 import type { TenantRegistry } from '../shared/registry.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import type { TenantId } from '../shared/tenant.js';
 import { openFields, sealFields, type TenantCipher } from '../shared/tenant-crypto.js';

@@ -1,5 +1,5 @@
 import { McpServer, ResourceNotFoundError, ResourceTemplate } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError } from '../shared/errors.js';
 import { toolsFor } from './tools/index.js';
 import { logToolError, type ToolDeps } from './tools/tool.js';
@@ -66,13 +66,15 @@ function registerNoteResource(server: McpServer, deps: ToolDeps): void {
   );
 }
 
+const DraftNoteArgs = z.object({ topic: z.string().min(1).max(200) });
+
 function registerDraftPrompt(server: McpServer): void {
   server.registerPrompt(
     'draft_note',
     {
       title: 'Draft a note',
       description: 'Asks the assistant to draft a note on a topic and save it.',
-      argsSchema: z.object({ topic: z.string().min(1).max(200) }),
+      argsSchema: DraftNoteArgs,
     },
     ({ topic }) => ({
       messages: [

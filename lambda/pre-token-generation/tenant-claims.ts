@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError, ForbiddenError } from '../shared/errors.js';
 import { errorFields } from '../shared/observability.js';
 import type { TenantRegistry } from '../shared/registry.js';

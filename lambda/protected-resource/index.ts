@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfig } from '../shared/config.js';
 import { protectedResourceMetadata } from '../shared/oauth-metadata.js';
 

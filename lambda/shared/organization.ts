@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TenantId } from './tenant.js';
 
 /** The user attribute holding the organisation name given at sign-up (display only). */

@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isConditionFailure } from './aws-clients.js';
 import { ConflictError, InternalError } from './errors.js';
 import { REGISTRY_TABLE } from './table-schema.js';

@@ -99,7 +99,8 @@ export class TenantAdmin {
 
   /**
    * The kill switch: the registry refuses new tokens and the authorizer new requests (within
-   * its cache time), and the disabled API key stops requests at API Gateway at once.
+   * its 60 s cache time), and the disabled API key stops requests at API Gateway sooner
+   * (within about ten seconds, as API Gateway propagates key changes).
    */
   async suspend(tenantId: string): Promise<void> {
     const tenant = await this.tenant(tenantId);

@@ -3,7 +3,7 @@ import {
   AdminGetUserCommand,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import type { MembershipRecord, TenantRecord, TenantRegistry } from './registry.js';
 import { type Role, RoleSchema, type TenantId, TenantIdSchema } from './tenant.js';

@@ -3,7 +3,7 @@ import {
   CreateUsagePlanKeyCommand,
   DeleteUsagePlanKeyCommand,
 } from '@aws-sdk/client-api-gateway';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TIER_NAMES, type TierName } from './tiers.js';
 
 /** The usage plan id of each tier, as the CDK app outputs it (`USAGE_PLAN_IDS`). */

@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { Context, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { type JWTPayload, SignJWT } from 'jose';
+import { preTokenV2Event } from '../events.js';
 import { lambdaContext } from '../lambda-context.js';
 
 export interface IssueInput {
@@ -85,20 +86,13 @@ export class TokenIssuer {
     let shaped: PreTokenGenerationV2TriggerEvent;
     try {
       shaped = await this.deps.preTokenGeneration(
-        {
-          version: '2',
-          triggerSource: 'TokenGeneration_Authentication',
-          region: 'us-east-1',
+        preTokenV2Event({
+          sub: input.sub,
+          email,
           userPoolId: this.deps.userPoolId,
-          userName: input.sub,
-          callerContext: { awsSdkVersion: 'local', clientId: input.clientId },
-          request: {
-            userAttributes: { sub: input.sub, email, email_verified: 'true' },
-            groupConfiguration: { groupsToOverride: [], iamRolesToOverride: [] },
-            scopes: input.scope.split(' '),
-          },
-          response: { claimsAndScopeOverrideDetails: {} },
-        } as PreTokenGenerationV2TriggerEvent,
+          clientId: input.clientId,
+          scopes: input.scope.split(' '),
+        }),
         lambdaContext('pre-token-generation', 5_000),
       );
     } catch (error) {

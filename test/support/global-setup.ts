@@ -14,6 +14,8 @@ export async function setup(project: TestProject) {
     logLevel: process.env.HARNESS_LOG_LEVEL ?? 'SILENT',
     // Short, so tests can watch a suspension take effect when the cached Allow expires.
     authorizerCacheTtlSeconds: AUTHORIZER_CACHE_TTL_IN_TESTS,
+    // API key state is looked up on every request, so a disabled key shows on the next one.
+    apiKeyCacheTtlSeconds: 0,
   });
   project.provide('authorizerCacheTtlSeconds', AUTHORIZER_CACHE_TTL_IN_TESTS);
   project.provide('harness', {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfig, tableName } from '../../lambda/shared/config.js';
 import { ConfigError } from '../../lambda/shared/errors.js';
 

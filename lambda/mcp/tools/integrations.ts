@@ -1,93 +1,77 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../shared/errors.js';
 import { checkDestination, postOutbound } from '../../shared/outbound.js';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../shared/webhook-signature.js';
 import { NoteIdSchema } from '../notes.js';
-import { runTool, type ToolDefinition } from './tool.js';
+import { defineTool } from './tool.js';
 
 /** The tenant secret holding the webhook integration (URL and signing secret). */
 const WEBHOOK_SECRET = 'webhook';
 const WebhookConfigSchema = z.object({ url: z.url(), signingSecret: z.string().min(16) });
 
-export const integrationsSet: ToolDefinition = {
+export const integrationsSet = defineTool({
   name: 'integrations_set',
   requiredRole: 'admin',
-  register(server, deps) {
-    server.registerTool(
-      'integrations_set',
-      {
-        title: 'Set the webhook integration',
-        description:
-          "Stores your organisation's webhook URL and signing secret (kept in Secrets Manager, never shown again). Admins only.",
-        inputSchema: z.object({
-          webhookUrl: z.url().max(2048).describe('https URL that receives published notes'),
-          signingSecret: z.string().min(16).max(256).describe('Secret used to sign deliveries'),
-        }),
-        outputSchema: z.object({ configured: z.literal(true), webhookHost: z.string() }),
-        annotations: {
-          readOnlyHint: false,
-          destructiveHint: false,
-          idempotentHint: true,
-          openWorldHint: false,
-        },
-      },
-      ({ webhookUrl, signingSecret }) =>
-        runTool(deps, 'integrations_set', async () => {
-          const url = new URL(webhookUrl);
-          // Refuse a destination now rather than at the first delivery.
-          await checkDestination(url, deps.outbound);
-          await deps.secrets.put(WEBHOOK_SECRET, JSON.stringify({ url: url.href, signingSecret }));
-          return { configured: true as const, webhookHost: url.host };
-        }),
-    );
+  title: 'Set the webhook integration',
+  description:
+    "Stores your organisation's webhook URL and signing secret (kept in Secrets Manager, never shown again). Admins only.",
+  inputSchema: z.object({
+    webhookUrl: z.url().max(2048).describe('https URL that receives published notes'),
+    signingSecret: z.string().min(16).max(256).describe('Secret used to sign deliveries'),
+  }),
+  outputSchema: z.object({ configured: z.literal(true), webhookHost: z.string() }),
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: true,
+    openWorldHint: false,
   },
-};
+  run: async ({ webhookUrl, signingSecret }, deps) => {
+    const url = new URL(webhookUrl);
+    // Refuse a destination now rather than at the first delivery.
+    await checkDestination(url, deps.outbound);
+    await deps.secrets.put(WEBHOOK_SECRET, JSON.stringify({ url: url.href, signingSecret }));
+    return { configured: true as const, webhookHost: url.host };
+  },
+});
 
-export const notesPublish: ToolDefinition = {
+export const notesPublish = defineTool({
   name: 'notes_publish',
-  register(server, deps) {
-    server.registerTool(
-      'notes_publish',
-      {
-        title: 'Publish a note',
-        description: "Sends a note to your organisation's webhook, signed with its secret.",
-        inputSchema: z.object({ id: NoteIdSchema.describe('The note id') }),
-        outputSchema: z.object({ published: z.literal(true), status: z.number().int() }),
-        annotations: {
-          readOnlyHint: false,
-          destructiveHint: false,
-          idempotentHint: false,
-          openWorldHint: true,
-        },
-      },
-      ({ id }) =>
-        runTool(deps, 'notes_publish', async () => {
-          const stored = await deps.secrets.get(WEBHOOK_SECRET);
-          if (!stored)
-            throw new ValidationError(
-              'No webhook is configured: an admin sets one with integrations_set.',
-            );
-          const config = WebhookConfigSchema.parse(JSON.parse(stored));
-          const note = await deps.notes.get(id);
-          // The delivery id is signed with the rest: receivers can drop a delivery seen before.
-          const body = JSON.stringify({ event: 'note.published', deliveryId: randomUUID(), note });
-          const timestamp = Math.floor(Date.now() / 1000);
-          const response = await postOutbound(
-            config.url,
-            body,
-            {
-              'content-type': 'application/json',
-              [TIMESTAMP_HEADER]: String(timestamp),
-              [SIGNATURE_HEADER]: signWebhook(config.signingSecret, timestamp, body),
-            },
-            deps.outbound,
-          );
-          if (response.status < 200 || response.status >= 300) {
-            throw new ValidationError(`The webhook answered ${response.status}.`);
-          }
-          return { published: true as const, status: response.status };
-        }),
-    );
+  title: 'Publish a note',
+  description: "Sends a note to your organisation's webhook, signed with its secret.",
+  inputSchema: z.object({ id: NoteIdSchema.describe('The note id') }),
+  outputSchema: z.object({ published: z.literal(true), status: z.number().int() }),
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+    openWorldHint: true,
   },
-};
+  run: async ({ id }, deps) => {
+    const stored = await deps.secrets.get(WEBHOOK_SECRET);
+    if (!stored)
+      throw new ValidationError(
+        'No webhook is configured: an admin sets one with integrations_set.',
+      );
+    const config = WebhookConfigSchema.parse(JSON.parse(stored));
+    const note = await deps.notes.get(id);
+    // The delivery id is signed with the rest: receivers can drop a delivery seen before.
+    const body = JSON.stringify({ event: 'note.published', deliveryId: randomUUID(), note });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const response = await postOutbound(
+      config.url,
+      body,
+      {
+        'content-type': 'application/json',
+        [TIMESTAMP_HEADER]: String(timestamp),
+        [SIGNATURE_HEADER]: signWebhook(config.signingSecret, timestamp, body),
+      },
+      deps.outbound,
+    );
+    if (response.status < 200 || response.status >= 300) {
+      throw new ValidationError(`The webhook answered ${response.status}.`);
+    }
+    return { published: true as const, status: response.status };
+  },
+});

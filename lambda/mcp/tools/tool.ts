@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
+import type { CallToolResult, McpServer, ToolAnnotations } from '@modelcontextprotocol/server';
+import type * as z from 'zod';
 import { AppError, publicMessageOf } from '../../shared/errors.js';
 import { errorFields } from '../../shared/observability.js';
 import type { OutboundPolicy } from '../../shared/outbound.js';
@@ -8,6 +9,7 @@ import type { OwnTenant } from '../../shared/tenant-directory.js';
 import type { ToolName } from '../../shared/tiers.js';
 import type { Notes } from '../notes.js';
 import { CrossTenantCursorError } from '../notes.js';
+import { jsonSchemaOnce } from './json-schema-once.js';
 
 /** What a tool may use while serving one request: all of it scoped to the caller's tenant. */
 export interface ToolDeps {
@@ -34,11 +36,43 @@ export interface ToolDefinition {
   register(server: McpServer, deps: ToolDeps): void;
 }
 
+/** A tool as written: its schemas (built once, at module load) and what it does. */
+export interface ToolSpec<Input extends z.ZodObject, Output extends z.ZodObject> {
+  readonly name: ToolName;
+  readonly requiredRole?: TenantContext['role'];
+  readonly title: string;
+  readonly description: string;
+  readonly inputSchema: Input;
+  readonly outputSchema: Output;
+  readonly annotations: ToolAnnotations;
+  run(input: z.output<Input>, deps: ToolDeps): Promise<z.input<Output>>;
+}
+
+/** Turns a tool spec into a definition the server registers for one caller. */
+export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject>(
+  spec: ToolSpec<Input, Output>,
+): ToolDefinition {
+  const { name, requiredRole, run, inputSchema, outputSchema, ...config } = spec;
+  const schemas = {
+    inputSchema: jsonSchemaOnce<z.ZodObject>(inputSchema),
+    outputSchema: jsonSchemaOnce<z.ZodObject>(outputSchema),
+  };
+  return {
+    name,
+    ...(requiredRole ? { requiredRole } : {}),
+    register(server, deps) {
+      server.registerTool(name, { ...config, ...schemas }, (input) =>
+        runTool(deps, name, () => run(input as z.output<Input>, deps)),
+      );
+    },
+  };
+}
+
 /**
  * Runs a tool body and maps its outcome to a tool result: structured output on success; on
  * failure a generic message for the caller (`isError`) and the details in a log line.
  */
-export async function runTool<T extends Record<string, unknown>>(
+async function runTool<T extends Record<string, unknown>>(
   deps: ToolDeps,
   tool: ToolName,
   body: () => Promise<T>,
