@@ -134,6 +134,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...localAwsEnv({ aws: awsUrl }),
       ...base,
       DATA_TABLE_NAME: LOCAL_TABLE_NAMES.data,
+      USAGE_TABLE_NAME: LOCAL_TABLE_NAMES.usage,
       DATA_ACCESS_ROLE_ARN: LOCAL_DATA_ACCESS_ROLE_ARN,
       PROVISIONER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-provisioner',
       CLIENT_IDS: LOCAL_CLIENT_ID,

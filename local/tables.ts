@@ -4,20 +4,21 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { REGISTRY_TABLE, TENANT_DATA_TABLE } from '../lambda/shared/table-schema.js';
+import { REGISTRY_TABLE, TENANT_DATA_TABLE, USAGE_TABLE } from '../lambda/shared/table-schema.js';
 
 /** Table names used by local runs (on AWS, CloudFormation names the tables). */
 export const LOCAL_TABLE_NAMES = {
   registry: 'tenant-registry',
   data: 'tenant-data',
+  usage: 'tenant-usage',
 } as const;
+
+type TableNames = { readonly [K in keyof typeof LOCAL_TABLE_NAMES]: string };
 
 const S = 'S' as const;
 
 /** CreateTable inputs built from the same schema module as the CDK construct. */
-export function tableDefinitions(
-  names: { registry: string; data: string } = LOCAL_TABLE_NAMES,
-): CreateTableCommandInput[] {
+export function tableDefinitions(names: TableNames = LOCAL_TABLE_NAMES): CreateTableCommandInput[] {
   const index = REGISTRY_TABLE.byTenantIndex;
   return [
     {
@@ -59,13 +60,26 @@ export function tableDefinitions(
         { AttributeName: TENANT_DATA_TABLE.sortKey, KeyType: 'RANGE' },
       ],
     },
+    // dynalite has no UpdateTimeToLive: expired windows are simply never read again.
+    {
+      TableName: names.usage,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: USAGE_TABLE.partitionKey, AttributeType: S },
+        { AttributeName: USAGE_TABLE.sortKey, AttributeType: S },
+      ],
+      KeySchema: [
+        { AttributeName: USAGE_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: USAGE_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+    },
   ];
 }
 
 /** Creates the tables; tables that already exist (a restart on disk data) are kept as they are. */
 export async function createTables(
   client: DynamoDBClient,
-  names: { registry: string; data: string } = LOCAL_TABLE_NAMES,
+  names: TableNames = LOCAL_TABLE_NAMES,
 ): Promise<void> {
   for (const definition of tableDefinitions(names)) {
     try {

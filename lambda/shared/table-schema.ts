@@ -38,6 +38,22 @@ export const REGISTRY_TABLE = {
 } as const;
 
 /**
+ * Usage counters, written only by the platform (the MCP function's own role), never through a
+ * tenant-scoped session, so a tenant cannot reset what it is billed or limited on:
+ * - `RATE#<tenant>#<user pseudonym>` / `<window start>`: one user's requests in a window;
+ * - `BUDGET#<tenant>#<shard>` / `<yyyy-mm>`: the month's tool calls, in capped shards;
+ * - `USAGE#<tenant>#<shard>` / `<yyyy-mm-dd>#<tool>`: calls, errors and duration per tool
+ *   and day.
+ * Counters are spread over shards in the partition key, so one busy tenant writes to several
+ * partitions rather than one. Items carry `expiresAt` (TTL) and expired windows are never read.
+ */
+export const USAGE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  timeToLiveAttribute: 'expiresAt',
+} as const;
+
+/**
  * The tenant data table. The partition key is exactly the tenant id: IAM's
  * `dynamodb:LeadingKeys` condition compares it with the caller's `TenantId` session tag, so no
  * prefix or suffix may be added to it.

@@ -36,6 +36,16 @@ export interface TierDefinition {
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Per-tenant request quota per period, also from the usage plan. */
   readonly quota: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' };
+  /**
+   * Per-user limit inside the tenant, counted by the MCP handler: MCP requests per window, so
+   * one user (or one runaway agent) cannot use up the whole tenant's rate.
+   */
+  readonly perUser: { readonly requests: number; readonly windowSeconds: number };
+  /**
+   * Tool calls a tenant may make per calendar month (UTC); past it, calls are refused until the
+   * month ends. The guard against a runaway client turning into a runaway bill.
+   */
+  readonly monthlyToolCalls: number;
   /** The MCP tools this tier's tenants may list and call. */
   readonly tools: readonly ToolName[];
 }
@@ -57,6 +67,8 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     displayName: 'Free',
     throttle: { rateLimit: 5, burstLimit: 10 },
     quota: { limit: 1_000, period: 'DAY' },
+    perUser: { requests: 60, windowSeconds: 60 },
+    monthlyToolCalls: 10_000,
     tools: BASIC_TOOLS,
   },
   standard: {
@@ -64,6 +76,8 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     displayName: 'Standard',
     throttle: { rateLimit: 25, burstLimit: 50 },
     quota: { limit: 50_000, period: 'DAY' },
+    perUser: { requests: 600, windowSeconds: 60 },
+    monthlyToolCalls: 1_000_000,
     tools: [...BASIC_TOOLS, 'notes_search', 'integrations_set', 'notes_publish'],
   },
   premium: {
@@ -71,6 +85,8 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     displayName: 'Premium',
     throttle: { rateLimit: 100, burstLimit: 200 },
     quota: { limit: 1_000_000, period: 'DAY' },
+    perUser: { requests: 1_800, windowSeconds: 60 },
+    monthlyToolCalls: 20_000_000,
     tools: [...BASIC_TOOLS, 'notes_search', 'integrations_set', 'notes_publish'],
   },
 };

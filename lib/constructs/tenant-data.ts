@@ -7,7 +7,11 @@ import {
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { REGISTRY_TABLE, TENANT_DATA_TABLE } from '../../lambda/shared/table-schema.js';
+import {
+  REGISTRY_TABLE,
+  TENANT_DATA_TABLE,
+  USAGE_TABLE,
+} from '../../lambda/shared/table-schema.js';
 
 export interface TenantDataProps {
   /**
@@ -19,7 +23,7 @@ export interface TenantDataProps {
 }
 
 /**
- * The tenant registry and the tenant data table, both on demand, with point-in-time recovery
+ * The tenant registry, the tenant data table and the usage table, all on demand, with point-in-time recovery
  * and, by default, deletion protection and RETAIN.
  */
 export class TenantData extends Construct {
@@ -27,6 +31,8 @@ export class TenantData extends Construct {
   readonly registryTable: TableV2;
   /** Tenant-owned items; the partition key is exactly the tenant id. */
   readonly dataTable: TableV2;
+  /** Rate-limit windows, monthly budgets and usage per tool and day: platform-written. */
+  readonly usageTable: TableV2;
 
   constructor(scope: Construct, id: string, props: TenantDataProps = {}) {
     super(scope, id);
@@ -61,6 +67,13 @@ export class TenantData extends Construct {
       ...common,
       partitionKey: { name: TENANT_DATA_TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: TENANT_DATA_TABLE.sortKey, type: AttributeType.STRING },
+    });
+
+    this.usageTable = new TableV2(this, 'Usage', {
+      ...common,
+      partitionKey: { name: USAGE_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: USAGE_TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: USAGE_TABLE.timeToLiveAttribute,
     });
   }
 }

@@ -5,28 +5,28 @@ import { synthTemplate } from '../support/app.js';
 
 const template = synthTemplate();
 const tables = template.findResources('AWS::DynamoDB::GlobalTable');
-const byHashKey = (name: string) =>
-  Object.values(tables).find((t) =>
-    t.Properties.KeySchema.some(
-      (k: { AttributeName: string; KeyType: string }) =>
-        k.AttributeName === name && k.KeyType === 'HASH',
-    ),
-  );
+// Logical ids: TenantData/Registry, TenantData/Data (CDK drops the repeated "Data"), TenantData/Usage.
+const table = (construct: 'Registry' | 'Data' | 'Usage') =>
+  Object.entries(tables).find(([id]) =>
+    new RegExp(`^TenantData${construct === 'Data' ? '' : construct}[0-9A-F]{8}$`).test(id),
+  )?.[1];
 
 describe('tenant data construct', () => {
   it('partitions the data table by exactly the tenant id', () => {
-    expect(byHashKey('tenantId')?.Properties.KeySchema).toEqual([
+    expect(table('Data')?.Properties.KeySchema).toEqual([
       { AttributeName: 'tenantId', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
   });
 
   it('creates the same keys and indexes the local harness creates in dynalite', () => {
-    const [registry, data] = tableDefinitions();
+    const [registry, data, usage] = tableDefinitions();
     for (const [local, deployed] of [
-      [registry, byHashKey('pk')],
-      [data, byHashKey('tenantId')],
+      [registry, table('Registry')],
+      [data, table('Data')],
+      [usage, table('Usage')],
     ] as const) {
+      expect(deployed).toBeDefined();
       expect(deployed?.Properties.KeySchema).toEqual(local?.KeySchema);
       expect(deployed?.Properties.AttributeDefinitions).toEqual(local?.AttributeDefinitions);
       expect(
@@ -43,18 +43,27 @@ describe('tenant data construct', () => {
     }
   });
 
-  it('bills both tables on demand with point-in-time recovery and deletion protection', () => {
-    expect(Object.keys(tables)).toHaveLength(2);
-    for (const table of Object.values(tables)) {
-      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
-      expect(table.Properties.Replicas).toEqual([
+  it('bills every table on demand with point-in-time recovery and deletion protection', () => {
+    expect(Object.keys(tables)).toHaveLength(3);
+    for (const each of Object.values(tables)) {
+      expect(each.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(each.Properties.Replicas).toEqual([
         expect.objectContaining({
           DeletionProtectionEnabled: true,
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         }),
       ]);
-      expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true });
+      expect(each.Properties.SSESpecification).toMatchObject({ SSEEnabled: true });
     }
+  });
+
+  it('expires usage windows and counters by TTL, and only those', () => {
+    expect(table('Usage')?.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
+    expect(table('Data')?.Properties.TimeToLiveSpecification).toBeUndefined();
+    expect(table('Registry')?.Properties.TimeToLiveSpecification).toBeUndefined();
   });
 
   it('synthesizes without a concrete account and Region, as `cdk synth` does offline', () => {
@@ -65,7 +74,7 @@ describe('tenant data construct', () => {
     });
   });
 
-  it('retains both tables when the stack is deleted', () => {
+  it('retains every table when the stack is deleted', () => {
     template.allResources('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',

@@ -30,6 +30,18 @@ describe('tenant tiers', () => {
     }
   });
 
+  it("keeps one user's limit below the tenant's rate, and raises both with the tier", () => {
+    for (const tier of ordered) {
+      const tenantPerWindow = tier.throttle.rateLimit * tier.perUser.windowSeconds;
+      expect(tier.perUser.requests).toBeGreaterThan(0);
+      expect(tier.perUser.requests).toBeLessThan(tenantPerWindow);
+    }
+    for (const [lower, higher] of ordered.slice(1).map((t, i) => [ordered[i], t] as const)) {
+      expect(higher.perUser.requests).toBeGreaterThan(lower?.perUser.requests ?? 0);
+      expect(higher.monthlyToolCalls).toBeGreaterThan(lower?.monthlyToolCalls ?? 0);
+    }
+  });
+
   it('never takes a tool away from a higher tier', () => {
     for (const [lower, higher] of ordered.slice(1).map((t, i) => [ordered[i], t] as const)) {
       expect(higher.tools).toEqual(expect.arrayContaining([...(lower?.tools ?? [])]));
