@@ -9,10 +9,12 @@
  *   npm run tenant -- offboard <tenant> --yes
  *   npm run tenant -- invite <tenant> <email> [--role admin|member]
  *   npm run tenant -- reprovision <tenant>
+ *   npm run tenant -- usage <tenant> [--from yyyy-mm-dd] [--to yyyy-mm-dd]
  *
  * Where: `--stack NAME` reads a deployed stack's outputs (AWS credentials from the usual
  * places); `--local` uses the stack `npm run dev` runs; with neither, the configuration comes
- * from the environment (REGISTRY_TABLE_NAME, DATA_TABLE_NAME, USER_POOL_ID, USAGE_PLAN_IDS).
+ * from the environment (REGISTRY_TABLE_NAME, DATA_TABLE_NAME, USER_POOL_ID, USAGE_PLAN_IDS,
+ * USAGE_TABLE_NAME).
  * Exit codes: 0 done, 2 bad usage or unknown tenant or tier, 1 anything else.
  */
 import { readFileSync } from 'node:fs';
@@ -27,6 +29,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
 import { AppError } from '../lambda/shared/errors.js';
+import { MonthlyBudget } from '../lambda/shared/fair-use/monthly-budget.js';
+import { dayOf, UsageMeter } from '../lambda/shared/fair-use/usage-meter.js';
 import { ProvisioningQueue } from '../lambda/shared/provisioning-queue.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
 import { TenantAdmin } from '../lambda/shared/tenant-admin.js';
@@ -42,7 +46,9 @@ const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --
   resume <tenant>               undo a suspension
   offboard <tenant> --yes       delete its data, keys and users' access; keep the record
   reprovision <tenant>          queue a tenant stuck in PROVISIONING again
-  invite <tenant> <email> [--role admin|member]`;
+  invite <tenant> <email> [--role admin|member]
+  usage <tenant> [--from yyyy-mm-dd] [--to yyyy-mm-dd]
+                                tool calls per day and tool (default: this month), and budget`;
 
 class UsageError extends Error {}
 
@@ -53,6 +59,8 @@ const { values, positionals } = parseArgs({
     local: { type: 'boolean', default: false },
     role: { type: 'string', default: 'member' },
     yes: { type: 'boolean', default: false },
+    from: { type: 'string' },
+    to: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -75,6 +83,7 @@ async function configuration(): Promise<Record<string, string | undefined>> {
     return {
       REGISTRY_TABLE_NAME: output('RegistryTableName'),
       DATA_TABLE_NAME: output('DataTableName'),
+      USAGE_TABLE_NAME: output('UsageTableName'),
       USER_POOL_ID: output('UserPoolId'),
       USAGE_PLAN_IDS: output('UsagePlanIds'),
       PROVISIONING_QUEUE_URL: output('ProvisioningQueueUrl'),
@@ -194,6 +203,38 @@ async function main(): Promise<void> {
         `cli-${Date.now()}`,
       );
       process.stdout.write(`${tenant.tenantId} is queued for provisioning.\n`);
+      return;
+    }
+    case 'usage': {
+      need(1);
+      if (!config.USAGE_TABLE_NAME)
+        throw new UsageError('Missing configuration: USAGE_TABLE_NAME.');
+      const tenant = await admin.tenant(args[0] as string);
+      const day = /^\d{4}-\d{2}-\d{2}$/;
+      const to = values.to ?? dayOf(Date.now());
+      const from = values.from ?? `${to.slice(0, 7)}-01`;
+      if (!day.test(from) || !day.test(to) || from > to) {
+        throw new UsageError('--from and --to are days (yyyy-mm-dd), --from on or before --to.');
+      }
+      const db = createDocumentClient();
+      const rows = await new UsageMeter(db, config.USAGE_TABLE_NAME).report(
+        tenant.tenantId,
+        from,
+        to,
+      );
+      const spent = await new MonthlyBudget(db, config.USAGE_TABLE_NAME).spent(tenant.tenantId);
+      const limit = TIERS[tenant.tier].monthlyToolCalls;
+      process.stdout.write(`Usage of ${tenant.tenantId}, ${from} to ${to}:\n`);
+      for (const row of rows) {
+        const average = row.calls ? Math.round(row.totalDurationMs / row.calls) : 0;
+        process.stdout.write(
+          `  ${row.day}  ${row.tool.padEnd(22)} ${String(row.calls).padStart(8)} calls  ${row.errors} errors  ${row.refused} refused  ${average} ms avg\n`,
+        );
+      }
+      const total = rows.reduce((n, r) => n + r.calls, 0);
+      process.stdout.write(
+        `  ${total} call(s). This month's budget: ${spent} of ${limit} tool calls spent.\n`,
+      );
       return;
     }
     default:

@@ -17,6 +17,8 @@ export interface AppConfig {
   readonly allowedOriginHostnames: readonly string[];
   /** The global limit: requests per second (steady and burst) for all tenants together. */
   readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Reserved concurrency of the MCP function, if any (also caps its cost). */
+  readonly mcpReservedConcurrency?: number;
 }
 
 export { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
@@ -63,6 +65,7 @@ const ContextSchema = z.object({
   ).default([]),
   stageRateLimit: z.coerce.number().int().positive().default(500),
   stageBurstLimit: z.coerce.number().int().positive().default(1000),
+  mcpReservedConcurrency: z.coerce.number().int().positive().optional(),
 });
 
 export function readAppConfig(node: Node): AppConfig {
@@ -81,5 +84,6 @@ export function readAppConfig(node: Node): AppConfig {
     removalPolicy: data.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     allowedOriginHostnames: data.allowedOriginHostnames,
     stageThrottle: { rateLimit: data.stageRateLimit, burstLimit: data.stageBurstLimit },
+    ...(data.mcpReservedConcurrency ? { mcpReservedConcurrency: data.mcpReservedConcurrency } : {}),
   };
 }

@@ -34,6 +34,8 @@ export class McpSaasStack extends Stack {
       identity: this.identity,
       registryTable: this.tenantData.registryTable,
       dataTable: this.tenantData.dataTable,
+      usageTable: this.tenantData.usageTable,
+      mcpReservedConcurrency: config.mcpReservedConcurrency,
       allowedOriginHostnames: config.allowedOriginHostnames,
       stageThrottle: config.stageThrottle,
       removalPolicy: config.removalPolicy,
@@ -71,6 +73,11 @@ export class McpSaasStack extends Stack {
       'DataTableName',
       this.tenantData.dataTable.tableName,
       'Tenant data (tenant CLI: offboarding)',
+    );
+    output(
+      'UsageTableName',
+      this.tenantData.usageTable.tableName,
+      'Usage counters (tenant CLI: usage)',
     );
     output(
       'UsagePlanIds',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   APIGatewayClient,
@@ -5,6 +6,11 @@ import {
   GetUsagePlansCommand,
 } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { TIERS } from '../lambda/shared/tiers.js';
 import type { UsagePlanIds } from '../lambda/shared/usage-plans.js';
 import { localAwsEnv } from './aws-env.js';
@@ -17,6 +23,7 @@ export const LOCAL_SCOPE = 'mcp/invoke';
 /** Stands for the data-access role; the stand-in applies its policy to sessions of it. */
 export const LOCAL_DATA_ACCESS_ROLE_ARN = 'arn:aws:iam::000000000000:role/local-tenant-data-access';
 export const LOCAL_USER_POOL_ID = 'us-east-1_local';
+export const LOCAL_PSEUDONYM_KEY_SECRET = 'mcp-platform/pseudonym-key';
 
 /** One usage plan per tier, from the tier module, as the CDK app creates them (kept on restart). */
 async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
@@ -46,6 +53,29 @@ async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
   }
   apigw.destroy();
   return ids;
+}
+
+/**
+ * The platform's pseudonym key, as the CDK app generates it in Secrets Manager (kept on restart,
+ * so pseudonyms in a persisted dev stack's logs stay stable).
+ */
+async function ensurePseudonymKey(awsUrl: string): Promise<void> {
+  const secrets = new SecretsManagerClient({
+    region: 'us-east-1',
+    endpoint: awsUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const Name = LOCAL_PSEUDONYM_KEY_SECRET;
+  try {
+    await secrets.send(new DescribeSecretCommand({ SecretId: Name }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    await secrets.send(
+      new CreateSecretCommand({ Name, SecretString: randomBytes(32).toString('hex') }),
+    );
+  } finally {
+    secrets.destroy();
+  }
 }
 
 export interface Harness {
@@ -118,6 +148,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       POWERTOOLS_SERVICE_NAME: 'multi-tenant-mcp',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // By name: the stand-in that stores it runs the Cognito triggers that read it.
+      PSEUDONYM_KEY_SECRET_ID: LOCAL_PSEUDONYM_KEY_SECRET,
     };
     const aws = await start(
       'local/aws-stand-in-server.ts',
@@ -130,6 +162,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     );
     const awsUrl = `http://127.0.0.1:${aws.port}`;
     const usagePlanIds = await ensureUsagePlans(awsUrl);
+    await ensurePseudonymKey(awsUrl);
     const env = {
       ...localAwsEnv({ aws: awsUrl }),
       ...base,

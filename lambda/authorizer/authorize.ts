@@ -3,6 +3,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 
 import * as z from 'zod';
 import { type AccessTokenVerifier, isTokenRejection } from '../shared/access-token.js';
 import { errorFields } from '../shared/observability.js';
+import { type Pseudonyms, pseudonymForLogs } from '../shared/pseudonym.js';
 import type { TenantRegistry } from '../shared/registry.js';
 import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenant.js';
 import type { TenantContext } from '../shared/tenant-context.js';
@@ -23,6 +24,7 @@ export interface AuthorizeDeps {
   readonly verifier: AccessTokenVerifier;
   readonly registry: TenantRegistry;
   readonly logger: Logger;
+  readonly pseudonyms: () => Promise<Pseudonyms>;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface AuthorizeDeps {
  */
 export async function authorize(
   event: APIGatewayTokenAuthorizerEvent,
-  { verifier, registry, logger }: AuthorizeDeps,
+  { verifier, registry, logger, pseudonyms }: AuthorizeDeps,
 ): Promise<APIGatewayAuthorizerResult> {
   const token = BEARER_TOKEN.exec(event.authorizationToken ?? '')?.[1];
   if (!token) {
@@ -65,7 +67,11 @@ export async function authorize(
   }
 
   const tenantId = claims[TENANT_CLAIMS.tenantId];
-  logger.appendKeys({ tenantId, userSub: claims.sub, clientId: claims.client_id });
+  logger.appendKeys({
+    tenantId,
+    user: await pseudonymForLogs(pseudonyms, claims.sub, logger),
+    clientId: claims.client_id,
+  });
   // The registry, not the token, has the last word: a removed member, a demoted admin or a
   // suspended tenant loses access within the authorizer cache time, not at token expiry.
   const [membership, tenant] = await Promise.all([

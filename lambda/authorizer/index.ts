@@ -10,6 +10,7 @@ import { createAccessTokenVerifier } from '../shared/access-token.js';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
 import { errorFields, logger } from '../shared/observability.js';
+import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { authorize } from './authorize.js';
 
@@ -28,7 +29,9 @@ const config = readConfig({
     .pipe(z.array(z.string()).min(1)),
   REQUIRED_SCOPE: z.string().min(1),
   REGISTRY_TABLE_NAME: tableName(),
+  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
 });
+const pseudonyms = pseudonymsFromSecret(config.PSEUDONYM_KEY_SECRET_ID);
 
 const verifier = createAccessTokenVerifier({
   issuer: config.JWT_ISSUER,
@@ -36,10 +39,14 @@ const verifier = createAccessTokenVerifier({
   clientIds: config.CLIENT_IDS,
   requiredScope: config.REQUIRED_SCOPE,
 });
-// Fetch the signing keys during initialisation; if that fails, verify() fetches them later.
-await verifier
-  .hydrate()
-  .catch((error) => logger.warn('JWKS not loaded at start', errorFields(error)));
+// Fetch the signing keys and the pseudonym key during initialisation; if that fails, the
+// first request fetches them.
+await Promise.all([
+  verifier.hydrate().catch((error) => logger.warn('JWKS not loaded at start', errorFields(error))),
+  pseudonyms().catch((error) =>
+    logger.warn('Pseudonym key not loaded at start', errorFields(error)),
+  ),
+]);
 
 const registry = new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME);
 
@@ -50,4 +57,4 @@ export const handler = middy<
   Context
 >()
   .use(injectLambdaContext(logger, { clearState: true }))
-  .handler((event) => authorize(event, { verifier, registry, logger }));
+  .handler((event) => authorize(event, { verifier, registry, logger, pseudonyms }));

@@ -2,7 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type AuthInfo, originValidationResponse } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { errorFields } from '../shared/observability.js';
+import type { Pseudonyms } from '../shared/pseudonym.js';
 import { type TenantContext, tenantContextFromAuthorizer } from '../shared/tenant-context.js';
+import { type FairUseGate, outcomeOf, peekCall } from './fair-use.js';
 
 export interface HttpOptions {
   /** The public URL of the MCP endpoint (from configuration, never from the Host header). */
@@ -24,7 +26,13 @@ export type McpFetch = (request: Request, authInfo: AuthInfo) => Promise<Respons
  */
 export async function serveMcpRequest(
   event: APIGatewayProxyEvent,
-  deps: { mcp: McpFetch; logger: Logger; options: HttpOptions },
+  deps: {
+    mcp: McpFetch;
+    logger: Logger;
+    options: HttpOptions;
+    gate: FairUseGate;
+    pseudonyms: () => Promise<Pseudonyms>;
+  },
 ): Promise<APIGatewayProxyResult> {
   const { logger, options } = deps;
   if (event.httpMethod !== 'POST') {
@@ -40,7 +48,15 @@ export async function serveMcpRequest(
     logger.error('Request without a valid tenant context', errorFields(error));
     return jsonRpcError(500, -32603, 'Internal error.');
   }
-  logger.appendKeys({ tenantId: context.tenantId, tier: context.tier, role: context.role });
+  let user: string;
+  try {
+    user = (await deps.pseudonyms()).of(context.sub);
+  } catch (error) {
+    logger.error('Pseudonym key unavailable', errorFields(error));
+    return jsonRpcError(500, -32603, 'Internal error.');
+  }
+  // Every later line of this request carries who and what, never the sub or the e-mail.
+  logger.appendKeys({ tenantId: context.tenantId, tier: context.tier, role: context.role, user });
 
   const body = bodyOf(event);
   if (body.byteLength > options.maxRequestBodySize) {
@@ -62,6 +78,18 @@ export async function serveMcpRequest(
     return jsonRpcError(403, -32000, 'Forbidden: Origin not allowed.');
   }
 
+  const call = peekCall(body);
+  logger.appendKeys({
+    mcpMethod: call.method ?? 'unknown',
+    mcpProtocolVersion: request.headers.get('mcp-protocol-version') ?? 'unknown',
+    ...(call.method === 'tools/call' && call.tool ? { tool: call.tool } : {}),
+  });
+  const gate = await deps.gate.admit(context, user, call);
+  if (!gate.admitted) {
+    logger.info('MCP request refused', { status: gate.response.statusCode, outcome: 'refused' });
+    return gate.response;
+  }
+
   const authInfo: AuthInfo = {
     // The bearer token stays at the edge: no tool needs it, and none should pass it on.
     token: '',
@@ -74,9 +102,17 @@ export async function serveMcpRequest(
     // Every response of this endpoint is finite (JSON, or an SSE body that the server closes),
     // so buffering it whole is what API Gateway does anyway; the timeout guards against one
     // that is not.
-    return await withTimeout(deps.mcp(request, authInfo).then(toResult), options.responseTimeoutMs);
+    const result = await withTimeout(
+      deps.mcp(request, authInfo).then(toResult),
+      options.responseTimeoutMs,
+    );
+    const outcome = outcomeOf(result);
+    const durationMs = await deps.gate.settle(context, gate, outcome);
+    logger.info('MCP request served', { status: result.statusCode, outcome, durationMs });
+    return result;
   } catch (error) {
-    logger.error('MCP request failed', errorFields(error));
+    const durationMs = await deps.gate.settle(context, gate, 'error');
+    logger.error('MCP request failed', { ...errorFields(error), durationMs });
     return error instanceof TimeoutError
       ? jsonRpcError(504, -32603, 'The server took too long to answer.')
       : jsonRpcError(500, -32603, 'Internal error.');

@@ -6,8 +6,12 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import * as z from 'zod';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
+import { MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
+import { UsageMeter } from '../shared/fair-use/usage-meter.js';
+import { UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
 import { endpointUrls } from '../shared/oauth-metadata.js';
-import { logger } from '../shared/observability.js';
+import { errorFields, logger } from '../shared/observability.js';
+import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { TenantContextSchema } from '../shared/tenant-context.js';
 import { TenantCredentials } from '../shared/tenant-credentials.js';
@@ -16,6 +20,7 @@ import { TenantDataAccess } from '../shared/tenant-data.js';
 import { TenantDirectory } from '../shared/tenant-directory.js';
 import { TenantSecrets } from '../shared/tenant-secrets.js';
 import { createMcpEndpoint } from './endpoint.js';
+import { FairUseGate } from './fair-use.js';
 import { serveMcpRequest } from './http.js';
 import { Notes } from './notes.js';
 import { buildMcpServer } from './server.js';
@@ -24,6 +29,8 @@ import { buildMcpServer } from './server.js';
 const config = readConfig({
   DATA_TABLE_NAME: tableName(),
   REGISTRY_TABLE_NAME: tableName(),
+  USAGE_TABLE_NAME: tableName(),
+  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
   USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'not a user pool id'),
   DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
   API_BASE_URL: z.url({ protocol: /^https?$/ }),
@@ -53,9 +60,23 @@ const cryptography = new TenantCryptography({ credentials });
 const secrets = new TenantSecrets({ credentials });
 const outbound = { allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS === 'true' };
 
+// Fair use and metering: platform-written counters, through this function's own role.
+const platformDb = createDocumentClient();
+const usageMeter = new UsageMeter(platformDb, config.USAGE_TABLE_NAME);
+const budget = new MonthlyBudget(platformDb, config.USAGE_TABLE_NAME);
+const gate = new FairUseGate({
+  rateLimit: new UserRateLimit(platformDb, config.USAGE_TABLE_NAME),
+  budget,
+  meter: usageMeter,
+  logger,
+});
+const pseudonyms = pseudonymsFromSecret(config.PSEUDONYM_KEY_SECRET_ID);
+// Start loading the key during the init phase; requests wait for it.
+pseudonyms().catch((error) => logger.warn('Pseudonym key not loaded at start', errorFields(error)));
+
 // Membership items (keyed by user) through this function's own role; the tenant's record
 // and member list through the tenant-scoped session (see tenantDirectory below).
-const memberships = new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME);
+const memberships = new TenantRegistry(platformDb, config.REGISTRY_TABLE_NAME);
 const cognito = new CognitoIdentityProviderClient({});
 const tenantDirectory = (tenantId: string) =>
   new TenantDirectory({
@@ -78,6 +99,10 @@ const mcp = createMcpEndpoint(
       ),
       tenant: tenantDirectory(context.tenantId),
       secrets: secrets.forTenant(context.tenantId),
+      usage: {
+        report: (from, to) => usageMeter.report(context.tenantId, from, to),
+        budgetSpent: () => budget.spent(context.tenantId),
+      },
       outbound,
       logger,
     });
@@ -102,4 +127,4 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error,
       correlationIdPath: 'requestContext.requestId',
     }),
   )
-  .handler((event) => serveMcpRequest(event, { mcp, logger, options }));
+  .handler((event) => serveMcpRequest(event, { mcp, logger, options, gate, pseudonyms }));

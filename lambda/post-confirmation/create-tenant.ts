@@ -9,6 +9,7 @@ import {
   tenantIdFor,
 } from '../shared/organization.js';
 import type { ProvisioningQueue } from '../shared/provisioning-queue.js';
+import { type Pseudonyms, pseudonymForLogs } from '../shared/pseudonym.js';
 import type { TenantRegistry } from '../shared/registry.js';
 
 const AttributesSchema = z.looseObject({
@@ -21,6 +22,7 @@ export interface CreateTenantDeps {
   readonly registry: TenantRegistry;
   readonly queue: ProvisioningQueue;
   readonly logger: Logger;
+  readonly pseudonyms: () => Promise<Pseudonyms>;
 }
 
 /**
@@ -33,12 +35,12 @@ export interface CreateTenantDeps {
  */
 export async function createTenantOnSignUp(
   event: PostConfirmationTriggerEvent,
-  { registry, queue, logger }: CreateTenantDeps,
+  { registry, queue, logger, pseudonyms }: CreateTenantDeps,
 ): Promise<PostConfirmationTriggerEvent> {
   if (event.triggerSource !== 'PostConfirmation_ConfirmSignUp') return event;
   const attributes = AttributesSchema.parse(event.request.userAttributes);
   const { sub, email } = attributes;
-  logger.appendKeys({ userSub: sub });
+  logger.appendKeys({ user: await pseudonymForLogs(pseudonyms, sub, logger) });
 
   const existing = await registry.getMembership(sub);
   if (existing) {

@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, PostConfirmationTriggerEvent } from 'aws-lambda';
@@ -7,6 +8,7 @@ import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
 import { errorFields, logger } from '../shared/observability.js';
 import { ProvisioningQueue } from '../shared/provisioning-queue.js';
+import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { createTenantOnSignUp } from './create-tenant.js';
 
@@ -14,6 +16,7 @@ import { createTenantOnSignUp } from './create-tenant.js';
 const config = readConfig({
   REGISTRY_TABLE_NAME: tableName(),
   PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
+  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
 });
 // Cognito gives the trigger 5 seconds: short timeouts, few attempts.
 const fast = {
@@ -22,6 +25,10 @@ const fast = {
 };
 const registry = new TenantRegistry(createDocumentClient(fast), config.REGISTRY_TABLE_NAME);
 const queue = new ProvisioningQueue(new SQSClient(fast), config.PROVISIONING_QUEUE_URL);
+const pseudonyms = pseudonymsFromSecret(
+  config.PSEUDONYM_KEY_SECRET_ID,
+  new SecretsManagerClient(fast),
+);
 
 export const handler = middy<
   PostConfirmationTriggerEvent,
@@ -32,7 +39,7 @@ export const handler = middy<
   .use(injectLambdaContext(logger, { clearState: true }))
   .handler(async (event) => {
     try {
-      return await createTenantOnSignUp(event, { registry, queue, logger });
+      return await createTenantOnSignUp(event, { registry, queue, logger, pseudonyms });
     } catch (error) {
       logger.error('Could not create the tenant for a sign-up', errorFields(error));
       // Cognito shows this to the person confirming; the log line has the cause.

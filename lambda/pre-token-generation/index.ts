@@ -1,14 +1,20 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { Context, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
+import * as z from 'zod';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
-import { logger } from '../shared/observability.js';
+import { errorFields, logger } from '../shared/observability.js';
+import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { addTenantClaims } from './tenant-claims.js';
 
 /** Cognito pre-token-generation trigger (event version 2): puts the tenant into the tokens. */
-const config = readConfig({ REGISTRY_TABLE_NAME: tableName() });
+const config = readConfig({
+  REGISTRY_TABLE_NAME: tableName(),
+  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
+});
 // Cognito gives the trigger 5 seconds: fail fast rather than retry into its deadline.
 const registry = new TenantRegistry(
   createDocumentClient({
@@ -17,6 +23,14 @@ const registry = new TenantRegistry(
   }),
   config.REGISTRY_TABLE_NAME,
 );
+const pseudonyms = pseudonymsFromSecret(
+  config.PSEUDONYM_KEY_SECRET_ID,
+  new SecretsManagerClient({
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 },
+  }),
+);
+pseudonyms().catch((error) => logger.warn('Pseudonym key not loaded at start', errorFields(error)));
 
 export const handler = middy<
   PreTokenGenerationV2TriggerEvent,
@@ -26,5 +40,5 @@ export const handler = middy<
 >()
   .use(injectLambdaContext(logger, { clearState: true }))
   .handler((event: PreTokenGenerationV2TriggerEvent) =>
-    addTenantClaims(event, { registry, logger }),
+    addTenantClaims(event, { registry, logger, pseudonyms }),
   );

@@ -3,6 +3,7 @@ import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { AppError, ForbiddenError } from '../shared/errors.js';
 import { errorFields } from '../shared/observability.js';
+import { type Pseudonyms, pseudonymForLogs } from '../shared/pseudonym.js';
 import type { TenantRegistry } from '../shared/registry.js';
 import { TENANT_CLAIMS } from '../shared/tenant.js';
 
@@ -32,6 +33,7 @@ const EventSchema = z.looseObject({
 export interface TenantClaimsDeps {
   readonly registry: TenantRegistry;
   readonly logger: Logger;
+  readonly pseudonyms: () => Promise<Pseudonyms>;
 }
 
 /**
@@ -41,7 +43,7 @@ export interface TenantClaimsDeps {
  */
 export async function addTenantClaims(
   event: PreTokenGenerationV2TriggerEvent,
-  { registry, logger }: TenantClaimsDeps,
+  { registry, logger, pseudonyms }: TenantClaimsDeps,
 ): Promise<PreTokenGenerationV2TriggerEvent> {
   const parsed = EventSchema.safeParse(event);
   if (!parsed.success) {
@@ -51,7 +53,10 @@ export async function addTenantClaims(
     throw new ForbiddenError(REFUSALS.malformed);
   }
   const sub = parsed.data.request.userAttributes.sub;
-  logger.appendKeys({ userSub: sub, triggerSource: parsed.data.triggerSource });
+  logger.appendKeys({
+    user: await pseudonymForLogs(pseudonyms, sub, logger),
+    triggerSource: parsed.data.triggerSource,
+  });
 
   try {
     const membership = await registry.getMembership(sub);

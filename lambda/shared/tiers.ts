@@ -19,6 +19,7 @@ export const TOOL_NAMES = [
   'tenant_users_invite',
   'integrations_set',
   'notes_publish',
+  'usage_report',
 ] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
@@ -59,6 +60,7 @@ const BASIC_TOOLS: readonly ToolName[] = [
   'tenant_info',
   'tenant_users_list',
   'tenant_users_invite',
+  'usage_report',
 ];
 
 export const TIERS: Readonly<Record<TierName, TierDefinition>> = {

@@ -19,6 +19,7 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
 import { HandlerFunction } from './handler-function.js';
@@ -66,6 +67,11 @@ export class Identity extends Construct {
   /** The full scope (`<identifier>/<name>`) an access token needs to call the MCP API. */
   readonly mcpScope: string;
   readonly preTokenGeneration: HandlerFunction;
+  /**
+   * The key of the keyed hash that stands for a user id in logs and usage counters (see
+   * lambda/shared/pseudonym.ts). Generated at deploy time; no person needs to read it.
+   */
+  readonly pseudonymKey: Secret;
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
@@ -181,6 +187,17 @@ export class Identity extends Construct {
       useCognitoProvidedValues: true,
     });
 
+    this.pseudonymKey = new Secret(this, 'PseudonymKey', {
+      description: 'Key of the keyed hash that pseudonymises user ids in logs and usage counters',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy,
+    });
+    Validations.of(this.pseudonymKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        "Not a credential: rotating the pseudonym key would only break the link between one user's log lines before and after the rotation.",
+    });
+
     this.preTokenGeneration = new HandlerFunction(this, 'PreTokenGeneration', {
       entry: 'pre-token-generation',
       // Cognito waits 5 seconds for a trigger.
@@ -196,6 +213,7 @@ export class Identity extends Construct {
       actions: ['dynamodb:GetItem'],
       resourceArns: [props.registryTable.tableArn],
     });
+    this.grantPseudonyms(this.preTokenGeneration);
     this.userPool.addTrigger(
       UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
       this.preTokenGeneration.fn,
@@ -210,6 +228,12 @@ export class Identity extends Construct {
       removalPolicy,
     });
     this.userPool.addTrigger(UserPoolOperation.PRE_SIGN_UP, preSignUp.fn);
+  }
+
+  /** Lets a function compute user pseudonyms: read access to the key, and where to find it. */
+  grantPseudonyms(handler: HandlerFunction): void {
+    this.pseudonymKey.grantRead(handler.fn);
+    handler.fn.addEnvironment('PSEUDONYM_KEY_SECRET_ID', this.pseudonymKey.secretArn);
   }
 }
 

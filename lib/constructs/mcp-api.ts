@@ -39,6 +39,14 @@ export interface McpApiProps {
   readonly identity: Identity;
   readonly registryTable: ITableV2;
   readonly dataTable: ITableV2;
+  /** Rate-limit windows, budgets and usage counters, written by the MCP function itself. */
+  readonly usageTable: ITableV2;
+  /**
+   * Reserved concurrency of the MCP function: a ceiling on what it can cost and on what it
+   * takes from the account's pool.
+   * @default - none (the account's unreserved pool)
+   */
+  readonly mcpReservedConcurrency?: number;
   /**
    * Hostnames a browser `Origin` may name. The API sends no CORS headers, so this matters
    * only for browsers that skip preflight; MCP clients outside a browser send no Origin.
@@ -159,6 +167,7 @@ export class McpApi extends Construct {
       description: 'Stateless MCP server: one server per request, tenant-scoped data access',
       memorySize: 512,
       timeout: Duration.seconds(29),
+      reservedConcurrentExecutions: props.mcpReservedConcurrency,
       environment: {
         DATA_TABLE_NAME: props.dataTable.tableName,
         API_BASE_URL: this.baseUrl,
@@ -287,6 +296,16 @@ export class McpApi extends Construct {
       resourceArns: [identity.userPool.userPoolArn],
     });
     this.mcpFunction.fn.addEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
+
+    // Fair use and metering: counters only, updated in place and read back; no Scan, no delete.
+    Grant.addToPrincipal({
+      grantee: this.mcpFunction.fn,
+      actions: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+      resourceArns: [props.usageTable.tableArn],
+    });
+    this.mcpFunction.fn.addEnvironment('USAGE_TABLE_NAME', props.usageTable.tableName);
+    identity.grantPseudonyms(this.mcpFunction);
+    identity.grantPseudonyms(this.authorizerFunction);
     this.mcpFunction.fn.addEnvironment('USER_POOL_ID', identity.userPool.userPoolId);
   }
 }

@@ -117,6 +117,7 @@ export class Onboarding extends Construct {
       resourceArns: [props.registryTable.tableArn],
     });
     this.queue.grantSendMessages(postConfirmation.fn);
+    props.identity.grantPseudonyms(postConfirmation);
     props.identity.userPool.addTrigger(UserPoolOperation.POST_CONFIRMATION, postConfirmation.fn);
 
     // Every ten minutes, tenants stuck in PROVISIONING (a crashed trigger, a message in the

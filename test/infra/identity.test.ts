@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { actionsOf, policyStatements, synthTemplate } from '../support/app.js';
+import { actionsOf, policyStatements, pseudonymKeyRead, synthTemplate } from '../support/app.js';
 
 const template = synthTemplate();
 
@@ -179,6 +179,7 @@ describe('identity construct', () => {
         Action: 'dynamodb:GetItem',
         Resource: { 'Fn::GetAtt': [registryId, 'Arn'] },
       }),
+      pseudonymKeyRead(template),
     ]);
   });
 });

@@ -89,6 +89,8 @@ describe('onboarding', () => {
         'dynamodb:PutItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:SendMessage',

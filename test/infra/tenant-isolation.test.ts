@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TENANT_DATA_ACTIONS } from '../../lambda/shared/isolation.js';
-import { actionsOf, policyStatements, synthTemplate } from '../support/app.js';
+import { actionsOf, policyStatements, pseudonymKeyRead, synthTemplate } from '../support/app.js';
 
 const template = synthTemplate();
 const logicalId = (type: string, pattern: RegExp) => {
@@ -11,7 +11,7 @@ const logicalId = (type: string, pattern: RegExp) => {
 };
 const dataAccessRole = logicalId('AWS::IAM::Role', /DataAccessRole/);
 const mcpRole = logicalId('AWS::IAM::Role', /^McpApiMcpRole/);
-const dataTable = logicalId('AWS::DynamoDB::GlobalTable', /^TenantData(?!Registry)/);
+const dataTable = logicalId('AWS::DynamoDB::GlobalTable', /^TenantData[0-9A-F]{8}$/);
 const statementsOf = (roleId: string) =>
   policyStatements(template).filter((s) => s.roles.includes(roleId));
 
@@ -129,7 +129,10 @@ describe('tenant isolation policies', () => {
       StringEquals: { 'aws:RequestTag/TenantId': '${aws:PrincipalTag/TenantId}' },
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['TenantId'] },
     });
-    expect(JSON.stringify(statementsOf(mcpRole))).not.toContain('secretsmanager:');
+    // The MCP function's own role reads only the pseudonym key, never a tenant's secret.
+    expect(
+      statementsOf(mcpRole).filter((s) => JSON.stringify(s.Action).includes('secretsmanager:')),
+    ).toEqual([pseudonymKeyRead(template)]);
   });
 
   it('never matches tenant partitions by prefix and never scans', () => {
@@ -182,6 +185,11 @@ describe('tenant isolation policies', () => {
         Action: 'dynamodb:Query',
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [registry, 'Arn'] }, '/index/byTenant']] },
       }),
+      // Usage counters: increment and read back; no Put, Delete or Scan.
+      expect.objectContaining({
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [logicalId('AWS::DynamoDB::GlobalTable', /Usage/), 'Arn'] },
+      }),
     ]);
   });
 
@@ -196,6 +204,7 @@ describe('tenant isolation policies', () => {
         Action: 'dynamodb:GetItem',
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
       }),
+      pseudonymKeyRead(template),
     ]);
   });
 });

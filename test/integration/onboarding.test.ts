@@ -17,6 +17,7 @@ import { ProvisioningQueue } from '../../lambda/shared/provisioning-queue.js';
 import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
 import { waitForStatus } from '../../local/seed.js';
 import { accessToken, connect, toolOutput } from '../support/mcp.js';
+import { testPseudonyms } from '../support/pseudonyms.js';
 import { localRegistry, uniqueTenantId } from '../support/registry.js';
 import { clearFaults, inbox, injectFault, stats, tenantKeys } from '../support/stand-in.js';
 
@@ -212,7 +213,7 @@ describe('self sign-up to an active tenant', () => {
         },
         response: {},
       },
-      { registry, queue: queue(), logger },
+      { registry, queue: queue(), logger, pseudonyms: testPseudonyms },
     );
 
     expect((await registry.listTenants()).length).toBe(tenantsBefore);

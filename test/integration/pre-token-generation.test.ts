@@ -11,6 +11,7 @@ import { TenantRegistry } from '../../lambda/shared/registry.js';
 import type { TenantStatus } from '../../lambda/shared/tenant.js';
 import { lambdaContext, preTokenV2Event } from '../support/events.js';
 import { freePort } from '../support/ports.js';
+import { testPseudonyms } from '../support/pseudonyms.js';
 import { localRegistry, uniqueTenantId } from '../support/registry.js';
 
 const registry = localRegistry();
@@ -159,6 +160,7 @@ describe('pre-token generation (V2)', () => {
     const refusal = addTenantClaims(preTokenV2Event({ sub: acmeAdmin }), {
       registry: unreachable,
       logger,
+      pseudonyms: testPseudonyms,
     });
 
     await expect(refusal).rejects.toThrow(REFUSALS.unavailable);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { expect } from 'vitest';
 import { readAppConfig } from '../../lib/config.js';
 import { McpSaasStack } from '../../lib/mcp-saas-stack.js';
 import { PROJECT_ROOT } from '../../local/process.js';
@@ -63,3 +64,13 @@ export function policyStatements(
 
 export const actionsOf = (statement: Statement): string[] =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+
+/** The statement that lets a function read the pseudonym key, and nothing else of Secrets Manager. */
+export function pseudonymKeyRead(template: Template) {
+  const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+  return expect.objectContaining({
+    Effect: 'Allow',
+    Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+    Resource: { Ref: secretId },
+  });
+}

@@ -35,6 +35,10 @@ function serverWith(stored: Map<string, string>, lines: string[]) {
             stored.set(name, value);
           },
         },
+        usage: {
+          report: async () => [],
+          budgetSpent: async () => 0,
+        },
         outbound: { allowLoopback: true },
         logger,
       }),

@@ -4,6 +4,7 @@ import { integrationsSet, notesPublish } from './integrations.js';
 import { notesCreate, notesDelete, notesGet, notesList, notesSearch } from './notes.js';
 import { tenantInfo, tenantUsersInvite, tenantUsersList } from './tenant.js';
 import type { ToolDefinition } from './tool.js';
+import { usageReport } from './usage.js';
 import { whoami } from './whoami.js';
 
 /** Every tool the server implements. Which of them a caller sees depends on tier and role. */
@@ -19,6 +20,7 @@ export const TOOLS: readonly ToolDefinition[] = [
   tenantUsersInvite,
   integrationsSet,
   notesPublish,
+  usageReport,
 ];
 
 /** The tools this caller may see and call: allowed by the tenant's tier and the user's role. */

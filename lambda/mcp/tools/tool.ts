@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CallToolResult, McpServer, ToolAnnotations } from '@modelcontextprotocol/server';
 import type * as z from 'zod';
 import { AppError, publicMessageOf } from '../../shared/errors.js';
+import type { UsageRow } from '../../shared/fair-use/usage-meter.js';
 import { errorFields } from '../../shared/observability.js';
 import type { OutboundPolicy } from '../../shared/outbound.js';
 import type { TenantContext } from '../../shared/tenant-context.js';
@@ -21,6 +22,12 @@ export interface ToolDeps {
   readonly secrets: {
     get(name: string): Promise<string | undefined>;
     put(name: string, value: string): Promise<void>;
+  };
+  /** The caller's tenant's metered usage (read with the platform's role, for this tenant only). */
+  readonly usage: {
+    report(from: string, to: string): Promise<UsageRow[]>;
+    /** Tool calls counted against this month's budget. */
+    budgetSpent(): Promise<number>;
   };
   /** Where tenant-chosen URLs may lead. */
   readonly outbound: OutboundPolicy;

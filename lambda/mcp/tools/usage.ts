@@ -1,0 +1,77 @@
+import * as z from 'zod';
+import { ValidationError } from '../../shared/errors.js';
+import { dayOf } from '../../shared/fair-use/usage-meter.js';
+import { TIERS } from '../../shared/tiers.js';
+import { defineTool } from './tool.js';
+
+const Day = z.iso.date().describe('A day, yyyy-mm-dd (UTC)');
+const MAX_DAYS = 92;
+
+export const usageReport = defineTool({
+  name: 'usage_report',
+  title: 'Usage report',
+  description:
+    "Shows your organisation's tool calls per day and tool (default: this month so far) and how much of the monthly tool-call budget is spent.",
+  inputSchema: z.object({ from: Day.optional(), to: Day.optional() }),
+  outputSchema: z.object({
+    from: z.string(),
+    to: z.string(),
+    days: z.array(
+      z.object({
+        day: z.string(),
+        tool: z.string(),
+        calls: z.number().int(),
+        errors: z.number().int(),
+        refused: z.number().int(),
+        averageDurationMs: z.number(),
+      }),
+    ),
+    totals: z.object({
+      calls: z.number().int(),
+      errors: z.number().int(),
+      refused: z.number().int(),
+    }),
+    budget: z.object({
+      month: z.string(),
+      limit: z.number().int(),
+      spent: z.number().int(),
+      remaining: z.number().int(),
+    }),
+  }),
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  run: async (input, deps) => {
+    const today = dayOf(Date.now());
+    const to = input.to ?? today;
+    const from = input.from ?? `${to.slice(0, 7)}-01`;
+    const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
+    if (days < 1 || days > MAX_DAYS) {
+      throw new ValidationError(
+        `"from" must be on or before "to", at most ${MAX_DAYS} days apart.`,
+      );
+    }
+    const [rows, spent] = await Promise.all([
+      deps.usage.report(from, to),
+      deps.usage.budgetSpent(),
+    ]);
+    const limit = TIERS[deps.context.tier].monthlyToolCalls;
+    return {
+      from,
+      to,
+      days: rows.map(({ totalDurationMs, ...row }) => ({
+        ...row,
+        averageDurationMs: row.calls ? Math.round(totalDurationMs / row.calls) : 0,
+      })),
+      totals: {
+        calls: rows.reduce((n, r) => n + r.calls, 0),
+        errors: rows.reduce((n, r) => n + r.errors, 0),
+        refused: rows.reduce((n, r) => n + r.refused, 0),
+      },
+      budget: {
+        month: today.slice(0, 7),
+        limit,
+        spent,
+        remaining: Math.max(0, limit - spent),
+      },
+    };
+  },
+});

@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
+import { BUDGET_SHARDS, monthOf, shardCap } from '../../lambda/shared/fair-use/monthly-budget.js';
+import { Pseudonyms } from '../../lambda/shared/pseudonym.js';
+import { TIERS } from '../../lambda/shared/tiers.js';
+import { PROJECT_ROOT } from '../../local/process.js';
+import {
+  accessToken,
+  addMember,
+  connect,
+  postMcp,
+  seedTenant,
+  toolOutput,
+} from '../support/mcp.js';
+
+const db = createDocumentClient();
+const usageTable = process.env.USAGE_TABLE_NAME as string;
+
+/** The pseudonym the MCP handler uses for a user, from the same key in Secrets Manager. */
+async function pseudonymOf(sub: string): Promise<string> {
+  const { SecretString } = await new SecretsManagerClient({}).send(
+    new GetSecretValueCommand({ SecretId: process.env.PSEUDONYM_KEY_SECRET_ID }),
+  );
+  return new Pseudonyms(Buffer.from(String(SecretString), 'utf8')).of(sub);
+}
+
+const call = (token: string, name: string, args: Record<string, unknown> = {}, id = 7) =>
+  postMcp(
+    { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } },
+    { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-06-18' },
+  );
+
+describe('fair use through the MCP endpoint', () => {
+  it("answers 429 with Retry-After once a user's window is full, and spares a colleague", async () => {
+    const owner = await seedTenant('rate-owner', { tier: 'free' });
+    const colleague = await addMember(owner.tenantId, 'member');
+    const limit = TIERS.free.perUser;
+    const windowMs = limit.windowSeconds * 1000;
+    // Fill the owner's current window (and the next, should the clock tick over meanwhile).
+    for (const start of [0, 1].map((n) => (Math.floor(Date.now() / windowMs) + n) * windowMs)) {
+      await db.send(
+        new PutCommand({
+          TableName: usageTable,
+          Item: {
+            pk: `RATE#${owner.tenantId}#${await pseudonymOf(owner.sub)}`,
+            sk: String(start),
+            requests: limit.requests,
+          },
+        }),
+      );
+    }
+
+    const refused = await call(await accessToken(owner), 'whoami');
+    const spared = await call(await accessToken(colleague), 'whoami');
+
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(2 * limit.windowSeconds);
+    expect(refused.json()).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32000, message: expect.stringMatching(/^Too many requests from this user/) },
+    });
+    expect(refused.text).not.toContain(owner.tenantId);
+    expect(spared.status).toBe(200);
+  });
+
+  it('refuses tool calls once the monthly budget is spent, but still lists tools', async () => {
+    const tenant = await seedTenant('budget', { tier: 'free' });
+    const month = monthOf(Date.now());
+    for (let shard = 0; shard < BUDGET_SHARDS; shard++) {
+      await db.send(
+        new PutCommand({
+          TableName: usageTable,
+          Item: {
+            pk: `BUDGET#${tenant.tenantId}#${shard}`,
+            sk: month,
+            calls: shardCap(TIERS.free.monthlyToolCalls, shard),
+          },
+        }),
+      );
+    }
+    const token = await accessToken(tenant);
+
+    const refused = await call(token, 'whoami');
+    const listed = await postMcp(
+      { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} },
+      { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-06-18' },
+    );
+
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(JSON.stringify(refused.json())).toMatch(/monthly tool-call budget/);
+    expect(listed.status).toBe(200);
+  });
+
+  it("meters each tenant's calls per tool, shows them in usage_report and the CLI, and no one else's", async () => {
+    const acme = await seedTenant('metered');
+    const globex = await seedTenant('unmetered');
+    const client = await connect(await accessToken(acme), 'modern');
+    await Promise.all([
+      ...Array.from({ length: 3 }, (_, i) =>
+        client.callTool({ name: 'notes_create', arguments: { title: `n${i}`, body: 'b' } }),
+      ),
+      ...Array.from({ length: 2 }, () => client.callTool({ name: 'whoami', arguments: {} })),
+      client.callTool({ name: 'notes_get', arguments: { id: 'nope' } }),
+    ]);
+    const report = toolOutput(await client.callTool({ name: 'usage_report', arguments: {} }));
+    await client.close();
+    const other = await connect(await accessToken(globex), 'modern');
+    const otherReport = toolOutput(
+      await other.callTool({ name: 'usage_report', arguments: { tenantId: acme.tenantId } }),
+    );
+    await other.close();
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'cli/tenant.ts', 'usage', acme.tenantId],
+      { cwd: PROJECT_ROOT, env: process.env },
+    );
+
+    const byTool = Object.fromEntries(
+      (report.days as Array<{ tool: string; calls: number; refused: number }>).map((d) => [
+        d.tool,
+        d,
+      ]),
+    );
+    expect(byTool.notes_create?.calls).toBe(3);
+    expect(byTool.whoami?.calls).toBe(2);
+    // Invalid arguments end as a tool error (isError), as the SDK answers them.
+    expect(byTool.notes_get).toMatchObject({ calls: 1, errors: 1 });
+    expect(report.totals).toMatchObject({ calls: 6 });
+    // The budget is taken before a call runs, so it already counts this usage_report call.
+    expect(report.budget).toMatchObject({ limit: TIERS.standard.monthlyToolCalls, spent: 7 });
+    expect(otherReport.totals).toMatchObject({ calls: 0 });
+    expect(JSON.stringify(otherReport)).not.toContain('notes_create');
+    expect(stdout).toMatch(/notes_create\s+3 calls/);
+    expect(stdout).toMatch(/7 call\(s\)\. This month's budget: 7 of/);
+  });
+});
