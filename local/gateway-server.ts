@@ -17,6 +17,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { bearerChallenge } from '../lambda/shared/oauth-metadata.js';
 import { createGateway } from './gateway.js';
 import { startQueueRunner } from './queue-runner.js';
+import type { PlanLimits } from './usage-plan-limits.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,8 +74,12 @@ handle = createGateway({
       `${process.env.AWS_ENDPOINT_URL_API_GATEWAY}/__stand-in/apikeys/${encodeURIComponent(value)}`,
     );
     if (!response.ok) return undefined;
-    const key = (await response.json()) as { enabled: boolean; plan: unknown };
-    return { enabled: key.enabled, inPlan: key.plan !== null };
+    const key = (await response.json()) as {
+      id: string;
+      enabled: boolean;
+      plan: PlanLimits | null;
+    };
+    return { id: key.id, enabled: key.enabled, ...(key.plan ? { plan: key.plan } : {}) };
   },
   ...(values['authorizer-cache-ttl']
     ? { authorizerCacheTtlSeconds: Number(values['authorizer-cache-ttl']) }

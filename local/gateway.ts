@@ -11,12 +11,14 @@ import {
   API_STAGE_NAME,
   AUTHORIZATION_HEADER_PATTERN,
   AUTHORIZER_CACHE_TTL_SECONDS,
+  GATEWAY_RESPONSE_HEADERS,
   GATEWAY_RESPONSES,
   type GatewayResponseType,
   gatewayResponseBody,
 } from '../lambda/shared/api-contract.js';
 import { MCP_PATH, PROTECTED_RESOURCE_PATH } from '../lambda/shared/oauth-metadata.js';
 import { lambdaContext } from './lambda-context.js';
+import { type PlanLimits, UsagePlanLimits } from './usage-plan-limits.js';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
@@ -44,8 +46,10 @@ export interface GatewayOptions {
 }
 
 export interface ApiKeyState {
+  readonly id: string;
   readonly enabled: boolean;
-  readonly inPlan: boolean;
+  /** The usage plan the key is in, with its throttle and quota; none if in no plan. */
+  readonly plan?: PlanLimits;
 }
 
 interface Route {
@@ -83,7 +87,8 @@ const METHOD_ARN_PREFIX = `arn:aws:execute-api:us-east-1:000000000000:local/${AP
 /**
  * A stand-in for API Gateway (REST, Lambda proxy integrations) that runs the real handlers in
  * this process: it routes, calls the TOKEN authorizer with the Authorization header and caches
- * its policy per token like API Gateway, answers the same gateway responses, builds the proxy
+ * its policy per token like API Gateway, checks the API key the authorizer names and applies
+ * its usage plan's rate, burst and quota, answers the same gateway responses, builds the proxy
  * event with the authorizer's context, and maps the result back to HTTP.
  */
 export function createGateway(options: GatewayOptions) {
@@ -92,6 +97,7 @@ export function createGateway(options: GatewayOptions) {
   const cacheTtlMs = (options.authorizerCacheTtlSeconds ?? AUTHORIZER_CACHE_TTL_SECONDS) * 1000;
   const headerPattern = new RegExp(AUTHORIZATION_HEADER_PATTERN);
   const apiKeys = new Map<string, { state: ApiKeyState | undefined; until: number }>();
+  const planLimits = new UsagePlanLimits();
   const apiKeyTtlMs = (options.apiKeyCacheTtlSeconds ?? API_KEY_PROPAGATION_SECONDS) * 1000;
   const apiKey = async (value: string) => {
     const cached = apiKeys.get(value);
@@ -184,13 +190,17 @@ export function createGateway(options: GatewayOptions) {
     const key = cached.result.usageIdentifierKey
       ? await apiKey(cached.result.usageIdentifierKey)
       : undefined;
-    if (!key?.enabled || !key.inPlan) return 'INVALID_API_KEY';
+    if (!key?.enabled || !key.plan) return 'INVALID_API_KEY';
+    // The tenant's own usage plan: its rate, burst and quota, per API key.
+    const verdict = planLimits.admit(key.id, key.plan);
+    if (verdict !== 'allowed') return verdict;
     return { ...cached.result.context, principalId: cached.result.principalId };
   }
 
   function sendGatewayResponse(res: ServerResponse, type: GatewayResponseType): void {
     res.writeHead(GATEWAY_RESPONSES[type].statusCode, {
       'content-type': 'application/json',
+      ...GATEWAY_RESPONSE_HEADERS[type],
       ...(type === 'UNAUTHORIZED' ? { 'www-authenticate': options.challenge } : {}),
     });
     res.end(gatewayResponseBody(type));

@@ -26,6 +26,10 @@ export const GATEWAY_RESPONSES = {
   DEFAULT_5XX: { statusCode: 500, message: 'Internal error' },
   /** The tenant's API key is missing, disabled (suspension) or in no usage plan. */
   INVALID_API_KEY: { statusCode: 403, message: 'Forbidden' },
+  /** The tenant's usage plan throttled its API key (rate or burst); carries `Retry-After`. */
+  THROTTLED: { statusCode: 429, message: 'Too Many Requests' },
+  /** The tenant's API key used up its usage plan's quota for the period. */
+  QUOTA_EXCEEDED: { statusCode: 429, message: 'Limit Exceeded' },
   /** A path or method the API does not have (API Gateway's default would be a 403). */
   MISSING_AUTHENTICATION_TOKEN: { statusCode: 404, message: 'Not found' },
 } as const;
@@ -37,6 +41,14 @@ export type GatewayResponseType = keyof typeof GATEWAY_RESPONSES;
  * Java regular expressions are spelled out so the same pattern works in JavaScript.
  */
 export const AUTHORIZATION_HEADER_PATTERN = '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9._~+/-]+=*$';
+
+/** Extra headers of a gateway response, as static values (API Gateway cannot compute them). */
+export const GATEWAY_RESPONSE_HEADERS: Partial<
+  Record<GatewayResponseType, Record<string, string>>
+> = {
+  // A token bucket refills within a second or so: tell clients to back off that long.
+  THROTTLED: { 'Retry-After': '1' },
+};
 
 export function gatewayResponseBody(type: GatewayResponseType): string {
   return JSON.stringify({ message: GATEWAY_RESPONSES[type].message });

@@ -20,7 +20,9 @@ import {
   API_STAGE_NAME,
   AUTHORIZATION_HEADER_PATTERN,
   AUTHORIZER_CACHE_TTL_SECONDS,
+  GATEWAY_RESPONSE_HEADERS,
   GATEWAY_RESPONSES,
+  type GatewayResponseType,
   gatewayResponseBody,
 } from '../../lambda/shared/api-contract.js';
 import {
@@ -252,6 +254,11 @@ export class McpApi extends Construct {
         statusCode: String(response.statusCode),
         responseHeaders: {
           'Content-Type': "'application/json'",
+          ...Object.fromEntries(
+            Object.entries(GATEWAY_RESPONSE_HEADERS[type as GatewayResponseType] ?? {}).map(
+              ([name, value]) => [name, `'${value}'`],
+            ),
+          ),
           ...(type === 'UNAUTHORIZED'
             ? { 'WWW-Authenticate': `'${bearerChallenge(this.baseUrl, identity.mcpScope)}'` }
             : {}),

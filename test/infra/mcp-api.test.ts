@@ -74,6 +74,8 @@ describe('MCP REST API', () => {
     ['AUTHORIZER_CONFIGURATION_ERROR', '500'],
     ['DEFAULT_5XX', '500'],
     ['MISSING_AUTHENTICATION_TOKEN', '404'],
+    ['THROTTLED', '429'],
+    ['QUOTA_EXCEEDED', '429'],
   ])('answers %s with %s and a generic JSON body', (type, status) => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: type,
@@ -81,6 +83,13 @@ describe('MCP REST API', () => {
       ResponseTemplates: {
         'application/json': Match.stringLikeRegexp('^\\{"message":"[A-Za-z ]+"\\}$'),
       },
+    });
+  });
+
+  it('tells a throttled client to retry after a second', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': "'1'" }),
     });
   });
 

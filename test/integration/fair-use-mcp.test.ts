@@ -35,6 +35,28 @@ const call = (token: string, name: string, args: Record<string, unknown> = {}, i
   );
 
 describe('fair use through the MCP endpoint', () => {
+  it("throttles a flooding tenant at its usage plan's burst, as API Gateway does, and not its neighbour", async () => {
+    const flooder = await seedTenant('flooder', { tier: 'free' });
+    const neighbour = await seedTenant('neighbour', { tier: 'free' });
+    const [floodToken, neighbourToken] = await Promise.all([
+      accessToken(flooder),
+      accessToken(neighbour),
+    ]);
+    const burst = TIERS.free.throttle.burstLimit;
+
+    const [flood, calm] = await Promise.all([
+      Promise.all(Array.from({ length: burst * 3 }, (_, i) => call(floodToken, 'whoami', {}, i))),
+      Promise.all(Array.from({ length: 3 }, (_, i) => call(neighbourToken, 'whoami', {}, i))),
+    ]);
+
+    const throttled = flood.filter((r) => r.status === 429);
+    expect(flood.filter((r) => r.status === 200).length).toBeLessThanOrEqual(burst + 2);
+    expect(throttled.length).toBeGreaterThanOrEqual(burst * 2 - 2);
+    expect(throttled[0]?.json()).toEqual({ message: 'Too Many Requests' });
+    expect(throttled[0]?.headers.get('retry-after')).toBe('1');
+    expect(calm.map((r) => r.status)).toEqual([200, 200, 200]);
+  });
+
   it("answers 429 with Retry-After once a user's window is full, and spares a colleague", async () => {
     const owner = await seedTenant('rate-owner', { tier: 'free' });
     const colleague = await addMember(owner.tenantId, 'member');
