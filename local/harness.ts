@@ -148,6 +148,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       POWERTOOLS_SERVICE_NAME: 'multi-tenant-mcp',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Metrics go to stdout as CloudWatch EMF lines; locally nobody collects them.
+      POWERTOOLS_METRICS_DISABLED: 'true',
       // By name: the stand-in that stores it runs the Cognito triggers that read it.
       PSEUDONYM_KEY_SECRET_ID: LOCAL_PSEUDONYM_KEY_SECRET,
     };

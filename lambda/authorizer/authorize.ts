@@ -67,11 +67,8 @@ export async function authorize(
   }
 
   const tenantId = claims[TENANT_CLAIMS.tenantId];
-  logger.appendKeys({
-    tenantId,
-    user: await pseudonymForLogs(pseudonyms, claims.sub, logger),
-    clientId: claims.client_id,
-  });
+  const user = await pseudonymForLogs(pseudonyms, claims.sub, logger);
+  logger.appendKeys({ tenantId, user, clientId: claims.client_id });
   // The registry, not the token, has the last word: a removed member, a demoted admin or a
   // suspended tenant loses access within the authorizer cache time, not at token expiry.
   const [membership, tenant] = await Promise.all([
@@ -105,7 +102,8 @@ export async function authorize(
   // usage plan of the tenant's tier, per tenant.
   return {
     ...policy(claims.sub, 'Allow', event.methodArn),
-    context,
+    // The pseudonym rides along for API Gateway's access log, which never sees the sub.
+    context: { ...context, user },
     usageIdentifierKey: tenant.apiKeyValue,
   };
 }

@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type {
   APIGatewayAuthorizerResult,
@@ -9,10 +8,10 @@ import * as z from 'zod';
 import { createAccessTokenVerifier } from '../shared/access-token.js';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
-import { errorFields, logger } from '../shared/observability.js';
+import { emitMetric, errorFields, logger, METRIC, observed } from '../shared/observability.js';
 import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
-import { authorize } from './authorize.js';
+import { authorize, UNAUTHORIZED } from './authorize.js';
 
 /** API Gateway Lambda authorizer (TOKEN) for the MCP endpoint. */
 const config = readConfig({
@@ -56,5 +55,16 @@ export const handler = middy<
   Error,
   Context
 >()
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .handler((event) => authorize(event, { verifier, registry, logger, pseudonyms }));
+  .use(observed())
+  .handler(async (event) => {
+    try {
+      const result = await authorize(event, { verifier, registry, logger, pseudonyms });
+      if (result.policyDocument.Statement.some((s) => s.Effect === 'Deny')) {
+        emitMetric(METRIC.authorizerDenied);
+      }
+      return result;
+    } catch (error) {
+      if ((error as Error).message === UNAUTHORIZED) emitMetric(METRIC.authorizerRefused);
+      throw error;
+    }
+  });

@@ -3,7 +3,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
 import type { CallOutcome, UsageMeter } from '../shared/fair-use/usage-meter.js';
 import type { UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
-import { errorFields } from '../shared/observability.js';
+import { emitMetric, errorFields, METRIC } from '../shared/observability.js';
 import type { TenantContext } from '../shared/tenant-context.js';
 import { TIERS } from '../shared/tiers.js';
 import { toolsFor } from './tools/index.js';
@@ -62,12 +62,14 @@ export class FairUseGate {
     const [rate, spend] = await Promise.all([
       rateLimit.consume(context.tenantId, userPseudonym, tier.perUser).catch((error: unknown) => {
         logger.error('Per-user rate limit unavailable; request let through', errorFields(error));
+        emitMetric(METRIC.fairUseUnavailable);
         return { allowed: true } as const;
       }),
       tool === undefined
         ? undefined
         : budget.spend(context.tenantId, tier.monthlyToolCalls).catch((error: unknown) => {
             logger.error('Tool-call budget unavailable; call let through', errorFields(error));
+            emitMetric(METRIC.fairUseUnavailable);
             return undefined;
           }),
     ]);
@@ -80,6 +82,7 @@ export class FairUseGate {
             logger.warn('Could not give back a budget unit', errorFields(error)),
           );
       }
+      emitMetric(METRIC.userRateLimited, 1, { tier: context.tier });
       logger.warn('Per-user rate limit reached', {
         limit: tier.perUser.requests,
         windowSeconds: tier.perUser.windowSeconds,
@@ -92,6 +95,7 @@ export class FairUseGate {
       );
     }
     if (spend && !spend.allowed) {
+      emitMetric(METRIC.budgetExhausted, 1, { tier: context.tier });
       logger.warn('Monthly tool-call budget spent', { limit: tier.monthlyToolCalls });
       return refusal(
         spend.retryAfterSeconds,

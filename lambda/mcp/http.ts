@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type AuthInfo, originValidationResponse } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { errorFields } from '../shared/observability.js';
+import { annotateTrace, emitToolCall, errorFields } from '../shared/observability.js';
 import type { Pseudonyms } from '../shared/pseudonym.js';
 import { type TenantContext, tenantContextFromAuthorizer } from '../shared/tenant-context.js';
 import { type FairUseGate, outcomeOf, peekCall } from './fair-use.js';
@@ -79,10 +79,19 @@ export async function serveMcpRequest(
   }
 
   const call = peekCall(body);
+  const tool = call.method === 'tools/call' ? call.tool : undefined;
+  const protocolVersion = request.headers.get('mcp-protocol-version') ?? 'unknown';
   logger.appendKeys({
     mcpMethod: call.method ?? 'unknown',
-    mcpProtocolVersion: request.headers.get('mcp-protocol-version') ?? 'unknown',
-    ...(call.method === 'tools/call' && call.tool ? { tool: call.tool } : {}),
+    mcpProtocolVersion: protocolVersion,
+    ...(tool ? { tool } : {}),
+  });
+  annotateTrace({
+    'tenant.id': context.tenantId,
+    'tenant.tier': context.tier,
+    'mcp.method.name': call.method,
+    'gen_ai.tool.name': tool,
+    'mcp.protocol.version': protocolVersion,
   });
   const gate = await deps.gate.admit(context, user, call);
   if (!gate.admitted) {
@@ -108,10 +117,12 @@ export async function serveMcpRequest(
     );
     const outcome = outcomeOf(result);
     const durationMs = await deps.gate.settle(context, gate, outcome);
+    if (gate.tool) emitToolCall(context.tier, gate.tool, outcome, durationMs);
     logger.info('MCP request served', { status: result.statusCode, outcome, durationMs });
     return result;
   } catch (error) {
     const durationMs = await deps.gate.settle(context, gate, 'error');
+    if (gate.tool) emitToolCall(context.tier, gate.tool, 'error', durationMs);
     logger.error('MCP request failed', { ...errorFields(error), durationMs });
     return error instanceof TimeoutError
       ? jsonRpcError(504, -32603, 'The server took too long to answer.')

@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { STSClient } from '@aws-sdk/client-sts';
 import middy from '@middy/core';
@@ -10,7 +9,7 @@ import { MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
 import { UsageMeter } from '../shared/fair-use/usage-meter.js';
 import { UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
 import { endpointUrls } from '../shared/oauth-metadata.js';
-import { errorFields, logger } from '../shared/observability.js';
+import { apiRequestId, errorFields, logger, observed } from '../shared/observability.js';
 import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { TenantContextSchema } from '../shared/tenant-context.js';
@@ -121,10 +120,5 @@ const options = {
 };
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
-  .use(
-    injectLambdaContext(logger, {
-      clearState: true,
-      correlationIdPath: 'requestContext.requestId',
-    }),
-  )
+  .use(observed({ correlationId: apiRequestId }))
   .handler((event) => serveMcpRequest(event, { mcp, logger, options, gate, pseudonyms }));

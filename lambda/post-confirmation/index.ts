@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
@@ -6,7 +5,7 @@ import type { Context, PostConfirmationTriggerEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
-import { errorFields, logger } from '../shared/observability.js';
+import { errorFields, logger, observed } from '../shared/observability.js';
 import { ProvisioningQueue } from '../shared/provisioning-queue.js';
 import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
@@ -36,7 +35,7 @@ export const handler = middy<
   Error,
   Context
 >()
-  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(observed())
   .handler(async (event) => {
     try {
       return await createTenantOnSignUp(event, { registry, queue, logger, pseudonyms });

@@ -1,8 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, PreSignUpTriggerEvent } from 'aws-lambda';
 import { ValidationError } from '../shared/errors.js';
-import { logger } from '../shared/observability.js';
+import { logger, observed } from '../shared/observability.js';
 import { ORGANIZATION_ATTRIBUTE, OrganizationNameSchema } from '../shared/organization.js';
 
 /**
@@ -24,5 +23,5 @@ export async function checkSignUp(event: PreSignUpTriggerEvent): Promise<PreSign
 }
 
 export const handler = middy<PreSignUpTriggerEvent, PreSignUpTriggerEvent, Error, Context>()
-  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(observed())
   .handler(checkSignUp);

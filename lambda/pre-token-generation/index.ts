@@ -1,11 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { Context, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
-import { errorFields, logger } from '../shared/observability.js';
+import { errorFields, logger, observed } from '../shared/observability.js';
 import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { addTenantClaims } from './tenant-claims.js';
@@ -38,7 +37,7 @@ export const handler = middy<
   Error,
   Context
 >()
-  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(observed())
   .handler((event: PreTokenGenerationV2TriggerEvent) =>
     addTenantClaims(event, { registry, logger, pseudonyms }),
   );

@@ -1,7 +1,9 @@
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { readConfig } from '../shared/config.js';
 import { protectedResourceMetadata } from '../shared/oauth-metadata.js';
+import { apiRequestId, observed } from '../shared/observability.js';
 
 /**
  * `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728), without authentication: tells
@@ -31,4 +33,6 @@ const response: APIGatewayProxyResult = {
   ),
 };
 
-export const handler = async (): Promise<APIGatewayProxyResult> => response;
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+  .use(observed({ correlationId: apiRequestId }))
+  .handler(async () => response);

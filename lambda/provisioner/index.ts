@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -8,7 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
-import { errorFields, logger } from '../shared/observability.js';
+import { errorFields, logger, observed } from '../shared/observability.js';
 import { ProvisioningMessageSchema } from '../shared/provisioning-queue.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { parseUsagePlanIds } from '../shared/usage-plans.js';
@@ -41,7 +40,7 @@ const deps = {
 const sqs = new SQSClient({});
 
 export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
-  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(observed())
   .handler(async (event) => {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {

@@ -1,11 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
-import { logger } from '../shared/observability.js';
+import { logger, observed } from '../shared/observability.js';
 import { ProvisioningQueue } from '../shared/provisioning-queue.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { requeueStaleTenants } from './sweep.js';
@@ -23,7 +22,7 @@ const deps = {
 };
 
 export const handler = middy<ScheduledEvent, { requeued: string[] }, Error, Context>()
-  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(observed())
   .handler(async () => ({
     requeued: await requeueStaleTenants(deps, config.STALE_AFTER_MINUTES * 60_000),
   }));

@@ -1,11 +1,96 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { MiddlewareObj } from '@middy/core';
 
 /**
- * The Powertools logger shared by every handler. The service name comes from
- * `POWERTOOLS_SERVICE_NAME`, set on each function by the CDK app, so all functions log
- * under one service.
+ * Powertools for every handler, under one service name (`POWERTOOLS_SERVICE_NAME`, set on each
+ * function by the CDK app): the logger, the metrics (CloudWatch embedded metric format) and
+ * the tracer (X-Ray; off outside Lambda).
  */
 export const logger = new Logger();
+
+/** The CloudWatch namespace of the application's metrics (the dashboard reads it too). */
+export const METRICS_NAMESPACE = 'MultiTenantMcp';
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
+export const tracer = new Tracer();
+
+/**
+ * Application metrics. Dimensions are the tier and the tool at most, never the tenant or the
+ * user: thousands of tenants would be thousands of metrics to pay for. Per-tenant questions
+ * are answered from logs and the usage table.
+ */
+export const METRIC = {
+  /** A tool call that reached its tool, by tier and tool; with ToolError and ToolDuration. */
+  toolCall: 'ToolCall',
+  toolError: 'ToolError',
+  toolDuration: 'ToolDuration',
+  /** Requests refused by the per-user limit, by tier. */
+  userRateLimited: 'UserRateLimited',
+  /** Tool calls refused because the tenant's monthly budget is spent, by tier. */
+  budgetExhausted: 'BudgetExhausted',
+  /** A request the code recognised as reaching for another tenant (service only: alarmed). */
+  crossTenantAttempt: 'CrossTenantAttempt',
+  /** Tokens the authorizer refused (401) or denied (403) (service only: alarmed). */
+  authorizerRefused: 'AuthorizerRefused',
+  authorizerDenied: 'AuthorizerDenied',
+  /** The usage table could not be reached, so limits were not applied (service only: alarmed). */
+  fairUseUnavailable: 'FairUseUnavailable',
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** Emits one metric now, with the service dimension and the given ones. */
+export function emitMetric(
+  name: MetricName,
+  value = 1,
+  dimensions: Record<string, string> = {},
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit] = MetricUnit.Count,
+): void {
+  const single = metrics.singleMetric();
+  if (Object.keys(dimensions).length > 0) single.addDimensions(dimensions);
+  single.addMetric(name, unit, value);
+}
+
+/** A tool call that ran, by tier and tool, with its duration and whether it failed. */
+export function emitToolCall(
+  tier: string,
+  tool: string,
+  outcome: 'ok' | 'error' | 'refused',
+  durationMs: number,
+): void {
+  const dimensions = { tier, tool };
+  emitMetric(METRIC.toolCall, 1, dimensions);
+  if (outcome !== 'ok') emitMetric(METRIC.toolError, 1, dimensions);
+  emitMetric(METRIC.toolDuration, durationMs, dimensions, MetricUnit.Milliseconds);
+}
+
+/**
+ * The middleware every handler starts with: the logger's Lambda context, cleared between
+ * invocations so one tenant's keys never reach the next one's lines, and the correlation id
+ * (for API requests, API Gateway's request id, which its access log carries too); a trace
+ * segment without the response (it may hold tenant data); the cold-start metric.
+ */
+export function observed<Event>(
+  options: { correlationId?: (event: Event) => string | undefined } = {},
+): MiddlewareObj<Event>[] {
+  return [
+    injectLambdaContext(logger, { clearState: true }) as MiddlewareObj<Event>,
+    {
+      before: (request) => {
+        const id = options.correlationId?.(request.event);
+        if (id) logger.setCorrelationId(id);
+        metrics.captureColdStartMetric();
+      },
+    },
+    captureLambdaHandler(tracer, { captureResponse: false }) as MiddlewareObj<Event>,
+  ];
+}
+
+/** The correlation id of an API Gateway proxy request: its request id. */
+export const apiRequestId = (event: { requestContext?: { requestId?: string } }) =>
+  event.requestContext?.requestId;
 
 /** The error fields worth a log line: never the whole object (it may hold request data). */
 export function errorFields(error: unknown): Record<string, unknown> {
@@ -18,4 +103,17 @@ export function errorFields(error: unknown): Record<string, unknown> {
       ? { causeName: error.cause.name, causeMessage: error.cause.message }
       : {}),
   };
+}
+
+/**
+ * Puts attributes on the current trace segment: as metadata under their OpenTelemetry-style
+ * names (`mcp.method.name`), and as annotations, which X-Ray indexes for filtering, with the
+ * dots made underscores (annotation keys allow letters, digits and underscores only).
+ */
+export function annotateTrace(attributes: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined) continue;
+    tracer.putAnnotation(name.replace(/[^A-Za-z0-9_]/g, '_'), value);
+    tracer.putMetadata(name, value);
+  }
 }

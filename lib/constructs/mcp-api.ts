@@ -114,6 +114,7 @@ export class McpApi extends Construct {
             latencyMs: '$context.responseLatency',
             integrationLatencyMs: '$context.integrationLatency',
             tenantId: '$context.authorizer.tenantId',
+            user: '$context.authorizer.user',
             tier: '$context.authorizer.tier',
             clientId: '$context.authorizer.clientId',
             errorType: '$context.error.responseType',

@@ -93,15 +93,30 @@ describe('MCP REST API', () => {
     });
   });
 
-  it("logs each request as JSON with the authorizer's tenant id and no token", () => {
+  it("logs each request as JSON with the tenant, the user's pseudonym and no token or user id", () => {
     const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
     const format = JSON.parse(stage?.Properties.AccessLogSetting.Format);
 
     expect(format).toMatchObject({
       tenantId: '$context.authorizer.tenantId',
+      user: '$context.authorizer.user',
       status: '$context.status',
+      errorType: '$context.error.responseType',
     });
-    expect(JSON.stringify(format)).not.toMatch(/Authorization|authorizer\.token|identity\.apiKey/i);
+    expect(JSON.stringify(format)).not.toMatch(
+      /Authorization|authorizer\.token|identity\.apiKey|principalId|authorizer\.sub|email/i,
+    );
+  });
+
+  it('reserves concurrency for the MCP function only when configured', () => {
+    const reserved = synthTemplate({ mcpReservedConcurrency: '40' });
+    const mcp = (t: typeof template) =>
+      Object.values(t.findResources('AWS::Lambda::Function')).find((f) =>
+        String(f.Properties.Description).startsWith('Stateless MCP server'),
+      );
+
+    expect(mcp(reserved)?.Properties.ReservedConcurrentExecutions).toBe(40);
+    expect(mcp(template)?.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('throttles the stage as the global limit, from configuration', () => {

@@ -3,7 +3,7 @@ import type { CallToolResult, McpServer, ToolAnnotations } from '@modelcontextpr
 import type * as z from 'zod';
 import { AppError, publicMessageOf } from '../../shared/errors.js';
 import type { UsageRow } from '../../shared/fair-use/usage-meter.js';
-import { errorFields } from '../../shared/observability.js';
+import { emitMetric, errorFields, METRIC } from '../../shared/observability.js';
 import type { OutboundPolicy } from '../../shared/outbound.js';
 import type { TenantContext } from '../../shared/tenant-context.js';
 import type { OwnTenant } from '../../shared/tenant-directory.js';
@@ -100,6 +100,7 @@ export function logToolError(logger: Logger, tool: string, error: unknown): void
   if (error instanceof CrossTenantCursorError) {
     // The tenant named inside the cursor is the caller's claim, not a fact: not logged.
     logger.warn('Cross-tenant attempt refused', { securityEvent: 'cross-tenant-cursor', tool });
+    emitMetric(METRIC.crossTenantAttempt);
   } else if (error instanceof AppError && error.status < 500) {
     logger.info('Tool refused the request', { tool, status: error.status, reason: error.message });
   } else {

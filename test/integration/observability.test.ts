@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+} from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MCP_PATH } from '../../lambda/shared/oauth-metadata.js';
+import { proxyEvent } from '../../local/gateway.js';
+import { lambdaContext } from '../../local/lambda-context.js';
+import { accessToken, seedTenant, type TestUser } from '../support/mcp.js';
+
+// The real handlers in this process, logging at INFO with metrics on, their stdout captured.
+process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+delete process.env.POWERTOOLS_METRICS_DISABLED;
+type Handler<E, R> = (event: E, context: ReturnType<typeof lambdaContext>) => Promise<R>;
+let authorizer: Handler<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>;
+let mcp: Handler<ReturnType<typeof proxyEvent>, APIGatewayProxyResult>;
+let user: TestUser;
+let token: string;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  authorizer = (await import('../../lambda/authorizer/index.js')).handler as typeof authorizer;
+  mcp = (await import('../../lambda/mcp/index.js')).handler as typeof mcp;
+  user = await seedTenant('observed');
+  token = await accessToken(user);
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    return true;
+  });
+});
+afterAll(() => vi.restoreAllMocks());
+
+async function callTool(name: string, args: Record<string, unknown>) {
+  const api = new URL(process.env.API_BASE_URL as string);
+  const policy = await authorizer(
+    {
+      type: 'TOKEN',
+      authorizationToken: `Bearer ${token}`,
+      methodArn: `arn:aws:execute-api:us-east-1:000000000000:local/v1/POST${MCP_PATH}`,
+    },
+    lambdaContext('authorizer'),
+  );
+  const event = proxyEvent(
+    {
+      method: 'POST',
+      url: new URL(MCP_PATH, api),
+      rawHeaders: [
+        ...['Host', api.host, 'Content-Type', 'application/json'],
+        ...['Accept', 'application/json, text/event-stream', 'Mcp-Protocol-Version', '2025-06-18'],
+        ...['Authorization', `Bearer ${token}`],
+      ],
+      body: Buffer.from(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name, arguments: args },
+        }),
+      ),
+      sourceIp: '127.0.0.1',
+    },
+    MCP_PATH,
+    { ...policy.context, principalId: policy.principalId },
+  );
+  const result = await mcp(event, lambdaContext('mcp'));
+  return { event, result };
+}
+
+describe('observability of a real request', () => {
+  it('logs who, what, how long and how it ended, with no token, user id, e-mail or note body', async () => {
+    const marker = `secret-body-${randomUUID()}`;
+    const { event, result } = await callTool('notes_create', { title: 'observed', body: marker });
+    const logged = lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    const served = logged.find((l) => l.message === 'MCP request served');
+
+    expect(result.statusCode).toBe(200);
+    expect(served).toMatchObject({
+      level: 'INFO',
+      service: 'multi-tenant-mcp',
+      tenantId: user.tenantId,
+      tier: 'standard',
+      user: expect.stringMatching(/^u_[\w-]{22}$/),
+      correlation_id: event.requestContext.requestId,
+      mcpMethod: 'tools/call',
+      mcpProtocolVersion: '2025-06-18',
+      tool: 'notes_create',
+      durationMs: expect.any(Number),
+      status: 200,
+      outcome: 'ok',
+    });
+    // The authorizer's lines name the same pseudonym, never the sub.
+    expect(logged.find((l) => l.message === 'Allowed')?.user).toBe(served?.user);
+    const everything = lines.join('\n');
+    for (const forbidden of [
+      token,
+      token.split('.')[2] ?? token,
+      user.sub,
+      `admin@${user.tenantId}.example`,
+      marker,
+    ]) {
+      expect(everything).not.toContain(forbidden);
+    }
+  });
+
+  it('counts the call by tier and tool in CloudWatch metrics, never by tenant', async () => {
+    lines.length = 0;
+    await callTool('whoami', {});
+    const emf = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((l) => '_aws' in l);
+    const toolCall = emf.find((l) => 'ToolCall' in l);
+
+    expect(toolCall).toMatchObject({ ToolCall: 1, tier: 'standard', tool: 'whoami' });
+    const aws = toolCall?._aws as
+      | { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> }
+      | undefined;
+    expect(aws?.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'MultiTenantMcp',
+      Dimensions: [['service', 'tier', 'tool']],
+    });
+    expect(emf.map((l) => JSON.stringify(l)).join('\n')).not.toContain(user.tenantId);
+  });
+});
