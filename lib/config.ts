@@ -19,6 +19,8 @@ export interface AppConfig {
   readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Reserved concurrency of the MCP function, if any (also caps its cost). */
   readonly mcpReservedConcurrency?: number;
+  /** An e-mail address subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
 }
 
 export { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
@@ -66,6 +68,7 @@ const ContextSchema = z.object({
   stageRateLimit: z.coerce.number().int().positive().default(500),
   stageBurstLimit: z.coerce.number().int().positive().default(1000),
   mcpReservedConcurrency: z.coerce.number().int().positive().optional(),
+  alarmEmail: z.email().optional(),
 });
 
 export function readAppConfig(node: Node): AppConfig {
@@ -85,5 +88,6 @@ export function readAppConfig(node: Node): AppConfig {
     allowedOriginHostnames: data.allowedOriginHostnames,
     stageThrottle: { rateLimit: data.stageRateLimit, burstLimit: data.stageBurstLimit },
     ...(data.mcpReservedConcurrency ? { mcpReservedConcurrency: data.mcpReservedConcurrency } : {}),
+    ...(data.alarmEmail ? { alarmEmail: data.alarmEmail } : {}),
   };
 }

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { AppConfig } from './config.js';
 import { Identity } from './constructs/identity.js';
 import { McpApi } from './constructs/mcp-api.js';
+import { Observability } from './constructs/observability.js';
 import { Onboarding } from './constructs/onboarding.js';
 import { TenantData } from './constructs/tenant-data.js';
 
@@ -16,6 +17,7 @@ export class McpSaasStack extends Stack {
   readonly identity: Identity;
   readonly mcpApi: McpApi;
   readonly onboarding: Onboarding;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: McpSaasStackProps) {
     super(scope, id, props);
@@ -48,6 +50,16 @@ export class McpSaasStack extends Stack {
       removalPolicy: config.removalPolicy,
     });
 
+    this.observability = new Observability(this, 'Observability', {
+      stage: this.mcpApi.api.deploymentStage,
+      mcpFunction: this.mcpApi.mcpFunction,
+      authorizerFunction: this.mcpApi.authorizerFunction,
+      provisionerFunction: this.onboarding.provisioner,
+      provisioningDeadLetterQueue: this.onboarding.deadLetterQueue,
+      otherAlarms: [this.onboarding.deadLetterAlarm],
+      alarmEmail: config.alarmEmail,
+    });
+
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
     output('McpUrl', this.mcpApi.mcpUrl, 'The MCP endpoint to give MCP clients');
@@ -63,6 +75,12 @@ export class McpSaasStack extends Stack {
     );
     output('ManagedLoginDomain', this.identity.domain.baseUrl(), 'Sign-up and sign-in pages');
     output('McpScope', this.identity.mcpScope, 'The scope MCP clients ask for');
+    output('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'Subscribe to get alarms');
+    output(
+      'DashboardName',
+      this.observability.dashboard.dashboardName,
+      'CloudWatch dashboard of the service',
+    );
     output('UserPoolId', this.identity.userPool.userPoolId, 'Cognito user pool (tenant CLI)');
     output(
       'RegistryTableName',
