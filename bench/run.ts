@@ -8,6 +8,7 @@
  * - AWS calls per 1,000 tool calls spread over 10 tenants, counted at the stand-ins, after
  *   each tenant's first call (which assumes its role and gets its first data key).
  * - Throughput at 16 calls in flight, and the memory of the gateway process and the baseline.
+ * - A noisy neighbour (bench/noisy-neighbour.ts): one tenant's latency while another floods.
  * - Each Lambda's bundle size and cold start (bench/cold-start.ts), the MCP handler's first
  *   answer against the baseline's.
  *
@@ -17,10 +18,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
+import type { TierName } from '../lambda/shared/tiers.js';
 import { startHarness } from '../local/harness.js';
 import { PROJECT_ROOT, startLocalProcess } from '../local/process.js';
 import { seedTenant } from '../local/seed.js';
 import { measureColdStarts } from './cold-start.js';
+import { measureNoisyNeighbour } from './noisy-neighbour.js';
 
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -32,6 +35,7 @@ const CALLS = 1_000;
 const LATENCY_SAMPLES = 500;
 const CONCURRENCY = 16;
 const THROUGHPUT_CALLS = 2_000;
+const NOISY_TIER: TierName = 'standard';
 
 // The Lambdas run on Node 24; this toolchain's Node 20 warning is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -44,14 +48,13 @@ try {
     harness.env.REGISTRY_TABLE_NAME as string,
   );
 
-  // Ten tenants with an admin, a token and one note each.
-  const tenants: Array<{ tenantId: string; sub: string; token: string; noteId: string }> = [];
-  for (let i = 0; i < TENANTS; i++) {
-    const tenantId = `bench-${i}-${Date.now().toString(36)}`;
+  // Tenants with an admin, a token and one note each.
+  const seed = async (name: string, tier: TierName) => {
+    const tenantId = `bench-${name}-${Date.now().toString(36)}`;
     const { sub } = await seedTenant(registry, {
       tenantId,
-      name: `Bench ${i}`,
-      tier: 'premium',
+      name: `Bench ${name}`,
+      tier,
       adminEmail: `admin@${tenantId}.example`,
     });
     const { access_token } = (await (
@@ -65,13 +68,10 @@ try {
       title: 'bench',
       body: 'x'.repeat(500),
     });
-    tenants.push({
-      tenantId,
-      sub,
-      token: access_token,
-      noteId: String(created.structuredContent?.id),
-    });
-  }
+    return { tenantId, sub, token: access_token, noteId: String(created.structuredContent?.id) };
+  };
+  const tenants: Array<Awaited<ReturnType<typeof seed>>> = [];
+  for (let i = 0; i < TENANTS; i++) tenants.push(await seed(String(i), 'premium'));
 
   // The baseline server reads the same item of the first tenant: straight from dynalite, and
   // through the AWS stand-in, the extra local hop the gateway path takes (on AWS, IAM is
@@ -136,6 +136,14 @@ try {
   const gatewayMemory = gatewayProcess ? await memoryOf(gatewayProcess.pid) : undefined;
   const baselineMemory = await memoryOf(baseline.pid);
 
+  // A noisy neighbour: two tenants of one tier, one flooding while the other calls steadily.
+  const noisy = await measureNoisyNeighbour(
+    harness.gatewayUrl,
+    NOISY_TIER,
+    await seed('flooder', NOISY_TIER),
+    await seed('steady', NOISY_TIER),
+  );
+
   const coldStarts = await measureColdStarts(harness.env, first);
 
   const results = {
@@ -154,6 +162,9 @@ try {
       kms: sum('kms:'),
       secretsManager: sum('secretsmanager:'),
       registryReads,
+      usageTableCalls: Object.entries(stats)
+        .filter(([key]) => key.endsWith(`:${harness.env.USAGE_TABLE_NAME}`))
+        .reduce((total, [, n]) => total + n, 0),
       dataTableCalls: Object.entries(stats)
         .filter(([key]) => key.endsWith(`:${harness.env.DATA_TABLE_NAME}`))
         .reduce((total, [, n]) => total + n, 0),
@@ -164,6 +175,7 @@ try {
       ratio: round(baselineThroughput / gatewayThroughput),
     },
     memoryMiB: { gateway: gatewayMemory, baseline: baselineMemory },
+    noisyNeighbour: noisy,
     coldStarts,
   };
 
@@ -207,6 +219,10 @@ try {
         `Tenant data table calls per ${CALLS} calls`,
         String(results.awsCallsPer1000ToolCallsOver10Tenants.dataTableCalls),
       ) +
+      row(
+        `Usage table calls per ${CALLS} calls (limits, metering)`,
+        String(results.awsCallsPer1000ToolCallsOver10Tenants.usageTableCalls),
+      ) +
       `\n  notes_get at concurrency ${CONCURRENCY}, ${THROUGHPUT_CALLS} calls over ${TENANTS} tenants:\n` +
       row(
         'throughput, gateway / baseline (calls/s)',
@@ -217,6 +233,18 @@ try {
         gatewayMemory ? `${gatewayMemory.rss} / ${gatewayMemory.peak}` : 'not found',
       ) +
       row('memory RSS / peak, baseline (MiB)', `${baselineMemory.rss} / ${baselineMemory.peak}`) +
+      `\n  Noisy neighbour (${noisy.tier} tier): B calls ${noisy.bCallsPerSecond}/s while A sends ${noisy.aRequestsPerSecond}/s:\n` +
+      row('B p50 / p95 alone (ms)', `${noisy.bAlone.p50} / ${noisy.bAlone.p95}`) +
+      row(
+        'B p50 / p95 during the flood (ms)',
+        `${noisy.bDuringFlood.p50} / ${noisy.bDuringFlood.p95}`,
+      ) +
+      row('B during / alone, p50 / p95 (ratio)', `${noisy.ratioP50}x / ${noisy.ratioP95}x`) +
+      row(
+        "A's requests: served / usage plan 429 / per-user 429",
+        `${noisy.aServed} / ${noisy.aThrottledByUsagePlan} / ${noisy.aRefusedPerUser} of ${noisy.aRequests}`,
+      ) +
+      row("A's share of 429s", `${Math.round(noisy.a429Share * 100)}%`) +
       `\n  Lambda bundles (esbuild as in the CDK app), cold start in a fresh process, median of 5:\n` +
       row('', 'size, import, import + first answer') +
       coldStarts.rows
