@@ -21,6 +21,9 @@ export const PRICES = {
   secretsPer10kCalls: 0.05,
   logsPerGbIngested: 0.5,
   logsPerGbMonthStored: 0.03,
+  cloudwatchPerMetricMonth: 0.3, // custom metrics, first 10,000
+  cloudwatchPerAlarmMetricMonth: 0.1, // standard resolution, per metric in the alarm
+  cloudwatchPerDashboardMonth: 3, // beyond the three free dashboards
   fargateArmPerVcpuHour: 0.03238,
   fargateArmPerGbHour: 0.00356,
   hoursPerMonth: 730,
@@ -40,6 +43,11 @@ export interface Workload {
   readonly authorizerMemoryMb: number;
   /** Share of calls that write (one write unit) rather than read (one read unit). */
   readonly writeShare: number;
+  /** Usage-table writes per call: the per-user window, the monthly budget, the usage counter. */
+  readonly usageWritesPerCall: number;
+  /** Custom metrics the handlers emit (by tier and tool), and metrics in the alarms. */
+  readonly customMetrics: number;
+  readonly alarmMetrics: number;
   /** KMS requests per tool call (bench: 4 per 1,000 over 10 tenants, the data-key cache). */
   readonly kmsRequestsPerCall: number;
   /** Secrets Manager calls per tool call (bench: 0 once cached). */
@@ -62,17 +70,23 @@ export const DEFAULT_WORKLOAD: Workload = {
   authorizerDurationMs: 20,
   authorizerMemoryMb: 256,
   writeShare: 0.5,
+  usageWritesPerCall: 3,
+  // ToolCall, ToolError, ToolDuration for 3 tiers x 12 tools, 2 refusal metrics x 3 tiers, 4 more.
+  customMetrics: 3 * 3 * 12 + 2 * 3 + 4,
+  alarmMetrics: 13,
   kmsRequestsPerCall: 0.004,
   secretsCallsPerCall: 0,
   secretsPerTenant: 1,
   storedGbPerTenant: 0.001,
-  logBytesPerCall: 1500,
+  logBytesPerCall: 2500,
   containerVcpu: 0.25,
   containerMemoryGb: 0.5,
 };
 
 export interface CostLine {
   readonly service: string;
+  /** What the deployment costs a month whatever the tenants and calls. */
+  readonly platform: number;
   readonly perTenantIdle: number;
   readonly perMillionCalls: number;
 }
@@ -84,11 +98,13 @@ export function costLines(w: Workload, p = PRICES): CostLine[] {
   return [
     {
       service: 'API Gateway (REST)',
+      platform: 0,
       perTenantIdle: 0,
       perMillionCalls: p.apiGatewayRestPerMillion,
     },
     {
       service: 'Lambda (MCP handler, authorizer)',
+      platform: 0,
       perTenantIdle: 0,
       perMillionCalls:
         p.lambdaPerMillionRequests * (1 + w.authorizerInvocationsPerCall) +
@@ -99,34 +115,48 @@ export function costLines(w: Workload, p = PRICES): CostLine[] {
               gbSeconds(w.authorizerDurationMs, w.authorizerMemoryMb)),
     },
     {
-      service: 'DynamoDB (on demand)',
+      service: 'DynamoDB (on demand; data and usage tables)',
+      platform: 0,
       perTenantIdle: w.storedGbPerTenant * p.dynamodbPerGbMonth,
       perMillionCalls:
-        w.writeShare * p.dynamodbPerMillionWriteUnits +
+        (w.writeShare + w.usageWritesPerCall) * p.dynamodbPerMillionWriteUnits +
         (1 - w.writeShare) * p.dynamodbPerMillionReadUnits,
     },
     {
       service: 'KMS (one key per tenant)',
+      platform: 0,
       perTenantIdle: p.kmsPerKeyMonth,
       perMillionCalls: ((million * w.kmsRequestsPerCall) / 10_000) * p.kmsPer10kRequests,
     },
-    { service: 'STS (AssumeRole with tags)', perTenantIdle: 0, perMillionCalls: 0 },
+    { service: 'STS (AssumeRole with tags)', platform: 0, perTenantIdle: 0, perMillionCalls: 0 },
     {
-      service: 'Secrets Manager',
+      service: 'Secrets Manager (tenant secrets, pseudonym key)',
+      platform: p.secretsPerSecretMonth,
       perTenantIdle: w.secretsPerTenant * p.secretsPerSecretMonth,
       perMillionCalls: ((million * w.secretsCallsPerCall) / 10_000) * p.secretsPer10kCalls,
     },
     {
       service: 'CloudWatch Logs (ingest + a month stored)',
+      platform: 0,
       perTenantIdle: 0,
       perMillionCalls:
         ((million * w.logBytesPerCall) / 1e9) * (p.logsPerGbIngested + p.logsPerGbMonthStored),
+    },
+    {
+      service: 'CloudWatch metrics, alarms, dashboard',
+      platform:
+        w.customMetrics * p.cloudwatchPerMetricMonth +
+        w.alarmMetrics * p.cloudwatchPerAlarmMetricMonth +
+        p.cloudwatchPerDashboardMonth,
+      perTenantIdle: 0,
+      perMillionCalls: 0,
     },
   ];
 }
 
 export interface CostSummary {
   readonly lines: CostLine[];
+  readonly platform: number;
   readonly idleTenant: number;
   readonly perMillionCalls: number;
   readonly monthly: number;
@@ -138,14 +168,17 @@ export interface CostSummary {
 /** The month for a number of tenants and tool calls, beside one always-on container per tenant. */
 export function monthlyCost(w: Workload, p = PRICES): CostSummary {
   const lines = costLines(w, p);
+  const platform = sum(lines.map((line) => line.platform));
   const idleTenant = sum(lines.map((line) => line.perTenantIdle));
   const perMillionCalls = sum(lines.map((line) => line.perMillionCalls));
-  const monthly = idleTenant * w.tenants + (perMillionCalls * w.toolCallsPerMonth) / 1_000_000;
+  const monthly =
+    platform + idleTenant * w.tenants + (perMillionCalls * w.toolCallsPerMonth) / 1_000_000;
   const containerPerTenant =
     p.hoursPerMonth *
     (w.containerVcpu * p.fargateArmPerVcpuHour + w.containerMemoryGb * p.fargateArmPerGbHour);
   return {
     lines,
+    platform,
     idleTenant,
     perMillionCalls,
     monthly,

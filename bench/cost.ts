@@ -13,6 +13,7 @@ const FLAGS: Record<string, keyof Workload> = {
   'mcp-mb': 'mcpMemoryMb',
   'authorizer-share': 'authorizerInvocationsPerCall',
   'write-share': 'writeShare',
+  'usage-writes': 'usageWritesPerCall',
   'secrets-per-tenant': 'secretsPerTenant',
   'log-bytes': 'logBytesPerCall',
 };
@@ -35,16 +36,18 @@ const w = workload as unknown as Workload;
 const cost = monthlyCost(w);
 
 const usd = (n: number) => `$${n < 10 ? n.toFixed(4) : n.toFixed(2)}`;
-const row = (a: string, b: string, c: string) =>
-  `  ${a.padEnd(44)} ${b.padStart(14)} ${c.padStart(16)}\n`;
+const row = (a: string, p: string, b: string, c: string) =>
+  `  ${a.padEnd(50)} ${p.padStart(10)} ${b.padStart(12)} ${c.padStart(14)}\n`;
 process.stdout.write(
   `\nMonthly cost, ${PRICES.region} list prices as of ${PRICES.readOn}, no free tier\n` +
     `${w.tenants} tenants, ${w.toolCallsPerMonth} tool calls a month, MCP Lambda ${w.mcpDurationMs} ms at ${w.mcpMemoryMb} MB (arm64)\n\n` +
-    row('Service', 'idle tenant', 'per 1M calls') +
+    row('Service', 'platform', 'idle tenant', 'per 1M calls') +
     cost.lines
-      .map((line) => row(line.service, usd(line.perTenantIdle), usd(line.perMillionCalls)))
+      .map((line) =>
+        row(line.service, usd(line.platform), usd(line.perTenantIdle), usd(line.perMillionCalls)),
+      )
       .join('') +
-    row('Total', usd(cost.idleTenant), usd(cost.perMillionCalls)) +
+    row('Total', usd(cost.platform), usd(cost.idleTenant), usd(cost.perMillionCalls)) +
     `\n  This stack: ${usd(cost.monthly)} a month, ${usd(cost.perTenant)} per tenant\n` +
     `  One Fargate task per tenant (${w.containerVcpu} vCPU, ${w.containerMemoryGb} GB, arm64, always on): ` +
     `${usd(cost.containerMonthly)} a month, ${usd(cost.containerPerTenant)} per tenant, before its load balancer\n`,

@@ -4,7 +4,7 @@ import { DEFAULT_WORKLOAD, monthlyCost, PRICES } from '../../bench/cost-model.js
 describe('cost model (docs/COST.md, npm run cost)', () => {
   it('charges an idle tenant its KMS key, its secrets and its stored data, and nothing per call', () => {
     const idle = monthlyCost({ ...DEFAULT_WORKLOAD, tenants: 1, toolCallsPerMonth: 0 });
-    expect(idle.monthly).toBeCloseTo(
+    expect(idle.monthly - idle.platform).toBeCloseTo(
       PRICES.kmsPerKeyMonth +
         DEFAULT_WORKLOAD.secretsPerTenant * PRICES.secretsPerSecretMonth +
         DEFAULT_WORKLOAD.storedGbPerTenant * PRICES.dynamodbPerGbMonth,
@@ -35,8 +35,25 @@ describe('cost model (docs/COST.md, npm run cost)', () => {
 
   it('puts an always-on container per tenant beside it, and divides by no tenant without failing', () => {
     const none = monthlyCost({ ...DEFAULT_WORKLOAD, tenants: 0, toolCallsPerMonth: 0 });
-    expect(none.monthly).toBe(0);
+    expect(none.monthly).toBe(none.platform);
     expect(none.perTenant).toBe(0);
     expect(none.containerPerTenant).toBeGreaterThan(none.idleTenant);
+  });
+});
+
+describe('cost model: fair use and observability', () => {
+  it('bills the three usage-table writes of every call, and the metrics once per deployment', () => {
+    const dynamo = (usageWritesPerCall: number) =>
+      monthlyCost({ ...DEFAULT_WORKLOAD, usageWritesPerCall }).lines.find((line) =>
+        line.service.startsWith('DynamoDB'),
+      )?.perMillionCalls ?? Number.NaN;
+    expect(dynamo(3) - dynamo(0)).toBeCloseTo(3 * PRICES.dynamodbPerMillionWriteUnits, 6);
+
+    const small = monthlyCost({ ...DEFAULT_WORKLOAD, tenants: 10 });
+    const large = monthlyCost({ ...DEFAULT_WORKLOAD, tenants: 10_000 });
+    expect(small.platform).toBe(large.platform);
+    expect(small.platform).toBeGreaterThan(
+      DEFAULT_WORKLOAD.customMetrics * PRICES.cloudwatchPerMetricMonth,
+    );
   });
 });
