@@ -103,7 +103,7 @@ export class TenantIsolation extends Construct {
         ],
         resources: [ownSecrets],
         conditions: {
-          StringEquals: { [`secretsmanager:ResourceTag/${TENANT_TAG_KEY}`]: TENANT_TAG },
+          StringEquals: { [`aws:ResourceTag/${TENANT_TAG_KEY}`]: TENANT_TAG },
         },
       }),
     );
