@@ -26,7 +26,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // The security suites run on the same local stack (npm run test:security runs only them).
+          include: ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           // The files share one local stack, and some inject faults into it: one at a time.
           fileParallelism: false,

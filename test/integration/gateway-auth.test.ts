@@ -1,6 +1,11 @@
-import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { exportJWK, importJWK, SignJWT } from 'jose';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  b64,
+  hs256WithPublicKey,
+  signedWithAnotherKey,
+  tampered,
+  unsigned,
+} from '../support/forgery.js';
 import {
   accessToken,
   addMember,
@@ -20,16 +25,6 @@ const toolCall = {
   params: { name: 'whoami', arguments: {} },
 };
 const legacyHeaders = { 'mcp-protocol-version': '2025-06-18' };
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const parts = (jwt: string) => {
-  const [header, payload, signature] = jwt.split('.') as [string, string, string];
-  return {
-    header: JSON.parse(Buffer.from(header, 'base64url').toString()),
-    payload: JSON.parse(Buffer.from(payload, 'base64url').toString()),
-    signature,
-  };
-};
-
 describe('gateway authentication and authorization', () => {
   let acme: TestUser;
   let globex: TestUser;
@@ -84,51 +79,23 @@ describe('gateway authentication and authorization', () => {
   });
 
   it('refuses a token whose payload was edited to name another tenant', async () => {
-    const { header, payload, signature } = parts(valid);
-    const forged = `${b64(header)}.${b64({ ...payload, 'custom:tenantId': globex.tenantId })}.${signature}`;
-
-    expectRefusal(await call(forged), 401);
+    expectRefusal(await call(tampered(valid, { 'custom:tenantId': globex.tenantId })), 401);
   });
 
   it('refuses an unsigned token (alg: none)', async () => {
-    const { payload } = parts(valid);
-
-    expectRefusal(await call(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`), 401);
+    expectRefusal(await call(unsigned(valid)), 401);
   });
 
   it("refuses a token signed with another key under the issuer's key id", async () => {
-    const { header, payload } = parts(valid);
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const forged = await new SignJWT(payload).setProtectedHeader(header).sign(privateKey);
-
-    expectRefusal(await call(forged), 401);
+    expectRefusal(await call(await signedWithAnotherKey(valid)), 401);
   });
 
   it("refuses an HS256 token keyed with the issuer's public key", async () => {
-    const { header, payload } = parts(valid);
-    const jwks = (await (await fetch(`${harness().issuerUrl}/.well-known/jwks.json`)).json()) as {
-      keys: Array<Record<string, unknown>>;
-    };
-    const publicPem = createPublicKey({ key: jwks.keys[0] as never, format: 'jwk' }).export({
-      type: 'spki',
-      format: 'pem',
-    });
-    const signingInput = `${b64({ ...header, alg: 'HS256' })}.${b64(payload)}`;
-    const mac = createHmac('sha256', publicPem).update(signingInput).digest('base64url');
-
-    expectRefusal(await call(`${signingInput}.${mac}`), 401);
+    expectRefusal(await call(await hs256WithPublicKey(valid, harness().issuerUrl)), 401);
   });
 
   it('refuses a token with an unknown key id', async () => {
-    const { payload } = parts(valid);
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    void (await exportJWK(publicKey));
-    const key = await importJWK(await exportJWK(privateKey), 'RS256');
-    const forged = await new SignJWT(payload)
-      .setProtectedHeader({ alg: 'RS256', kid: 'not-a-key-of-the-issuer' })
-      .sign(key);
-
-    expectRefusal(await call(forged), 401);
+    expectRefusal(await call(await signedWithAnotherKey(valid, 'not-a-key-of-the-issuer')), 401);
   });
 
   it('refuses a token from another issuer', async () => {

@@ -1,0 +1,365 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  hs256WithPublicKey,
+  signedWithAnotherKey,
+  tampered,
+  unsigned,
+} from '../support/forgery.js';
+import {
+  accessToken,
+  harness,
+  mintTokens,
+  postMcp,
+  seedTenant,
+  type TestUser,
+} from '../support/mcp.js';
+import { localRegistry } from '../support/registry.js';
+
+/**
+ * The adversarial suite: one named attack per case, each made by (or on behalf of) the
+ * attacker tenant against the victim tenant, with the refusal it must get. After every case the
+ * response is searched for the victim's data, seeded with unique markers, and for the victim's
+ * tenant id: neither may appear anywhere, whatever the status. Run it after changing a tool:
+ * `npm run test:security`.
+ */
+type Reply = Awaited<ReturnType<typeof postMcp>>;
+
+const VICTIM_MARKER = `victim-marker-${randomUUID()}`;
+const ATTACKER_MARKER = `attacker-marker-${randomUUID()}`;
+const LEGACY = { 'mcp-protocol-version': '2025-06-18' };
+
+let victim: TestUser;
+let attacker: TestUser;
+let suspended: TestUser;
+let deleted: TestUser;
+let attackerToken: string;
+let suspendedToken: string;
+let deletedToken: string;
+let victimToken: string;
+const victimNotes: Array<{ id: string; title: string; body: string }> = [];
+let victimCursor: string;
+const replies: Reply[] = [];
+
+const rpc = (method: string, params: Record<string, unknown> = {}, id: number | string = 1) => ({
+  jsonrpc: '2.0',
+  id,
+  method,
+  params,
+});
+const tool = (name: string, args: Record<string, unknown> = {}, meta?: Record<string, unknown>) =>
+  rpc('tools/call', { name, arguments: args, ...(meta ? { _meta: meta } : {}) });
+const send = async (body: unknown, headers: Record<string, string> = {}, token = attackerToken) => {
+  const reply = await postMcp(body, {
+    ...LEGACY,
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...headers,
+  });
+  replies.push(reply);
+  return reply;
+};
+const result = (reply: Reply) =>
+  (reply.json() as { result?: { isError?: boolean; structuredContent?: Record<string, unknown> } })
+    .result;
+/** The attacker's own notes came back, and only those. */
+const ownNotesOnly = (reply: Reply) => {
+  expect(reply.status).toBe(200);
+  const notes = (result(reply)?.structuredContent?.notes ?? []) as Array<{ title: string }>;
+  expect(notes.length).toBeGreaterThan(0);
+  for (const note of notes) expect(note.title).toContain(ATTACKER_MARKER);
+};
+const jsonRpcError = (reply: Reply, status: number) => {
+  expect(reply.status).toBe(status);
+  expect((reply.json() as { error?: unknown }).error).toBeDefined();
+};
+const toolError = (reply: Reply) => {
+  expect(reply.status).toBe(200);
+  expect(result(reply)?.isError).toBe(true);
+};
+const gateway = (status: number) => (reply: Reply) => expect(reply.status).toBe(status);
+
+async function createNote(token: string, title: string, body: string) {
+  const reply = await postMcp(tool('notes_create', { title, body, tags: ['seeded'] }), {
+    ...LEGACY,
+    authorization: `Bearer ${token}`,
+  });
+  const id = result(reply)?.structuredContent?.id;
+  if (typeof id !== 'string') throw new Error(`seeding a note failed: ${reply.text.slice(0, 200)}`);
+  return id;
+}
+
+beforeAll(async () => {
+  [victim, attacker, suspended, deleted] = await Promise.all([
+    seedTenant('victim'),
+    seedTenant('attacker'),
+    seedTenant('suspended'),
+    seedTenant('deleted'),
+  ]);
+  victimToken = await accessToken(victim);
+  attackerToken = await accessToken(attacker);
+  suspendedToken = await accessToken(suspended);
+  deletedToken = await accessToken(deleted);
+  const registry = localRegistry();
+  await registry.transitionTenant(suspended.tenantId, { from: ['ACTIVE'], to: 'SUSPENDED' });
+  await registry.transitionTenant(deleted.tenantId, { from: ['ACTIVE'], to: 'DELETED' });
+  for (let i = 0; i < 3; i++) {
+    const title = `${VICTIM_MARKER} title ${i}`;
+    const body = `${VICTIM_MARKER} body ${i}`;
+    victimNotes.push({ id: await createNote(victimToken, title, body), title, body });
+    await createNote(attackerToken, `${ATTACKER_MARKER} title ${i}`, `${ATTACKER_MARKER} body`);
+  }
+  const page = await postMcp(tool('notes_list', { limit: 1 }), {
+    ...LEGACY,
+    authorization: `Bearer ${victimToken}`,
+  });
+  victimCursor = String(result(page)?.structuredContent?.nextCursor);
+});
+
+afterAll(async () => {
+  // Nothing of the victim's was changed by any attack.
+  const listed = await postMcp(tool('notes_list', { limit: 50 }), {
+    ...LEGACY,
+    authorization: `Bearer ${victimToken}`,
+  });
+  const titles = ((result(listed)?.structuredContent?.notes ?? []) as Array<{ title: string }>)
+    .map((n) => n.title)
+    .sort();
+  expect(titles).toEqual(victimNotes.map((n) => n.title).sort());
+});
+
+const ATTACKS: Array<[string, () => Promise<Reply>, (reply: Reply) => void]> = [
+  // Token forgery: the attacker's token turned into the victim's.
+  [
+    'forged payload naming the victim tenant',
+    async () =>
+      send(tool('notes_list'), {}, tampered(attackerToken, { 'custom:tenantId': victim.tenantId })),
+    gateway(401),
+  ],
+  [
+    'unsigned token (alg: none)',
+    async () => send(tool('notes_list'), {}, unsigned(attackerToken)),
+    gateway(401),
+  ],
+  [
+    "another key under the issuer's key id",
+    async () => send(tool('notes_list'), {}, await signedWithAnotherKey(attackerToken)),
+    gateway(401),
+  ],
+  [
+    "HS256 keyed with the issuer's public key",
+    async () =>
+      send(tool('notes_list'), {}, await hs256WithPublicKey(attackerToken, harness().issuerUrl)),
+    gateway(401),
+  ],
+  [
+    'unknown key id',
+    async () =>
+      send(tool('notes_list'), {}, await signedWithAnotherKey(attackerToken, 'attacker-kid')),
+    gateway(401),
+  ],
+  [
+    'expired token',
+    async () => send(tool('notes_list'), {}, await accessToken(attacker, { expiresIn: -120 })),
+    gateway(401),
+  ],
+  [
+    'token not valid yet',
+    async () => send(tool('notes_list'), {}, await accessToken(attacker, { notBeforeIn: 600 })),
+    gateway(401),
+  ],
+  [
+    'token from another issuer',
+    async () =>
+      send(
+        tool('notes_list'),
+        {},
+        await accessToken(attacker, { claims: { iss: 'https://issuer.example.com' } }),
+      ),
+    gateway(401),
+  ],
+  [
+    'token for another client',
+    async () =>
+      send(tool('notes_list'), {}, await accessToken(attacker, { clientId: 'another-client' })),
+    gateway(401),
+  ],
+  [
+    'token without the MCP scope',
+    async () =>
+      send(tool('notes_list'), {}, await accessToken(attacker, { scope: 'openid email' })),
+    gateway(401),
+  ],
+  [
+    'ID token as bearer',
+    async () => send(tool('notes_list'), {}, (await mintTokens(attacker.sub)).id_token),
+    gateway(401),
+  ],
+  [
+    'token without a tenant claim',
+    async () =>
+      send(
+        tool('notes_list'),
+        {},
+        await accessToken(attacker, { omitClaims: ['custom:tenantId'] }),
+      ),
+    gateway(401),
+  ],
+  [
+    "validly signed token naming the victim tenant (not the attacker's)",
+    async () =>
+      send(
+        tool('notes_list'),
+        {},
+        await accessToken(attacker, { claims: { 'custom:tenantId': victim.tenantId } }),
+      ),
+    gateway(403),
+  ],
+  [
+    'extra tenant claims naming the victim',
+    async () =>
+      send(
+        tool('notes_list'),
+        {},
+        await accessToken(attacker, {
+          claims: {
+            tenant_id: victim.tenantId,
+            'custom:tenant': victim.tenantId,
+            tenantId: victim.tenantId,
+          },
+        }),
+      ),
+    ownNotesOnly,
+  ],
+  [
+    'suspended tenant (token minted before the suspension)',
+    async () => send(tool('notes_list'), {}, suspendedToken),
+    gateway(403),
+  ],
+  [
+    'deleted tenant (token minted before the deletion)',
+    async () => send(tool('notes_list'), {}, deletedToken),
+    gateway(403),
+  ],
+  // Header spoofing: the attacker's valid token, headers naming the victim.
+  ...['X-Tenant-Id', 'x-tenant-id', 'X-TENANT-ID', 'X-Amz-Tenant-Id', 'x-amz-tenant-id'].map(
+    (header) =>
+      [
+        `${header} header naming the victim`,
+        async () => send(tool('notes_list'), { [header]: victim.tenantId }),
+        ownNotesOnly,
+      ] as [string, () => Promise<Reply>, (reply: Reply) => void],
+  ),
+  // Smuggling the victim into the request.
+  [
+    'tenant id in tool arguments',
+    async () => send(tool('notes_list', { tenantId: victim.tenantId, tenant: victim.tenantId })),
+    ownNotesOnly,
+  ],
+  [
+    'tenant id in _meta',
+    async () =>
+      send(
+        tool('notes_list', {}, { tenantId: victim.tenantId, 'custom:tenantId': victim.tenantId }),
+      ),
+    ownNotesOnly,
+  ],
+  ["victim's cursor", async () => send(tool('notes_list', { cursor: victimCursor })), toolError],
+  [
+    "victim's note id (read)",
+    async () => send(tool('notes_get', { id: victimNotes[0]?.id })),
+    toolError,
+  ],
+  [
+    "victim's note id (delete, as an admin)",
+    async () => send(tool('notes_delete', { id: victimNotes[1]?.id })),
+    toolError,
+  ],
+  [
+    "victim's note id (publish)",
+    async () => send(tool('notes_publish', { id: victimNotes[2]?.id })),
+    toolError,
+  ],
+  [
+    "victim's resource URI",
+    async () => send(rpc('resources/read', { uri: `note://${victimNotes[0]?.id}` })),
+    (reply) => jsonRpcError(reply, 200),
+  ],
+  [
+    "victim's usage",
+    async () => send(tool('usage_report', { tenantId: victim.tenantId })),
+    (reply) => {
+      expect(reply.status).toBe(200);
+      expect(JSON.stringify(result(reply))).not.toContain(victim.tenantId);
+    },
+  ],
+  // Malformed and hostile payloads.
+  [
+    'oversized body (300 KiB)',
+    async () => send(tool('notes_create', { title: 't', body: 'x'.repeat(300 * 1024) })),
+    gateway(413),
+  ],
+  [
+    'deeply nested arguments (depth 2,000)',
+    async () =>
+      send(
+        `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"notes_list","arguments":{"a":${'['.repeat(2000)}${']'.repeat(2000)}}}}`,
+      ),
+    (reply) => expect(reply.status).toBeLessThan(500),
+  ],
+  [
+    'JSON-RPC batch',
+    async () => send([tool('notes_list'), tool('whoami')]),
+    (reply) => jsonRpcError(reply, 400),
+  ],
+  [
+    'malformed JSON',
+    async () => send('{"jsonrpc":"2.0","id":1,"method":'),
+    (reply) => expect(reply.status).toBe(400),
+  ],
+  [
+    'unknown method',
+    async () => send(rpc('tenants/list')),
+    (reply) => {
+      expect(reply.status).toBeLessThan(500);
+      expect((reply.json() as { error?: { code: number } }).error?.code).toBe(-32601);
+    },
+  ],
+  [
+    'protocol version header that contradicts the request',
+    async () =>
+      send(
+        tool(
+          'notes_list',
+          {},
+          {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'x', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        ),
+        { 'mcp-protocol-version': '2025-03-26' },
+      ),
+    (reply) => expect(reply.status).toBe(400),
+  ],
+  [
+    'foreign browser Origin',
+    async () => send(tool('notes_list'), { origin: 'https://evil.example' }),
+    gateway(403),
+  ],
+];
+
+describe('adversarial suite: an attacker tenant against a victim tenant', () => {
+  it.each(ATTACKS)('%s', async (_name, attack, expectRefusal) => {
+    const reply = await attack();
+    expectRefusal(reply);
+    // Whatever the answer, nothing of the victim's is in it, and no stack trace.
+    expect(reply.text).not.toContain(VICTIM_MARKER);
+    expect(reply.text).not.toContain(victim.tenantId);
+    expect(reply.text).not.toMatch(/\bat .+:\d+:\d+/);
+  });
+
+  it("sent every attack, and no reply anywhere carried the victim's data", () => {
+    expect(replies.length).toBeGreaterThanOrEqual(ATTACKS.length);
+    for (const reply of replies) expect(reply.text).not.toContain(VICTIM_MARKER);
+  });
+});
