@@ -17,7 +17,8 @@
  * Prints `{"service":"aws","port":N,"queueUrl":URL,"dlqUrl":URL}` when listening. Local-only
  * endpoints under /__stand-in/: `stats` (calls per action; POST resets), `faults` (POST
  * `{"action":"kms:CreateAlias","times":3,"when":"after"}` makes the next calls fail with a
- * 500, after doing the work or before it), `apikeys/<value>` (the key and its plan, for the
+ * 500, after doing the work or before it; `"kind":"throttle"` answers a 400
+ * ThrottlingException instead), `apikeys/<value>` (the key and its plan, for the
  * local gateway), `inbox/<email>` (the last e-mail), `queues/<name>` (depth).
  * Signatures are not checked. Requests that carry no session of this stand-in (static keys,
  * standing for the other roles) are not restricted.
@@ -115,7 +116,9 @@ function saveState(): void {
 
 const stats = new Map<string, number>();
 const count = (name: string) => stats.set(name, (stats.get(name) ?? 0) + 1);
-const faults = new Map<string, { times: number; when: 'before' | 'after' }>();
+/** `failure` answers 500 InternalFailure; `throttle` answers 400 ThrottlingException. */
+type Fault = { times: number; when: 'before' | 'after'; kind: 'failure' | 'throttle' };
+const faults = new Map<string, Fault>();
 
 const server = createServer((req, res) => {
   handle(req, res).catch((error: Error) => {
@@ -193,13 +196,11 @@ async function withFaults(
     fault.times -= 1;
     count(`fault:${action}`);
     if (fault.when === 'after') await run();
+    const type = fault.kind === 'throttle' ? 'ThrottlingException' : 'InternalFailure';
     return send(res, {
-      status: 500,
-      body: JSON.stringify({ __type: 'InternalFailure', message: `injected fault on ${action}` }),
-      headers: {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-errortype': 'InternalFailure',
-      },
+      status: fault.kind === 'throttle' ? 400 : 500,
+      body: JSON.stringify({ __type: type, message: `injected fault on ${action}` }),
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type },
     });
   }
   send(res, await run());
@@ -221,12 +222,13 @@ function internal(method: string, url: URL, body: Buffer): Answer {
     case 'faults': {
       if (method === 'DELETE') faults.clear();
       else {
-        const { action, times, when } = JSON.parse(body.toString('utf8')) as {
+        const { action, times, when, kind } = JSON.parse(body.toString('utf8')) as {
           action: string;
           times?: number;
           when?: 'before' | 'after';
+          kind?: Fault['kind'];
         };
-        faults.set(action, { times: times ?? 1, when: when ?? 'before' });
+        faults.set(action, { times: times ?? 1, when: when ?? 'before', kind: kind ?? 'failure' });
       }
       return ok(Object.fromEntries(faults));
     }

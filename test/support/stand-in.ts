@@ -6,10 +6,13 @@ const call = async (path: string, init?: RequestInit) => {
   return response.json() as Promise<unknown>;
 };
 
-/** Makes the next `times` calls of `action` fail with a 500, after or before doing the work. */
+/**
+ * Makes the next `times` calls of `action` fail, after or before doing the work: with a 500
+ * (`failure`, the default) or a 400 ThrottlingException (`throttle`).
+ */
 export async function injectFault(
   action: string,
-  options: { times: number; when: 'before' | 'after' },
+  options: { times: number; when: 'before' | 'after'; kind?: 'failure' | 'throttle' },
 ) {
   await call('faults', { method: 'POST', body: JSON.stringify({ action, ...options }) });
 }
