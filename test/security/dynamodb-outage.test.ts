@@ -39,7 +39,11 @@ const call = async (name: string, args: Record<string, unknown> = {}) => {
   const text = await response.text();
   const result = (
     JSON.parse(text) as {
-      result?: { isError?: boolean; structuredContent?: Record<string, unknown> };
+      result?: {
+        isError?: boolean;
+        structuredContent?: Record<string, unknown>;
+        content?: unknown;
+      };
     }
   ).result;
   return { status: response.status, text, result };
@@ -107,6 +111,7 @@ describe('DynamoDB outage', () => {
     for (const outcome of during) {
       expect(outcome.status).toBe(200);
       expect(outcome.result?.isError).toBe(true);
+      expect(outcome.result?.content).toEqual([{ type: 'text', text: 'Internal error.' }]);
       expect(outcome.text).not.toMatch(
         /ECONNREFUSED|127\.0\.0\.1|dynalite|InternalFailure|\bat .+:\d+:\d+/,
       );

@@ -20,7 +20,7 @@ const call = async (token: string, name: string, args: Record<string, unknown> =
       result?: {
         isError?: boolean;
         structuredContent?: Record<string, unknown>;
-        content?: Array<{ text: string }>;
+        content?: Array<{ type: string; text: string }>;
       };
     }
   ).result;
@@ -36,6 +36,8 @@ const notesOf = async (token: string) =>
 function expectGenericFailure(outcome: Awaited<ReturnType<typeof call>>, user: TestUser) {
   expect(outcome.reply.status).toBe(200);
   expect(outcome.result?.isError).toBe(true);
+  // The one message a caller gets for anything that is not its own fault.
+  expect(outcome.result?.content).toEqual([{ type: 'text', text: 'Internal error.' }]);
   const text = outcome.reply.text;
   expect(text).not.toMatch(/Throttling|InternalFailure|injected|stand-in|kms|sts|\bat .+:\d+:\d+/i);
   expect(text).not.toContain(user.tenantId);
