@@ -36,13 +36,10 @@ const keyPolicy = (tenantId: string) =>
     }),
   );
 
+type Request = Omit<Parameters<typeof decide>[0], 'principal' | 'identityPolicies'>;
+
 /** A request from the data-access role's session tagged TenantId=acme. */
-const asAcme = (request: {
-  action: string;
-  resource: string;
-  context?: Record<string, string | string[]>;
-  resourcePolicy?: unknown;
-}) =>
+const asAcme = (request: Request) =>
   decide({
     principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${dataRole}/tenant-acme`,
     identityPolicies: identityPoliciesOf(template, dataRole),
@@ -50,12 +47,7 @@ const asAcme = (request: {
     context: { 'aws:PrincipalTag/TenantId': 'acme', ...request.context },
   });
 /** A request from the MCP function's own role, without any tenant session. */
-const asMcpRole = (request: {
-  action: string;
-  resource: string;
-  context?: Record<string, string | string[]>;
-  resourcePolicy?: unknown;
-}) =>
+const asMcpRole = (request: Request) =>
   decide({
     principal: roleArn(mcpRole),
     identityPolicies: identityPoliciesOf(template, mcpRole),

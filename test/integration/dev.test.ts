@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../local/process.js';
-import { freePort } from '../support/ports.js';
+import { freePortPair } from '../support/ports.js';
 
 /** Starts `npm run dev`'s script and resolves once it prints that it is running. */
 async function startDev(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
@@ -59,7 +59,7 @@ describe('npm run dev', () => {
 
   it('stops every process and port on Ctrl-C, and a second start finds the data of the first', async () => {
     data = await mkdtemp(join(tmpdir(), 'dev-data-'));
-    const port = await freePort();
+    const port = await freePortPair();
     const first = await startDev(['--data', data, '--port', String(port), '--seed']);
     const env = JSON.parse(await readFile(join(data, 'harness.json'), 'utf8')) as Record<
       string,
@@ -103,7 +103,7 @@ describe('npm run dev', () => {
   it('says clearly when its port is taken', async () => {
     const { createServer } = await import('node:net');
     const blocker = createServer();
-    const port = await freePort();
+    const port = await freePortPair();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     const dir = await mkdtemp(join(tmpdir(), 'dev-busy-'));
 
