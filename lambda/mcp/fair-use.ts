@@ -140,9 +140,12 @@ export function peekCall(body: Buffer): McpCall {
       params?: { name?: unknown };
     };
     if (message === null || typeof message !== 'object') return {};
+    // The client chose these strings: cut them short before they reach a log line or a trace.
     return {
-      ...(typeof message.method === 'string' ? { method: message.method } : {}),
-      ...(typeof message.params?.name === 'string' ? { tool: message.params.name } : {}),
+      ...(typeof message.method === 'string' ? { method: message.method.slice(0, 100) } : {}),
+      ...(typeof message.params?.name === 'string'
+        ? { tool: message.params.name.slice(0, 100) }
+        : {}),
       ...(typeof message.id === 'string' || typeof message.id === 'number'
         ? { id: message.id }
         : {}),

@@ -80,7 +80,7 @@ export async function serveMcpRequest(
 
   const call = peekCall(body);
   const tool = call.method === 'tools/call' ? call.tool : undefined;
-  const protocolVersion = request.headers.get('mcp-protocol-version') ?? 'unknown';
+  const protocolVersion = (request.headers.get('mcp-protocol-version') ?? 'unknown').slice(0, 40);
   logger.appendKeys({
     mcpMethod: call.method ?? 'unknown',
     mcpProtocolVersion: protocolVersion,
