@@ -3,8 +3,8 @@ import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { API_STAGE_NAME } from '../lambda/shared/api-contract.js';
 import { MCP_PATH, PROTECTED_RESOURCE_PATH } from '../lambda/shared/oauth-metadata.js';
 import { preTokenV2Event } from '../local/events.js';
-import { proxyEvent } from '../local/gateway.js';
 import { PROJECT_ROOT } from '../local/process.js';
+import { proxyEvent } from '../local/proxy-event.js';
 import { bundle, type ColdStart, coldStart, lambdaEntries } from './bundles.js';
 
 export interface ColdStartTenant {

@@ -11,7 +11,7 @@ export interface NoisyTenant {
   readonly noteId: string;
 }
 
-const CALLS = 150;
+const CALLS = 300;
 const B_INTERVAL_MS = 50; // 20 calls/s: a busy but well-behaved assistant
 const FLOOD_FACTOR = 4; // A sends four times its plan's steady rate
 

@@ -24,6 +24,7 @@ import { PROJECT_ROOT, startLocalProcess } from '../local/process.js';
 import { seedTenant } from '../local/seed.js';
 import { measureColdStarts } from './cold-start.js';
 import { measureNoisyNeighbour } from './noisy-neighbour.js';
+import { type BenchResults, formatReport, type Latency } from './report.js';
 
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -146,7 +147,7 @@ try {
 
   const coldStarts = await measureColdStarts(harness.env, first);
 
-  const results = {
+  const results: BenchResults = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     date: new Date().toISOString(),
     warmLatencyMs: {
@@ -184,83 +185,7 @@ try {
     join(PROJECT_ROOT, '.bench', 'results.json'),
     `${JSON.stringify(results, null, 2)}\n`,
   );
-  const row = (name: string, value: string) => `  ${name.padEnd(48)} ${value}\n`;
-  process.stdout.write(
-    `\nBenchmark (${results.machine.cpus} cores, Node ${results.machine.node}, ${results.date})\n\n` +
-      row('notes_get p50 / p95, gateway (ms)', `${gatewayLatency.p50} / ${gatewayLatency.p95}`) +
-      row('notes_get p50 / p95, baseline (ms)', `${baselineLatency.p50} / ${baselineLatency.p95}`) +
-      row(
-        'notes_get p50 / p95, baseline via stand-in (ms)',
-        `${baselineHopLatency.p50} / ${baselineHopLatency.p95}`,
-      ) +
-      row(
-        'multi-tenancy overhead, p50 / p95 (ratio)',
-        `${results.warmLatencyMs.ratioP50}x / ${results.warmLatencyMs.ratioP95}x`,
-      ) +
-      row(
-        'overhead p50, baseline via stand-in (ratio)',
-        `${results.warmLatencyMs.ratioP50ThroughStandIn}x`,
-      ) +
-      `\n  After each tenant's first call, per ${CALLS} tool calls over ${TENANTS} tenants:\n` +
-      row(
-        `STS AssumeRole per ${CALLS} calls, ${TENANTS} tenants`,
-        String(results.awsCallsPer1000ToolCallsOver10Tenants.stsAssumeRole),
-      ) +
-      row(
-        `KMS calls per ${CALLS} calls, ${TENANTS} tenants`,
-        String(results.awsCallsPer1000ToolCallsOver10Tenants.kms),
-      ) +
-      row(
-        `Secrets Manager calls per ${CALLS} calls`,
-        String(results.awsCallsPer1000ToolCallsOver10Tenants.secretsManager),
-      ) +
-      row(`Registry reads per ${CALLS} calls (authorizer)`, String(registryReads)) +
-      row(
-        `Tenant data table calls per ${CALLS} calls`,
-        String(results.awsCallsPer1000ToolCallsOver10Tenants.dataTableCalls),
-      ) +
-      row(
-        `Usage table calls per ${CALLS} calls (limits, metering)`,
-        String(results.awsCallsPer1000ToolCallsOver10Tenants.usageTableCalls),
-      ) +
-      `\n  notes_get at concurrency ${CONCURRENCY}, ${THROUGHPUT_CALLS} calls over ${TENANTS} tenants:\n` +
-      row(
-        'throughput, gateway / baseline (calls/s)',
-        `${gatewayThroughput} / ${baselineThroughput}`,
-      ) +
-      row(
-        'memory RSS / peak, gateway (MiB)',
-        gatewayMemory ? `${gatewayMemory.rss} / ${gatewayMemory.peak}` : 'not found',
-      ) +
-      row('memory RSS / peak, baseline (MiB)', `${baselineMemory.rss} / ${baselineMemory.peak}`) +
-      `\n  Noisy neighbour (${noisy.tier} tier): B calls ${noisy.bCallsPerSecond}/s while A sends ${noisy.aRequestsPerSecond}/s:\n` +
-      row('B p50 / p95 alone (ms)', `${noisy.bAlone.p50} / ${noisy.bAlone.p95}`) +
-      row(
-        'B p50 / p95 during the flood (ms)',
-        `${noisy.bDuringFlood.p50} / ${noisy.bDuringFlood.p95}`,
-      ) +
-      row('B during / alone, p50 / p95 (ratio)', `${noisy.ratioP50}x / ${noisy.ratioP95}x`) +
-      row(
-        "A's requests: served / usage plan 429 / per-user 429",
-        `${noisy.aServed} / ${noisy.aThrottledByUsagePlan} / ${noisy.aRefusedPerUser} of ${noisy.aRequests}`,
-      ) +
-      row("A's share of 429s", `${Math.round(noisy.a429Share * 100)}%`) +
-      `\n  Lambda bundles (esbuild as in the CDK app), cold start in a fresh process, median of 5:\n` +
-      row('', 'size, import, import + first answer') +
-      coldStarts.rows
-        .map((b) =>
-          row(
-            b.name,
-            `${b.sizeKiB} KiB, ${b.importMs} ms${b.firstAnswerMs === undefined ? '' : `, ${b.firstAnswerMs} ms`}`,
-          ),
-        )
-        .join('') +
-      row(
-        'cold first answer, mcp / baseline (ratio)',
-        `${coldStarts.mcpToBaselineFirstAnswerRatio}x`,
-      ) +
-      `\nWritten to .bench/results.json\n`,
-  );
+  process.stdout.write(formatReport(results, { CALLS, TENANTS, CONCURRENCY, THROUGHPUT_CALLS }));
 } finally {
   for (const stop of stopAll.reverse()) await stop();
 }
@@ -310,12 +235,6 @@ async function latencies(calls: ReadonlyArray<() => Promise<unknown>>) {
       round(times[Math.min(times.length - 1, Math.floor(q * times.length))] as number);
     return { p50: at(0.5), p95: at(0.95), samples: times.length };
   }) as [Latency, Latency, Latency];
-}
-
-interface Latency {
-  p50: number;
-  p95: number;
-  samples: number;
 }
 
 /** Calls per second with CONCURRENCY calls in flight, after a warm-up of every tenant. */

@@ -6,8 +6,8 @@ import type {
 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MCP_PATH } from '../../lambda/shared/oauth-metadata.js';
-import { proxyEvent } from '../../local/gateway.js';
 import { lambdaContext } from '../../local/lambda-context.js';
+import { proxyEvent } from '../../local/proxy-event.js';
 import { accessToken, seedTenant, type TestUser } from '../support/mcp.js';
 
 // The real handlers in this process, logging at INFO with metrics on, their stdout captured.
