@@ -7,12 +7,14 @@
 import { TIERS } from '../lambda/shared/tiers.js';
 
 export interface NoisyTenant {
-  readonly token: string;
+  /** One token per user: B's calls rotate over its users, A floods with its first. */
+  readonly tokens: readonly string[];
   readonly noteId: string;
 }
 
 const CALLS = 300;
-const B_INTERVAL_MS = 50; // 20 calls/s: a busy but well-behaved assistant
+// 20 calls/s from three users: a busy tenant, each user well under its per-user limit.
+const B_INTERVAL_MS = 50;
 const FLOOD_FACTOR = 4; // A sends four times its plan's steady rate
 
 export async function measureNoisyNeighbour(
@@ -52,7 +54,8 @@ async function paced(gatewayUrl: string, tenant: NoisyTenant) {
     const wait = start + i * B_INTERVAL_MS - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const began = performance.now();
-    const { status, body } = await notesGet(gatewayUrl, tenant);
+    const token = tenant.tokens[i % tenant.tokens.length] as string;
+    const { status, body } = await notesGet(gatewayUrl, token, tenant.noteId);
     times.push(performance.now() - began);
     if (status !== 200) throw new Error(`the quiet tenant got ${status}: ${body.slice(0, 200)}`);
   }
@@ -68,11 +71,13 @@ function startFlood(gatewayUrl: string, tenant: NoisyTenant, rate: number) {
   const inFlight = new Set<Promise<void>>();
   const timer = setInterval(() => {
     counts.total++;
-    const request = notesGet(gatewayUrl, tenant).then(({ status, body }) => {
-      if (status === 200) counts.ok++;
-      else if (status === 429 && body.includes('Too Many Requests')) counts.planThrottled++;
-      else if (status === 429) counts.userLimited++;
-    });
+    const request = notesGet(gatewayUrl, tenant.tokens[0] as string, tenant.noteId).then(
+      ({ status, body }) => {
+        if (status === 200) counts.ok++;
+        else if (status === 429 && body.includes('Too Many Requests')) counts.planThrottled++;
+        else if (status === 429) counts.userLimited++;
+      },
+    );
     inFlight.add(request);
     void request.finally(() => inFlight.delete(request));
   }, 1000 / rate);
@@ -85,20 +90,20 @@ function startFlood(gatewayUrl: string, tenant: NoisyTenant, rate: number) {
   };
 }
 
-async function notesGet(gatewayUrl: string, tenant: NoisyTenant) {
+async function notesGet(gatewayUrl: string, token: string, noteId: string) {
   const response = await fetch(`${gatewayUrl}/mcp`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
       'mcp-protocol-version': '2025-06-18',
-      authorization: `Bearer ${tenant.token}`,
+      authorization: `Bearer ${token}`,
     },
     body: JSON.stringify({
       jsonrpc: '2.0',
       id: 1,
       method: 'tools/call',
-      params: { name: 'notes_get', arguments: { id: tenant.noteId } },
+      params: { name: 'notes_get', arguments: { id: noteId } },
     }),
   });
   return { status: response.status, body: await response.text() };

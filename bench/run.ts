@@ -21,7 +21,7 @@ import { TenantRegistry } from '../lambda/shared/registry.js';
 import type { TierName } from '../lambda/shared/tiers.js';
 import { startHarness } from '../local/harness.js';
 import { PROJECT_ROOT, startLocalProcess } from '../local/process.js';
-import { seedTenant } from '../local/seed.js';
+import { addMember, seedTenant } from '../local/seed.js';
 import { measureColdStarts } from './cold-start.js';
 import { measureNoisyNeighbour } from './noisy-neighbour.js';
 import { type BenchResults, formatReport, type Latency } from './report.js';
@@ -49,6 +49,16 @@ try {
     harness.env.REGISTRY_TABLE_NAME as string,
   );
 
+  const mint = async (sub: string) =>
+    (
+      (await (
+        await fetch(`${harness.issuerUrl}/local/tokens`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ sub }),
+        })
+      ).json()) as { access_token: string }
+    ).access_token;
   // Tenants with an admin, a token and one note each.
   const seed = async (name: string, tier: TierName) => {
     const tenantId = `bench-${name}-${Date.now().toString(36)}`;
@@ -58,18 +68,27 @@ try {
       tier,
       adminEmail: `admin@${tenantId}.example`,
     });
-    const { access_token } = (await (
-      await fetch(`${harness.issuerUrl}/local/tokens`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ sub }),
-      })
-    ).json()) as { access_token: string };
+    const access_token = await mint(sub);
     const created = await callTool(`${harness.gatewayUrl}/mcp`, access_token, 'notes_create', {
       title: 'bench',
       body: 'x'.repeat(500),
     });
     return { tenantId, sub, token: access_token, noteId: String(created.structuredContent?.id) };
+  };
+  /** A tenant of the noisy-neighbour tier with `users` users, and a token for each. */
+  const noisyTenant = async (name: string, users: number) => {
+    const tenant = await seed(name, NOISY_TIER);
+    const tokens = [tenant.token];
+    for (let i = 1; i < users; i++) {
+      const sub = await addMember(
+        registry,
+        tenant.tenantId,
+        `user${i}@${tenant.tenantId}.example`,
+        'member',
+      );
+      tokens.push(await mint(sub));
+    }
+    return { tokens, noteId: tenant.noteId };
   };
   const tenants: Array<Awaited<ReturnType<typeof seed>>> = [];
   for (let i = 0; i < TENANTS; i++) tenants.push(await seed(String(i), 'premium'));
@@ -141,8 +160,8 @@ try {
   const noisy = await measureNoisyNeighbour(
     harness.gatewayUrl,
     NOISY_TIER,
-    await seed('flooder', NOISY_TIER),
-    await seed('steady', NOISY_TIER),
+    await noisyTenant('flooder', 1),
+    await noisyTenant('steady', 3),
   );
 
   const coldStarts = await measureColdStarts(harness.env, first);
