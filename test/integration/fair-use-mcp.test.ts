@@ -16,6 +16,7 @@ import {
   seedTenant,
   toolOutput,
 } from '../support/mcp.js';
+import { clearFaults, injectFault, stats } from '../support/stand-in.js';
 
 const db = createDocumentClient();
 const usageTable = process.env.USAGE_TABLE_NAME as string;
@@ -119,6 +120,23 @@ describe('fair use through the MCP endpoint', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(JSON.stringify(refused.json())).toMatch(/monthly tool-call budget/);
     expect(listed.status).toBe(200);
+  });
+
+  it('lets calls through when the usage table cannot be reached (the usage plan still bounds them)', async () => {
+    const tenant = await seedTenant('unmetered-outage');
+    const token = await accessToken(tenant);
+    // Every counter update fails (the SDK retries each three times); reads still work.
+    await injectFault('dynamodb:UpdateItem', { times: 100, when: 'before' });
+    try {
+      const served = await call(token, 'whoami');
+      const failed = (await stats())['fault:dynamodb:UpdateItem'] ?? 0;
+
+      expect(served.status).toBe(200);
+      expect((served.json() as { result?: { isError?: boolean } }).result?.isError).toBeFalsy();
+      expect(failed).toBeGreaterThanOrEqual(3);
+    } finally {
+      await clearFaults();
+    }
   });
 
   it("meters each tenant's calls per tool, shows them in usage_report and the CLI, and no one else's", async () => {
