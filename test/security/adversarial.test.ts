@@ -8,6 +8,8 @@ import {
 } from '../support/forgery.js';
 import {
   accessToken,
+  ERAS,
+  type Era,
   harness,
   mintTokens,
   postMcp,
@@ -49,9 +51,37 @@ const rpc = (method: string, params: Record<string, unknown> = {}, id: number | 
 });
 const tool = (name: string, args: Record<string, unknown> = {}, meta?: Record<string, unknown>) =>
   rpc('tools/call', { name, arguments: args, ...(meta ? { _meta: meta } : {}) });
+/** The protocol era the attacks speak: each runs once per era (the SDK serves them apart). */
+let era: Era = 'legacy';
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'attacker', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+/** A request in the current era: 2025 headers, or the 2026-07-28 headers and `_meta` envelope. */
+function inEra(body: unknown): { body: unknown; headers: Record<string, string> } {
+  const message = body as { method?: unknown; params?: Record<string, unknown> };
+  if (era === 'legacy' || typeof body !== 'object' || Array.isArray(body) || !message.method) {
+    return { body, headers: era === 'legacy' ? LEGACY : { 'mcp-protocol-version': '2026-07-28' } };
+  }
+  const params = message.params ?? {};
+  return {
+    body: {
+      ...message,
+      params: { ...params, _meta: { ...ENVELOPE, ...(params._meta as object) } },
+    },
+    headers: {
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': String(message.method),
+      ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
+      ...(typeof params.uri === 'string' ? { 'mcp-name': params.uri } : {}),
+    },
+  };
+}
 const send = async (body: unknown, headers: Record<string, string> = {}, token = attackerToken) => {
-  const reply = await postMcp(body, {
-    ...LEGACY,
+  const request = inEra(body);
+  const reply = await postMcp(request.body, {
+    ...request.headers,
     ...(token ? { authorization: `Bearer ${token}` } : {}),
     ...headers,
   });
@@ -348,18 +378,26 @@ const ATTACKS: Array<[string, () => Promise<Reply>, (reply: Reply) => void]> = [
   ],
 ];
 
-describe('adversarial suite: an attacker tenant against a victim tenant', () => {
-  it.each(ATTACKS)('%s', async (_name, attack, expectRefusal) => {
-    const reply = await attack();
-    expectRefusal(reply);
-    // Whatever the answer, nothing of the victim's is in it, and no stack trace.
-    expect(reply.text).not.toContain(VICTIM_MARKER);
-    expect(reply.text).not.toContain(victim.tenantId);
-    expect(reply.text).not.toMatch(/\bat .+:\d+:\d+/);
-  });
+describe.each(ERAS)(
+  'adversarial suite (%s era): an attacker tenant against a victim tenant',
+  (each) => {
+    beforeAll(() => {
+      era = each;
+      replies.length = 0;
+    });
 
-  it("sent every attack, and no reply anywhere carried the victim's data", () => {
-    expect(replies.length).toBeGreaterThanOrEqual(ATTACKS.length);
-    for (const reply of replies) expect(reply.text).not.toContain(VICTIM_MARKER);
-  });
-});
+    it.each(ATTACKS)('%s', async (_name, attack, expectRefusal) => {
+      const reply = await attack();
+      expectRefusal(reply);
+      // Whatever the answer, nothing of the victim's is in it, and no stack trace.
+      expect(reply.text).not.toContain(VICTIM_MARKER);
+      expect(reply.text).not.toContain(victim.tenantId);
+      expect(reply.text).not.toMatch(/\bat .+:\d+:\d+/);
+    });
+
+    it("sent every attack, and no reply anywhere carried the victim's data", () => {
+      expect(replies.length).toBeGreaterThanOrEqual(ATTACKS.length);
+      for (const reply of replies) expect(reply.text).not.toContain(VICTIM_MARKER);
+    });
+  },
+);
