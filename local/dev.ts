@@ -26,6 +26,10 @@ import { LOCAL_CLIENT_ID, LOCAL_SCOPE, startHarness } from './harness.js';
 import { PROJECT_ROOT } from './process.js';
 import { seedTenant } from './seed.js';
 
+// The Lambdas run on Node 24; the AWS SDK's warning about this toolchain's Node 20 is noise here
+// (the stack's processes get the same setting from the harness).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const { values } = parseArgs({
   options: {
     reset: { type: 'boolean', default: false },
