@@ -3,7 +3,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 
 import * as z from 'zod';
 import { type AccessTokenVerifier, isTokenRejection } from '../shared/access-token.js';
 import { errorFields } from '../shared/observability.js';
-import { type Pseudonyms, pseudonymForLogs } from '../shared/pseudonym.js';
+import type { Pseudonyms } from '../shared/pseudonym.js';
 import type { TenantRegistry } from '../shared/registry.js';
 import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenant.js';
 import type { TenantContext } from '../shared/tenant-context.js';
@@ -67,7 +67,14 @@ export async function authorize(
   }
 
   const tenantId = claims[TENANT_CLAIMS.tenantId];
-  const user = await pseudonymForLogs(pseudonyms, claims.sub, logger);
+  let user: string;
+  try {
+    user = (await pseudonyms()).of(claims.sub);
+  } catch (error) {
+    // The pseudonym is part of the context every request carries: no context without it.
+    logger.error('Pseudonym key unavailable', errorFields(error));
+    throw new Error('Authorizer unavailable');
+  }
   logger.appendKeys({ tenantId, user, clientId: claims.client_id });
   // The registry, not the token, has the last word: a removed member, a demoted admin or a
   // suspended tenant loses access within the authorizer cache time, not at token expiry.
@@ -94,6 +101,7 @@ export async function authorize(
     tier: tenant.tier,
     role: membership.role,
     sub: claims.sub,
+    user,
     clientId: claims.client_id,
     kmsKeyArn: tenant.kmsKeyArn,
   };
@@ -102,8 +110,8 @@ export async function authorize(
   // usage plan of the tenant's tier, per tenant.
   return {
     ...policy(claims.sub, 'Allow', event.methodArn),
-    // The pseudonym rides along for API Gateway's access log, which never sees the sub.
-    context: { ...context, user },
+    // The pseudonym also reaches API Gateway's access log, which never sees the sub.
+    context,
     usageIdentifierKey: tenant.apiKeyValue,
   };
 }

@@ -48,7 +48,7 @@ export class FairUseGate {
     },
   ) {}
 
-  async admit(context: TenantContext, userPseudonym: string, call: McpCall): Promise<GateAnswer> {
+  async admit(context: TenantContext, call: McpCall): Promise<GateAnswer> {
     const { rateLimit, budget, logger } = this.deps;
     const tier = TIERS[context.tier];
     const startedAt = (this.deps.now ?? Date.now)();
@@ -60,7 +60,7 @@ export class FairUseGate {
     // Both counters at once; a budget unit taken for a request the rate limit refuses is
     // given back, so the budget counts only calls that were served.
     const [rate, spend] = await Promise.all([
-      rateLimit.consume(context.tenantId, userPseudonym, tier.perUser).catch((error: unknown) => {
+      rateLimit.consume(context.tenantId, context.user, tier.perUser).catch((error: unknown) => {
         logger.error('Per-user rate limit unavailable; request let through', errorFields(error));
         emitMetric(METRIC.fairUseUnavailable);
         return { allowed: true } as const;

@@ -2,7 +2,6 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type AuthInfo, originValidationResponse } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { annotateTrace, emitToolCall, errorFields } from '../shared/observability.js';
-import type { Pseudonyms } from '../shared/pseudonym.js';
 import { type TenantContext, tenantContextFromAuthorizer } from '../shared/tenant-context.js';
 import { type FairUseGate, outcomeOf, peekCall } from './fair-use.js';
 
@@ -31,7 +30,6 @@ export async function serveMcpRequest(
     logger: Logger;
     options: HttpOptions;
     gate: FairUseGate;
-    pseudonyms: () => Promise<Pseudonyms>;
   },
 ): Promise<APIGatewayProxyResult> {
   const { logger, options } = deps;
@@ -48,15 +46,13 @@ export async function serveMcpRequest(
     logger.error('Request without a valid tenant context', errorFields(error));
     return jsonRpcError(500, -32603, 'Internal error.');
   }
-  let user: string;
-  try {
-    user = (await deps.pseudonyms()).of(context.sub);
-  } catch (error) {
-    logger.error('Pseudonym key unavailable', errorFields(error));
-    return jsonRpcError(500, -32603, 'Internal error.');
-  }
   // Every later line of this request carries who and what, never the sub or the e-mail.
-  logger.appendKeys({ tenantId: context.tenantId, tier: context.tier, role: context.role, user });
+  logger.appendKeys({
+    tenantId: context.tenantId,
+    tier: context.tier,
+    role: context.role,
+    user: context.user,
+  });
 
   const body = bodyOf(event);
   if (body.byteLength > options.maxRequestBodySize) {
@@ -93,7 +89,7 @@ export async function serveMcpRequest(
     'gen_ai.tool.name': tool,
     'mcp.protocol.version': protocolVersion,
   });
-  const gate = await deps.gate.admit(context, user, call);
+  const gate = await deps.gate.admit(context, call);
   if (!gate.admitted) {
     logger.info('MCP request refused', { status: gate.response.statusCode, outcome: 'refused' });
     return gate.response;

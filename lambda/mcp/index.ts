@@ -9,8 +9,7 @@ import { MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
 import { UsageMeter } from '../shared/fair-use/usage-meter.js';
 import { UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
 import { endpointUrls } from '../shared/oauth-metadata.js';
-import { apiRequestId, errorFields, logger, observed } from '../shared/observability.js';
-import { pseudonymsFromSecret } from '../shared/pseudonym.js';
+import { apiRequestId, logger, observed } from '../shared/observability.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { TenantContextSchema } from '../shared/tenant-context.js';
 import { TenantCredentials } from '../shared/tenant-credentials.js';
@@ -29,7 +28,6 @@ const config = readConfig({
   DATA_TABLE_NAME: tableName(),
   REGISTRY_TABLE_NAME: tableName(),
   USAGE_TABLE_NAME: tableName(),
-  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
   USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'not a user pool id'),
   DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
   API_BASE_URL: z.url({ protocol: /^https?$/ }),
@@ -69,9 +67,6 @@ const gate = new FairUseGate({
   meter: usageMeter,
   logger,
 });
-const pseudonyms = pseudonymsFromSecret(config.PSEUDONYM_KEY_SECRET_ID);
-// Start loading the key during the init phase; requests wait for it.
-pseudonyms().catch((error) => logger.warn('Pseudonym key not loaded at start', errorFields(error)));
 
 // Membership items (keyed by user) through this function's own role; the tenant's record
 // and member list through the tenant-scoped session (see tenantDirectory below).
@@ -121,4 +116,4 @@ const options = {
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
   .use(observed({ correlationId: apiRequestId }))
-  .handler((event) => serveMcpRequest(event, { mcp, logger, options, gate, pseudonyms }));
+  .handler((event) => serveMcpRequest(event, { mcp, logger, options, gate }));

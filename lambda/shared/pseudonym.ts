@@ -7,6 +7,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
  * of the Cognito `sub`, so an operator can follow one user's requests without logs holding the
  * sub or the e-mail, and nobody without the key can recompute a pseudonym from a known sub.
  */
+/** What a pseudonym looks like: `u_` and 22 base64url characters of the keyed hash. */
+export const PSEUDONYM_PATTERN = /^u_[A-Za-z0-9_-]{22}$/;
+
 export class Pseudonyms {
   constructor(private readonly key: Buffer) {
     if (key.byteLength < 32) throw new Error('The pseudonym key must be at least 32 bytes.');

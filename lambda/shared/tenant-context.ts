@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PSEUDONYM_PATTERN } from './pseudonym.js';
 import { RoleSchema, TenantIdSchema, TierNameSchema } from './tenant.js';
 
 /**
@@ -14,6 +15,11 @@ export const TenantContextSchema = z.object({
   role: RoleSchema,
   /** The Cognito user id (`sub`). */
   sub: z.string().min(1).max(128),
+  /**
+   * The user's pseudonym (lambda/shared/pseudonym.ts), computed once by the authorizer: what
+   * logs and per-user counters name the user by.
+   */
+  user: z.string().regex(PSEUDONYM_PATTERN, 'not a user pseudonym'),
   /** The app client the token was issued to. */
   clientId: z.string().min(1).max(128),
   /** The tenant's own KMS key, for envelope encryption of its data. */

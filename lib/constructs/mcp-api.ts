@@ -312,7 +312,6 @@ export class McpApi extends Construct {
       resourceArns: [props.usageTable.tableArn],
     });
     this.mcpFunction.fn.addEnvironment('USAGE_TABLE_NAME', props.usageTable.tableName);
-    identity.grantPseudonyms(this.mcpFunction);
     identity.grantPseudonyms(this.authorizerFunction);
     this.mcpFunction.fn.addEnvironment('USER_POOL_ID', identity.userPool.userPoolId);
   }

@@ -23,6 +23,7 @@ function serverWith(stored: Map<string, string>, lines: string[]) {
           tier: 'premium',
           role: 'admin',
           sub: 'u1',
+          user: 'u_AAAAAAAAAAAAAAAAAAAAAA',
           clientId: 'c',
           kmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/k',
         },
