@@ -23,9 +23,14 @@ export interface Admitted {
   readonly startedAt: number;
 }
 
-export type GateAnswer =
-  | Admitted
-  | { readonly admitted: false; readonly response: APIGatewayProxyResult };
+/** A request the gate refused: answered 429, with when to retry and why (no tenant named). */
+export interface Refused {
+  readonly admitted: false;
+  readonly retryAfterSeconds: number;
+  readonly message: string;
+}
+
+export type GateAnswer = Admitted | Refused;
 
 /**
  * The MCP handler's share of fair use, before and after each request:
@@ -88,20 +93,20 @@ export class FairUseGate {
         windowSeconds: tier.perUser.windowSeconds,
         retryAfterSeconds: rate.retryAfterSeconds,
       });
-      return refusal(
-        rate.retryAfterSeconds,
-        `Too many requests from this user: at most ${tier.perUser.requests} every ${tier.perUser.windowSeconds} s. Retry after ${rate.retryAfterSeconds} s.`,
-        call.id,
-      );
+      return {
+        admitted: false,
+        retryAfterSeconds: rate.retryAfterSeconds,
+        message: `Too many requests from this user: at most ${tier.perUser.requests} every ${tier.perUser.windowSeconds} s. Retry after ${rate.retryAfterSeconds} s.`,
+      };
     }
     if (spend && !spend.allowed) {
       emitMetric(METRIC.budgetExhausted, 1, { tier: context.tier });
       logger.warn('Monthly tool-call budget spent', { limit: tier.monthlyToolCalls });
-      return refusal(
-        spend.retryAfterSeconds,
-        `This organisation's monthly tool-call budget (${tier.monthlyToolCalls}) is spent; calls resume next month.`,
-        call.id,
-      );
+      return {
+        admitted: false,
+        retryAfterSeconds: spend.retryAfterSeconds,
+        message: `This organisation's monthly tool-call budget (${tier.monthlyToolCalls}) is spent; calls resume next month.`,
+      };
     }
     return { admitted: true, ...(tool === undefined ? {} : { tool }), startedAt };
   }
@@ -118,17 +123,6 @@ export class FairUseGate {
     }
     return durationMs;
   }
-}
-
-function refusal(retryAfterSeconds: number, message: string, id: McpCall['id']): GateAnswer {
-  return {
-    admitted: false,
-    response: {
-      statusCode: 429,
-      headers: { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds) },
-      body: JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: id ?? null }),
-    },
-  };
 }
 
 /** The method, tool and id of a JSON-RPC request body; nothing if it is not one. */

@@ -91,8 +91,14 @@ export async function serveMcpRequest(
   });
   const gate = await deps.gate.admit(context, call);
   if (!gate.admitted) {
-    logger.info('MCP request refused', { status: gate.response.statusCode, outcome: 'refused' });
-    return gate.response;
+    logger.info('MCP request refused', { status: 429, outcome: 'refused' });
+    return jsonRpcError(
+      429,
+      -32000,
+      gate.message,
+      { 'retry-after': String(gate.retryAfterSeconds) },
+      call.id,
+    );
   }
 
   const authInfo: AuthInfo = {
@@ -183,16 +189,20 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-/** A JSON-RPC error body with the given HTTP status; the message is always generic. */
+/**
+ * A JSON-RPC error body with the given HTTP status; the message is always generic. The
+ * request's id is echoed when it was read, as JSON-RPC asks.
+ */
 export function jsonRpcError(
   statusCode: number,
   code: number,
   message: string,
   extraHeaders: Record<string, string> = {},
+  id: string | number | null = null,
 ): APIGatewayProxyResult {
   return {
     statusCode,
     headers: { 'content-type': 'application/json', ...extraHeaders },
-    body: JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }),
+    body: JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }),
   };
 }
