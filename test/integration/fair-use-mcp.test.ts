@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../../local/process.js';
 import {
   accessToken,
   addMember,
+  callTool,
   connect,
   postMcp,
   seedTenant,
@@ -29,11 +30,8 @@ async function pseudonymOf(sub: string): Promise<string> {
   return new Pseudonyms(Buffer.from(String(SecretString), 'utf8')).of(sub);
 }
 
-const call = (token: string, name: string, args: Record<string, unknown> = {}, id = 7) =>
-  postMcp(
-    { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } },
-    { authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-06-18' },
-  );
+const call = async (token: string, name: string, args: Record<string, unknown> = {}, id = 7) =>
+  (await callTool(token, name, args, { id })).reply;
 
 describe('fair use through the MCP endpoint', () => {
   it("throttles a flooding tenant at its usage plan's burst, as API Gateway does, and not its neighbour", async () => {

@@ -7,6 +7,7 @@ import { TenantRegistry } from '../../lambda/shared/registry.js';
 import { type Harness, startHarness } from '../../local/harness.js';
 import { type LocalProcess, startLocalProcess } from '../../local/process.js';
 import { seedTenant } from '../../local/seed.js';
+import { callTool } from '../support/mcp.js';
 
 /**
  * DynamoDB going away mid-run: a stack of its own with dynalite on disk, warmed up, then
@@ -20,34 +21,8 @@ let dir: string;
 let token: string;
 const savedEnv = { ...process.env };
 
-const call = async (name: string, args: Record<string, unknown> = {}) => {
-  const response = await fetch(`${harness.gatewayUrl}/mcp`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name, arguments: args },
-    }),
-  });
-  const text = await response.text();
-  const result = (
-    JSON.parse(text) as {
-      result?: {
-        isError?: boolean;
-        structuredContent?: Record<string, unknown>;
-        content?: unknown;
-      };
-    }
-  ).result;
-  return { status: response.status, text, result };
-};
+const call = (name: string, args: Record<string, unknown> = {}) =>
+  callTool(token, name, args, { url: `${harness.gatewayUrl}/mcp` });
 const titles = async () => {
   const { result } = await call('notes_list', { limit: 50 });
   const notes = (result?.structuredContent?.notes ?? []) as Array<{ title: string }>;
@@ -109,10 +84,10 @@ describe('DynamoDB outage', () => {
     const created = await call('notes_create', { title: 'after', body: 'b' });
 
     for (const outcome of during) {
-      expect(outcome.status).toBe(200);
+      expect(outcome.reply.status).toBe(200);
       expect(outcome.result?.isError).toBe(true);
       expect(outcome.result?.content).toEqual([{ type: 'text', text: 'Internal error.' }]);
-      expect(outcome.text).not.toMatch(
+      expect(outcome.reply.text).not.toMatch(
         /ECONNREFUSED|127\.0\.0\.1|dynalite|InternalFailure|\bat .+:\d+:\d+/,
       );
     }

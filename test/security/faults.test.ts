@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { accessToken, postMcp, seedTenant, type TestUser } from '../support/mcp.js';
+import { accessToken, callTool, seedTenant, type TestUser } from '../support/mcp.js';
 import { clearFaults, injectFault, stats } from '../support/stand-in.js';
 
 /**
@@ -9,31 +9,14 @@ import { clearFaults, injectFault, stats } from '../support/stand-in.js';
  * case uses a fresh tenant, so nothing cached from earlier calls hides the fault. DynamoDB
  * going away is in dynamodb-outage.test.ts, the provisioner crashing in onboarding.test.ts.
  */
-const LEGACY = { 'mcp-protocol-version': '2025-06-18' };
-const call = async (token: string, name: string, args: Record<string, unknown> = {}) => {
-  const reply = await postMcp(
-    { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } },
-    { ...LEGACY, authorization: `Bearer ${token}` },
-  );
-  const result = (
-    reply.json() as {
-      result?: {
-        isError?: boolean;
-        structuredContent?: Record<string, unknown>;
-        content?: Array<{ type: string; text: string }>;
-      };
-    }
-  ).result;
-  return { reply, result };
-};
 const notesOf = async (token: string) =>
-  ((await call(token, 'notes_list', { limit: 50 })).result?.structuredContent?.notes ??
+  ((await callTool(token, 'notes_list', { limit: 50 })).result?.structuredContent?.notes ??
     []) as Array<{
     id: string;
   }>;
 
 /** A failed call: a tool error with a generic message, and nothing that names AWS internals. */
-function expectGenericFailure(outcome: Awaited<ReturnType<typeof call>>, user: TestUser) {
+function expectGenericFailure(outcome: Awaited<ReturnType<typeof callTool>>, user: TestUser) {
   expect(outcome.reply.status).toBe(200);
   expect(outcome.result?.isError).toBe(true);
   // The one message a caller gets for anything that is not its own fault.
@@ -51,11 +34,11 @@ describe('faults in the AWS services, seen from a tool call', () => {
     const token = await accessToken(user);
     await injectFault('kms:GenerateDataKey', { times: 50, when: 'before', kind: 'throttle' });
 
-    const failed = await call(token, 'notes_create', { title: 'during', body: 'secret' });
+    const failed = await callTool(token, 'notes_create', { title: 'during', body: 'secret' });
     const duringFault = await notesOf(token);
     const throttled = (await stats())['fault:kms:GenerateDataKey'] ?? 0;
     await clearFaults();
-    const retried = await call(token, 'notes_create', { title: 'after', body: 'secret' });
+    const retried = await callTool(token, 'notes_create', { title: 'after', body: 'secret' });
 
     expect(throttled).toBeGreaterThanOrEqual(1);
     expectGenericFailure(failed, user);
@@ -67,14 +50,14 @@ describe('faults in the AWS services, seen from a tool call', () => {
   it('KMS failing on decryption: notes_get fails cleanly, the note is intact, and reads after', async () => {
     const user = await seedTenant('kms-failing');
     const token = await accessToken(user);
-    const created = await call(token, 'notes_create', { title: 'kept', body: 'the body' });
+    const created = await callTool(token, 'notes_create', { title: 'kept', body: 'the body' });
     const id = String(created.result?.structuredContent?.id);
     await injectFault('kms:Decrypt', { times: 50, when: 'before' });
 
-    const failed = await call(token, 'notes_get', { id });
+    const failed = await callTool(token, 'notes_get', { id });
     const decryptFaults = (await stats())['fault:kms:Decrypt'] ?? 0;
     await clearFaults();
-    const read = await call(token, 'notes_get', { id });
+    const read = await callTool(token, 'notes_get', { id });
 
     // Encryption materials are cached for writes; reading a message asks KMS for its data key.
     expect(decryptFaults).toBeGreaterThanOrEqual(1);
@@ -87,10 +70,10 @@ describe('faults in the AWS services, seen from a tool call', () => {
     const token = await accessToken(user);
     await injectFault('sts:AssumeRole', { times: 50, when: 'before' });
 
-    const failed = await call(token, 'notes_create', { title: 'during', body: 'x' });
+    const failed = await callTool(token, 'notes_create', { title: 'during', body: 'x' });
     const assumed = (await stats())['fault:sts:AssumeRole'] ?? 0;
     await clearFaults();
-    const retried = await call(token, 'notes_create', { title: 'after', body: 'x' });
+    const retried = await callTool(token, 'notes_create', { title: 'after', body: 'x' });
 
     expect(assumed).toBeGreaterThanOrEqual(1);
     expectGenericFailure(failed, user);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accessToken, addMember, postMcp, seedTenant } from '../support/mcp.js';
+import { accessToken, addMember, callTool, seedTenant } from '../support/mcp.js';
 
 /**
  * The property: whatever sequence of tool calls random users of random tenants make, no answer
@@ -11,7 +11,6 @@ import { accessToken, addMember, postMcp, seedTenant } from '../support/mcp.js';
  */
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 12);
 const TENANTS = 2;
-const LEGACY = { 'mcp-protocol-version': '2025-06-18' };
 
 interface Tenant {
   tenantId: string;
@@ -55,23 +54,13 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ kind: fc.constant('list' as const), tenant: tenantArb, role: roleArb }),
 );
 
-async function callTool(token: string, name: string, args: Record<string, unknown>) {
+/** A tool call; a legitimate throttle is not a failure of the property: wait as told, and retry. */
+async function call(token: string, name: string, args: Record<string, unknown>) {
   for (let attempt = 0; ; attempt++) {
-    const reply = await postMcp(
-      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } },
-      { ...LEGACY, authorization: `Bearer ${token}` },
-    );
-    // A legitimate throttle is not a failure of the property: wait as told, and retry.
-    if (reply.status === 429 && attempt < 5) {
-      await new Promise((r) => setTimeout(r, 1000 * Number(reply.headers.get('retry-after') ?? 1)));
-      continue;
-    }
-    const result = (
-      reply.json() as {
-        result?: { isError?: boolean; structuredContent?: Record<string, unknown> };
-      }
-    ).result;
-    return { reply, result };
+    const outcome = await callTool(token, name, args);
+    if (outcome.reply.status !== 429 || attempt >= 5) return outcome;
+    const wait = 1000 * Number(outcome.reply.headers.get('retry-after') ?? 1);
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 
@@ -88,7 +77,7 @@ async function listAll(tenant: Tenant) {
   const titles: string[] = [];
   let cursor: string | undefined;
   do {
-    const { reply, result } = await callTool(tenant.tokens.member, 'notes_list', {
+    const { reply, result } = await call(tenant.tokens.member, 'notes_list', {
       limit: 50,
       ...(cursor ? { cursor } : {}),
     });
@@ -110,7 +99,7 @@ async function run(command: Command) {
     case 'create': {
       const title = `${tenant.marker} ${command.text}`.trim();
       const body = `${tenant.marker} body ${command.text}`;
-      const { reply, result } = await callTool(token, 'notes_create', { title, body });
+      const { reply, result } = await call(token, 'notes_create', { title, body });
       expectOnlyOwn(tenant, reply.text);
       const id = String(result?.structuredContent?.id);
       tenant.notes.set(id, { title, body });
@@ -120,7 +109,7 @@ async function run(command: Command) {
     case 'get': {
       if (knownIds.length === 0) return;
       const id = knownIds[command.pick % knownIds.length] as string;
-      const { reply, result } = await callTool(token, 'notes_get', { id });
+      const { reply, result } = await call(token, 'notes_get', { id });
       expectOnlyOwn(tenant, reply.text);
       const expected = tenant.notes.get(id);
       if (expected) expect(result?.structuredContent).toMatchObject({ id, ...expected });
@@ -130,7 +119,7 @@ async function run(command: Command) {
     case 'delete': {
       if (knownIds.length === 0) return;
       const id = knownIds[command.pick % knownIds.length] as string;
-      const { reply, result } = await callTool(token, 'notes_delete', { id });
+      const { reply, result } = await call(token, 'notes_delete', { id });
       expectOnlyOwn(tenant, reply.text);
       if (command.role === 'admin' && tenant.notes.has(id)) {
         expect(result?.structuredContent).toEqual({ deleted: true, id });

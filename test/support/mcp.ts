@@ -97,8 +97,9 @@ export async function connect(token: string, era: Era): Promise<Client> {
 export async function postMcp(
   body: unknown,
   headers: Record<string, string> = {},
+  url = mcpUrl(),
 ): Promise<{ status: number; headers: Headers; text: string; json: () => unknown }> {
-  const response = await fetch(mcpUrl(), {
+  const response = await fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -109,6 +110,41 @@ export async function postMcp(
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+}
+
+export interface ToolResult {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content?: Array<{ type: string; text: string }>;
+}
+
+/**
+ * A raw `tools/call` as a 2025-era client sends it (the server is stateless: no initialize
+ * needed), with the reply and, when the answer is a JSON-RPC result, that result.
+ */
+export async function callTool(
+  token: string,
+  name: string,
+  args: Record<string, unknown> = {},
+  options: { id?: number; url?: string } = {},
+) {
+  const reply = await postMcp(
+    {
+      jsonrpc: '2.0',
+      id: options.id ?? 1,
+      method: 'tools/call',
+      params: { name, arguments: args },
+    },
+    { 'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${token}` },
+    options.url,
+  );
+  let result: ToolResult | undefined;
+  try {
+    result = (reply.json() as { result?: ToolResult }).result;
+  } catch {
+    result = undefined;
+  }
+  return { reply, result };
 }
 
 /** The structured output of a tool call, or the error text of a failed one. */
