@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AppConfig } from './config.js';
+import { AuthorizationFacade } from './constructs/authorization-facade.js';
 import { Identity } from './constructs/identity.js';
 import { McpApi } from './constructs/mcp-api.js';
 import { Observability } from './constructs/observability.js';
@@ -11,11 +12,15 @@ export interface McpSaasStackProps extends StackProps {
   readonly config: AppConfig;
 }
 
+/** The client id of the pre-registered public client (redirect URIs from `-c callbackUrls`). */
+export const PRE_REGISTERED_CLIENT_ID = 'mcp-client';
+
 /** The whole multi-tenant MCP service in one stack, composed of one construct per concern. */
 export class McpSaasStack extends Stack {
   readonly tenantData: TenantData;
   readonly identity: Identity;
   readonly mcpApi: McpApi;
+  readonly authorizationFacade: AuthorizationFacade;
   readonly onboarding: Onboarding;
   readonly observability: Observability;
 
@@ -29,7 +34,6 @@ export class McpSaasStack extends Stack {
     this.identity = new Identity(this, 'Identity', {
       registryTable: this.tenantData.registryTable,
       domainPrefix: config.domainPrefix,
-      callbackUrls: config.callbackUrls,
       removalPolicy: config.removalPolicy,
     });
     this.mcpApi = new McpApi(this, 'McpApi', {
@@ -42,6 +46,20 @@ export class McpSaasStack extends Stack {
       stageThrottle: config.stageThrottle,
       removalPolicy: config.removalPolicy,
     });
+    this.authorizationFacade = new AuthorizationFacade(this, 'AuthorizationServer', {
+      identity: this.identity,
+      api: this.mcpApi.api,
+      apiBaseUrl: this.mcpApi.baseUrl,
+      preRegisteredClients: [
+        {
+          clientId: PRE_REGISTERED_CLIENT_ID,
+          clientName: 'Pre-registered MCP client',
+          redirectUris: config.callbackUrls,
+        },
+      ],
+      removalPolicy: config.removalPolicy,
+    });
+    this.mcpApi.acceptTokensFrom([this.authorizationFacade.cognitoClient]);
     this.onboarding = new Onboarding(this, 'Onboarding', {
       identity: this.identity,
       registryTable: this.tenantData.registryTable,
@@ -65,13 +83,18 @@ export class McpSaasStack extends Stack {
     output('McpUrl', this.mcpApi.mcpUrl, 'The MCP endpoint to give MCP clients');
     output(
       'ClientId',
-      this.identity.client.userPoolClientId,
-      'Public client id for MCP clients (Cognito has no dynamic registration)',
+      PRE_REGISTERED_CLIENT_ID,
+      'Pre-registered client id, for MCP clients that use neither metadata documents nor registration',
     );
     output(
       'Issuer',
+      this.authorizationFacade.issuer,
+      'Authorization server MCP clients discover (the façade in front of Cognito)',
+    );
+    output(
+      'TokenIssuer',
       this.identity.userPool.userPoolProviderUrl,
-      'Token issuer (authorization server)',
+      'Issuer of the access tokens (the Cognito user pool)',
     );
     output('ManagedLoginDomain', this.identity.domain.baseUrl(), 'Sign-up and sign-in pages');
     output('McpScope', this.identity.mcpScope, 'The scope MCP clients ask for');

@@ -6,8 +6,12 @@
  * pre-token-generation handler. Prints `{"service":"auth","port":N,"issuer":URL}` when
  * listening.
  *
- *   tsx local/auth-server.ts [--port 0] [--client-id local-mcp-client] [--scope mcp/invoke]
- *     [--redirect-uri URI ...]   (default: MCP Inspector's)
+ *   tsx local/auth-server.ts [--port 0] [--client-id local-facade] [--scope mcp/invoke]
+ *     [--redirect-uri URI ...]
+ *
+ * Like the user pool, it has one app client, the authorization façade's, whose callback URLs
+ * are set when the façade's address is known: `POST /local/app-client` with
+ * `{ "callbackUrls": [...] }` (the harness does it, as the CDK app configures the client).
  *
  * `POST /local/tokens` with `{ "sub": "...", "email": "..." }` returns tokens as Cognito would
  * after sign-in (403 when the pre-token handler refuses). For the authorizer's tests it also
@@ -25,17 +29,16 @@ import { parseArgs } from 'node:util';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as z from 'zod';
-import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
 import { AuthorizationServer } from './oauth/authorization-server.js';
 import { TokenIssuer } from './oauth/token-issuer.js';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
-    'client-id': { type: 'string', default: 'local-mcp-client' },
+    'client-id': { type: 'string', default: 'local-facade' },
     scope: { type: 'string', default: 'mcp/invoke' },
-    /** A redirect URI the client registered; repeat for more. */
-    'redirect-uri': { type: 'string', multiple: true, default: [...DEFAULT_CALLBACK_URLS] },
+    /** A callback URL of the app client; repeat for more. */
+    'redirect-uri': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -45,6 +48,8 @@ const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use:
 const { handler: preTokenGeneration } = await import('../lambda/pre-token-generation/index.js');
 const cognito = new CognitoIdentityProviderClient({});
 const userPoolId = process.env.USER_POOL_ID ?? 'us-east-1_local';
+
+const AppClientUpdate = z.object({ callbackUrls: z.array(z.url()).min(1) });
 
 const MintRequest = z.object({
   sub: z.string().min(1),
@@ -58,6 +63,7 @@ const MintRequest = z.object({
 });
 
 let issuer = '';
+const redirectUris = [...values['redirect-uri']];
 const tokens = new TokenIssuer({
   issuer: () => issuer,
   privateKey,
@@ -69,8 +75,10 @@ const tokens = new TokenIssuer({
 const authorization = new AuthorizationServer({
   issuer: () => issuer,
   clientId: values['client-id'],
-  redirectUris: values['redirect-uri'],
+  redirectUris,
   scope: values.scope,
+  // The pool's one resource server, whose identifier prefixes the scope (`mcp/invoke`).
+  resourceServers: [values.scope.split('/')[0] as string],
   tokens,
   cognito,
   signIn: async (email, password) => {
@@ -94,6 +102,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', issuer).pathname;
   if (req.method === 'GET' && path === '/.well-known/jwks.json') return send(res, 200, jwks);
   if (req.method === 'POST' && path === '/local/tokens') return mint(req, res);
+  if (req.method === 'POST' && path === '/local/app-client') return updateAppClient(req, res);
   if (await authorization.handle(req, res, path)) return;
   send(res, 404, { error: 'not_found' });
 }
@@ -110,6 +119,17 @@ async function mint(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!result.ok)
     return send(res, 403, { error: 'access_denied', error_description: result.description });
   send(res, 200, result.tokens);
+}
+
+/** Sets the app client's callback URLs, as UpdateUserPoolClient would (JSON only, no CORS). */
+async function updateAppClient(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    return send(res, 415, { error: 'invalid_request' });
+  }
+  const parsed = AppClientUpdate.safeParse(JSON.parse((await readBody(req)) || '{}'));
+  if (!parsed.success) return send(res, 400, { error: 'invalid_request' });
+  redirectUris.splice(0, redirectUris.length, ...parsed.data.callbackUrls);
+  send(res, 200, { callbackUrls: redirectUris });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -6,7 +6,8 @@
  *   npm run dev -- --reset        start from empty tables
  *   npm run dev -- --port 3000    the MCP gateway's port (default 8787; the sign-in server
  *                                 uses the next one)
- *   npm run dev -- --redirect-uri URI   register another OAuth redirect URI (repeatable)
+ *   npm run dev -- --redirect-uri URI   another redirect URI of the pre-registered client
+ *                                       (repeatable)
  *   npm run dev -- --data DIR     keep the data somewhere else than .dev-data/
  *
  * Starts dynalite, the AWS stand-in, the authorization server and the gateway (each a
@@ -22,7 +23,7 @@ import { createDocumentClient } from '../lambda/shared/aws-clients.js';
 import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
 import type { TierName } from '../lambda/shared/tiers.js';
-import { LOCAL_CLIENT_ID, LOCAL_SCOPE, startHarness } from './harness.js';
+import { LOCAL_CLIENT_ID, startHarness } from './harness.js';
 import { PROJECT_ROOT } from './process.js';
 import { seedTenant } from './seed.js';
 
@@ -146,19 +147,21 @@ process.stdout.write(`
 Multi-tenant MCP server running locally (started in ${((Date.now() - started) / 1000).toFixed(1)} s)
 
   MCP endpoint:    ${mcpUrl}
-  Sign-in (OAuth): ${harness.issuerUrl} (client id ${LOCAL_CLIENT_ID}, scope openid email ${LOCAL_SCOPE})
+  Authorization:   ${harness.gatewayUrl} (the façade: metadata, registration, PKCE; client id
+                   ${LOCAL_CLIENT_ID} is pre-registered, or clients register themselves)
+  Sign-in pages:   ${harness.issuerUrl} (stands in for Cognito Managed Login)
   Data:            ${values.reset ? 'reset, ' : ''}kept in ${values.data} (npm run dev -- --reset to start empty)
   Tenants:         npm run tenant -- list --local   (show, tier, suspend, resume, offboard, invite)
 
 Connect an MCP client:
   MCP Inspector:  npx @modelcontextprotocol/inspector, transport "Streamable HTTP", URL
-                  ${mcpUrl}, then "Open Auth Settings" > Quick OAuth Flow with client id
-                  ${LOCAL_CLIENT_ID} and scope "openid email ${LOCAL_SCOPE}". Sign up an
-                  organisation on the page that opens; the confirmation code is printed here.
-  Other MCP clients that run on this machine and support OAuth with a pre-registered
-                  client: the same URL and client id; register their redirect URI with
-                  npm run dev -- --redirect-uri <uri>. (Cloud-hosted assistants cannot reach
-                  127.0.0.1.)
+                  ${mcpUrl}, then "Open Auth Settings" > Quick OAuth Flow. It registers
+                  itself (approve it on the consent page), or enter client id ${LOCAL_CLIENT_ID}
+                  to skip registration. Sign up an organisation on the page that opens; the
+                  confirmation code is printed here.
+  Other MCP clients on this machine (Claude Code, VS Code, Cursor): the same URL; they
+                  discover the authorization server and register or use a metadata document.
+                  (Cloud-hosted assistants cannot reach 127.0.0.1.)
 ${seeded}
 Press Ctrl-C to stop.
 `);

@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { API_STAGE_NAME } from '../lambda/shared/api-contract.js';
 import { bearerChallenge } from '../lambda/shared/oauth-metadata.js';
 import { createGateway } from './gateway.js';
 import { startQueueRunner } from './queue-runner.js';
@@ -48,12 +49,14 @@ server.on('error', (error: NodeJS.ErrnoException) => {
 await new Promise<void>((resolve) => server.listen(Number(values.port), '127.0.0.1', resolve));
 
 const { port } = server.address() as AddressInfo;
-const url = `http://127.0.0.1:${port}`;
+// The API's base URL includes the stage, as execute-api's does.
+const url = `http://127.0.0.1:${port}/${API_STAGE_NAME}`;
 process.env.API_BASE_URL = url;
-const [authorizer, mcp, protectedResource, provisioner] = await Promise.all([
+const [authorizer, mcp, protectedResource, authorizationServer, provisioner] = await Promise.all([
   import('../lambda/authorizer/index.js'),
   import('../lambda/mcp/index.js'),
   import('../lambda/protected-resource/index.js'),
+  import('../lambda/authorization-server/index.js'),
   import('../lambda/provisioner/index.js'),
 ]);
 // The provisioner runs here too, fed from the provisioning queue like an event source mapping.
@@ -68,6 +71,7 @@ handle = createGateway({
   authorizer: authorizer.handler,
   mcp: mcp.handler,
   protectedResource: protectedResource.handler,
+  authorizationServer: authorizationServer.handler,
   challenge: bearerChallenge(url, process.env.REQUIRED_SCOPE ?? ''),
   apiKey: async (value) => {
     const response = await fetch(

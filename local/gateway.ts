@@ -15,7 +15,11 @@ import {
   type GatewayResponseType,
   gatewayResponseBody,
 } from '../lambda/shared/api-contract.js';
-import { MCP_PATH, PROTECTED_RESOURCE_PATH } from '../lambda/shared/oauth-metadata.js';
+import {
+  FACADE_ROUTES,
+  MCP_PATH,
+  PROTECTED_RESOURCE_PATH,
+} from '../lambda/shared/oauth-metadata.js';
 import { lambdaContext } from './lambda-context.js';
 import { proxyEvent } from './proxy-event.js';
 import { type PlanLimits, UsagePlanLimits } from './usage-plan-limits.js';
@@ -26,6 +30,7 @@ export interface GatewayOptions {
   readonly authorizer: Handler<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>;
   readonly mcp: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
   readonly protectedResource: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+  readonly authorizationServer: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
   /** The `WWW-Authenticate` value of a 401 (the same string the CDK app configures). */
   readonly challenge: string;
   /** API Gateway's payload limit. @default 10 MiB */
@@ -56,7 +61,7 @@ interface Route {
   readonly resource: string;
   readonly methods: readonly string[];
   readonly authorized: boolean;
-  readonly handler: 'mcp' | 'protectedResource';
+  readonly handler: 'mcp' | 'protectedResource' | 'authorizationServer';
 }
 
 /** The REST API's resources, as lib/constructs/mcp-api.ts defines them. */
@@ -74,7 +79,16 @@ const ROUTES: readonly Route[] = [
     authorized: false,
     handler: 'protectedResource',
   },
+  ...FACADE_ROUTES.map(({ path, methods }) => ({
+    resource: path,
+    methods,
+    authorized: false,
+    handler: 'authorizationServer' as const,
+  })),
 ];
+
+/** What API Gateway answers for a path outside the stage (not a gateway response: fixed). */
+const OUTSIDE_STAGE = { status: 403, body: JSON.stringify({ message: 'Forbidden' }) };
 
 /**
  * How long API Gateway takes to refuse a key after it is disabled: "approximately 10
@@ -109,6 +123,15 @@ export function createGateway(options: GatewayOptions) {
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // Every resource lives under the stage, as on execute-api: `/<stage>/mcp`. A client that
+    // looks elsewhere on the host (RFC 8414 path insertion) finds nothing, as on AWS.
+    const stage = `/${API_STAGE_NAME}`;
+    if (!url.pathname.startsWith(`${stage}/`)) {
+      res.writeHead(OUTSIDE_STAGE.status, { 'content-type': 'application/json' });
+      res.end(OUTSIDE_STAGE.body);
+      return;
+    }
+    url.pathname = url.pathname.slice(stage.length);
     const route = ROUTES.find((r) => r.resource === url.pathname);
     const method = req.method ?? 'GET';
     if (!route?.methods.includes(method)) {

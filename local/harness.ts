@@ -11,14 +11,20 @@ import {
   DescribeSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { DEFAULT_CALLBACK_URLS, facadeUrls } from '../lambda/shared/oauth-metadata.js';
 import { TIERS } from '../lambda/shared/tiers.js';
 import type { UsagePlanIds } from '../lambda/shared/usage-plans.js';
 import { localAwsEnv } from './aws-env.js';
 import { type LocalProcess, startLocalProcess } from './process.js';
 import { createTables, LOCAL_TABLE_NAMES } from './tables.js';
 
-/** The app client id and MCP scope of local runs (Cognito's are stack outputs). */
+/**
+ * The client id MCP clients may use without registering: a pre-registered client of the
+ * authorization façade (with MCP Inspector's redirect URIs, and any `--redirect-uri`).
+ */
 export const LOCAL_CLIENT_ID = 'local-mcp-client';
+/** The façade's own app client at the (local) user pool: the only client whose tokens count. */
+export const LOCAL_COGNITO_CLIENT_ID = 'local-facade';
 export const LOCAL_SCOPE = 'mcp/invoke';
 /** Stands for the data-access role; the stand-in applies its policy to sessions of it. */
 export const LOCAL_DATA_ACCESS_ROLE_ARN = 'arn:aws:iam::000000000000:role/local-tenant-data-access';
@@ -81,7 +87,7 @@ async function ensurePseudonymKey(awsUrl: string): Promise<void> {
 export interface Harness {
   /** The local API Gateway: `${gatewayUrl}/mcp` is the MCP endpoint. */
   readonly gatewayUrl: string;
-  /** The local token issuer (JWKS, OpenID configuration, token minting). */
+  /** The local Cognito (Managed Login pages, JWKS, OpenID configuration, token minting). */
   readonly issuerUrl: string;
   /** STS and DynamoDB stand-in (DynamoDB requests go on to dynalite). */
   readonly awsUrl: string;
@@ -109,8 +115,13 @@ export interface HarnessOptions {
   readonly apiKeyCacheTtlSeconds?: number;
   /** Port of the authorization server. @default a free port */
   readonly authPort?: string;
-  /** Redirect URIs the local MCP client registered. @default MCP Inspector's */
+  /** Redirect URIs of the pre-registered MCP client. @default MCP Inspector's */
   readonly redirectUris?: readonly string[];
+  /**
+   * A PEM file of extra CA certificates the gateway's handlers trust (tests serve client
+   * metadata documents over https on loopback with a certificate of their own).
+   */
+  readonly extraCaCerts?: string;
 }
 
 /**
@@ -172,8 +183,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       USAGE_TABLE_NAME: LOCAL_TABLE_NAMES.usage,
       DATA_ACCESS_ROLE_ARN: LOCAL_DATA_ACCESS_ROLE_ARN,
       PROVISIONER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-provisioner',
-      CLIENT_IDS: LOCAL_CLIENT_ID,
+      // The authorizer accepts only tokens Cognito issued to the façade's app client.
+      CLIENT_IDS: LOCAL_COGNITO_CLIENT_ID,
       REQUIRED_SCOPE: LOCAL_SCOPE,
+      OAUTH_TABLE_NAME: LOCAL_TABLE_NAMES.oauth,
+      COGNITO_CLIENT_ID: LOCAL_COGNITO_CLIENT_ID,
+      PRE_REGISTERED_CLIENTS: JSON.stringify([
+        {
+          clientId: LOCAL_CLIENT_ID,
+          clientName: 'Local MCP client',
+          redirectUris: options.redirectUris ?? [...DEFAULT_CALLBACK_URLS],
+        },
+      ]),
+      // Test clients serve their metadata documents on 127.0.0.1.
+      ALLOW_LOOPBACK_CLIENT_METADATA: 'true',
       ALLOWED_ORIGIN_HOSTNAMES: 'localhost,127.0.0.1',
       USER_POOL_ID: LOCAL_USER_POOL_ID,
       USAGE_PLAN_IDS: JSON.stringify(usagePlanIds),
@@ -187,9 +210,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const auth = await start(
       'local/auth-server.ts',
       [
-        ...['--client-id', LOCAL_CLIENT_ID, '--scope', LOCAL_SCOPE],
+        ...['--client-id', LOCAL_COGNITO_CLIENT_ID, '--scope', LOCAL_SCOPE],
         ...(options.authPort ? ['--port', options.authPort] : []),
-        ...(options.redirectUris ?? []).flatMap((uri) => ['--redirect-uri', uri]),
       ],
       env,
     );
@@ -205,16 +227,30 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           ? ['--api-key-cache-ttl', String(options.apiKeyCacheTtlSeconds)]
           : []),
       ],
-      { ...env, JWT_ISSUER: issuerUrl },
+      {
+        ...env,
+        JWT_ISSUER: issuerUrl,
+        COGNITO_DOMAIN_URL: issuerUrl,
+        JWKS_URI: `${issuerUrl}/.well-known/jwks.json`,
+        ...(options.extraCaCerts ? { NODE_EXTRA_CA_CERTS: options.extraCaCerts } : {}),
+      },
     );
+    const gatewayUrl = String(gateway.ready.url);
+    // The façade's callback is the one callback URL of its app client, as the CDK app sets it.
+    const registered = await fetch(`${issuerUrl}/local/app-client`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ callbackUrls: [facadeUrls(gatewayUrl).callback] }),
+    });
+    if (!registered.ok) throw new Error(`auth-server: app client not set (${registered.status})`);
 
     return {
-      gatewayUrl: String(gateway.ready.url),
+      gatewayUrl,
       issuerUrl,
       awsUrl,
       dynamodbUrl,
       dlqUrl: String(aws.ready.dlqUrl),
-      env: { ...env, JWT_ISSUER: issuerUrl, API_BASE_URL: String(gateway.ready.url) },
+      env: { ...env, JWT_ISSUER: issuerUrl, API_BASE_URL: gatewayUrl },
       processes: [...started],
       stop,
     };

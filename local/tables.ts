@@ -4,13 +4,19 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { REGISTRY_TABLE, TENANT_DATA_TABLE, USAGE_TABLE } from '../lambda/shared/table-schema.js';
+import {
+  OAUTH_TABLE,
+  REGISTRY_TABLE,
+  TENANT_DATA_TABLE,
+  USAGE_TABLE,
+} from '../lambda/shared/table-schema.js';
 
 /** Table names used by local runs (on AWS, CloudFormation names the tables). */
 export const LOCAL_TABLE_NAMES = {
   registry: 'tenant-registry',
   data: 'tenant-data',
   usage: 'tenant-usage',
+  oauth: 'oauth-facade',
 } as const;
 
 type TableNames = { readonly [K in keyof typeof LOCAL_TABLE_NAMES]: string };
@@ -72,6 +78,13 @@ export function tableDefinitions(names: TableNames = LOCAL_TABLE_NAMES): CreateT
         { AttributeName: USAGE_TABLE.partitionKey, KeyType: 'HASH' },
         { AttributeName: USAGE_TABLE.sortKey, KeyType: 'RANGE' },
       ],
+    },
+    // The authorization façade's records; expiry is checked on every read.
+    {
+      TableName: names.oauth,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: OAUTH_TABLE.partitionKey, AttributeType: S }],
+      KeySchema: [{ AttributeName: OAUTH_TABLE.partitionKey, KeyType: 'HASH' }],
     },
   ];
 }

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { createAccessTokenVerifier } from '../shared/access-token.js';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
+import { endpointUrls } from '../shared/oauth-metadata.js';
 import { emitMetric, errorFields, logger, METRIC, observed } from '../shared/observability.js';
 import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
@@ -27,6 +28,8 @@ const config = readConfig({
     )
     .pipe(z.array(z.string()).min(1)),
   REQUIRED_SCOPE: z.string().min(1),
+  /** The API's public base URL: this server's resource URL derives from it. */
+  API_BASE_URL: z.url({ protocol: /^https?$/ }),
   REGISTRY_TABLE_NAME: tableName(),
   PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
 });
@@ -37,6 +40,7 @@ const verifier = createAccessTokenVerifier({
   jwksUri: config.JWKS_URI,
   clientIds: config.CLIENT_IDS,
   requiredScope: config.REQUIRED_SCOPE,
+  resource: endpointUrls(config.API_BASE_URL).resource,
 });
 // Fetch the signing keys and the pseudonym key during initialisation; if that fails, the
 // first request fetches them.

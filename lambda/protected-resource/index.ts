@@ -7,12 +7,12 @@ import { apiRequestId, observed } from '../shared/observability.js';
 
 /**
  * `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728), without authentication: tells
- * MCP clients which authorization server issues tokens for this API and with which scope.
+ * MCP clients which authorization server issues tokens for this API (the façade on this same
+ * origin) and with which scope.
  * The document depends on configuration only, so it is built once.
  */
 const config = readConfig({
   API_BASE_URL: z.url({ protocol: /^https?$/ }),
-  JWT_ISSUER: z.url({ protocol: /^https?$/ }),
   REQUIRED_SCOPE: z.string().min(1),
 });
 
@@ -27,7 +27,6 @@ const response: APIGatewayProxyResult = {
   body: JSON.stringify(
     protectedResourceMetadata({
       apiBaseUrl: config.API_BASE_URL,
-      authorizationServer: config.JWT_ISSUER,
       scope: config.REQUIRED_SCOPE,
     }),
   ),

@@ -13,6 +13,11 @@ export interface AccessTokenVerifierOptions {
   readonly clientIds: readonly string[];
   /** The scope that marks a token meant for this API. */
   readonly requiredScope: string;
+  /**
+   * This server's resource URL (RFC 8707). Cognito access tokens carry `aud` only when issued
+   * with resource binding; one that does must name this resource, not another server's.
+   */
+  readonly resource: string;
 }
 
 /**
@@ -32,7 +37,9 @@ export class FetchJwksFetcher implements Fetcher {
 /**
  * Verifies Cognito **access** tokens: signature against the issuer's JWKS (RS256 only, so
  * `alg: none` and HMAC tricks fail), issuer, expiry, `token_use: access` (an ID token is
- * refused), the client id allowlist and the required scope. Access tokens have no `aud`.
+ * refused), the client id allowlist (the authorization façade's client only: tokens issued
+ * through it are for this server), the required scope, and an audience, if the token has one,
+ * that names this server's resource.
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   const clientIds = new Set(options.clientIds);
@@ -48,6 +55,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
           throw new InvalidAccessTokenError('not an access token');
         if (typeof payload.client_id !== 'string' || !clientIds.has(payload.client_id)) {
           throw new InvalidAccessTokenError('client_id not allowed');
+        }
+        if (payload.aud !== undefined && ![payload.aud].flat().includes(options.resource)) {
+          throw new InvalidAccessTokenError('audience is another resource');
         }
       },
     },

@@ -35,17 +35,66 @@ export interface ProtectedResourceMetadata {
   readonly resource_name: string;
 }
 
+/**
+ * The RFC 9728 document. The authorization server is the façade on the API's own origin
+ * (`lambda/authorization-server/`), whose issuer is the API's base URL.
+ */
 export function protectedResourceMetadata(options: {
   apiBaseUrl: string;
-  authorizationServer: string;
   scope: string;
 }): ProtectedResourceMetadata {
   return {
     resource: endpointUrls(options.apiBaseUrl).resource,
-    authorization_servers: [options.authorizationServer],
+    authorization_servers: [facadeUrls(options.apiBaseUrl).issuer],
     scopes_supported: [options.scope],
     bearer_methods_supported: ['header'],
     resource_name: 'Multi-tenant MCP server',
+  };
+}
+
+/**
+ * The authorization-server façade's paths under the API's base URL. Its issuer is the base URL
+ * itself, which on execute-api has a path (`/v1`): MCP clients then look for the metadata at
+ * `/.well-known/oauth-authorization-server/v1` on the host (RFC 8414 path insertion, outside
+ * the stage, unreachable) and at `<issuer>/.well-known/openid-configuration` (the OpenID
+ * alias, path appended), which the stage serves. Both well-known paths are served, so a custom
+ * domain without a base path works with RFC 8414 discovery as well.
+ */
+export const FACADE_PATHS = {
+  metadata: '/.well-known/oauth-authorization-server',
+  openidConfiguration: '/.well-known/openid-configuration',
+  authorize: '/oauth/authorize',
+  consent: '/oauth/consent',
+  callback: '/oauth/callback',
+  token: '/oauth/token',
+  register: '/oauth/register',
+} as const;
+
+/**
+ * The façade's routes on the REST API, read by the CDK app and the local gateway alike. OPTIONS
+ * answers browser-based clients' CORS preflight (MCP Inspector registers with a JSON POST).
+ */
+export const FACADE_ROUTES: ReadonlyArray<{
+  readonly path: string;
+  readonly methods: readonly string[];
+}> = [
+  { path: FACADE_PATHS.metadata, methods: ['GET', 'OPTIONS'] },
+  { path: FACADE_PATHS.openidConfiguration, methods: ['GET', 'OPTIONS'] },
+  { path: FACADE_PATHS.authorize, methods: ['GET'] },
+  { path: FACADE_PATHS.consent, methods: ['POST'] },
+  { path: FACADE_PATHS.callback, methods: ['GET'] },
+  { path: FACADE_PATHS.token, methods: ['POST', 'OPTIONS'] },
+  { path: FACADE_PATHS.register, methods: ['POST', 'OPTIONS'] },
+];
+
+/** The façade's absolute URLs for a public API base URL. */
+export function facadeUrls(apiBaseUrl: string) {
+  const base = apiBaseUrl.replace(/\/+$/, '');
+  return {
+    issuer: base,
+    ...(Object.fromEntries(
+      Object.entries(FACADE_PATHS).map(([name, path]) => [name, `${base}${path}`]),
+    ) as Record<keyof typeof FACADE_PATHS, string>),
   };
 }
 

@@ -126,7 +126,7 @@ export async function postOutbound(
   const maxRedirects = policy.maxRedirects ?? 0;
   for (let hop = 0; ; hop++) {
     const destination = await withDeadline(checkDestination(url, policy), deadline);
-    const response = await send(url, destination, body, headers, deadline);
+    const response = await send(url, destination, { method: 'POST', body, headers }, deadline);
     const redirect = response.status >= 300 && response.status < 400 && response.location;
     if (!redirect) return { status: response.status, finalUrl: url.href };
     if (hop >= maxRedirects) {
@@ -140,6 +140,41 @@ export async function postOutbound(
   }
 }
 
+export interface OutboundDocument {
+  readonly status: number;
+  readonly contentType: string;
+  readonly cacheControl: string;
+  readonly body: string;
+}
+
+/**
+ * GETs a document from a URL a caller chose (a client's metadata document), under the same
+ * policy as webhooks: checked address, pinned connection, no redirect, one deadline for the
+ * whole exchange, and a body bounded to `maxBytes` (a longer one is refused, not cut).
+ */
+export async function getOutbound(
+  target: URL,
+  policy: OutboundPolicy & { readonly maxBytes: number },
+): Promise<OutboundDocument> {
+  const deadline = Date.now() + (policy.timeoutMs ?? 5_000);
+  const destination = await withDeadline(checkDestination(target, policy), deadline);
+  const response = await send(
+    target,
+    destination,
+    { method: 'GET', headers: { accept: 'application/json' }, maxBytes: policy.maxBytes },
+    deadline,
+  );
+  if (response.status >= 300 && response.status < 400) {
+    throw new OutboundRefused('The address answered with a redirect, which is not followed.');
+  }
+  return {
+    status: response.status,
+    contentType: response.contentType ?? '',
+    cacheControl: response.cacheControl ?? '',
+    body: response.body ?? '',
+  };
+}
+
 function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -151,14 +186,31 @@ function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+interface OutboundRequest {
+  readonly method: 'GET' | 'POST';
+  readonly headers: Record<string, string>;
+  /** Sent with a POST. */
+  readonly body?: string;
+  /** Read the response body up to this many bytes (a GET); without it, the body is not read. */
+  readonly maxBytes?: number;
+}
+
+interface RawResponse {
+  status: number;
+  location?: string;
+  contentType?: string;
+  cacheControl?: string;
+  body?: string;
+}
+
 /** One request; settles by the deadline on every path (answer, error, abort, silence). */
 function send(
   url: URL,
   destinations: Array<{ address: string; family: 4 | 6 }>,
-  body: string,
-  headers: Record<string, string>,
+  outbound: OutboundRequest,
   deadline: number,
-): Promise<{ status: number; location?: string }> {
+): Promise<RawResponse> {
+  const { method, headers, body = '', maxBytes } = outbound;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -170,8 +222,9 @@ function send(
       outcome();
     };
     const req = request(url, {
-      method: 'POST',
-      headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      method,
+      headers:
+        method === 'POST' ? { ...headers, 'content-length': Buffer.byteLength(body) } : headers,
       // Connect only to the approved addresses; TLS still verifies the certificate for the name.
       lookup: (_host, options, callback) => {
         const [first] = destinations;
@@ -186,10 +239,27 @@ function send(
       () => finish(() => reject(new OutboundRefused('The webhook did not answer in time.'))),
       Math.max(0, deadline - Date.now()),
     );
-    // The status and headers are the answer; the body is not needed.
-    req.on('response', (res) =>
-      finish(() => resolve({ status: res.statusCode ?? 0, location: res.headers.location })),
-    );
+    req.on('response', (res) => {
+      const head: RawResponse = {
+        status: res.statusCode ?? 0,
+        location: res.headers.location,
+        contentType: res.headers['content-type'],
+        cacheControl: res.headers['cache-control'],
+      };
+      // For a POST the status and headers are the answer; the body is not needed.
+      if (maxBytes === undefined || head.location) return finish(() => resolve(head));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.byteLength;
+        if (size > maxBytes) {
+          finish(() => reject(new OutboundRefused('The document is too large.')));
+        } else chunks.push(chunk);
+      });
+      res.on('end', () =>
+        finish(() => resolve({ ...head, body: Buffer.concat(chunks).toString('utf8') })),
+      );
+    });
     req.on('error', (error) =>
       finish(() =>
         reject(new OutboundRefused('The webhook could not be reached.', { cause: error })),
@@ -200,6 +270,6 @@ function send(
         reject(new OutboundRefused('The webhook closed the connection without answering.')),
       ),
     );
-    req.end(body);
+    req.end(method === 'POST' ? body : undefined);
   });
 }

@@ -62,3 +62,19 @@ export const TENANT_DATA_TABLE = {
   partitionKey: 'tenantId',
   sortKey: 'sk',
 } as const;
+
+/**
+ * The authorization façade's short-lived records, one item per key, all with `expiresAt`
+ * (TTL; expiry is also checked on every read, since TTL deletes late):
+ * - `TXN#<id>`: an authorization request waiting for Cognito's answer (minutes);
+ * - `CODE#<sha-256 of the code>`: a one-time façade code, its tokens sealed under a key derived
+ *   from the code itself, so the table alone never yields a token (a minute);
+ * - `CLIENT#<client id>`: a dynamically registered client (days);
+ * - `REFRESH#<sha-256 of the refresh token>`: which client a refresh token was issued to;
+ * - `REGISTRATIONS#<window>` and `REGISTRATIONS#<window>#<source>`: registration counters.
+ * Read and written by the façade's own role only; no Query, no Scan.
+ */
+export const OAUTH_TABLE = {
+  partitionKey: 'pk',
+  timeToLiveAttribute: 'expiresAt',
+} as const;

@@ -1,8 +1,6 @@
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccountRecovery,
-  CfnManagedLoginBranding,
-  ClientAttributes,
   FeaturePlan,
   LambdaVersion,
   ManagedLoginVersion,
@@ -11,8 +9,6 @@ import {
   ResourceServerScope,
   StringAttribute,
   UserPool,
-  type UserPoolClient,
-  UserPoolClientIdentityProvider,
   type UserPoolDomain,
   UserPoolOperation,
   VerificationEmailStyle,
@@ -33,39 +29,31 @@ export interface IdentityProps {
    * @default - `<stack name>-<account id>`, lowercased
    */
   readonly domainPrefix?: string;
-  /** Redirect URIs MCP clients may use after sign-in (https, or http on localhost). */
-  readonly callbackUrls: readonly string[];
-  /** @default - the callback URLs */
-  readonly logoutUrls?: readonly string[];
   /**
    * Identifier of the resource server whose scope marks tokens meant for the MCP API.
    * @default 'mcp'
    */
   readonly resourceServerIdentifier?: string;
-  /**
-   * Lifetime of access and ID tokens. Short, because the kill switch also acts at refresh.
-   * @default Duration.minutes(30)
-   */
-  readonly tokenValidity?: Duration;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
  * Who the users are and which tenant their tokens carry: a Cognito user pool (Essentials
- * plan, self sign-up with e-mail verification, Managed Login v2), a public PKCE app client for
- * MCP clients, a resource server scope for the MCP API, and the pre-token-generation V2
- * trigger that adds the tenant claims from the registry.
+ * plan, self sign-up with e-mail verification, Managed Login v2), a resource server scope for
+ * the MCP API, and the pre-token-generation V2 trigger that adds the tenant claims from the
+ * registry. MCP clients never talk to Cognito directly: the authorization façade
+ * (authorization-facade.ts) has the one app client, and sends people to Managed Login.
  *
  * No attribute a client can write decides the tenant: the only custom attribute is the
  * organisation name given at sign-up, which names a new tenant and is immutable.
  */
 export class Identity extends Construct {
   readonly userPool: UserPool;
-  readonly client: UserPoolClient;
   readonly domain: UserPoolDomain;
   /** The full scope (`<identifier>/<name>`) an access token needs to call the MCP API. */
   readonly mcpScope: string;
+  readonly mcpOAuthScope: OAuthScope;
   readonly preTokenGeneration: HandlerFunction;
   /**
    * The key of the keyed hash that stands for a user id in logs and usage counters (see
@@ -76,7 +64,6 @@ export class Identity extends Construct {
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const tokenValidity = props.tokenValidity ?? Duration.minutes(30);
 
     this.userPool = new UserPool(this, 'UserPool', {
       featurePlan: FeaturePlan.ESSENTIALS,
@@ -145,48 +132,13 @@ export class Identity extends Construct {
       userPoolResourceServerName: 'MCP API',
       scopes: [mcpInvoke],
     });
-    const mcpScope = OAuthScope.resourceServer(resourceServer, mcpInvoke);
-    this.mcpScope = mcpScope.scopeName;
-
-    this.client = this.userPool.addClient('McpClient', {
-      // A public client: MCP clients run on users' machines and cannot keep a secret. The MCP
-      // authorization spec requires clients to use PKCE, which Cognito verifies when sent.
-      // SRP is the one direct sign-in flow (used by scripts); its tokens lack the MCP scope.
-      generateSecret: false,
-      authFlows: { userSrp: true },
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE, mcpScope],
-        callbackUrls: [...props.callbackUrls],
-        logoutUrls: [...(props.logoutUrls ?? props.callbackUrls)],
-      },
-      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
-      accessTokenValidity: tokenValidity,
-      idTokenValidity: tokenValidity,
-      refreshTokenValidity: Duration.days(30),
-      refreshTokenRotationGracePeriod: Duration.seconds(10),
-      authSessionValidity: Duration.minutes(3),
-      readAttributes: new ClientAttributes()
-        .withStandardAttributes({ email: true, emailVerified: true, fullname: true })
-        .withCustomAttributes(ORGANIZATION_ATTRIBUTE.replace('custom:', '')),
-      writeAttributes: new ClientAttributes()
-        .withStandardAttributes({ email: true, fullname: true })
-        .withCustomAttributes(ORGANIZATION_ATTRIBUTE.replace('custom:', '')),
-    });
+    this.mcpOAuthScope = OAuthScope.resourceServer(resourceServer, mcpInvoke);
+    this.mcpScope = this.mcpOAuthScope.scopeName;
 
     this.domain = this.userPool.addDomain('Domain', {
       cognitoDomain: { domainPrefix: props.domainPrefix ?? defaultDomainPrefix(this) },
       managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
     });
-    // Managed Login v2 shows its pages only for a client that has a style.
-    new CfnManagedLoginBranding(this, 'Branding', {
-      userPoolId: this.userPool.userPoolId,
-      clientId: this.client.userPoolClientId,
-      useCognitoProvidedValues: true,
-    });
-
     this.pseudonymKey = new Secret(this, 'PseudonymKey', {
       description: 'Key of the keyed hash that pseudonymises user ids in logs and usage counters',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },

@@ -12,6 +12,7 @@ import {
   RestApi,
   TokenAuthorizer,
 } from 'aws-cdk-lib/aws-apigateway';
+import type { UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -153,8 +154,8 @@ export class McpApi extends Construct {
       description: 'Verifies MCP access tokens and resolves the tenant',
       environment: {
         JWT_ISSUER: identity.userPool.userPoolProviderUrl,
-        CLIENT_IDS: identity.client.userPoolClientId,
         REQUIRED_SCOPE: identity.mcpScope,
+        API_BASE_URL: this.baseUrl,
         REGISTRY_TABLE_NAME: props.registryTable.tableName,
       },
       removalPolicy,
@@ -197,7 +198,6 @@ export class McpApi extends Construct {
       memorySize: 128,
       environment: {
         API_BASE_URL: this.baseUrl,
-        JWT_ISSUER: identity.userPool.userPoolProviderUrl,
         REQUIRED_SCOPE: identity.mcpScope,
       },
       removalPolicy,
@@ -314,5 +314,17 @@ export class McpApi extends Construct {
     this.mcpFunction.fn.addEnvironment('USAGE_TABLE_NAME', props.usageTable.tableName);
     identity.grantPseudonyms(this.authorizerFunction);
     this.mcpFunction.fn.addEnvironment('USER_POOL_ID', identity.userPool.userPoolId);
+  }
+
+  /**
+   * The app clients whose tokens the authorizer accepts. Only the authorization façade's: a
+   * token the same user pool issued to any other client (or through no MCP authorization
+   * request at all) is refused, which binds tokens to this server (see the README).
+   */
+  acceptTokensFrom(clients: readonly UserPoolClient[]): void {
+    this.authorizerFunction.fn.addEnvironment(
+      'CLIENT_IDS',
+      clients.map((client) => client.userPoolClientId).join(','),
+    );
   }
 }

@@ -11,10 +11,16 @@ import type { TokenIssuer } from './token-issuer.js';
 
 export interface AuthorizationServerOptions {
   readonly issuer: () => string;
+  /** The one app client: the authorization façade's (public, PKCE). */
   readonly clientId: string;
-  /** Redirect URIs the client registered (compared exactly, as Cognito does). */
-  readonly redirectUris: readonly string[];
+  /** Its callback URLs (compared exactly, as Cognito does); the harness sets them once known. */
+  readonly redirectUris: string[];
   readonly scope: string;
+  /**
+   * Identifiers of the pool's resource servers. Cognito accepts an RFC 8707 `resource`
+   * parameter only if it names one of them (resource binding); anything else is refused.
+   */
+  readonly resourceServers: readonly string[];
   readonly tokens: TokenIssuer;
   readonly cognito: CognitoIdentityProviderClient;
   /** The stand-in's sign-in check (the part of Managed Login that verifies a password). */
@@ -47,13 +53,21 @@ const FLOW_PARAMS = [
   'state',
   'code_challenge',
   'code_challenge_method',
+  'resource',
 ];
 
+/** How long Managed Login remembers a sign-up to sign the person in after confirmation. */
+const SIGN_UP_SESSION_MS = 10 * 60 * 1000;
+
 /**
- * The OAuth 2.1 authorization server of local runs, playing Cognito Managed Login: metadata
- * (RFC 8414 and OpenID), the authorization endpoint with sign-in, sign-up and confirmation
- * pages, and the token endpoint (authorization code with PKCE S256 only, refresh tokens with
- * rotation). Errors are the RFC 6749 ones; a bad client or redirect URI is never redirected to.
+ * Cognito's OAuth side for local runs, as strict as Cognito where Cognito differs from what MCP
+ * clients want: OpenID discovery only (no RFC 8414 document, no `code_challenge_methods_supported`,
+ * no registration endpoint, secret-based token endpoint auth methods listed), one app client
+ * whose callback URLs match exactly, `resource` refused unless it names a resource server, and
+ * the person signed in right after the confirmation code, as Managed Login does. Pages for
+ * sign-in, sign-up and confirmation; the token endpoint (authorization code with PKCE S256,
+ * refresh tokens with rotation) and revocation. A bad client or redirect URI is never
+ * redirected to.
  */
 export class AuthorizationServer {
   private readonly codes = new Map<string, Grant & { used: boolean }>();
@@ -61,23 +75,27 @@ export class AuthorizationServer {
     string,
     { sub: string; clientId: string; scope: string }
   >();
+  /** Sign-ups waiting for their confirmation code, by session id (a hidden form field). */
+  private readonly signUps = new Map<string, { email: string; sub: string; until: number }>();
 
   constructor(private readonly options: AuthorizationServerOptions) {}
 
+  /** Cognito's OpenID discovery document, field for field (no PKCE or registration fields). */
   metadata() {
     const issuer = this.options.issuer();
     return {
-      issuer,
       authorization_endpoint: `${issuer}/oauth2/authorize`,
-      token_endpoint: `${issuer}/oauth2/token`,
-      jwks_uri: `${issuer}/.well-known/jwks.json`,
-      response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code', 'refresh_token'],
-      code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none'],
-      subject_types_supported: ['public'],
+      end_session_endpoint: `${issuer}/logout`,
       id_token_signing_alg_values_supported: ['RS256'],
-      scopes_supported: ['openid', 'email', 'profile', this.options.scope],
+      issuer,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      response_types_supported: ['code', 'token'],
+      revocation_endpoint: `${issuer}/oauth2/revoke`,
+      scopes_supported: ['openid', 'email', 'phone', 'profile'],
+      subject_types_supported: ['public'],
+      token_endpoint: `${issuer}/oauth2/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      userinfo_endpoint: `${issuer}/oauth2/userInfo`,
     };
   }
 
@@ -95,13 +113,16 @@ export class AuthorizationServer {
       res.end();
       return true;
     }
-    if (
-      method === 'GET' &&
-      ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'].includes(
-        path,
-      )
-    ) {
+    // Cognito serves OpenID discovery only: /.well-known/oauth-authorization-server is a 404.
+    if (method === 'GET' && path === '/.well-known/openid-configuration') {
       json(res, 200, this.metadata());
+      return true;
+    }
+    if (path === '/oauth2/revoke' && method === 'POST') {
+      const fields = await form(req);
+      const known = this.refreshTokens.get(fields.token ?? '');
+      if (known?.clientId === fields.client_id) this.refreshTokens.delete(fields.token as string);
+      json(res, 200, {});
       return true;
     }
     if (path === '/oauth2/authorize' && method === 'GET') {
@@ -175,7 +196,11 @@ export class AuthorizationServer {
       this.redirectError(res, params, 'invalid_request', 'PKCE with S256 is required.');
       return false;
     }
-    const supported = this.metadata().scopes_supported;
+    if (params.resource !== undefined && !this.options.resourceServers.includes(params.resource)) {
+      this.redirectError(res, params, 'invalid_request', 'invalid_resource');
+      return false;
+    }
+    const supported = [...this.metadata().scopes_supported, this.options.scope];
     if ((params.scope ?? '').split(' ').some((scope) => scope && !supported.includes(scope))) {
       this.redirectError(res, params, 'invalid_scope', 'A requested scope is not supported.');
       return false;
@@ -193,21 +218,33 @@ export class AuthorizationServer {
     if (!this.checkFlow(res, params)) return;
     const outcome = await this.options.signIn(fields.email ?? '', fields.password ?? '');
     if ('error' in outcome) return html(res, 200, signInPage(params, { error: outcome.message }));
+    await this.signedIn(res, params, outcome.sub);
+  }
+
+  /** The person is authenticated: a code for the client, unless the pre-token trigger refuses. */
+  private async signedIn(
+    res: ServerResponse,
+    params: FlowParams,
+    sub: string,
+    notice?: string,
+  ): Promise<void> {
     const scope = params.scope || `openid email ${this.options.scope}`;
     // As Cognito does: a user the pre-token trigger refuses (no organisation, one still being
     // set up, a suspended one) is told so on the sign-in page, and gets no code.
     const allowed = await this.options.tokens.check({
-      sub: outcome.sub,
+      sub,
       clientId: this.options.clientId,
       scope,
     });
-    if (!allowed.ok) return html(res, 200, signInPage(params, { error: allowed.description }));
+    if (!allowed.ok) {
+      return html(res, 200, signInPage(params, { error: allowed.description, notice }));
+    }
     const code = randomBytes(24).toString('base64url');
     this.codes.set(code, {
       clientId: params.client_id as string,
       redirectUri: params.redirect_uri as string,
       challenge: params.code_challenge as string,
-      sub: outcome.sub,
+      sub,
       scope,
       expiresAt: Date.now() + (this.options.codeTtlSeconds ?? 300) * 1000,
       used: false,
@@ -223,8 +260,9 @@ export class AuthorizationServer {
     const untrusted = this.flowError(params);
     if (untrusted) return html(res, 400, errorPage(untrusted));
     const email = (fields.email ?? '').trim().toLowerCase();
+    let sub: string;
     try {
-      await this.options.cognito.send(
+      ({ UserSub: sub = '' } = await this.options.cognito.send(
         new SignUpCommand({
           ClientId: this.options.clientId,
           Username: email,
@@ -236,11 +274,13 @@ export class AuthorizationServer {
               : []),
           ],
         }),
-      );
+      ));
     } catch (error) {
       return html(res, 200, signUpPage(params, { error: (error as Error).message }));
     }
-    html(res, 200, confirmPage(params, email));
+    const session = randomBytes(24).toString('base64url');
+    this.signUps.set(session, { email, sub, until: Date.now() + SIGN_UP_SESSION_MS });
+    html(res, 200, confirmPage(params, email, session));
   }
 
   private async confirmSubmitted(res: ServerResponse, fields: FlowParams): Promise<void> {
@@ -259,16 +299,19 @@ export class AuthorizationServer {
       return html(
         res,
         200,
-        confirmPage(params, fields.email ?? '', { error: (error as Error).message }),
+        confirmPage(params, fields.email ?? '', fields.session ?? '', {
+          error: (error as Error).message,
+        }),
       );
     }
-    html(
-      res,
-      200,
-      signInPage(params, {
-        notice: 'Your account is confirmed and your organisation is being set up. Sign in.',
-      }),
-    );
+    // Managed Login signs the person in right after the confirmation code, in the same session.
+    const signUp = this.signUps.get(fields.session ?? '');
+    this.signUps.delete(fields.session ?? '');
+    const notice = 'Your account is confirmed and your organisation is being set up.';
+    if (!signUp || signUp.until <= Date.now() || signUp.email !== (fields.email ?? '')) {
+      return html(res, 200, signInPage(params, { notice: `${notice} Sign in.` }));
+    }
+    await this.signedIn(res, params, signUp.sub, notice);
   }
 
   private async token(res: ServerResponse, fields: FlowParams): Promise<void> {
@@ -276,6 +319,9 @@ export class AuthorizationServer {
       json(res, status, { error, error_description: description });
     if (fields.client_id !== this.options.clientId)
       return fail(401, 'invalid_client', 'Unknown client.');
+    if (fields.resource !== undefined && !this.options.resourceServers.includes(fields.resource)) {
+      return fail(400, 'invalid_grant', 'invalid_resource');
+    }
 
     if (fields.grant_type === 'authorization_code') {
       const grant = this.codes.get(fields.code ?? '');

@@ -62,12 +62,13 @@ export function signUpPage(params: FlowParams, options: { error?: string } = {})
 export function confirmPage(
   params: FlowParams,
   email: string,
+  session: string,
   options: { error?: string } = {},
 ): string {
   return page(
     'Confirm your e-mail',
     `${message(options.error)}${message('The confirmation code was printed on the npm run dev console (no e-mail is sent locally).', 'note')}
-<form method="post" action="/confirm">${hidden({ ...params, email })}
+<form method="post" action="/confirm">${hidden({ ...params, email, session })}
 <label for="code">Confirmation code</label><input id="code" name="code" inputmode="numeric" required>
 <button type="submit">Confirm</button></form>`,
   );

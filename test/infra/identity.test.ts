@@ -113,7 +113,7 @@ describe('identity construct', () => {
     });
   });
 
-  it('serves Managed Login version 2 on the configured domain prefix, styled for the client', () => {
+  it("serves Managed Login version 2 on the configured domain prefix, styled for the façade's client", () => {
     const custom = synthTemplate({ domainPrefix: 'acme-mcp-login' });
 
     custom.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
@@ -122,7 +122,7 @@ describe('identity construct', () => {
     });
     custom.hasResourceProperties('AWS::Cognito::ManagedLoginBranding', {
       UseCognitoProvidedValues: true,
-      ClientId: { Ref: Match.stringLikeRegexp('McpClient') },
+      ClientId: { Ref: Match.stringLikeRegexp('^IdentityUserPoolFacadeClient') },
     });
   });
 
@@ -165,7 +165,7 @@ describe('identity construct', () => {
       template.findResources('AWS::DynamoDB::GlobalTable', {
         Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'pk', KeyType: 'HASH' }]) },
       }),
-    );
+    ).filter((id) => id.startsWith('TenantDataRegistry'));
     const statements = policyStatements(template).filter((s) =>
       s.policy.startsWith('IdentityPreTokenGeneration'),
     );

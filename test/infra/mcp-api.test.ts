@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { FACADE_ROUTES } from '../../lambda/shared/oauth-metadata.js';
 import { TIER_NAMES, TIERS } from '../../lambda/shared/tiers.js';
 import { synthTemplate } from '../support/app.js';
 
@@ -27,14 +28,22 @@ describe('MCP REST API', () => {
     );
   });
 
-  it('leaves only the two metadata documents without authorization', () => {
+  it('leaves only the metadata documents and the OAuth endpoints without authorization', () => {
     const open = methods.filter((m) => m.authorization === 'NONE');
+    const oauth = FACADE_ROUTES.flatMap((route) =>
+      route.methods.map((method) => ({
+        method,
+        path: route.path.split('/').at(-1),
+        authorization: 'NONE',
+      })),
+    );
 
-    expect(open).toHaveLength(2);
+    expect(open).toHaveLength(2 + oauth.length);
     expect(open).toEqual(
       expect.arrayContaining([
         { method: 'GET', path: 'oauth-protected-resource', authorization: 'NONE' },
         { method: 'GET', path: 'mcp', authorization: 'NONE' },
+        ...oauth,
       ]),
     );
   });

@@ -4,7 +4,11 @@ import { tableDefinitions } from '../../local/tables.js';
 import { synthTemplate } from '../support/app.js';
 
 const template = synthTemplate();
-const tables = template.findResources('AWS::DynamoDB::GlobalTable');
+const tables = Object.fromEntries(
+  Object.entries(template.findResources('AWS::DynamoDB::GlobalTable')).filter(([id]) =>
+    id.startsWith('TenantData'),
+  ),
+);
 // Logical ids: TenantData/Registry, TenantData/Data (CDK drops the repeated "Data"), TenantData/Usage.
 const table = (construct: 'Registry' | 'Data' | 'Usage') =>
   Object.entries(tables).find(([id]) =>

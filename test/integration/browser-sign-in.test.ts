@@ -2,13 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, harness, toolOutput } from '../support/mcp.js';
+import { connect, harness, mcpUrl, toolOutput } from '../support/mcp.js';
 import { uniqueTenantId } from '../support/registry.js';
 import { inbox } from '../support/stand-in.js';
 
 /** Debian's Chromium, installed by .ci/run (no browser download). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const REDIRECT = 'http://localhost:6274/oauth/callback';
+/** A native MCP client's loopback redirect URI. */
+const REDIRECT = 'http://127.0.0.1:47213/callback';
 
 // Skipped only outside CI when the browser is missing; .ci/run installs it, so CI always runs it.
 describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
@@ -33,11 +34,19 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
       await browser?.close();
     });
 
-    it('signs an organisation up, completes the PKCE flow, and calls MCP tools with the token', async () => {
+    it('registers a client, approves it, signs an organisation up through the façade, and calls MCP tools', async () => {
       const email = `founder@${uniqueTenantId('browser')}.example`;
       const password = 'Correct-Horse-Battery-9';
       const verifier = randomBytes(32).toString('base64url');
       const challenge = createHash('sha256').update(verifier).digest('base64url');
+      const facade = harness().gatewayUrl;
+      const registration = (await (
+        await fetch(`${facade}/oauth/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ client_name: 'Browser test client', redirect_uris: [REDIRECT] }),
+        })
+      ).json()) as { client_id: string };
       const page = await browser.newPage();
       // The MCP client's redirect URI: answered here, never sent anywhere.
       let callback: URL | undefined;
@@ -47,16 +56,19 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
       });
 
       await page.goto(
-        `${harness().issuerUrl}/oauth2/authorize?${new URLSearchParams({
-          client_id: 'local-mcp-client',
+        `${facade}/oauth/authorize?${new URLSearchParams({
+          client_id: registration.client_id,
           redirect_uri: REDIRECT,
           response_type: 'code',
-          scope: 'openid email mcp/invoke',
+          scope: 'mcp/invoke',
           state: 'browser-state',
           code_challenge: challenge,
           code_challenge_method: 'S256',
+          resource: mcpUrl(),
         })}`,
       );
+      await page.waitForSelector('text=Browser test client');
+      await page.click('#allow');
       await page.click('#signup-link');
       await page.fill('#organization', 'Browser Org');
       await page.fill('#email', email);
@@ -65,24 +77,32 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
       await page.waitForSelector('#code');
       await page.fill('#code', /(\d{6})/.exec((await inbox(email)) ?? '')?.[1] ?? '');
       await page.click('button[type=submit]');
-      await page.waitForSelector('text=Your account is confirmed');
-      await page.fill('#email', email);
-      await page.fill('#password', password);
-      await page.click('button[type=submit]');
-      await page.waitForSelector('text=Signed in.');
+      // Managed Login signs the person in at once; while the organisation is being set up it
+      // says so, and the person signs in again a moment later.
+      for (let attempt = 0; attempt < 50 && !callback; attempt++) {
+        await page.waitForSelector('text=Signed in.', { timeout: 200 }).catch(async () => {
+          if (await page.isVisible('#password')) {
+            await page.fill('#email', email);
+            await page.fill('#password', password);
+            await page.click('button[type=submit]');
+          }
+        });
+      }
       await page.close();
 
       expect(callback?.searchParams.get('state')).toBe('browser-state');
+      expect(callback?.searchParams.get('iss')).toBe(facade);
       const tokens = (await (
-        await fetch(`${harness().issuerUrl}/oauth2/token`, {
+        await fetch(`${facade}/oauth/token`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({
             grant_type: 'authorization_code',
-            client_id: 'local-mcp-client',
+            client_id: registration.client_id,
             code: callback?.searchParams.get('code') ?? '',
             redirect_uri: REDIRECT,
             code_verifier: verifier,
+            resource: mcpUrl(),
           }),
         })
       ).json()) as { access_token: string };

@@ -66,7 +66,7 @@ describe('npm run dev', () => {
       string
     >;
 
-    expect(first.output()).toContain(`http://127.0.0.1:${port}/mcp`);
+    expect(first.output()).toContain(`http://127.0.0.1:${port}/v1/mcp`);
     expect(first.output()).toMatch(/acme \(standard, admin admin@acme\.example\):\n\s+eyJ/);
     expect(processesUsing(data).length).toBeGreaterThan(0);
     expect(await stop(first.child)).toBe(0);

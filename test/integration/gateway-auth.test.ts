@@ -238,7 +238,8 @@ describe('gateway authentication and authorization', () => {
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({
         resource: mcpUrl(),
-        authorization_servers: [harness().issuerUrl],
+        // The façade on the API's own origin, not Cognito.
+        authorization_servers: [harness().gatewayUrl],
         scopes_supported: ['mcp/invoke'],
         bearer_methods_supported: ['header'],
         resource_name: 'Multi-tenant MCP server',

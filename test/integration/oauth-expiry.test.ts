@@ -20,6 +20,7 @@ describe('authorization codes expire', () => {
       clientId: 'local-mcp-client',
       redirectUris: [REDIRECT],
       scope: 'mcp/invoke',
+      resourceServers: ['mcp'],
       codeTtlSeconds: 0,
       cognito: new CognitoIdentityProviderClient({}),
       signIn: async () => ({ sub: 'user-1' }),

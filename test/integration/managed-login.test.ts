@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { LOCAL_COGNITO_CLIENT_ID } from '../../local/harness.js';
 import { connect, harness, toolOutput } from '../support/mcp.js';
 import { localRegistry, uniqueTenantId } from '../support/registry.js';
 import { inbox } from '../support/stand-in.js';
 
-const REDIRECT = 'http://localhost:6274/oauth/callback';
+/** The one callback URL of the one app client: the authorization façade's. */
+const REDIRECT = () => `${harness().gatewayUrl}/oauth/callback`;
+const CLIENT_ID = LOCAL_COGNITO_CLIENT_ID;
 const PASSWORD = 'Correct-Horse-Battery-9';
 const issuer = () => harness().issuerUrl;
 const post = (path: string, fields: Record<string, string>) =>
@@ -22,8 +25,8 @@ function pkce() {
 
 function flow(challenge: string, overrides: Record<string, string> = {}) {
   return {
-    client_id: 'local-mcp-client',
-    redirect_uri: REDIRECT,
+    client_id: CLIENT_ID,
+    redirect_uri: REDIRECT(),
     response_type: 'code',
     scope: 'openid email mcp/invoke',
     state: 'state-123',
@@ -41,10 +44,15 @@ async function signUpThroughPages(email: string, organization: string, challenge
     password: PASSWORD,
     organization,
   });
-  expect(await signUp.text()).toContain('Confirm your e-mail');
+  expect(await signUp.clone().text()).toContain('Confirm your e-mail');
   const code = /(\d{6})/.exec((await inbox(email)) ?? '')?.[1] as string;
-  const confirmed = await post('/confirm', { ...flow(challenge), email, code });
-  expect(await confirmed.text()).toContain('Sign in');
+  const session = /name="session" value="([^"]+)"/.exec(await signUp.clone().text())?.[1] ?? '';
+  const confirmed = await post('/confirm', { ...flow(challenge), email, code, session });
+  // Managed Login signs the person in at once: a code, or the page saying why not yet.
+  if (confirmed.status !== 302) {
+    expect(await confirmed.clone().text()).toContain('still being set up');
+  }
+  return confirmed;
 }
 
 async function authorizationCode(email: string, password: string, challenge: string) {
@@ -66,23 +74,84 @@ async function authorizationCodeWhenReady(email: string, password: string, chall
   throw new Error('the organisation never became ready');
 }
 
-describe('local authorization server', () => {
-  it('publishes OAuth and OpenID metadata with PKCE S256', async () => {
-    for (const path of [
-      '/.well-known/oauth-authorization-server',
-      '/.well-known/openid-configuration',
-    ]) {
-      const metadata = (await (await fetch(`${issuer()}${path}`)).json()) as Record<
-        string,
-        unknown
-      >;
+describe('local Managed Login, as strict as Cognito', () => {
+  it('publishes only OpenID discovery, without PKCE methods or a registration endpoint', async () => {
+    const metadata = (await (
+      await fetch(`${issuer()}/.well-known/openid-configuration`)
+    ).json()) as Record<string, unknown>;
+    const rfc8414 = await fetch(`${issuer()}/.well-known/oauth-authorization-server`);
 
-      expect(metadata).toMatchObject({
-        issuer: issuer(),
-        authorization_endpoint: `${issuer()}/oauth2/authorize`,
-        token_endpoint: `${issuer()}/oauth2/token`,
-        code_challenge_methods_supported: ['S256'],
-      });
+    expect(metadata).toMatchObject({
+      issuer: issuer(),
+      authorization_endpoint: `${issuer()}/oauth2/authorize`,
+      token_endpoint: `${issuer()}/oauth2/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    });
+    // What MCP clients need and Cognito lacks: the reason the façade exists.
+    expect(metadata).not.toHaveProperty('code_challenge_methods_supported');
+    expect(metadata).not.toHaveProperty('registration_endpoint');
+    expect(metadata).not.toHaveProperty('client_id_metadata_document_supported');
+    expect(rfc8414.status).toBe(404);
+  });
+
+  it('signs the person in right after the confirmation code, as Managed Login does', async () => {
+    const email = `founder@${uniqueTenantId('autosignin')}.example`;
+    const { challenge } = pkce();
+
+    const confirmed = await signUpThroughPages(email, 'Auto Org', challenge);
+
+    // Either a code at once, or (the organisation still being set up) the refusal Cognito shows.
+    if (confirmed.status === 302) {
+      const location = new URL(confirmed.headers.get('location') as string);
+      expect(`${location.origin}${location.pathname}`).toBe(REDIRECT());
+      expect(location.searchParams.get('code')).toBeTruthy();
+    } else {
+      expect(await confirmed.text()).toContain('PreTokenGeneration failed');
+    }
+  });
+
+  it('refuses a resource indicator that names no resource server of the pool', async () => {
+    const email = `user@${uniqueTenantId('oauth-res')}.example`;
+    const { verifier, challenge } = pkce();
+    await signUpThroughPages(email, 'Resource Org', challenge);
+    const resource = `${harness().gatewayUrl}/mcp`;
+
+    const authorize = await fetch(
+      `${issuer()}/oauth2/authorize?${new URLSearchParams(flow(challenge, { resource }))}`,
+      { redirect: 'manual' },
+    );
+    const code = new URL(
+      await authorizationCodeWhenReady(email, PASSWORD, challenge),
+    ).searchParams.get('code') as string;
+    const token = await post('/oauth2/token', {
+      grant_type: 'authorization_code',
+      client_id: CLIENT_ID,
+      code,
+      redirect_uri: REDIRECT(),
+      code_verifier: verifier,
+      resource,
+    });
+
+    expect(new URL(authorize.headers.get('location') as string).searchParams.get('error')).toBe(
+      'invalid_request',
+    );
+    expect(token.status).toBe(400);
+    expect(await token.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it("matches callback URLs exactly: an MCP client's own redirect URI is not the app client's", async () => {
+    for (const redirect_uri of [
+      'http://localhost:6274/oauth/callback',
+      `${REDIRECT()}/`,
+      REDIRECT().replace('/v1/', '/'),
+    ]) {
+      const page = await fetch(
+        `${issuer()}/oauth2/authorize?${new URLSearchParams(flow(pkce().challenge, { redirect_uri }))}`,
+        { redirect: 'manual' },
+      );
+
+      expect(page.status).toBe(400);
+      expect(page.headers.get('location')).toBeNull();
     }
   });
 
@@ -106,9 +175,9 @@ describe('local authorization server', () => {
     const tokens = (await (
       await post('/oauth2/token', {
         grant_type: 'authorization_code',
-        client_id: 'local-mcp-client',
+        client_id: CLIENT_ID,
         code: redirect.searchParams.get('code') as string,
-        redirect_uri: REDIRECT,
+        redirect_uri: REDIRECT(),
         code_verifier: verifier,
       })
     ).json()) as { access_token: string; refresh_token: string };
@@ -117,16 +186,16 @@ describe('local authorization server', () => {
     await client.close();
     const refreshed = await post('/oauth2/token', {
       grant_type: 'refresh_token',
-      client_id: 'local-mcp-client',
+      client_id: CLIENT_ID,
       refresh_token: tokens.refresh_token,
     });
     const replayed = await post('/oauth2/token', {
       grant_type: 'refresh_token',
-      client_id: 'local-mcp-client',
+      client_id: CLIENT_ID,
       refresh_token: tokens.refresh_token,
     });
 
-    expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT);
+    expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT());
     expect(redirect.searchParams.get('state')).toBe('state-123');
     expect(me).toMatchObject({ tenantId, role: 'admin', tier: 'free' });
     expect(refreshed.status).toBe(200);
@@ -140,10 +209,10 @@ describe('local authorization server', () => {
       await signUpThroughPages(email, 'Errors Org', challenge);
       return email;
     };
-    const exchange = (code: string, verifier: string, redirect = REDIRECT) =>
+    const exchange = (code: string, verifier: string, redirect = REDIRECT()) =>
       post('/oauth2/token', {
         grant_type: 'authorization_code',
-        client_id: 'local-mcp-client',
+        client_id: CLIENT_ID,
         code,
         redirect_uri: redirect,
         code_verifier: verifier,
@@ -176,7 +245,7 @@ describe('local authorization server', () => {
       const again = await exchange(code, verifier);
       const refresh = await post('/oauth2/token', {
         grant_type: 'refresh_token',
-        client_id: 'local-mcp-client',
+        client_id: CLIENT_ID,
         refresh_token,
       });
 
@@ -255,7 +324,7 @@ describe('local authorization server', () => {
     it('an unsupported grant type and an unknown client', async () => {
       const grant = await post('/oauth2/token', {
         grant_type: 'password',
-        client_id: 'local-mcp-client',
+        client_id: CLIENT_ID,
       });
       const client = await post('/oauth2/token', {
         grant_type: 'authorization_code',

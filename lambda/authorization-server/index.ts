@@ -1,0 +1,94 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import * as z from 'zod';
+import { createDocumentClient } from '../shared/aws-clients.js';
+import { readConfig, tableName } from '../shared/config.js';
+import { facadeUrls } from '../shared/oauth-metadata.js';
+import { apiRequestId, logger, observed } from '../shared/observability.js';
+import { getOutbound } from '../shared/outbound.js';
+import { ClientDirectory } from './clients.js';
+import { AuthorizationFacade, type FacadeRequest } from './facade.js';
+import { FacadeStore } from './store.js';
+import { CognitoUpstream } from './upstream.js';
+
+/** The authorization-server façade in front of Cognito (see facade.ts), behind the REST API. */
+const config = readConfig({
+  API_BASE_URL: z.url({ protocol: /^https?$/ }),
+  OAUTH_TABLE_NAME: tableName(),
+  /** The Managed Login domain. */
+  COGNITO_DOMAIN_URL: z.url({ protocol: /^https?$/ }),
+  /** The façade's own app client at Cognito. */
+  COGNITO_CLIENT_ID: z.string().min(1),
+  /** Where the token signing keys are: the user pool's JWKS. */
+  JWKS_URI: z.url({ protocol: /^https?$/ }),
+  REQUIRED_SCOPE: z.string().min(1),
+  /** The operator's clients: `[{ "clientId", "redirectUris": [...], "clientName" }]`. */
+  PRE_REGISTERED_CLIENTS: z
+    .string()
+    .transform((value) => JSON.parse(value) as unknown)
+    .pipe(
+      z.array(
+        z.object({
+          clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+          redirectUris: z.array(z.string()).min(1),
+          clientName: z.string().optional(),
+        }),
+      ),
+    ),
+  /** Development only: client metadata documents may be served from loopback. */
+  ALLOW_LOOPBACK_CLIENT_METADATA: z.enum(['true', 'false']).default('false'),
+});
+
+const store = new FacadeStore(createDocumentClient(), config.OAUTH_TABLE_NAME);
+const facade = new AuthorizationFacade({
+  apiBaseUrl: config.API_BASE_URL,
+  scope: config.REQUIRED_SCOPE,
+  jwksUri: config.JWKS_URI,
+  store,
+  logger,
+  clients: new ClientDirectory({
+    preRegistered: config.PRE_REGISTERED_CLIENTS.map((client) => ({
+      ...client,
+      kind: 'pre-registered' as const,
+    })),
+    store,
+    fetchDocument: (url) =>
+      getOutbound(url, {
+        allowLoopback: config.ALLOW_LOOPBACK_CLIENT_METADATA === 'true',
+        maxBytes: 5 * 1024,
+        timeoutMs: 3_000,
+      }),
+  }),
+  upstream: new CognitoUpstream({
+    domainUrl: config.COGNITO_DOMAIN_URL,
+    clientId: config.COGNITO_CLIENT_ID,
+    callbackUrl: facadeUrls(config.API_BASE_URL).callback,
+    scope: `openid ${config.REQUIRED_SCOPE}`,
+  }),
+});
+
+/** The request as the façade reads it, from the proxy event, once. */
+function facadeRequest(event: APIGatewayProxyEvent): FacadeRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const query: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    query[name] = values ?? [];
+  }
+  return {
+    method: event.httpMethod,
+    path: event.resource,
+    query,
+    headers,
+    body: event.isBase64Encoded
+      ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+      : (event.body ?? ''),
+    sourceIp: event.requestContext.identity?.sourceIp ?? 'unknown',
+  };
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+  .use(observed({ correlationId: apiRequestId }))
+  .handler(async (event) => facade.handle(facadeRequest(event)));

@@ -1,0 +1,43 @@
+/** The façade's two pages: consent for a self-registered client, and a dead end. Every value escaped. */
+
+const escapeHtml = (value: string) =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem}
+code{word-break:break-all}button{margin:1rem .5rem 0 0;padding:.5rem 1rem}.error{color:#b00020}</style></head>
+<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+}
+
+export function consentPage(options: {
+  transaction: string;
+  clientName: string;
+  clientId: string;
+  redirectUri: string;
+  action: string;
+}): string {
+  const target = new URL(options.redirectUri);
+  const where =
+    target.protocol === 'https:' || target.protocol === 'http:' ? target.host : target.protocol;
+  return page(
+    'Allow access to your MCP tools?',
+    `<p><strong>${escapeHtml(options.clientName)}</strong> asks to call this MCP server's tools as you, in your organisation.</p>
+<p>After you sign in, access is handed to <strong>${escapeHtml(where)}</strong> (<code>${escapeHtml(options.redirectUri)}</code>).
+Allow it only if you started this connection from that application.</p>
+<p>Client: <code>${escapeHtml(options.clientId)}</code></p>
+<form method="post" action="${escapeHtml(options.action)}">
+<input type="hidden" name="transaction" value="${escapeHtml(options.transaction)}">
+<button type="submit" name="decision" value="allow" id="allow">Allow</button>
+<button type="submit" name="decision" value="deny" id="deny">Deny</button></form>`,
+  );
+}
+
+export function errorPage(description: string): string {
+  return page('Cannot continue', `<p class="error" role="alert">${escapeHtml(description)}</p>`);
+}

@@ -1,0 +1,193 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../shared/aws-clients.js';
+import { OAUTH_TABLE } from '../shared/table-schema.js';
+
+/** An authorization request between the client's redirect and Cognito's answer. */
+export interface Transaction {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly state?: string;
+  readonly codeChallenge: string;
+  readonly scope: string;
+  /** The façade's own PKCE verifier towards Cognito. */
+  readonly upstreamVerifier: string;
+  /** Set while the person has not yet approved a client that needs consent. */
+  readonly consentCookieDigest?: string;
+}
+
+/** A one-time façade code: the client's request, and Cognito's tokens sealed under the code. */
+export interface CodeRecord {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string;
+  readonly scope: string;
+  readonly sealedTokens: string;
+  readonly usedAt?: number;
+}
+
+export interface RegisteredClient {
+  readonly clientId: string;
+  readonly redirectUris: string[];
+  readonly clientName?: string;
+  readonly issuedAt: number;
+}
+
+type Item<T> = T & { pk: string; expiresAt: number };
+
+/**
+ * The façade's records in its table, one item per key: written with conditions so a code, a
+ * transaction or a refresh token is taken once even by concurrent requests, and read with an
+ * expiry check because DynamoDB's TTL deletes late (and dynalite never does).
+ */
+export class FacadeStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private nowSeconds() {
+    return Math.floor(this.now() / 1000);
+  }
+
+  private async put(pk: string, value: object, ttlSeconds: number): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...value,
+          [OAUTH_TABLE.partitionKey]: pk,
+          expiresAt: this.nowSeconds() + ttlSeconds,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  /** Deletes and returns the item, if it existed and had not expired. */
+  private async take<T>(pk: string, condition?: { clientId: string }): Promise<T | undefined> {
+    try {
+      const { Attributes } = await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk },
+          ReturnValues: 'ALL_OLD',
+          ...(condition
+            ? {
+                ConditionExpression: 'clientId = :clientId',
+                ExpressionAttributeValues: { ':clientId': condition.clientId },
+              }
+            : {}),
+        }),
+      );
+      const item = Attributes as Item<T> | undefined;
+      return item && item.expiresAt > this.nowSeconds() ? item : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private async get<T>(pk: string): Promise<Item<T> | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk }, ConsistentRead: true }),
+    );
+    const item = Item as Item<T> | undefined;
+    return item && item.expiresAt > this.nowSeconds() ? item : undefined;
+  }
+
+  putTransaction(id: string, txn: Transaction, ttlSeconds: number) {
+    return this.put(`TXN#${id}`, txn, ttlSeconds);
+  }
+
+  takeTransaction(id: string) {
+    return this.take<Transaction>(`TXN#${id}`);
+  }
+
+  putCode(codeDigest: string, record: CodeRecord, ttlSeconds: number) {
+    return this.put(`CODE#${codeDigest}`, record, ttlSeconds);
+  }
+
+  /**
+   * Marks the code used and returns it, once. A second presentation gets `{ replayed }` with
+   * the record (so its tokens can be revoked); an unknown or expired code gets undefined.
+   */
+  async takeCode(
+    codeDigest: string,
+  ): Promise<{ record: CodeRecord; replayed: boolean } | undefined> {
+    const pk = `CODE#${codeDigest}`;
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk },
+          UpdateExpression: 'SET usedAt = :now',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(usedAt) AND expiresAt > :now',
+          ExpressionAttributeValues: { ':now': this.nowSeconds() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { record: Attributes as CodeRecord, replayed: false };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const { Item } = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: { pk }, ConsistentRead: true }),
+      );
+      const item = Item as Item<CodeRecord> | undefined;
+      return item?.usedAt !== undefined ? { record: item, replayed: true } : undefined;
+    }
+  }
+
+  putClient(client: RegisteredClient, ttlSeconds: number) {
+    return this.put(`CLIENT#${client.clientId}`, client, ttlSeconds);
+  }
+
+  getClient(clientId: string) {
+    return this.get<RegisteredClient>(`CLIENT#${clientId}`);
+  }
+
+  putRefreshBinding(tokenDigest: string, clientId: string, ttlSeconds: number) {
+    return this.put(`REFRESH#${tokenDigest}`, { clientId }, ttlSeconds);
+  }
+
+  /** Takes the binding only for the client it was issued to (a wrong client burns nothing). */
+  takeRefreshBinding(tokenDigest: string, clientId: string) {
+    return this.take<{ clientId: string }>(`REFRESH#${tokenDigest}`, { clientId });
+  }
+
+  /**
+   * Counts one event in each window counter, all or nothing in effect: false when a counter is
+   * at its limit (the counters already raised stay raised, which only errs towards refusing).
+   */
+  async admit(counters: ReadonlyArray<{ key: string; limit: number; ttlSeconds: number }>) {
+    for (const { key, limit, ttlSeconds } of counters) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: key },
+            UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expires)',
+            ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+            ExpressionAttributeNames: { '#count': 'count' },
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':limit': limit,
+              ':expires': this.nowSeconds() + ttlSeconds,
+            },
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    }
+    return true;
+  }
+}

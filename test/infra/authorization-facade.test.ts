@@ -1,0 +1,126 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { tableDefinitions } from '../../local/tables.js';
+import { actionsOf, policyStatements, synthTemplate } from '../support/app.js';
+
+const template = synthTemplate();
+const [tableId, table] = Object.entries(template.findResources('AWS::DynamoDB::GlobalTable')).find(
+  ([id]) => id.startsWith('AuthorizationServerTable'),
+) ?? ['', undefined];
+const facadeFunction = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+  ([, fn]) => String(fn.Properties.Description).startsWith('OAuth authorization server'),
+);
+const clients = template.findResources('AWS::Cognito::UserPoolClient');
+const envOf = (description: RegExp) =>
+  Object.values(template.findResources('AWS::Lambda::Function')).find((fn) =>
+    description.test(String(fn.Properties.Description)),
+  )?.Properties.Environment.Variables as Record<string, unknown>;
+
+describe('authorization façade', () => {
+  it('keeps its records in a table of its own, keyed as the local harness keys it, expiring by TTL', () => {
+    const local = tableDefinitions().find((definition) => definition.TableName === 'oauth-facade');
+
+    expect(table?.Properties.KeySchema).toEqual(local?.KeySchema);
+    expect(table?.Properties.AttributeDefinitions).toEqual(local?.AttributeDefinitions);
+    expect(table?.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
+  });
+
+  it('may only get, put, update and delete items of its table: no Query, no Scan, no tenant data', () => {
+    const [functionId, fn] = facadeFunction ?? ['', undefined];
+    const role = fn?.Properties.Role['Fn::GetAtt'][0];
+    const statements = policyStatements(template).filter((s) => s.roles.includes(role));
+    const data = statements.filter((s) => actionsOf(s).some((a) => !a.startsWith('logs:')));
+
+    expect(functionId).not.toBe('');
+    expect(data).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+        ],
+        Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+      }),
+    ]);
+    expect(statements.flatMap(actionsOf).join()).not.toMatch(
+      /Scan|Query|kms:|sts:|secretsmanager:|\*/,
+    );
+  });
+
+  it("has the user pool's only app client: public, code flow with PKCE, its own callback only", () => {
+    expect(Object.keys(clients)).toHaveLength(1);
+    const [client] = Object.values(clients);
+
+    expect(client?.Properties).toMatchObject({
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', Match.anyValue()].length
+        ? expect.arrayContaining(['openid'])
+        : [],
+      EnableTokenRevocation: true,
+      RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 10 },
+    });
+    expect(client?.Properties.CallbackURLs).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          [
+            'https://',
+            { Ref: expect.stringMatching(/^McpApi[0-9A-F]{8}$/) },
+            '.execute-api.',
+            { Ref: 'AWS::Region' },
+            '.',
+            { Ref: 'AWS::URLSuffix' },
+            '/v1/oauth/callback',
+          ],
+        ],
+      },
+    ]);
+  });
+
+  it("makes the authorizer accept tokens of the façade's client and no other", () => {
+    const [clientId] = Object.keys(clients);
+
+    expect(envOf(/Verifies MCP access tokens/)?.CLIENT_IDS).toEqual({ Ref: clientId });
+  });
+
+  it('names the façade, on the API origin, as the authorization server of the MCP resource', () => {
+    const metadata = envOf(/protected resource metadata/);
+    const facade = envOf(/OAuth authorization server/);
+
+    expect(metadata).not.toHaveProperty('JWT_ISSUER');
+    expect(facade?.API_BASE_URL).toEqual(metadata?.API_BASE_URL);
+    expect(facade).toMatchObject({
+      REQUIRED_SCOPE: expect.anything(),
+      PRE_REGISTERED_CLIENTS: expect.stringContaining('"clientId":"mcp-client"'),
+    });
+    expect(facade).not.toHaveProperty('ALLOW_LOOPBACK_CLIENT_METADATA');
+  });
+
+  it('routes every OAuth endpoint to the façade function, without authorization', () => {
+    const functionId = facadeFunction?.[0] as string;
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (method) => JSON.stringify(method.Properties.Integration ?? {}).includes(functionId),
+    );
+
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual([
+      'GET',
+      'GET',
+      'GET',
+      'GET',
+      'OPTIONS',
+      'OPTIONS',
+      'OPTIONS',
+      'OPTIONS',
+      'POST',
+      'POST',
+      'POST',
+    ]);
+    for (const method of methods) expect(method.Properties.AuthorizationType).toBe('NONE');
+  });
+});
