@@ -18,13 +18,17 @@ export interface OAuthClient {
   readonly kind: 'pre-registered' | 'metadata-document' | 'registered';
 }
 
-/** A printable name without control characters (it is shown on the consent page). */
+/** A printable name (it is shown on the consent page): control characters are dropped. */
 const ClientName = z
   .string()
-  .trim()
-  .min(1)
-  .max(100)
-  .regex(/^[^\p{Cc}\p{Cf}]+$/u, 'control characters');
+  .max(200)
+  .transform((name) =>
+    name
+      .replace(/[\p{Cc}\p{Cf}]/gu, '')
+      .trim()
+      .slice(0, 100),
+  )
+  .pipe(z.string().min(1));
 
 const RedirectUris = z
   .array(
@@ -39,16 +43,30 @@ const RedirectUris = z
   .min(1)
   .max(10);
 
-/** What a public client may ask for: the code flow, refresh, and no client secret. */
+/**
+ * What a client may register. Every client is public here (the code flow with PKCE and
+ * refresh, no secret): as RFC 7591 3.2.1 allows, the server registers its own values in place
+ * of other authentication methods and drops grant types it does not offer, and says so in its
+ * answer; a client that cannot use the code flow at all is refused.
+ */
 const ClientMetadata = z.object({
   redirect_uris: RedirectUris,
-  client_name: ClientName.optional(),
-  token_endpoint_auth_method: z.literal('none').optional(),
+  client_name: ClientName.optional().catch(undefined),
+  token_endpoint_auth_method: z.string().max(100).optional(),
   grant_types: z
-    .array(z.enum(['authorization_code', 'refresh_token']))
-    .min(1)
-    .optional(),
-  response_types: z.array(z.literal('code')).min(1).optional(),
+    .array(z.string().max(100))
+    .max(10)
+    .optional()
+    .refine((types) => !types || types.includes('authorization_code'), {
+      message: 'the authorization_code grant is required',
+    }),
+  response_types: z
+    .array(z.string().max(100))
+    .max(10)
+    .optional()
+    .refine((types) => !types || types.includes('code'), {
+      message: 'the code response type is required',
+    }),
   scope: z.string().max(1000).optional(),
 });
 
@@ -62,10 +80,23 @@ export interface ClientDirectoryOptions {
   readonly fetchDocument: (url: URL) => Promise<OutboundDocument>;
   /** @default 300 */
   readonly documentCacheSeconds?: number;
-  /** How long a dynamically registered client is kept. @default 90 days */
+  /** How long a dynamically registered client is kept after its last sign-in. @default 90 days */
   readonly registrationTtlSeconds?: number;
+  /**
+   * Hosts a metadata document may not be on (the API's own: the façade must not call itself).
+   */
+  readonly forbiddenHosts?: readonly string[];
+  /**
+   * Development only: documents on any port (tests serve them on a random loopback port). On
+   * AWS only the https default port is fetched, so the façade cannot probe other services.
+   * @default false
+   */
+  readonly anyPort?: boolean;
   readonly now?: () => number;
 }
+
+/** How long a document that could not be used is not fetched again. */
+const FAILED_DOCUMENT_SECONDS = 60;
 
 /** Metadata documents cached per environment, at most this many (oldest dropped first). */
 const DOCUMENT_CACHE_ENTRIES = 500;
@@ -76,7 +107,10 @@ const DOCUMENT_CACHE_ENTRIES = 500;
  * metadata), then clients registered with RFC 7591 dynamic registration.
  */
 export class ClientDirectory {
-  private readonly documents = new Map<string, { client: OAuthClient; until: number }>();
+  private readonly documents = new Map<
+    string,
+    { client: OAuthClient; until: number } | { error: OAuthError; until: number }
+  >();
 
   constructor(private readonly options: ClientDirectoryOptions) {}
 
@@ -100,7 +134,38 @@ export class ClientDirectory {
    */
   private async fromMetadataDocument(clientId: string): Promise<OAuthClient> {
     const cached = this.documents.get(clientId);
-    if (cached && cached.until > this.now()) return cached.client;
+    if (cached && cached.until > this.now()) {
+      if ('error' in cached) throw cached.error;
+      return cached.client;
+    }
+    try {
+      const client = await this.fetchMetadataDocument(clientId);
+      this.remember(clientId, {
+        client,
+        until: this.now() + (this.options.documentCacheSeconds ?? 300) * 1000,
+      });
+      return client;
+    } catch (error) {
+      // A failure is remembered briefly too: the façade is no amplifier for repeated fetches.
+      if (error instanceof OAuthError) {
+        this.remember(clientId, { error, until: this.now() + FAILED_DOCUMENT_SECONDS * 1000 });
+      }
+      throw error;
+    }
+  }
+
+  private remember(
+    clientId: string,
+    entry: { client: OAuthClient; until: number } | { error: OAuthError; until: number },
+  ) {
+    this.documents.delete(clientId);
+    if (this.documents.size >= DOCUMENT_CACHE_ENTRIES) {
+      this.documents.delete(this.documents.keys().next().value as string);
+    }
+    this.documents.set(clientId, entry);
+  }
+
+  private async fetchMetadataDocument(clientId: string): Promise<OAuthClient> {
     const invalid = (detail: string) =>
       new OAuthError(
         'invalid_client',
@@ -124,6 +189,10 @@ export class ClientDirectory {
     ) {
       throw invalid('client_id URL is not in canonical form or has no path');
     }
+    if (url.port && !this.options.anyPort) throw invalid('client_id URL names a port');
+    if (this.options.forbiddenHosts?.includes(url.hostname)) {
+      throw invalid('client_id URL is on this server');
+    }
     let document: OutboundDocument;
     try {
       document = await this.options.fetchDocument(url);
@@ -145,26 +214,22 @@ export class ClientDirectory {
     if (parsed.data.client_id !== clientId) {
       throw invalid('metadata document client_id differs from its URL');
     }
-    const client: OAuthClient = {
+    return {
       clientId,
       redirectUris: parsed.data.redirect_uris,
       ...(parsed.data.client_name ? { clientName: parsed.data.client_name } : {}),
       kind: 'metadata-document',
     };
-    if (this.documents.size >= DOCUMENT_CACHE_ENTRIES) {
-      this.documents.delete(this.documents.keys().next().value as string);
-    }
-    this.documents.set(clientId, {
-      client,
-      until: this.now() + (this.options.documentCacheSeconds ?? 300) * 1000,
-    });
-    return client;
+  }
+
+  registrationTtl(): number {
+    return this.options.registrationTtlSeconds ?? 90 * 24 * 3600;
   }
 
   /** RFC 7591: a public client with its redirect URIs, kept for a bounded time. */
   async register(request: z.infer<typeof RegistrationRequest>) {
     const issuedAt = Math.floor(this.now() / 1000);
-    const ttl = this.options.registrationTtlSeconds ?? 90 * 24 * 3600;
+    const ttl = this.registrationTtl();
     const client = {
       clientId: randomUUID(),
       redirectUris: request.redirect_uris,

@@ -50,7 +50,8 @@ export interface FacadeOptions {
 
 /** Scopes a client may ask for besides the MCP scope; only the MCP scope is granted. */
 const TOLERATED_SCOPES = new Set(['openid', 'email', 'profile', 'offline_access']);
-const CONSENT_COOKIE = 'mcp_consent';
+/** The browser cookie of a transaction: a name derived from its id, never the id itself. */
+const cookieName = (transactionId: string) => `mcp_flow_${digest(transactionId).slice(0, 16)}`;
 const FORM = 'application/x-www-form-urlencoded';
 
 /**
@@ -162,8 +163,13 @@ export class AuthorizationFacade {
         `client ${client.kind}`,
       );
     }
+    // Errors go back to the client only if the operator registered it: a self-registered
+    // client's redirect URI is not followed before a person approved it (RFC 9700 4.11.2),
+    // or the façade would be an open redirector.
     const back = (code: string, description: string) =>
-      this.redirectError(redirectUri, params.state, code, description);
+      client.kind === 'pre-registered'
+        ? this.redirectError(redirectUri, params.state, code, description)
+        : this.deadEnd(code, description);
     if (params.response_type !== 'code') {
       return back('unsupported_response_type', 'Only the authorization code flow is supported.');
     }
@@ -173,7 +179,7 @@ export class AuthorizationFacade {
     ) {
       return back('invalid_request', 'PKCE with S256 is required.');
     }
-    if (params.resource !== undefined && params.resource !== this.resource) {
+    if (params.resource !== undefined && !this.isOurResource(params.resource)) {
       return back('invalid_target', 'The requested resource is not served here.');
     }
     const scopes = (params.scope ?? this.options.scope).split(' ').filter(Boolean);
@@ -181,26 +187,25 @@ export class AuthorizationFacade {
       return back('invalid_scope', 'A requested scope is not supported.');
     }
 
-    const upstreamVerifier = newSecret();
-    const transaction: Transaction = {
-      clientId: client.clientId,
-      redirectUri,
-      ...(params.state !== undefined ? { state: params.state } : {}),
-      codeChallenge: params.code_challenge as string,
-      scope: this.options.scope,
-      upstreamVerifier,
-    };
+    // Every client, pre-registered or not, is approved by the person before Cognito is asked:
+    // Cognito may sign them in without a page (its session), and the façade's one app client
+    // stands for every MCP client (the MCP spec's confused-deputy rule). A secret cookie ties
+    // the approval and Cognito's answer to this browser.
+    const browser = newSecret();
     const id = newSecret();
-    if (client.kind === 'pre-registered') {
-      await this.options.store.putTransaction(id, transaction, this.transactionTtl());
-      return redirect(this.options.upstream.authorizeUrl(id, digest(upstreamVerifier)));
-    }
-    // A client that registered itself is approved by the person before Cognito is asked, in
-    // this browser: the cookie ties the approval to the browser that saw this page.
-    const cookie = newSecret();
     await this.options.store.putTransaction(
       id,
-      { ...transaction, consentCookieDigest: digest(cookie) },
+      {
+        clientId: client.clientId,
+        redirectUri,
+        redirectUriGiven: params.redirect_uri !== undefined,
+        ...(params.state !== undefined ? { state: params.state } : {}),
+        codeChallenge: params.code_challenge as string,
+        scope: this.options.scope,
+        upstreamVerifier: newSecret(),
+        browserDigest: digest(browser),
+        approved: false,
+      },
       this.transactionTtl(),
     );
     return html(
@@ -210,67 +215,73 @@ export class AuthorizationFacade {
         clientName: client.clientName ?? 'An unnamed application',
         clientId: client.clientId,
         redirectUri,
+        scope: this.options.scope,
         action: this.urls.consent,
       }),
-      { 'set-cookie': this.consentCookie(cookie, this.transactionTtl()) },
+      { 'set-cookie': this.browserCookie(id, browser, this.transactionTtl()) },
     );
   }
 
   private async consent(request: FacadeRequest): Promise<FacadeResponse> {
     const form = formFields(request);
-    const cookie = cookies(request.headers.cookie)[CONSENT_COOKIE];
-    const transaction = form?.transaction
-      ? await this.options.store.takeTransaction(form.transaction)
-      : undefined;
-    if (!transaction) {
+    const id = form?.transaction ?? '';
+    const transaction = id ? await this.options.store.getTransaction(id) : undefined;
+    if (!transaction || transaction.approved) {
       return this.deadEnd(
         'invalid_request',
         'This sign-in request has expired. Start again from your application.',
       );
     }
-    if (
-      !transaction.consentCookieDigest ||
-      !cookie ||
-      !sameDigest(cookie, transaction.consentCookieDigest)
-    ) {
+    if (!this.sameBrowser(request, id, transaction)) {
       return this.deadEnd(
         'access_denied',
         'This approval did not come from the browser that was asked. Start again from your application.',
       );
     }
-    const clear = { 'set-cookie': this.consentCookie('', 0) };
     if (form?.decision !== 'allow') {
+      await this.options.store.takeTransaction(id);
       const refused = this.redirectError(
         transaction.redirectUri,
         transaction.state,
         'access_denied',
         'The person did not allow access.',
       );
-      return { ...refused, headers: { ...refused.headers, ...clear } };
+      return {
+        ...refused,
+        headers: { ...refused.headers, 'set-cookie': this.browserCookie(id, '', 0) },
+      };
     }
-    const { consentCookieDigest: _, ...approved } = transaction;
-    const id = newSecret();
-    await this.options.store.putTransaction(id, approved, this.transactionTtl());
-    const next = redirect(
-      this.options.upstream.authorizeUrl(id, digest(approved.upstreamVerifier)),
-    );
-    return { ...next, headers: { ...next.headers, ...clear } };
+    // Approved once: a second approval of the same request finds it already approved.
+    if (!(await this.options.store.approveTransaction(id))) {
+      return this.deadEnd('invalid_request', 'This sign-in request was already approved.');
+    }
+    return redirect(this.options.upstream.authorizeUrl(id, digest(transaction.upstreamVerifier)));
   }
 
   /** Cognito's answer: redeem its code, and give the client a one-time code of our own. */
   private async callback(request: FacadeRequest): Promise<FacadeResponse> {
     const params = singleValues(request.query);
-    const transaction = params?.state
-      ? await this.options.store.takeTransaction(params.state)
-      : undefined;
-    if (!params || !transaction || transaction.consentCookieDigest) {
-      return this.deadEnd(
+    const id = params?.state ?? '';
+    const transaction = id ? await this.options.store.takeTransaction(id) : undefined;
+    const clear = { 'set-cookie': this.browserCookie(id, '', 0) };
+    // Only the browser that approved this request may finish it: a Cognito answer carried to
+    // another browser (a forwarded sign-in link) is refused, and so is an unapproved request.
+    if (!params || !transaction?.approved || !this.sameBrowser(request, id, transaction)) {
+      const dead = this.deadEnd(
         'invalid_request',
-        'This sign-in request has expired or was already used. Start again from your application.',
+        'This sign-in request has expired, was already used, or was started in another browser. Start again from your application.',
       );
+      return { ...dead, headers: { ...dead.headers, ...clear } };
     }
-    const back = (code: string, description: string) =>
-      this.redirectError(transaction.redirectUri, transaction.state, code, description);
+    const back = (code: string, description: string) => {
+      const response = this.redirectError(
+        transaction.redirectUri,
+        transaction.state,
+        code,
+        description,
+      );
+      return { ...response, headers: { ...response.headers, ...clear } };
+    };
     if (params.error || !params.code) {
       this.options.logger.info('Cognito returned no code', { error: params.error ?? 'none' });
       return back('access_denied', 'The sign-in was not completed.');
@@ -293,6 +304,7 @@ export class AuthorizationFacade {
         redirectUri: transaction.redirectUri,
         codeChallenge: transaction.codeChallenge,
         scope: transaction.scope,
+        ...(transaction.redirectUriGiven ? { redirectUriGiven: true } : {}),
         sealedTokens: seal(code, JSON.stringify(tokens)),
       },
       this.options.codeTtlSeconds ?? 60,
@@ -301,7 +313,8 @@ export class AuthorizationFacade {
     target.searchParams.set('code', code);
     if (transaction.state !== undefined) target.searchParams.set('state', transaction.state);
     target.searchParams.set('iss', this.urls.issuer);
-    return redirect(target.href);
+    const delivered = redirect(target.href);
+    return { ...delivered, headers: { ...delivered.headers, ...clear } };
   }
 
   private async token(request: FacadeRequest): Promise<FacadeResponse> {
@@ -318,11 +331,11 @@ export class AuthorizationFacade {
         'The request must be a form with each parameter once.',
       );
     const clientId = form.client_id ?? '';
-    const client = clientId
-      ? await this.options.clients.find(clientId).catch(() => undefined)
-      : undefined;
+    // Only an unknown or unacceptable client is invalid_client (clients then register anew);
+    // a store or network failure is a server error, which they retry.
+    const client = clientId ? await this.options.clients.find(clientId) : undefined;
     if (!client) throw new OAuthError('invalid_client', 'Unknown client.');
-    if (form.resource !== undefined && form.resource !== this.resource) {
+    if (form.resource !== undefined && !this.isOurResource(form.resource)) {
       throw new OAuthError('invalid_target', 'The requested resource is not served here.');
     }
     if (form.grant_type === 'authorization_code') return this.redeemCode(client, form);
@@ -358,7 +371,13 @@ export class AuthorizationFacade {
     }
     const { record } = taken;
     if (record.clientId !== client.clientId) throw invalid('code issued to another client');
-    if (form.redirect_uri !== record.redirectUri) throw invalid('redirect_uri differs');
+    // Required, and identical, if the authorization request named it (RFC 6749 4.1.3).
+    if (
+      (record.redirectUriGiven || form.redirect_uri !== undefined) &&
+      form.redirect_uri !== record.redirectUri
+    ) {
+      throw invalid('redirect_uri differs');
+    }
     if (!pkceMatches(form.code_verifier ?? '', record.codeChallenge))
       throw invalid('PKCE verifier does not match');
     const tokens = JSON.parse(unseal(code, record.sealedTokens)) as UpstreamTokens;
@@ -370,45 +389,54 @@ export class AuthorizationFacade {
     form: Record<string, string>,
   ): Promise<FacadeResponse> {
     const refreshToken = form.refresh_token ?? '';
-    const binding = refreshToken
-      ? await this.options.store.takeRefreshBinding(digest(refreshToken), client.clientId)
-      : undefined;
-    if (!binding) {
+    const bound = refreshToken ? digest(refreshToken) : '';
+    const binding = bound ? await this.options.store.getRefreshBinding(bound) : undefined;
+    // Issued to another client (or never through the façade): refused, and not spent.
+    if (binding?.clientId !== client.clientId) {
       throw new OAuthError(
         'invalid_grant',
         'The refresh token is invalid, expired or revoked.',
         400,
-        'no binding for this client',
+        binding ? 'refresh token of another client' : 'no binding',
       );
     }
     let tokens: UpstreamTokens;
     try {
       tokens = await this.options.upstream.refresh(refreshToken);
     } catch (error) {
-      // Cognito was unreachable: the token is still good, so is its binding.
-      if (error instanceof OAuthError && error.code === 'server_error') {
-        await this.options.store.putRefreshBinding(
-          digest(refreshToken),
-          client.clientId,
-          this.refreshTtl(),
-        );
+      // Cognito refused it for good (revoked, expired, rotated away): so does the façade. A
+      // Cognito that could not be reached leaves the binding for the client's retry.
+      if (error instanceof OAuthError && error.code === 'invalid_grant') {
+        await this.options.store.deleteRefreshBinding(bound);
       }
       throw error;
     }
-    // With rotation Cognito returns a new refresh token; without, the old one stays valid.
-    return this.issue(
+    // With rotation Cognito returns a new refresh token and the old one is done; without
+    // rotation the old one stays valid, and so does its binding.
+    const rotated = tokens.refresh_token !== undefined && tokens.refresh_token !== refreshToken;
+    const response = await this.issue(
       client,
       { ...tokens, refresh_token: tokens.refresh_token ?? refreshToken },
       this.options.scope,
+      { bindRefresh: rotated },
     );
+    if (rotated) await this.options.store.deleteRefreshBinding(bound);
+    return response;
   }
 
   private async issue(
     client: OAuthClient,
     tokens: UpstreamTokens,
     scope: string,
+    options: { bindRefresh: boolean } = { bindRefresh: true },
   ): Promise<FacadeResponse> {
-    if (tokens.refresh_token) {
+    if (client.kind === 'registered') {
+      await this.options.store.extendClient(
+        client.clientId,
+        this.options.clients.registrationTtl(),
+      );
+    }
+    if (tokens.refresh_token && options.bindRefresh) {
       await this.options.store.putRefreshBinding(
         digest(tokens.refresh_token),
         client.clientId,
@@ -458,7 +486,8 @@ export class AuthorizationFacade {
     const hour = Math.floor(Date.now() / 3_600_000);
     const admitted = await this.options.store.admit([
       {
-        key: `REGISTRATIONS#${hour}#${request.sourceIp}`,
+        // The source address, hashed: the table keeps no IP address.
+        key: `REGISTRATIONS#${hour}#${digest(request.sourceIp).slice(0, 22)}`,
         limit: limits.perSource,
         ttlSeconds: 7200,
       },
@@ -512,9 +541,30 @@ export class AuthorizationFacade {
     return html(400, errorPage(description));
   }
 
-  private consentCookie(value: string, maxAge: number): string {
+  /**
+   * The cookie that ties a transaction to the browser that started it, named after the
+   * transaction so parallel sign-ins in one browser do not overwrite each other. Lax, since
+   * Cognito's redirect back to the callback is a cross-site top-level navigation.
+   */
+  private browserCookie(id: string, value: string, maxAge: number): string {
     const secure = this.urls.issuer.startsWith('https:') ? '; Secure' : '';
-    return `${CONSENT_COOKIE}=${value}; Path=${new URL(this.urls.consent).pathname}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`;
+    const path = new URL(this.urls.callback).pathname.replace(/[^/]*$/, '');
+    return `${cookieName(id)}=${value}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`;
+  }
+
+  private sameBrowser(request: FacadeRequest, id: string, transaction: Transaction): boolean {
+    const secret = cookies(request.headers.cookie)[cookieName(id)];
+    return secret !== undefined && sameDigest(secret, transaction.browserDigest);
+  }
+
+  /** RFC 8707 resource values are URIs: a trailing slash or the case of the host is no other server. */
+  private isOurResource(value: string): boolean {
+    try {
+      const url = new URL(value);
+      return url.href.replace(/\/$/, '') === new URL(this.resource).href;
+    } catch {
+      return false;
+    }
   }
 
   private transactionTtl() {

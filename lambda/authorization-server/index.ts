@@ -52,6 +52,8 @@ const facade = new AuthorizationFacade({
       kind: 'pre-registered' as const,
     })),
     store,
+    forbiddenHosts: [new URL(config.API_BASE_URL).hostname],
+    anyPort: config.ALLOW_LOOPBACK_CLIENT_METADATA === 'true',
     fetchDocument: (url) =>
       getOutbound(url, {
         allowLoopback: config.ALLOW_LOOPBACK_CLIENT_METADATA === 'true',
@@ -63,7 +65,9 @@ const facade = new AuthorizationFacade({
     domainUrl: config.COGNITO_DOMAIN_URL,
     clientId: config.COGNITO_CLIENT_ID,
     callbackUrl: facadeUrls(config.API_BASE_URL).callback,
-    scope: `openid ${config.REQUIRED_SCOPE}`,
+    // The MCP scope only: no `openid`, so the access token cannot read the person's profile
+    // from Cognito's userInfo endpoint, which is more than the consent page offers.
+    scope: config.REQUIRED_SCOPE,
   }),
 });
 
@@ -73,6 +77,11 @@ function facadeRequest(event: APIGatewayProxyEvent): FacadeRequest {
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
+  // A browser may split cookies over several Cookie headers (HTTP/2): read them all.
+  const cookies = Object.entries(event.multiValueHeaders ?? {})
+    .filter(([name]) => name.toLowerCase() === 'cookie')
+    .flatMap(([, values]) => values ?? []);
+  if (cookies.length) headers.cookie = cookies.join('; ');
   const query: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     query[name] = values ?? [];

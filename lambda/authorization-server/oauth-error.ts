@@ -22,7 +22,9 @@ export class OAuthError extends Error {
   constructor(
     readonly code: OAuthErrorCode,
     readonly description: string,
-    readonly status = code === 'invalid_client' ? 401 : code === 'server_error' ? 500 : 400,
+    // invalid_client is a 400 too: a 401 would need WWW-Authenticate, which API Gateway REST
+    // renames on a Lambda proxy response (x-amzn-Remapped-WWW-Authenticate).
+    readonly status = code === 'server_error' ? 500 : 400,
     readonly detail?: string,
   ) {
     super(detail ?? description);

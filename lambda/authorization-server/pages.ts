@@ -20,6 +20,7 @@ export function consentPage(options: {
   clientName: string;
   clientId: string;
   redirectUri: string;
+  scope: string;
   action: string;
 }): string {
   const target = new URL(options.redirectUri);
@@ -30,7 +31,8 @@ export function consentPage(options: {
     `<p><strong>${escapeHtml(options.clientName)}</strong> asks to call this MCP server's tools as you, in your organisation.</p>
 <p>After you sign in, access is handed to <strong>${escapeHtml(where)}</strong> (<code>${escapeHtml(options.redirectUri)}</code>).
 Allow it only if you started this connection from that application.</p>
-<p>Client: <code>${escapeHtml(options.clientId)}</code></p>
+<p>Access asked for: <code>${escapeHtml(options.scope)}</code> (call the tools your role allows).<br>
+Client: <code>${escapeHtml(options.clientId)}</code></p>
 <form method="post" action="${escapeHtml(options.action)}">
 <input type="hidden" name="transaction" value="${escapeHtml(options.transaction)}">
 <button type="submit" name="decision" value="allow" id="allow">Allow</button>

@@ -20,6 +20,9 @@ const FORBIDDEN_SCHEMES = new Set([
   'wss:',
 ]);
 
+/** Operating-system handlers a link can launch (Windows' ms-* and search protocols, shell). */
+const OS_HANDLER = /^(ms-[a-z0-9.+-]*|search|search-ms|shell|mk|its|hcp|res):$/;
+
 function parse(value: string): URL | undefined {
   try {
     return new URL(value);
@@ -46,7 +49,9 @@ export function redirectUriProblem(value: string): string | undefined {
   if (url.protocol === 'http:') {
     return isLoopbackRedirect(url) ? undefined : 'uses http on a host that is not loopback';
   }
-  if (FORBIDDEN_SCHEMES.has(url.protocol)) return 'uses a forbidden scheme';
+  if (FORBIDDEN_SCHEMES.has(url.protocol) || OS_HANDLER.test(url.protocol)) {
+    return 'uses a forbidden scheme';
+  }
   return /^[a-z][a-z0-9+.-]*:$/.test(url.protocol) ? undefined : 'has an invalid scheme';
 }
 

@@ -12,13 +12,17 @@ import { OAUTH_TABLE } from '../shared/table-schema.js';
 export interface Transaction {
   readonly clientId: string;
   readonly redirectUri: string;
+  /** Whether the client named the redirect URI (then the token request must name it too). */
+  readonly redirectUriGiven: boolean;
   readonly state?: string;
   readonly codeChallenge: string;
   readonly scope: string;
   /** The façade's own PKCE verifier towards Cognito. */
   readonly upstreamVerifier: string;
-  /** Set while the person has not yet approved a client that needs consent. */
-  readonly consentCookieDigest?: string;
+  /** Digest of the secret cookie of the browser that started the request. */
+  readonly browserDigest: string;
+  /** Whether the person approved the client on the consent page. */
+  readonly approved: boolean;
 }
 
 /** A one-time façade code: the client's request, and Cognito's tokens sealed under the code. */
@@ -27,6 +31,7 @@ export interface CodeRecord {
   readonly redirectUri: string;
   readonly codeChallenge: string;
   readonly scope: string;
+  readonly redirectUriGiven?: boolean;
   readonly sealedTokens: string;
   readonly usedAt?: number;
 }
@@ -70,28 +75,13 @@ export class FacadeStore {
     );
   }
 
-  /** Deletes and returns the item, if it existed and had not expired. */
-  private async take<T>(pk: string, condition?: { clientId: string }): Promise<T | undefined> {
-    try {
-      const { Attributes } = await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk },
-          ReturnValues: 'ALL_OLD',
-          ...(condition
-            ? {
-                ConditionExpression: 'clientId = :clientId',
-                ExpressionAttributeValues: { ':clientId': condition.clientId },
-              }
-            : {}),
-        }),
-      );
-      const item = Attributes as Item<T> | undefined;
-      return item && item.expiresAt > this.nowSeconds() ? item : undefined;
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+  /** Deletes and returns the item, if it existed and had not expired: one caller gets it. */
+  private async take<T>(pk: string): Promise<T | undefined> {
+    const { Attributes } = await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk }, ReturnValues: 'ALL_OLD' }),
+    );
+    const item = Attributes as Item<T> | undefined;
+    return item && item.expiresAt > this.nowSeconds() ? item : undefined;
   }
 
   private async get<T>(pk: string): Promise<Item<T> | undefined> {
@@ -108,6 +98,29 @@ export class FacadeStore {
 
   takeTransaction(id: string) {
     return this.take<Transaction>(`TXN#${id}`);
+  }
+
+  getTransaction(id: string) {
+    return this.get<Transaction>(`TXN#${id}`);
+  }
+
+  /** Marks an unexpired, unapproved transaction approved; false if it was not (any more). */
+  async approveTransaction(id: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `TXN#${id}` },
+          UpdateExpression: 'SET approved = :yes',
+          ConditionExpression: 'attribute_exists(pk) AND approved = :no AND expiresAt > :now',
+          ExpressionAttributeValues: { ':yes': true, ':no': false, ':now': this.nowSeconds() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   putCode(codeDigest: string, record: CodeRecord, ttlSeconds: number) {
@@ -157,9 +170,31 @@ export class FacadeStore {
     return this.put(`REFRESH#${tokenDigest}`, { clientId }, ttlSeconds);
   }
 
-  /** Takes the binding only for the client it was issued to (a wrong client burns nothing). */
-  takeRefreshBinding(tokenDigest: string, clientId: string) {
-    return this.take<{ clientId: string }>(`REFRESH#${tokenDigest}`, { clientId });
+  getRefreshBinding(tokenDigest: string) {
+    return this.get<{ clientId: string }>(`REFRESH#${tokenDigest}`);
+  }
+
+  async deleteRefreshBinding(tokenDigest: string): Promise<void> {
+    await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: `REFRESH#${tokenDigest}` } }),
+    );
+  }
+
+  /** Keeps a registered client while it is in use: its expiry moves on with every sign-in. */
+  async extendClient(clientId: string, ttlSeconds: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `CLIENT#${clientId}` },
+          UpdateExpression: 'SET expiresAt = :expires',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':expires': this.nowSeconds() + ttlSeconds },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /**

@@ -70,21 +70,36 @@ export const FACADE_PATHS = {
   register: '/oauth/register',
 } as const;
 
+export interface FacadeRoute {
+  readonly path: string;
+  readonly methods: readonly string[];
+  /**
+   * Requests per second (steady, burst) for all callers of the route's GET or POST together,
+   * below the stage's: an anonymous endpoint must not use up what MCP calls need.
+   */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
 /**
  * The façade's routes on the REST API, read by the CDK app and the local gateway alike. OPTIONS
  * answers browser-based clients' CORS preflight (MCP Inspector registers with a JSON POST).
  */
-export const FACADE_ROUTES: ReadonlyArray<{
-  readonly path: string;
-  readonly methods: readonly string[];
-}> = [
+export const FACADE_ROUTES: readonly FacadeRoute[] = [
   { path: FACADE_PATHS.metadata, methods: ['GET', 'OPTIONS'] },
   { path: FACADE_PATHS.openidConfiguration, methods: ['GET', 'OPTIONS'] },
-  { path: FACADE_PATHS.authorize, methods: ['GET'] },
-  { path: FACADE_PATHS.consent, methods: ['POST'] },
-  { path: FACADE_PATHS.callback, methods: ['GET'] },
-  { path: FACADE_PATHS.token, methods: ['POST', 'OPTIONS'] },
-  { path: FACADE_PATHS.register, methods: ['POST', 'OPTIONS'] },
+  { path: FACADE_PATHS.authorize, methods: ['GET'], throttle: { rateLimit: 20, burstLimit: 40 } },
+  { path: FACADE_PATHS.consent, methods: ['POST'], throttle: { rateLimit: 20, burstLimit: 40 } },
+  { path: FACADE_PATHS.callback, methods: ['GET'], throttle: { rateLimit: 20, burstLimit: 40 } },
+  {
+    path: FACADE_PATHS.token,
+    methods: ['POST', 'OPTIONS'],
+    throttle: { rateLimit: 50, burstLimit: 100 },
+  },
+  {
+    path: FACADE_PATHS.register,
+    methods: ['POST', 'OPTIONS'],
+    throttle: { rateLimit: 2, burstLimit: 5 },
+  },
 ];
 
 /** The façade's absolute URLs for a public API base URL. */

@@ -3,7 +3,6 @@ import { AuthorizationType, LambdaIntegration, type RestApi } from 'aws-cdk-lib/
 import {
   CfnManagedLoginBranding,
   ClientAttributes,
-  OAuthScope,
   type UserPoolClient,
   UserPoolClientIdentityProvider,
 } from 'aws-cdk-lib/aws-cognito';
@@ -86,7 +85,8 @@ export class AuthorizationFacade extends Construct {
       authFlows: { userSrp: true },
       oAuth: {
         flows: { authorizationCodeGrant: true },
-        scopes: [OAuthScope.OPENID, identity.mcpOAuthScope],
+        // The MCP scope only: no `openid`, so tokens cannot read profiles from userInfo.
+        scopes: [identity.mcpOAuthScope],
         callbackUrls: [urls.callback],
         logoutUrls: [urls.issuer],
       },

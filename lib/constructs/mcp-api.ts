@@ -29,6 +29,7 @@ import {
 import {
   bearerChallenge,
   endpointUrls,
+  FACADE_ROUTES,
   MCP_PATH,
   PROTECTED_RESOURCE_PATH,
 } from '../../lambda/shared/oauth-metadata.js';
@@ -97,6 +98,22 @@ export class McpApi extends Construct {
         stageName: API_STAGE_NAME,
         throttlingRateLimit: props.stageThrottle.rateLimit,
         throttlingBurstLimit: props.stageThrottle.burstLimit,
+        // The anonymous OAuth endpoints get limits of their own below the stage's.
+        methodOptions: Object.fromEntries(
+          FACADE_ROUTES.flatMap((route) =>
+            route.throttle
+              ? route.methods
+                  .filter((method) => method !== 'OPTIONS')
+                  .map((method) => [
+                    `${route.path}/${method}`,
+                    {
+                      throttlingRateLimit: route.throttle?.rateLimit,
+                      throttlingBurstLimit: route.throttle?.burstLimit,
+                    },
+                  ])
+              : [],
+          ),
+        ),
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,

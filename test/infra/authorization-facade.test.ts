@@ -1,4 +1,3 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { tableDefinitions } from '../../local/tables.js';
 import { actionsOf, policyStatements, synthTemplate } from '../support/app.js';
@@ -59,9 +58,12 @@ describe('authorization façade', () => {
     expect(client?.Properties).toMatchObject({
       GenerateSecret: false,
       AllowedOAuthFlows: ['code'],
-      AllowedOAuthScopes: ['openid', Match.anyValue()].length
-        ? expect.arrayContaining(['openid'])
-        : [],
+      // The MCP scope only: no `openid`, so tokens cannot read profiles from userInfo.
+      AllowedOAuthScopes: [
+        {
+          'Fn::Join': ['', [{ Ref: expect.stringMatching(/^IdentityUserPoolMcpApi/) }, '/invoke']],
+        },
+      ],
       EnableTokenRevocation: true,
       RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 10 },
     });

@@ -93,7 +93,9 @@ describe('MCP SDK OAuth client against the authorization façade', () => {
     await client.close();
     const sub = (await localRegistry().listMembers(whoami[0]?.tenantId as string))[0];
 
-    expect(outcome.pages).not.toContain('Allow access to your MCP tools?');
+    // Every client is approved by the person, the operator's own too (Cognito's session could
+    // otherwise sign them in without a page).
+    expect(outcome.pages[0]).toBe('Allow access to your MCP tools?');
     expect(outcome.redirect.searchParams.get('iss')).toBe(harness().gatewayUrl);
     expect(whoami[0]).toMatchObject({ role: 'admin', tier: 'free' });
     expect(whoami[1]).toEqual(whoami[0]);

@@ -5,7 +5,7 @@ import { LOCAL_CLIENT_ID } from '../../local/harness.js';
 import { completeInBrowser, type Person } from '../support/browser-flow.js';
 import { jsonDocument, startHttpsServer } from '../support/https-server.js';
 import { accessToken, harness, mcpUrl, postMcp, seedTenant } from '../support/mcp.js';
-import { stackOrigins } from '../support/oauth-client.js';
+import { localStack } from '../support/oauth-client.js';
 import { uniqueTenantId } from '../support/registry.js';
 
 /**
@@ -62,7 +62,7 @@ async function codeFor(
       ...overrides,
     }),
     person,
-    stackOrigins(),
+    localStack(),
   );
   return { code: redirect.searchParams.get('code') ?? '', verifier, redirect };
 }
@@ -90,14 +90,28 @@ const redeem = (clientId: string, code: string, verifier: string, redirectUri = 
   });
 
 /** What a browser sees at the authorization endpoint, without following any redirect. */
-async function visit(url: string) {
-  const response = await fetch(url, { redirect: 'manual' });
+async function visit(url: string, cookie?: string) {
+  const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
   const location = response.headers.get('location');
   return {
     status: response.status,
     location: location ? new URL(location) : null,
     text: await response.text(),
   };
+}
+
+/** The person's browser approves the request; returns its cookie and where Cognito is asked. */
+async function approve(url: string) {
+  const page = await fetch(url, { redirect: 'manual' });
+  const cookie = (page.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
+  const transaction = /name="transaction" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+  const allowed = await fetch(`${facade()}/oauth/consent`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams({ transaction, decision: 'allow' }),
+  });
+  return { cookie, cognito: new URL(allowed.headers.get('location') as string) };
 }
 
 let client: string;
@@ -172,7 +186,7 @@ describe('authorization façade under attack', () => {
         body: { error: 'invalid_grant' },
       });
       expect(await redeem('no-such-client', 'x', pkce().verifier)).toMatchObject({
-        status: 401,
+        status: 400,
         body: { error: 'invalid_client' },
       });
     });
@@ -273,7 +287,7 @@ describe('authorization façade under attack', () => {
       const { redirect } = await completeInBrowser(
         authorizeUrl({ client_id: client, redirect_uri: REDIRECT }),
         { ...person, consent: 'deny' },
-        stackOrigins(),
+        localStack(),
       );
 
       expect(redirect.searchParams.get('error')).toBe('access_denied');
@@ -282,29 +296,53 @@ describe('authorization façade under attack', () => {
     });
 
     it("refuses a Cognito code delivered with another transaction's state (mix-up), and a spent state", async () => {
-      // Two authorizations reach Cognito; the attacker swaps their states at the callback.
-      const first = await visit(authorizeUrl());
-      const second = await visit(authorizeUrl({ state: 'st-2' }));
-      const stateA = first.location?.searchParams.get('state') as string;
-      const stateB = second.location?.searchParams.get('state') as string;
-      const signedIn = await completeInBrowser(second.location as URL, person, [
-        new URL(harness().issuerUrl).origin,
-      ]);
+      // Two approved authorizations reach Cognito; the attacker swaps their states.
+      const a = await approve(authorizeUrl());
+      const b = await approve(authorizeUrl({ state: 'st-2' }));
+      const signedIn = await completeInBrowser(
+        b.cognito,
+        person,
+        localStack([harness().issuerUrl]),
+      );
       const cognitoCodeForB = signedIn.redirect.searchParams.get('code') as string;
+      const stateA = a.cognito.searchParams.get('state') as string;
+      const callback = `${facade()}/oauth/callback?${new URLSearchParams({ code: cognitoCodeForB, state: stateA })}`;
 
-      const swapped = await visit(
-        `${facade()}/oauth/callback?${new URLSearchParams({ code: cognitoCodeForB, state: stateA })}`,
-      );
-      const again = await visit(
-        `${facade()}/oauth/callback?${new URLSearchParams({ code: cognitoCodeForB, state: stateA })}`,
-      );
+      const swapped = await visit(callback, a.cookie);
+      const again = await visit(callback, a.cookie);
 
       // Cognito refuses B's code under A's PKCE verifier: A's client hears access_denied.
       expect(swapped.location?.searchParams.get('error')).toBe('access_denied');
       expect(swapped.location?.searchParams.get('state')).toBe('st-1');
       expect(swapped.location?.searchParams.has('code')).toBe(false);
       expect(again.status).toBe(400);
-      expect(stateB).not.toBe(stateA);
+    });
+
+    it("refuses Cognito's answer in a browser other than the one that approved (a forwarded sign-in link)", async () => {
+      // The attacker approves their own client in their browser, and sends the Cognito link on.
+      const attacker = await approve(authorizeUrl({ client_id: client, redirect_uri: REDIRECT }));
+      const victim = await completeInBrowser(
+        attacker.cognito,
+        person,
+        localStack([harness().issuerUrl]),
+      );
+
+      const landed = await visit(victim.redirect.href);
+      const attackerTries = await visit(victim.redirect.href, attacker.cookie);
+
+      expect(landed.status).toBe(400);
+      expect(landed.location).toBeNull();
+      expect(attackerTries.status).toBe(400);
+      expect(attackerTries.location).toBeNull();
+    });
+
+    it("does not redirect to a self-registered client's URI before anyone approved it", async () => {
+      const page = await visit(
+        authorizeUrl({ client_id: client, redirect_uri: REDIRECT, code_challenge_method: 'plain' }),
+      );
+
+      expect(page.status).toBe(400);
+      expect(page.location).toBeNull();
     });
   });
 
@@ -376,24 +414,33 @@ describe('authorization façade under attack', () => {
   });
 
   describe('dynamic registration', () => {
-    it('refuses dangerous redirect URIs and confidential clients', async () => {
+    it('refuses dangerous redirect URIs, and registers every client as a public one', async () => {
       for (const uris of [
         ['http://evil.example.com/cb'],
         ['javascript:alert(1)'],
         ['https://app.example.com/cb#fragment'],
         ['https://user:pass@app.example.com/cb'],
+        ['ms-msdt:/id PCWDiagnostic'],
         [],
       ]) {
         expect((await register(uris)).body.error).toBe('invalid_redirect_uri');
       }
       const confidential = await register([REDIRECT], {
         token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
       });
+      const noCodeFlow = await register([REDIRECT], { grant_types: ['client_credentials'] });
 
+      // RFC 7591 3.2.1: the server registers what it offers (a public client) and says so.
       expect(confidential).toMatchObject({
-        status: 400,
-        body: { error: 'invalid_client_metadata' },
+        status: 201,
+        body: {
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code', 'refresh_token'],
+        },
       });
+      expect(confidential.body).not.toHaveProperty('client_secret');
+      expect(noCodeFlow).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata' } });
     });
 
     it('bounds a registration flood from one source, and serves other sources meanwhile', async () => {
@@ -503,7 +550,7 @@ describe('authorization façade under attack', () => {
         password: 'b',
       });
 
-      expect(basic).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect(basic).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
       expect(password).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
     });
   });

@@ -1,5 +1,3 @@
-import { inbox } from './stand-in.js';
-
 /** A person at the keyboard: who they are, and whether they sign up first. */
 export interface Person {
   readonly email: string;
@@ -35,7 +33,7 @@ const formAction = (html: string) =>
   unescapeHtml(/<form method="post" action="([^"]*)"/.exec(html)?.[1] ?? '');
 
 /**
- * Plays the browser part of an OAuth sign-in against the local stack, as a person would with
+ * Plays the browser part (no vitest here: the conformance runner drives it too) of an OAuth sign-in against the local stack, as a person would with
  * the pages: follows redirects from the authorization URL through the façade (answering its
  * consent page) to the local Managed Login pages, signs up and confirms with the e-mailed code
  * or signs in (waiting while a new organisation is set up), and stops where the browser is
@@ -45,8 +43,14 @@ const formAction = (html: string) =>
 export async function completeInBrowser(
   authorizationUrl: string | URL,
   person: Person,
-  stackOrigins: readonly string[],
+  stack: {
+    /** Where the stack serves pages; the first address elsewhere ends the journey. */
+    readonly origins: readonly string[];
+    /** The last message e-mailed to an address (the stand-in's inbox). */
+    readonly inbox: (email: string) => Promise<string | null>;
+  },
 ): Promise<BrowserOutcome> {
+  const { origins: stackOrigins, inbox } = stack;
   const jar = new Map<string, Map<string, string>>();
   const pages: string[] = [];
   let signedUp = !person.signUpAs;

@@ -5,6 +5,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { type BrowserOutcome, completeInBrowser, type Person } from './browser-flow.js';
 import { harness, mcpUrl } from './mcp.js';
+import { inbox } from './stand-in.js';
 
 type Provider = OAuthClientProvider;
 type Stored<K extends keyof Provider> = Provider[K] extends (...args: never[]) => infer R
@@ -85,11 +86,11 @@ export class TestOAuthClient implements OAuthClientProvider {
   }
 }
 
-/** The origins of the local stack: the gateway (façade, MCP) and the local Managed Login. */
-export const stackOrigins = () => [
-  new URL(harness().gatewayUrl).origin,
-  new URL(harness().issuerUrl).origin,
-];
+/** The local stack as a browser meets it: its origins (façade and MCP, Managed Login) and inbox. */
+export const localStack = (origins = [harness().gatewayUrl, harness().issuerUrl]) => ({
+  origins: origins.map((url) => new URL(url).origin),
+  inbox,
+});
 
 /**
  * The whole sign-in of an MCP client as the SDK runs it: a request without a token gets the
@@ -110,7 +111,7 @@ export async function signIn(client: TestOAuthClient, person: Person): Promise<B
     },
   );
   if (!client.authorizationUrl) throw new Error('the client was not sent to authorize');
-  const outcome = await completeInBrowser(client.authorizationUrl, person, stackOrigins());
+  const outcome = await completeInBrowser(client.authorizationUrl, person, localStack());
   const { redirect } = outcome;
   if (redirect.searchParams.get('error')) return outcome;
   await transport.finishAuth(redirect.searchParams);
