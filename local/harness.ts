@@ -250,7 +250,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       awsUrl,
       dynamodbUrl,
       dlqUrl: String(aws.ready.dlqUrl),
-      env: { ...env, JWT_ISSUER: issuerUrl, API_BASE_URL: gatewayUrl },
+      env: {
+        ...env,
+        JWT_ISSUER: issuerUrl,
+        COGNITO_DOMAIN_URL: issuerUrl,
+        JWKS_URI: `${issuerUrl}/.well-known/jwks.json`,
+        API_BASE_URL: gatewayUrl,
+      },
       processes: [...started],
       stop,
     };

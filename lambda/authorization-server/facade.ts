@@ -208,6 +208,10 @@ export class AuthorizationFacade {
       },
       this.transactionTtl(),
     );
+    this.options.logger.info('Authorization request accepted; asking for consent', {
+      clientId: client.clientId,
+      clientKind: client.kind,
+    });
     return html(
       200,
       consentPage({
@@ -238,6 +242,10 @@ export class AuthorizationFacade {
         'This approval did not come from the browser that was asked. Start again from your application.',
       );
     }
+    this.options.logger.info('Consent answered', {
+      clientId: transaction.clientId,
+      decision: form?.decision === 'allow' ? 'allow' : 'deny',
+    });
     if (form?.decision !== 'allow') {
       await this.options.store.takeTransaction(id);
       const refused = this.redirectError(
@@ -296,6 +304,9 @@ export class AuthorizationFacade {
         ? back('access_denied', 'The sign-in was not completed.')
         : back('temporarily_unavailable', 'Sign-in is temporarily unavailable.');
     }
+    this.options.logger.info('Sign-in completed; one-time code issued', {
+      clientId: transaction.clientId,
+    });
     const code = newSecret();
     await this.options.store.putCode(
       digest(code),

@@ -1,10 +1,5 @@
-/** The façade's two pages: consent for a self-registered client, and a dead end. Every value escaped. */
-
-const escapeHtml = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
+/** The façade's two pages: consent for a client, and a dead end. Every value escaped. */
+import { escapeHtml } from '../shared/html.js';
 
 function page(title: string, body: string): string {
   return `<!doctype html>

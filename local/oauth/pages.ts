@@ -1,10 +1,5 @@
 /** The local sign-up and sign-in pages: plain HTML forms, every value escaped. */
-
-const escapeHtml = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
+import { escapeHtml } from '../../lambda/shared/html.js';
 
 function page(title: string, body: string): string {
   return `<!doctype html>
