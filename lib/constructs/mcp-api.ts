@@ -109,6 +109,9 @@ export class McpApi extends Construct {
                     {
                       throttlingRateLimit: route.throttle?.rateLimit,
                       throttlingBurstLimit: route.throttle?.burstLimit,
+                      // A method's settings replace the stage's: keep its logging and metrics.
+                      loggingLevel: MethodLoggingLevel.ERROR,
+                      metricsEnabled: true,
                     },
                   ])
               : [],

@@ -125,4 +125,21 @@ describe('authorization façade', () => {
     ]);
     for (const method of methods) expect(method.Properties.AuthorizationType).toBe('NONE');
   });
+
+  it('throttles the anonymous OAuth endpoints below the stage, registration hardest', () => {
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    const settings = stage?.Properties.MethodSettings as Array<Record<string, unknown>>;
+    const of = (path: string, method: string) =>
+      settings.find((s) => s.ResourcePath === path && s.HttpMethod === method);
+
+    expect(of('/~1oauth~1register', 'POST')).toMatchObject({
+      ThrottlingRateLimit: 2,
+      ThrottlingBurstLimit: 5,
+      MetricsEnabled: true,
+      LoggingLevel: 'ERROR',
+    });
+    expect(of('/~1oauth~1token', 'POST')).toMatchObject({ ThrottlingRateLimit: 50 });
+    expect(of('/~1oauth~1authorize', 'GET')).toMatchObject({ ThrottlingRateLimit: 20 });
+    expect(of('/*', '*')).toMatchObject({ ThrottlingRateLimit: 500 });
+  });
 });
