@@ -118,6 +118,18 @@ export class ClientDirectory {
     return (this.options.now ?? Date.now)();
   }
 
+  /**
+   * The client of a token request. A metadata-document client is not fetched again: the code
+   * or refresh token it presents is bound to its client id, checked when it was authorized,
+   * so an outage of the client's website does not cost it its sign-in.
+   */
+  async forTokenRequest(clientId: string): Promise<OAuthClient | undefined> {
+    if (clientId.startsWith('https://') && clientId.length <= 2000) {
+      return { clientId, redirectUris: [], kind: 'metadata-document' };
+    }
+    return this.find(clientId);
+  }
+
   async find(clientId: string): Promise<OAuthClient | undefined> {
     const known = this.options.preRegistered.find((client) => client.clientId === clientId);
     if (known) return known;
@@ -182,6 +194,9 @@ export class ClientDirectory {
     if (
       url.href !== clientId ||
       url.pathname === '/' ||
+      // One client, one URL: no query string (the draft's SHOULD NOT), which would also make
+      // every fetch a new one past the caches.
+      url.search ||
       url.hash ||
       url.username ||
       url.password ||
@@ -190,7 +205,7 @@ export class ClientDirectory {
       throw invalid('client_id URL is not in canonical form or has no path');
     }
     if (url.port && !this.options.anyPort) throw invalid('client_id URL names a port');
-    if (this.options.forbiddenHosts?.includes(url.hostname)) {
+    if (this.options.forbiddenHosts?.includes(url.hostname.replace(/\.$/, '').toLowerCase())) {
       throw invalid('client_id URL is on this server');
     }
     let document: OutboundDocument;

@@ -1,5 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { endpointUrls, FACADE_PATHS, facadeUrls } from '../shared/oauth-metadata.js';
+import {
+  endpointUrls,
+  FACADE_PATHS,
+  facadeUrls,
+  REFRESH_ROTATION_GRACE_SECONDS,
+} from '../shared/oauth-metadata.js';
 import { type ClientDirectory, type OAuthClient, RegistrationRequest } from './clients.js';
 import { OAuthError } from './oauth-error.js';
 import { consentPage, errorPage } from './pages.js';
@@ -218,6 +223,7 @@ export class AuthorizationFacade {
         transaction: id,
         clientName: client.clientName ?? 'An unnamed application',
         clientId: client.clientId,
+        clientKind: client.kind,
         redirectUri,
         scope: this.options.scope,
         action: this.urls.consent,
@@ -228,7 +234,7 @@ export class AuthorizationFacade {
 
   private async consent(request: FacadeRequest): Promise<FacadeResponse> {
     const form = formFields(request);
-    const id = form?.transaction ?? '';
+    const id = isSecret(form?.transaction) ? (form?.transaction as string) : '';
     const transaction = id ? await this.options.store.getTransaction(id) : undefined;
     if (!transaction || transaction.approved) {
       return this.deadEnd(
@@ -269,12 +275,15 @@ export class AuthorizationFacade {
   /** Cognito's answer: redeem its code, and give the client a one-time code of our own. */
   private async callback(request: FacadeRequest): Promise<FacadeResponse> {
     const params = singleValues(request.query);
-    const id = params?.state ?? '';
-    const transaction = id ? await this.options.store.takeTransaction(id) : undefined;
+    const id = isSecret(params?.state) ? (params?.state as string) : '';
+    // Taken first, then checked: a Cognito answer in a browser that did not approve (a
+    // forwarded sign-in link) spends the request, so the code in it can never be finished by
+    // the browser that did. The person starts again; nobody else gets in.
+    const taken = id ? await this.options.store.takeTransaction(id) : undefined;
     const clear = { 'set-cookie': this.browserCookie(id, '', 0) };
-    // Only the browser that approved this request may finish it: a Cognito answer carried to
-    // another browser (a forwarded sign-in link) is refused, and so is an unapproved request.
-    if (!params || !transaction?.approved || !this.sameBrowser(request, id, transaction)) {
+    const transaction =
+      params && taken?.approved && this.sameBrowser(request, id, taken) ? taken : undefined;
+    if (!params || !transaction) {
       const dead = this.deadEnd(
         'invalid_request',
         'This sign-in request has expired, was already used, or was started in another browser. Start again from your application.',
@@ -344,7 +353,7 @@ export class AuthorizationFacade {
     const clientId = form.client_id ?? '';
     // Only an unknown or unacceptable client is invalid_client (clients then register anew);
     // a store or network failure is a server error, which they retry.
-    const client = clientId ? await this.options.clients.find(clientId) : undefined;
+    const client = clientId ? await this.options.clients.forTokenRequest(clientId) : undefined;
     if (!client) throw new OAuthError('invalid_client', 'Unknown client.');
     if (form.resource !== undefined && !this.isOurResource(form.resource)) {
       throw new OAuthError('invalid_target', 'The requested resource is not served here.');
@@ -374,9 +383,12 @@ export class AuthorizationFacade {
     if (taken.replayed) {
       // A code presented twice: whoever has it, the tokens it produced are revoked (RFC 6749 4.1.2).
       const tokens = JSON.parse(unseal(code, taken.record.sealedTokens)) as UpstreamTokens;
-      if (tokens.refresh_token) await this.options.upstream.revoke(tokens.refresh_token);
+      const revoked = tokens.refresh_token
+        ? await this.options.upstream.revoke(tokens.refresh_token)
+        : true;
       this.options.logger.warn('Authorization code replayed; its refresh token is revoked', {
         clientId: client.clientId,
+        revoked,
       });
       throw invalid('code replayed');
     }
@@ -431,7 +443,11 @@ export class AuthorizationFacade {
       this.options.scope,
       { bindRefresh: rotated },
     );
-    if (rotated) await this.options.store.deleteRefreshBinding(bound);
+    // The old token is done, but a retry of this very refresh (a lost answer) may still come:
+    // it keeps working for Cognito's grace period, as at Cognito.
+    if (rotated) {
+      await this.options.store.expireRefreshBinding(bound, REFRESH_ROTATION_GRACE_SECONDS);
+    }
     return response;
   }
 
@@ -558,14 +574,23 @@ export class AuthorizationFacade {
    * Cognito's redirect back to the callback is a cross-site top-level navigation.
    */
   private browserCookie(id: string, value: string, maxAge: number): string {
-    const secure = this.urls.issuer.startsWith('https:') ? '; Secure' : '';
-    const path = new URL(this.urls.callback).pathname.replace(/[^/]*$/, '');
-    return `${cookieName(id)}=${value}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`;
+    // Over https a `__Host-` cookie (Secure, Path=/, no Domain): no sibling subdomain of a
+    // custom domain can plant one of its own (MCP security best practices). Plain http is
+    // development on loopback only, where a browser refuses Secure cookies.
+    const attributes = `Max-Age=${maxAge}; HttpOnly; SameSite=Lax`;
+    return this.secure
+      ? `__Host-${cookieName(id)}=${value}; Path=/; Secure; ${attributes}`
+      : `${cookieName(id)}=${value}; Path=${new URL(this.urls.callback).pathname.replace(/[^/]*$/, '')}; ${attributes}`;
   }
 
   private sameBrowser(request: FacadeRequest, id: string, transaction: Transaction): boolean {
-    const secret = cookies(request.headers.cookie)[cookieName(id)];
+    const name = `${this.secure ? '__Host-' : ''}${cookieName(id)}`;
+    const secret = cookies(request.headers.cookie)[name];
     return secret !== undefined && sameDigest(secret, transaction.browserDigest);
+  }
+
+  private get secure(): boolean {
+    return this.urls.issuer.startsWith('https:');
   }
 
   /** RFC 8707 resource values are URIs: a trailing slash or the case of the host is no other server. */
@@ -586,6 +611,9 @@ export class AuthorizationFacade {
     return this.options.refreshTtlSeconds ?? 30 * 24 * 3600;
   }
 }
+
+/** Whether a value has the form of a secret this façade made (newSecret: 32 bytes, base64url). */
+const isSecret = (value: string | undefined): boolean => /^[A-Za-z0-9_-]{43}$/.test(value ?? '');
 
 /** One value per parameter, or undefined if any is repeated (RFC 6749 3.1, 3.2). */
 function singleValues(

@@ -52,7 +52,7 @@ const facade = new AuthorizationFacade({
       kind: 'pre-registered' as const,
     })),
     store,
-    forbiddenHosts: [new URL(config.API_BASE_URL).hostname],
+    forbiddenHosts: [new URL(config.API_BASE_URL).hostname.toLowerCase()],
     anyPort: config.ALLOW_LOOPBACK_CLIENT_METADATA === 'true',
     fetchDocument: (url) =>
       getOutbound(url, {

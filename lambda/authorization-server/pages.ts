@@ -14,6 +14,8 @@ export function consentPage(options: {
   transaction: string;
   clientName: string;
   clientId: string;
+  /** Who vouches for the name: the operator, the client's own website, or no one. */
+  clientKind: 'pre-registered' | 'metadata-document' | 'registered';
   redirectUri: string;
   scope: string;
   action: string;
@@ -21,9 +23,17 @@ export function consentPage(options: {
   const target = new URL(options.redirectUri);
   const where =
     target.protocol === 'https:' || target.protocol === 'http:' ? target.host : target.protocol;
+  const name = escapeHtml(options.clientName);
+  const who =
+    options.clientKind === 'pre-registered'
+      ? `<strong>${name}</strong> (registered by this service's operator)`
+      : options.clientKind === 'metadata-document'
+        ? // The metadata document's address is the one fact about the client that is checked.
+          `An application published at <strong>${escapeHtml(new URL(options.clientId).host)}</strong>, calling itself “${name}”,`
+        : `An application calling itself “${name}” (a name it chose; not verified)`;
   return page(
     'Allow access to your MCP tools?',
-    `<p><strong>${escapeHtml(options.clientName)}</strong> asks to call this MCP server's tools as you, in your organisation.</p>
+    `<p>${who} asks to call this MCP server's tools as you, in your organisation.</p>
 <p>After you sign in, access is handed to <strong>${escapeHtml(where)}</strong> (<code>${escapeHtml(options.redirectUri)}</code>).
 Allow it only if you started this connection from that application.</p>
 <p>Access asked for: <code>${escapeHtml(options.scope)}</code> (call the tools your role allows).<br>

@@ -166,8 +166,33 @@ export class FacadeStore {
     return this.get<RegisteredClient>(`CLIENT#${clientId}`);
   }
 
-  putRefreshBinding(tokenDigest: string, clientId: string, ttlSeconds: number) {
-    return this.put(`REFRESH#${tokenDigest}`, { clientId }, ttlSeconds);
+  /** Binds a refresh token to its client; binding it again to the same client is no error. */
+  async putRefreshBinding(tokenDigest: string, clientId: string, ttlSeconds: number) {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `REFRESH#${tokenDigest}`, clientId, expiresAt: this.nowSeconds() + ttlSeconds },
+        ConditionExpression: 'attribute_not_exists(pk) OR clientId = :clientId',
+        ExpressionAttributeValues: { ':clientId': clientId },
+      }),
+    );
+  }
+
+  /** Lets a rotated-away refresh token work only for Cognito's grace period from now. */
+  async expireRefreshBinding(tokenDigest: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `REFRESH#${tokenDigest}` },
+          UpdateExpression: 'SET expiresAt = :until',
+          ConditionExpression: 'attribute_exists(pk) AND expiresAt > :until',
+          ExpressionAttributeValues: { ':until': this.nowSeconds() + graceSeconds },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   getRefreshBinding(tokenDigest: string) {

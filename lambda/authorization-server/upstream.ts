@@ -58,32 +58,40 @@ export class CognitoUpstream {
     return this.token({ grant_type: 'refresh_token', refresh_token: refreshToken });
   }
 
-  /** Revokes a refresh token and the access tokens it produced (best effort). */
-  async revoke(refreshToken: string): Promise<void> {
-    await this.post('/oauth2/revoke', { token: refreshToken }).catch(() => undefined);
+  /**
+   * Revokes a refresh token and the access tokens it produced, as far as Cognito can (access
+   * tokens stay valid where they are verified offline). Whether it did is logged by the caller.
+   */
+  async revoke(refreshToken: string): Promise<boolean> {
+    const response = await this.post('/oauth2/revoke', { token: refreshToken }).catch(
+      () => undefined,
+    );
+    return response?.ok === true;
   }
 
   private async token(fields: Record<string, string>): Promise<UpstreamTokens> {
     const response = await this.post('/oauth2/token', fields);
     const body = (await response.json().catch(() => undefined)) as unknown;
-    if (response.status === 400 || response.status === 401) {
-      // Cognito refused the grant: an expired or revoked token, or a sign-in its trigger
-      // refused. The client starts over; Cognito's own words stay in the log.
-      const reason = z.object({ error: z.string() }).safeParse(body);
+    const reason = z.object({ error: z.string() }).safeParse(body);
+    if (reason.success && reason.data.error === 'invalid_grant') {
+      // Cognito refused the grant itself: an expired, revoked or rotated-away token, or a
+      // sign-in its trigger refused. The client starts over.
       throw new OAuthError(
         'invalid_grant',
         'The grant is invalid, expired or revoked.',
         400,
-        `Cognito refused the grant: ${reason.success ? reason.data.error : response.status}`,
+        'Cognito refused the grant',
       );
     }
+    // Anything else (invalid_client, invalid_request, a 5xx) is the façade's or Cognito's
+    // problem, not the client's grant: nothing is given up, the client may retry.
     const tokens = TokenResponse.safeParse(body);
     if (!response.ok || !tokens.success) {
       throw new OAuthError(
         'server_error',
         'The authorization server is temporarily unavailable.',
         503,
-        `Cognito token endpoint answered ${response.status}`,
+        `Cognito token endpoint answered ${response.status} ${reason.success ? reason.data.error : ''}`,
       );
     }
     return tokens.data;

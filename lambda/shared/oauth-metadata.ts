@@ -102,6 +102,12 @@ export const FACADE_ROUTES: readonly FacadeRoute[] = [
   },
 ];
 
+/**
+ * How long a rotated-away refresh token still works, at Cognito (the app client's setting) and
+ * at the façade alike: a client whose answer was lost may retry within it.
+ */
+export const REFRESH_ROTATION_GRACE_SECONDS = 10;
+
 /** The façade's absolute URLs for a public API base URL. */
 export function facadeUrls(apiBaseUrl: string) {
   const base = apiBaseUrl.replace(/\/+$/, '');

@@ -9,7 +9,11 @@ import {
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { FACADE_ROUTES, facadeUrls } from '../../lambda/shared/oauth-metadata.js';
+import {
+  FACADE_ROUTES,
+  facadeUrls,
+  REFRESH_ROTATION_GRACE_SECONDS,
+} from '../../lambda/shared/oauth-metadata.js';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
 import { OAUTH_TABLE } from '../../lambda/shared/table-schema.js';
 import { HandlerFunction } from './handler-function.js';
@@ -97,7 +101,7 @@ export class AuthorizationFacade extends Construct {
       idTokenValidity: tokenValidity,
       refreshTokenValidity: Duration.days(30),
       // Rotation: every refresh returns a new refresh token; the façade binds each to its client.
-      refreshTokenRotationGracePeriod: Duration.seconds(10),
+      refreshTokenRotationGracePeriod: Duration.seconds(REFRESH_ROTATION_GRACE_SECONDS),
       authSessionValidity: Duration.minutes(3),
       // Sign-up may write the e-mail, the name and the organisation name, nothing else.
       readAttributes: new ClientAttributes()
