@@ -56,6 +56,9 @@ const FLOW_PARAMS = [
   'resource',
 ];
 
+/** How long a Managed Login session signs a browser in again without a page (Cognito: 1 hour). */
+const SESSION_MS = 60 * 60 * 1000;
+
 /** How long Managed Login remembers a sign-up to sign the person in after confirmation. */
 const SIGN_UP_SESSION_MS = 10 * 60 * 1000;
 
@@ -75,6 +78,8 @@ export class AuthorizationServer {
     string,
     { sub: string; clientId: string; scope: string }
   >();
+  /** Managed Login sessions of signed-in browsers, by the id in their `cognito` cookie. */
+  private readonly sessions = new Map<string, { sub: string; until: number }>();
   /** Sign-ups waiting for their confirmation code, by session id (a hidden form field). */
   private readonly signUps = new Map<string, { email: string; sub: string; until: number }>();
 
@@ -126,7 +131,11 @@ export class AuthorizationServer {
       return true;
     }
     if (path === '/oauth2/authorize' && method === 'GET') {
-      this.authorizePage(res, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
+      await this.authorizePage(
+        req,
+        res,
+        Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams),
+      );
       return true;
     }
     if (path === '/oauth2/authorize' && method === 'POST') {
@@ -208,9 +217,22 @@ export class AuthorizationServer {
     return true;
   }
 
-  private authorizePage(res: ServerResponse, query: FlowParams): void {
+  /**
+   * The sign-in page, or none: like Managed Login, a browser with a live session (the
+   * `cognito` cookie, set at sign-in) is signed in again without a page, and straight back
+   * to the callback with a code.
+   */
+  private async authorizePage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: FlowParams,
+  ): Promise<void> {
     const params = pick(query);
-    if (this.checkFlow(res, params)) html(res, 200, signInPage(params));
+    if (!this.checkFlow(res, params)) return;
+    const id = /(?:^|;\s*)cognito=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '')?.[1];
+    const session = id ? this.sessions.get(id) : undefined;
+    if (session && session.until > Date.now()) return this.signedIn(res, params, session.sub);
+    html(res, 200, signInPage(params));
   }
 
   private async signInSubmitted(res: ServerResponse, fields: FlowParams): Promise<void> {
@@ -252,7 +274,14 @@ export class AuthorizationServer {
     const target = new URL(params.redirect_uri as string);
     target.searchParams.set('code', code);
     if (params.state) target.searchParams.set('state', params.state);
-    res.writeHead(302, { location: target.href }).end();
+    const session = randomBytes(24).toString('base64url');
+    this.sessions.set(session, { sub, until: Date.now() + SESSION_MS });
+    res
+      .writeHead(302, {
+        location: target.href,
+        'set-cookie': `cognito=${session}; Path=/; Max-Age=${SESSION_MS / 1000}; HttpOnly; SameSite=Lax`,
+      })
+      .end();
   }
 
   private async signUpSubmitted(res: ServerResponse, fields: FlowParams): Promise<void> {

@@ -41,16 +41,20 @@ describe('fair use through the MCP endpoint', () => {
       accessToken(flooder),
       accessToken(neighbour),
     ]);
-    const burst = TIERS.free.throttle.burstLimit;
+    const { burstLimit: burst, rateLimit } = TIERS.free.throttle;
 
+    const started = Date.now();
     const [flood, calm] = await Promise.all([
       Promise.all(Array.from({ length: burst * 3 }, (_, i) => call(floodToken, 'whoami', {}, i))),
       Promise.all(Array.from({ length: 3 }, (_, i) => call(neighbourToken, 'whoami', {}, i))),
     ]);
+    // The bucket refills at the plan's rate while the flood is in flight: on a busy machine the
+    // flood takes longer, and that many more calls are rightly served.
+    const refilled = Math.ceil(((Date.now() - started) / 1000) * rateLimit);
 
     const throttled = flood.filter((r) => r.status === 429);
-    expect(flood.filter((r) => r.status === 200).length).toBeLessThanOrEqual(burst + 2);
-    expect(throttled.length).toBeGreaterThanOrEqual(burst * 2 - 2);
+    expect(flood.filter((r) => r.status === 200).length).toBeLessThanOrEqual(burst + refilled);
+    expect(throttled.length).toBeGreaterThanOrEqual(burst * 2 - refilled);
     expect(throttled[0]?.json()).toEqual({ message: 'Too Many Requests' });
     expect(throttled[0]?.headers.get('retry-after')).toBe('1');
     expect(calm.map((r) => r.status)).toEqual([200, 200, 200]);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_COGNITO_CLIENT_ID } from '../../local/harness.js';
+import { type CookieJar, completeInBrowser } from '../support/browser-flow.js';
 import { connect, harness, toolOutput } from '../support/mcp.js';
 import { localRegistry, uniqueTenantId } from '../support/registry.js';
 import { inbox } from '../support/stand-in.js';
@@ -108,6 +109,26 @@ describe('local Managed Login, as strict as Cognito', () => {
     } else {
       expect(await confirmed.text()).toContain('PreTokenGeneration failed');
     }
+  });
+
+  it('signs a browser with a session in again without a page, as Managed Login does', async () => {
+    const org = uniqueTenantId('session');
+    const browser: CookieJar = new Map();
+    const stack = { origins: [new URL(issuer()).origin], inbox, jar: browser };
+    const url = () => `${issuer()}/oauth2/authorize?${new URLSearchParams(flow(pkce().challenge))}`;
+
+    const first = await completeInBrowser(
+      url(),
+      { email: `founder@${org}.example`, password: PASSWORD, signUpAs: org },
+      stack,
+    );
+    const again = await completeInBrowser(url(), { email: '', password: '' }, stack);
+    const otherBrowser = await fetch(url());
+
+    expect(first.pages).toContain('Sign up');
+    expect(again.pages).toEqual([]);
+    expect(again.redirect.searchParams.get('code')).toBeTruthy();
+    expect(await otherBrowser.text()).toContain('<form method="post" action="/oauth2/authorize">');
   });
 
   it('refuses a resource indicator that names no resource server of the pool', async () => {

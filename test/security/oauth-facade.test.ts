@@ -2,7 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CLIENT_ID } from '../../local/harness.js';
-import { completeInBrowser, type Person } from '../support/browser-flow.js';
+import {
+  type CookieJar,
+  completeInBrowser,
+  cookieHeader,
+  type Person,
+} from '../support/browser-flow.js';
 import { jsonDocument, startHttpsServer } from '../support/https-server.js';
 import { accessToken, harness, mcpUrl, postMcp, seedTenant } from '../support/mcp.js';
 import { localStack } from '../support/oauth-client.js';
@@ -334,6 +339,25 @@ describe('authorization façade under attack', () => {
       expect(landed.location).toBeNull();
       expect(attackerTries.status).toBe(400);
       expect(attackerTries.location).toBeNull();
+    });
+
+    it('refuses a forwarded sign-in link even when Cognito signs the person in without a page', async () => {
+      // The person signed in once in their browser: Managed Login keeps a session.
+      const browser: CookieJar = new Map();
+      await completeInBrowser(authorizeUrl(), person, { ...localStack(), jar: browser });
+      const attacker = await approve(authorizeUrl({ client_id: client, redirect_uri: REDIRECT }));
+
+      const silent = await completeInBrowser(attacker.cognito, person, {
+        ...localStack([harness().issuerUrl]),
+        jar: browser,
+      });
+      const landed = await visit(silent.redirect.href, cookieHeader(browser, silent.redirect));
+
+      // No page at Cognito: only the façade's per-request cookie stands in the way, and holds.
+      expect(silent.pages).toEqual([]);
+      expect(silent.redirect.searchParams.get('code')).toBeTruthy();
+      expect(landed.status).toBe(400);
+      expect(landed.location).toBeNull();
     });
 
     it("does not redirect to a self-registered client's URI before anyone approved it", async () => {

@@ -8,6 +8,16 @@ export interface Person {
   readonly consent?: 'allow' | 'deny';
 }
 
+/** A browser's cookies: by origin, then by name. */
+export type CookieJar = Map<string, Map<string, string>>;
+
+/** The Cookie header this browser sends to a URL. */
+export function cookieHeader(jar: CookieJar, url: string | URL): string {
+  return [...(jar.get(new URL(url).origin) ?? new Map<string, string>())]
+    .map(([name, value]) => `${name}=${value}`)
+    .join('; ');
+}
+
 export interface BrowserOutcome {
   /** Where the browser was finally sent: the client's redirect URI with the code or error. */
   readonly redirect: URL;
@@ -48,10 +58,12 @@ export async function completeInBrowser(
     readonly origins: readonly string[];
     /** The last message e-mailed to an address (the stand-in's inbox). */
     readonly inbox: (email: string) => Promise<string | null>;
+    /** The browser's cookies, kept across journeys (a new, empty browser otherwise). */
+    readonly jar?: CookieJar;
   },
 ): Promise<BrowserOutcome> {
   const { origins: stackOrigins, inbox } = stack;
-  const jar = new Map<string, Map<string, string>>();
+  const jar = stack.jar ?? new Map<string, Map<string, string>>();
   const pages: string[] = [];
   let signedUp = !person.signUpAs;
 
