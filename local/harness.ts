@@ -216,6 +216,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       env,
     );
     const issuerUrl = String(auth.ready.issuer);
+    // Where the handlers find the (local) user pool: tokens' issuer, Managed Login, keys.
+    const identityEnv = {
+      JWT_ISSUER: issuerUrl,
+      COGNITO_DOMAIN_URL: issuerUrl,
+      JWKS_URI: `${issuerUrl}/.well-known/jwks.json`,
+    };
     const gateway = await start(
       'local/gateway-server.ts',
       [
@@ -229,9 +235,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ],
       {
         ...env,
-        JWT_ISSUER: issuerUrl,
-        COGNITO_DOMAIN_URL: issuerUrl,
-        JWKS_URI: `${issuerUrl}/.well-known/jwks.json`,
+        ...identityEnv,
         ...(options.extraCaCerts ? { NODE_EXTRA_CA_CERTS: options.extraCaCerts } : {}),
       },
     );
@@ -252,9 +256,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       dlqUrl: String(aws.ready.dlqUrl),
       env: {
         ...env,
-        JWT_ISSUER: issuerUrl,
-        COGNITO_DOMAIN_URL: issuerUrl,
-        JWKS_URI: `${issuerUrl}/.well-known/jwks.json`,
+        ...identityEnv,
         API_BASE_URL: gatewayUrl,
       },
       processes: [...started],

@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../shared/aws-clients.js';
 import { OAUTH_TABLE } from '../shared/table-schema.js';
@@ -92,6 +93,20 @@ export class FacadeStore {
     return item && item.expiresAt > this.nowSeconds() ? item : undefined;
   }
 
+  /** A conditional update: true if it was made, false if its condition did not hold. */
+  private async updateIf(
+    input: Omit<UpdateCommandInput, 'TableName' | 'Key'> & { pk: string },
+  ): Promise<boolean> {
+    const { pk, ...update } = input;
+    try {
+      await this.db.send(new UpdateCommand({ TableName: this.tableName, Key: { pk }, ...update }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   putTransaction(id: string, txn: Transaction, ttlSeconds: number) {
     return this.put(`TXN#${id}`, txn, ttlSeconds);
   }
@@ -105,22 +120,13 @@ export class FacadeStore {
   }
 
   /** Marks an unexpired, unapproved transaction approved; false if it was not (any more). */
-  async approveTransaction(id: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `TXN#${id}` },
-          UpdateExpression: 'SET approved = :yes',
-          ConditionExpression: 'attribute_exists(pk) AND approved = :no AND expiresAt > :now',
-          ExpressionAttributeValues: { ':yes': true, ':no': false, ':now': this.nowSeconds() },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  approveTransaction(id: string): Promise<boolean> {
+    return this.updateIf({
+      pk: `TXN#${id}`,
+      UpdateExpression: 'SET approved = :yes',
+      ConditionExpression: 'attribute_exists(pk) AND approved = :no AND expiresAt > :now',
+      ExpressionAttributeValues: { ':yes': true, ':no': false, ':now': this.nowSeconds() },
+    });
   }
 
   putCode(codeDigest: string, record: CodeRecord, ttlSeconds: number) {
@@ -180,19 +186,12 @@ export class FacadeStore {
 
   /** Lets a rotated-away refresh token work only for Cognito's grace period from now. */
   async expireRefreshBinding(tokenDigest: string, graceSeconds: number): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `REFRESH#${tokenDigest}` },
-          UpdateExpression: 'SET expiresAt = :until',
-          ConditionExpression: 'attribute_exists(pk) AND expiresAt > :until',
-          ExpressionAttributeValues: { ':until': this.nowSeconds() + graceSeconds },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.updateIf({
+      pk: `REFRESH#${tokenDigest}`,
+      UpdateExpression: 'SET expiresAt = :until',
+      ConditionExpression: 'attribute_exists(pk) AND expiresAt > :until',
+      ExpressionAttributeValues: { ':until': this.nowSeconds() + graceSeconds },
+    });
   }
 
   getRefreshBinding(tokenDigest: string) {
@@ -207,19 +206,12 @@ export class FacadeStore {
 
   /** Keeps a registered client while it is in use: its expiry moves on with every sign-in. */
   async extendClient(clientId: string, ttlSeconds: number): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `CLIENT#${clientId}` },
-          UpdateExpression: 'SET expiresAt = :expires',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':expires': this.nowSeconds() + ttlSeconds },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.updateIf({
+      pk: `CLIENT#${clientId}`,
+      UpdateExpression: 'SET expiresAt = :expires',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':expires': this.nowSeconds() + ttlSeconds },
+    });
   }
 
   /**
@@ -228,25 +220,18 @@ export class FacadeStore {
    */
   async admit(counters: ReadonlyArray<{ key: string; limit: number; ttlSeconds: number }>) {
     for (const { key, limit, ttlSeconds } of counters) {
-      try {
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: key },
-            UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expires)',
-            ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
-            ExpressionAttributeNames: { '#count': 'count' },
-            ExpressionAttributeValues: {
-              ':one': 1,
-              ':limit': limit,
-              ':expires': this.nowSeconds() + ttlSeconds,
-            },
-          }),
-        );
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+      const counted = await this.updateIf({
+        pk: key,
+        UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expires)',
+        ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':limit': limit,
+          ':expires': this.nowSeconds() + ttlSeconds,
+        },
+      });
+      if (!counted) return false;
     }
     return true;
   }
