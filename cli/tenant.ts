@@ -36,6 +36,7 @@ import { TenantRegistry } from '../lambda/shared/registry.js';
 import { TenantAdmin } from '../lambda/shared/tenant-admin.js';
 import { TIERS } from '../lambda/shared/tiers.js';
 import { parseUsagePlanIds } from '../lambda/shared/usage-plans.js';
+import { CLI_OUTPUTS } from '../lib/stack-outputs.js';
 import { PROJECT_ROOT } from '../local/process.js';
 
 const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --local]
@@ -78,16 +79,13 @@ async function configuration(): Promise<Record<string, string | undefined>> {
     const { Stacks } = await new CloudFormationClient({}).send(
       new DescribeStacksCommand({ StackName: values.stack }),
     );
-    const output = (key: string) =>
-      Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
-    return {
-      REGISTRY_TABLE_NAME: output('RegistryTableName'),
-      DATA_TABLE_NAME: output('DataTableName'),
-      USAGE_TABLE_NAME: output('UsageTableName'),
-      USER_POOL_ID: output('UserPoolId'),
-      USAGE_PLAN_IDS: output('UsagePlanIds'),
-      PROVISIONING_QUEUE_URL: output('ProvisioningQueueUrl'),
-    };
+    const outputs = Stacks?.[0]?.Outputs ?? [];
+    return Object.fromEntries(
+      Object.entries(CLI_OUTPUTS).map(([setting, key]) => [
+        setting,
+        outputs.find((o) => o.OutputKey === key)?.OutputValue,
+      ]),
+    );
   }
   return process.env;
 }

@@ -1,6 +1,7 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import * as z from 'zod';
+import { redirectUriProblem } from '../lambda/authorization-server/redirect-uris.js';
 
 /**
  * Deployment settings, read from CDK context (`cdk.json` or `-c key=value`) and validated
@@ -11,7 +12,11 @@ export interface AppConfig {
   readonly domainPrefix?: string;
   /** OAuth redirect URIs of the MCP clients that may sign in. */
   readonly callbackUrls: readonly string[];
-  /** RETAIN (the default) keeps tables and the user pool when the stack is deleted. */
+  /**
+   * RETAIN_ON_UPDATE_OR_DELETE (the default) keeps tables, the user pool, secrets and log
+   * groups when the stack is deleted or a resource replaced, but not when its creation fails,
+   * so a failed first deploy leaves nothing behind to clash with the retry.
+   */
   readonly removalPolicy: RemovalPolicy;
   /** Hostnames a browser Origin may name when calling the MCP endpoint. */
   readonly allowedOriginHostnames: readonly string[];
@@ -37,13 +42,16 @@ const domainPrefix = z
     message: 'Cognito refuses prefixes containing "aws", "amazon" or "cognito"',
   });
 
-const callbackUrl = z.url().refine(
-  (value) => {
-    const url = new URL(value);
-    return url.protocol === 'https:' || ['localhost', '127.0.0.1'].includes(url.hostname);
-  },
-  { message: 'must be https, or http on localhost' },
-);
+/**
+ * Redirect URIs of the pre-registered client `mcp-client`. They are the façade's list, never
+ * Cognito's: the façade's own Cognito app client has one https callback (its own), so the
+ * loopback http URIs native MCP clients use (RFC 8252 7.3) never reach Cognito, which documents
+ * plain http for `localhost` only. The façade's rules for registered clients apply here too.
+ */
+const callbackUrl = z.string().superRefine((value, ctx) => {
+  const problem = redirectUriProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `"${value}" ${problem}` });
+});
 
 /** A list given as a JSON array in cdk.json or as a comma-separated string on the command line. */
 const list = <T extends z.ZodType>(item: T) =>
@@ -84,10 +92,45 @@ export function readAppConfig(node: Node): AppConfig {
   return {
     ...(data.domainPrefix ? { domainPrefix: data.domainPrefix } : {}),
     callbackUrls: data.callbackUrls,
-    removalPolicy: data.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    removalPolicy:
+      data.removalPolicy === 'destroy'
+        ? RemovalPolicy.DESTROY
+        : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     allowedOriginHostnames: data.allowedOriginHostnames,
     stageThrottle: { rateLimit: data.stageRateLimit, burstLimit: data.stageBurstLimit },
     ...(data.mcpReservedConcurrency ? { mcpReservedConcurrency: data.mcpReservedConcurrency } : {}),
     ...(data.alarmEmail ? { alarmEmail: data.alarmEmail } : {}),
   };
+}
+
+/**
+ * Partitions whose Cognito offers no Managed Login with the Essentials plan and access-token
+ * customization this design needs (user pools are not offered in China (Beijing); GovCloud
+ * and the isolated partitions document neither Managed Login branding nor feature plans).
+ */
+const PARTITIONS_WITHOUT_MANAGED_LOGIN: Readonly<Record<string, string>> = {
+  'cn-': 'AWS China',
+  'us-gov-': 'AWS GovCloud (US)',
+  'us-iso': 'AWS isolated Regions',
+  'eu-isoe-': 'AWS isolated Regions',
+};
+
+/**
+ * Refuses, at synth, a Region whose Cognito cannot serve Managed Login to tenants. An
+ * environment-agnostic stack (no Region at synth) is not checked: pass `--region` or set
+ * CDK_DEFAULT_REGION (the CDK CLI does from your profile) to have it checked.
+ */
+export function assertManagedLoginRegion(region: string): void {
+  if (Token.isUnresolved(region)) return;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    throw new Error(`Invalid configuration: Region "${region}" is not an AWS Region name.`);
+  }
+  for (const [prefix, partition] of Object.entries(PARTITIONS_WITHOUT_MANAGED_LOGIN)) {
+    if (region.startsWith(prefix)) {
+      throw new Error(
+        `Invalid configuration: Region "${region}" (${partition}) has no Cognito Managed Login ` +
+          'with the Essentials plan; deploy to a commercial AWS Region (CDK_DEFAULT_REGION or --region).',
+      );
+    }
+  }
 }

@@ -1,12 +1,13 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { AppConfig } from './config.js';
+import { type AppConfig, assertManagedLoginRegion } from './config.js';
 import { AuthorizationFacade } from './constructs/authorization-facade.js';
 import { Identity } from './constructs/identity.js';
 import { McpApi } from './constructs/mcp-api.js';
 import { Observability } from './constructs/observability.js';
 import { Onboarding } from './constructs/onboarding.js';
 import { TenantData } from './constructs/tenant-data.js';
+import { CLI_OUTPUTS, type CliSetting } from './stack-outputs.js';
 
 export interface McpSaasStackProps extends StackProps {
   readonly config: AppConfig;
@@ -27,6 +28,7 @@ export class McpSaasStack extends Stack {
   constructor(scope: Construct, id: string, props: McpSaasStackProps) {
     super(scope, id, props);
     const { config } = props;
+    assertManagedLoginRegion(this.region);
 
     this.tenantData = new TenantData(this, 'TenantData', {
       removalPolicy: config.removalPolicy,
@@ -104,31 +106,38 @@ export class McpSaasStack extends Stack {
       this.observability.dashboard.dashboardName,
       'CloudWatch dashboard of the service',
     );
-    output('UserPoolId', this.identity.userPool.userPoolId, 'Cognito user pool (tenant CLI)');
-    output(
-      'RegistryTableName',
-      this.tenantData.registryTable.tableName,
-      'Tenant registry (tenant CLI)',
-    );
-    output(
-      'DataTableName',
-      this.tenantData.dataTable.tableName,
-      'Tenant data (tenant CLI: offboarding)',
-    );
-    output(
-      'UsageTableName',
-      this.tenantData.usageTable.tableName,
-      'Usage counters (tenant CLI: usage)',
-    );
-    output(
-      'UsagePlanIds',
-      this.toJsonString(this.mcpApi.usagePlanIds),
-      'Usage plan per tier (tenant CLI)',
-    );
     output(
       'ProvisioningDeadLetterQueue',
       this.onboarding.deadLetterQueue.queueName,
       'Tenants that could not be provisioned',
     );
+
+    // What the operator CLI reads: one output per entry of CLI_OUTPUTS, none left out.
+    const forCli: Record<CliSetting, { value: string; description: string }> = {
+      USER_POOL_ID: { value: this.identity.userPool.userPoolId, description: 'Cognito user pool' },
+      REGISTRY_TABLE_NAME: {
+        value: this.tenantData.registryTable.tableName,
+        description: 'Tenant registry',
+      },
+      DATA_TABLE_NAME: {
+        value: this.tenantData.dataTable.tableName,
+        description: 'Tenant data (offboarding)',
+      },
+      USAGE_TABLE_NAME: {
+        value: this.tenantData.usageTable.tableName,
+        description: 'Usage counters (usage reports)',
+      },
+      USAGE_PLAN_IDS: {
+        value: this.toJsonString(this.mcpApi.usagePlanIds),
+        description: 'Usage plan per tier',
+      },
+      PROVISIONING_QUEUE_URL: {
+        value: this.onboarding.queue.queueUrl,
+        description: 'Provisioning queue (reprovision)',
+      },
+    };
+    for (const [setting, { value, description }] of Object.entries(forCli)) {
+      output(CLI_OUTPUTS[setting as CliSetting], value, `${description} (tenant CLI)`);
+    }
   }
 }

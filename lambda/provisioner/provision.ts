@@ -153,6 +153,8 @@ async function findOrCreateApiKey(tenantId: TenantId, deps: ProvisionDeps) {
       name: apiKeyName(tenantId),
       description: `Usage-plan key of tenant ${tenantId}`,
       enabled: true,
+      // The provisioner may delete an API key only if it carries ManagedBy (see onboarding.ts).
+      tags: { [TENANT_TAG_KEY]: tenantId, [MANAGED_BY.key]: MANAGED_BY.value },
     }),
   );
   if (!created.id || !created.value) throw new Error('API Gateway returned no API key');

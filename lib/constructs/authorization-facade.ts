@@ -40,7 +40,7 @@ export interface AuthorizationFacadeProps {
    * @default Duration.minutes(30)
    */
   readonly tokenValidity?: Duration;
-  /** @default RemovalPolicy.RETAIN */
+  /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -61,7 +61,7 @@ export class AuthorizationFacade extends Construct {
 
   constructor(scope: Construct, id: string, props: AuthorizationFacadeProps) {
     super(scope, id);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const { identity } = props;
     const urls = facadeUrls(props.apiBaseUrl);
     this.issuer = urls.issuer;
@@ -72,7 +72,7 @@ export class AuthorizationFacade extends Construct {
       timeToLiveAttribute: OAUTH_TABLE.timeToLiveAttribute,
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
     });
     Validations.of(this.table).acknowledge({

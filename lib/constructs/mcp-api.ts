@@ -59,7 +59,7 @@ export interface McpApiProps {
   readonly allowedOriginHostnames?: readonly string[];
   /** The global limit: the stage's steady rate and burst, for all tenants together. */
   readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
-  /** @default RemovalPolicy.RETAIN (log groups) */
+  /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (log groups) */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -83,7 +83,7 @@ export class McpApi extends Construct {
 
   constructor(scope: Construct, id: string, props: McpApiProps) {
     super(scope, id);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const { identity } = props;
 
     this.api = new RestApi(this, 'Api', {
@@ -120,6 +120,9 @@ export class McpApi extends Construct {
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
+        // X-Ray from the stage on: the trace starts at API Gateway and continues into the
+        // authorizer and the MCP function (active tracing, handler-function.ts).
+        tracingEnabled: true,
         accessLogDestination: new LogGroupLogDestination(
           new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy }),
         ),
@@ -305,11 +308,23 @@ export class McpApi extends Construct {
     }
     this.usagePlanIds = usagePlanIds as Record<TierName, string>;
 
-    // The tenant-admin tools: read the caller's tenant and members, invite into it.
+    // The tenant-admin tools: read the caller's tenant and members, invite into it. Writes
+    // are memberships only (`USER#...` items): never a tenant record, its tier or its keys.
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      actions: ['dynamodb:GetItem'],
       resourceArns: [props.registryTable.tableArn],
+    });
+    Grant.addToPrincipal({
+      grantee: this.mcpFunction.fn,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [props.registryTable.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [`${REGISTRY_TABLE.userKeyPrefix}*`],
+        },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
     });
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -13,6 +13,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -66,6 +67,22 @@ export class Observability extends Construct {
       reason:
         'Alarm notifications carry no tenant data; CloudWatch cannot publish to a topic under the AWS-managed SNS key.',
     });
+    // enforceSSL writes a topic policy holding only its Deny, and a topic policy replaces the
+    // default one: without this Allow, CloudWatch may not publish and no alarm reaches anyone.
+    // Scoped to this account's alarms (the confused-deputy conditions SNS documents).
+    const { account, region, partition } = Stack.of(this);
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+        },
+      }),
+    );
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const app = (name: MetricName, dimensions: Record<string, string> = {}) =>
@@ -87,7 +104,9 @@ export class Observability extends Construct {
       });
 
     const errorRate = new MathExpression({
-      expression: '100 * FILL(errors, 0) / MAX([FILL(requests, 0), 1])',
+      // MAX over an array takes time series only (metric math reference): TIME_SERIES(1) is
+      // the constant series that keeps the division defined when there were no requests.
+      expression: '100 * FILL(errors, 0) / MAX([FILL(requests, 0), TIME_SERIES(1)])',
       usingMetrics: {
         errors: props.stage.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
         requests: props.stage.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }),

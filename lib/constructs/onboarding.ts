@@ -10,6 +10,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TENANT_TAG_KEY } from '../../lambda/shared/isolation.js';
 import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
+import { MANAGED_BY } from '../../lambda/shared/tenant-resources.js';
 import type { TierName } from '../../lambda/shared/tiers.js';
 import { acknowledgeWildcardResources } from '../nag.js';
 import { HandlerFunction } from './handler-function.js';
@@ -27,7 +28,7 @@ export interface OnboardingProps {
    * @default 5
    */
   readonly maxAttempts?: number;
-  /** @default RemovalPolicy.RETAIN (log groups) */
+  /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (log groups) */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -45,7 +46,7 @@ export class Onboarding extends Construct {
 
   constructor(scope: Construct, id: string, props: OnboardingProps) {
     super(scope, id);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const { region, account, partition } = Stack.of(this);
 
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
@@ -63,9 +64,6 @@ export class Onboarding extends Construct {
       entry: 'provisioner',
       description: "Creates a new tenant's KMS key and API key and activates it",
       timeout: Duration.seconds(60),
-      // CreateApiKey allows 5 requests per second per account: a sign-up burst queues up
-      // here instead of being throttled.
-      reservedConcurrentExecutions: 2,
       removalPolicy,
     });
     this.queue = new Queue(this, 'Provisioning', {
@@ -77,7 +75,15 @@ export class Onboarding extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxAttempts ?? 5 },
     });
     this.provisioner.fn.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        // CreateKey and CreateApiKey allow about 5 requests per second per account: a sign-up
+        // burst waits in the queue instead of being throttled. The event source's maximum
+        // concurrency (2 is its minimum), not reserved concurrency: a new account's quota may
+        // leave nothing to reserve, and AWS advises against reserving for SQS sources.
+        maxConcurrency: 2,
+      }),
     );
     this.provisioner.fn.addEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
     this.provisioner.fn.addEnvironment(
@@ -173,11 +179,25 @@ export class Onboarding extends Construct {
     };
 
     add(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.registryTable.tableArn]);
-    // New keys must carry the tenant and ManagedBy tags. The role cannot change any key
-    // policy: tenant keys' policies name it for describe, alias and deletion only.
-    add(['kms:CreateKey', 'kms:TagResource'], ['*'], {
+    const managed = { [`aws:RequestTag/${MANAGED_BY.key}`]: MANAGED_BY.value };
+    const onlyOurTags = { 'aws:TagKeys': [TENANT_TAG_KEY, MANAGED_BY.key] };
+    // New keys must carry the tenant and ManagedBy tags, and no other. The role cannot change
+    // any key policy: tenant keys' policies name it for describe, alias and deletion only.
+    add(['kms:CreateKey'], ['*'], {
       Null: { [`aws:RequestTag/${TENANT_TAG_KEY}`]: 'false' },
-      StringEquals: { 'aws:RequestTag/ManagedBy': 'multi-tenant-mcp' },
+      StringEquals: managed,
+      'ForAllValues:StringEquals': onlyOurTags,
+    });
+    // Tags given to CreateKey need kms:TagResource on every key of the account and Region (KMS
+    // documents no narrower resource for tag-on-create). It is held to our two tags, and never
+    // on a key that already belongs to a tenant: no key can be moved to another tenant.
+    add(['kms:TagResource'], [`arn:${partition}:kms:${region}:${account}:key/*`], {
+      Null: {
+        [`aws:RequestTag/${TENANT_TAG_KEY}`]: 'false',
+        [`aws:ResourceTag/${TENANT_TAG_KEY}`]: 'true',
+      },
+      StringEquals: managed,
+      'ForAllValues:StringEquals': onlyOurTags,
     });
     // Describing, aliasing and retiring a tenant key are granted by each key's own policy,
     // which applies at once (tag-based grants can take minutes to apply to a new key). The
@@ -185,9 +205,18 @@ export class Onboarding extends Construct {
     add(['kms:CreateAlias'], [`arn:${partition}:kms:${region}:${account}:alias/tenant/*`]);
     add(['tag:GetResources'], ['*']);
 
+    // API keys: listed by name, created with the tenant and ManagedBy tags, and deleted (a
+    // duplicate left by a lost race) only if this service created them.
     const apigw = `arn:${partition}:apigateway:${region}::`;
-    add(['apigateway:GET', 'apigateway:POST'], [`${apigw}/apikeys`]);
-    add(['apigateway:DELETE'], [`${apigw}/apikeys/*`]);
+    add(['apigateway:GET'], [`${apigw}/apikeys`]);
+    add(['apigateway:POST'], [`${apigw}/apikeys`], {
+      Null: { [`aws:RequestTag/${TENANT_TAG_KEY}`]: 'false' },
+      StringEquals: managed,
+      'ForAllValues:StringEquals': onlyOurTags,
+    });
+    add(['apigateway:DELETE'], [`${apigw}/apikeys/*`], {
+      StringEquals: { [`aws:ResourceTag/${MANAGED_BY.key}`]: MANAGED_BY.value },
+    });
     const planKeys = Object.values(props.usagePlanIds).flatMap((planId) => [
       `${apigw}/usageplans/${planId}/keys`,
       `${apigw}/usageplans/${planId}/keys/*`,
@@ -198,9 +227,11 @@ export class Onboarding extends Construct {
       this.provisioner,
       wildcards,
       'Tenant keys and API keys are created at run time, so their ARNs are not known at ' +
-        'deploy time: new keys must carry the TenantId and ManagedBy tags, aliases are ' +
-        'limited to alias/tenant/*, API keys to /apikeys, usage plan keys to the three tier ' +
-        'plans, and tag:GetResources and kms:CreateKey only accept "*".',
+        'deploy time. kms:CreateKey and tag:GetResources accept only "*"; new KMS keys and API ' +
+        'keys must carry exactly the TenantId and ManagedBy tags; kms:TagResource covers keys ' +
+        'of this account and Region that belong to no tenant yet (tag-on-create needs it); ' +
+        'aliases are limited to alias/tenant/*; API keys may be deleted only if tagged ' +
+        'ManagedBy=multi-tenant-mcp; usage plan keys only in the three tier plans.',
     );
   }
 }

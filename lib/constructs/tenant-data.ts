@@ -17,7 +17,7 @@ export interface TenantDataProps {
   /**
    * What happens to the tables when the stack is deleted. Anything but RETAIN also turns
    * deletion protection off; use it only for throw-away development stacks.
-   * @default RemovalPolicy.RETAIN
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -36,11 +36,11 @@ export class TenantData extends Construct {
 
   constructor(scope: Construct, id: string, props: TenantDataProps = {}) {
     super(scope, id);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const common = {
       billing: Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
       // Table-level encryption at rest; per-tenant keys are applied client-side to the
       // sensitive attributes, since a table takes only one key.

@@ -155,7 +155,8 @@ describe('identity construct', () => {
 
   it('keeps the user pool when the stack is deleted, with deletion protection on', () => {
     template.hasResource('AWS::Cognito::UserPool', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
       Properties: Match.objectLike({ DeletionProtection: 'ACTIVE' }),
     });
   });

@@ -67,12 +67,12 @@ describe('onboarding', () => {
         'tag:GetResources',
       ].sort(),
     );
+    // What each wildcard may touch is proven by IAM evaluation in deploy-day.test.ts.
     const onAnyKey = statements.filter((s) => JSON.stringify(s.Resource).includes(':key/*'));
-    for (const statement of onAnyKey) {
-      expect(statement.Condition).toEqual({
-        StringEquals: { 'aws:ResourceTag/ManagedBy': 'multi-tenant-mcp' },
-      });
-    }
+    expect(onAnyKey.flatMap(actionsOf)).toEqual(['kms:TagResource']);
+    expect(onAnyKey[0]?.Condition).toMatchObject({
+      Null: { 'aws:ResourceTag/TenantId': 'true' },
+    });
     const createKey = statements.find((s) => actionsOf(s).includes('kms:CreateKey'));
     expect(createKey?.Condition).toMatchObject({ Null: { 'aws:RequestTag/TenantId': 'false' } });
     expect(JSON.stringify(statements)).not.toMatch(

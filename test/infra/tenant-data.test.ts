@@ -78,9 +78,9 @@ describe('tenant data construct', () => {
     });
   });
 
-  it('retains every table when the stack is deleted', () => {
+  it('retains every table when the stack is deleted or it is replaced, not when its creation fails', () => {
     template.allResources('AWS::DynamoDB::GlobalTable', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
     });
   });

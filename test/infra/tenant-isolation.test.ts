@@ -177,8 +177,17 @@ describe('tenant isolation policies', () => {
 
     expect(dynamo).toEqual([
       expect.objectContaining({
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Action: 'dynamodb:GetItem',
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+      }),
+      // Memberships only: never a tenant record (its tier, status or keys).
+      expect.objectContaining({
+        Action: 'dynamodb:PutItem',
+        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
       }),
       expect.objectContaining({
         Action: 'dynamodb:Query',

@@ -44,17 +44,32 @@ type Statement = {
   Condition?: unknown;
 };
 
+/** The X-Ray write actions active tracing grants every function (asserted in deploy-day.test.ts). */
+export const TRACE_WRITE_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/** The statement without the X-Ray write actions (which minimizePolicies may merge into it). */
+function withoutTraceWrite(statement: Statement): Statement | undefined {
+  const actions = actionsOf(statement).filter((a) => !TRACE_WRITE_ACTIONS.includes(a));
+  if (actions.length === actionsOf(statement).length) return statement;
+  if (actions.length === 0) return undefined;
+  return { ...statement, Action: actions.length === 1 ? (actions[0] as string) : actions };
+}
+
 /**
  * Every statement of every inline IAM policy in the template, with the policy's logical id and
- * the logical ids of the roles it is attached to.
+ * the logical ids of the roles it is attached to. The X-Ray write statement every function
+ * role has is left out unless asked for, so each role's test lists what is its own.
  */
 export function policyStatements(
   template: Template,
+  { includeTracing = false }: { includeTracing?: boolean } = {},
 ): Array<Statement & { policy: string; roles: string[] }> {
   const policies = template.findResources('AWS::IAM::Policy');
   return Object.entries(policies).flatMap(([policy, resource]) => {
     const roles = (resource.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref);
-    return (resource.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({
+    const statements = (resource.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) =>
+      includeTracing ? [s] : (withoutTraceWrite(s) ?? []),
+    );
+    return statements.map((s) => ({
       ...s,
       policy,
       roles,

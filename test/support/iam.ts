@@ -10,6 +10,7 @@ const ARN_OF: Record<string, (id: string) => string> = {
   'AWS::IAM::Role': (id) => `arn:aws:iam::${ACCOUNT}:role/${id}`,
   'AWS::SecretsManager::Secret': (id) =>
     `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${id}-AbCdEf`,
+  'AWS::SNS::Topic': (id) => `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`,
   'AWS::SQS::Queue': (id) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`,
   'AWS::Cognito::UserPool': (id) => `arn:aws:cognito-idp:${REGION}:${ACCOUNT}:userpool/${id}`,
   'AWS::Logs::LogGroup': (id) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${id}`,

@@ -5,12 +5,12 @@ import { DEFAULT_CALLBACK_URLS, readAppConfig } from '../../lib/config.js';
 const configFrom = (context: Record<string, unknown>) => readAppConfig(new App({ context }).node);
 
 describe('deployment configuration', () => {
-  it('defaults to MCP Inspector callbacks and RETAIN, leaving the domain prefix to the stack', () => {
+  it('defaults to MCP Inspector callbacks and retain-except-on-create, leaving the domain prefix to the stack', () => {
     const config = configFrom({});
 
     expect(config.domainPrefix).toBeUndefined();
     expect(config.callbackUrls).toEqual(DEFAULT_CALLBACK_URLS);
-    expect(config.removalPolicy).toBe(RemovalPolicy.RETAIN);
+    expect(config.removalPolicy).toBe(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     expect(config.allowedOriginHostnames).toEqual([]);
   });
 
@@ -25,9 +25,9 @@ describe('deployment configuration', () => {
     ]);
   });
 
-  it('refuses a plain-http callback on a host other than localhost', () => {
+  it('refuses a plain-http callback on a host other than loopback, as the façade does', () => {
     expect(() => configFrom({ callbackUrls: ['http://evil.example.com/cb'] })).toThrow(
-      /context "callbackUrls.0": must be https, or http on localhost/,
+      /context "callbackUrls.0": "http:\/\/evil.example.com\/cb" uses http on a host that is not loopback/,
     );
   });
 

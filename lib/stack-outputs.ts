@@ -1,0 +1,15 @@
+/**
+ * The stack outputs the operator CLI (`npm run tenant -- --stack NAME`) reads, keyed by the
+ * setting each becomes. The stack creates one output for each entry from this same list, so a
+ * renamed or missing output fails synth and the tests rather than the operator's command.
+ */
+export const CLI_OUTPUTS = {
+  REGISTRY_TABLE_NAME: 'RegistryTableName',
+  DATA_TABLE_NAME: 'DataTableName',
+  USAGE_TABLE_NAME: 'UsageTableName',
+  USER_POOL_ID: 'UserPoolId',
+  USAGE_PLAN_IDS: 'UsagePlanIds',
+  PROVISIONING_QUEUE_URL: 'ProvisioningQueueUrl',
+} as const;
+
+export type CliSetting = keyof typeof CLI_OUTPUTS;
