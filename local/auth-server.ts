@@ -115,7 +115,10 @@ async function mint(req: IncomingMessage, res: ServerResponse): Promise<void> {
   }
   const parsed = MintRequest.safeParse(JSON.parse((await readBody(req)) || '{}'));
   if (!parsed.success) return send(res, 400, { error: 'invalid_request' });
-  const result = await tokens.issue(parsed.data);
+  const result = await tokens.issue({
+    ...parsed.data,
+    triggerSource: 'TokenGeneration_Authentication',
+  });
   if (!result.ok)
     return send(res, 403, { error: 'access_denied', error_description: result.description });
   send(res, 200, result.tokens);

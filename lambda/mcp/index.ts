@@ -85,14 +85,12 @@ const mcp = createMcpEndpoint(
     // The context was put there by serveMcpRequest from the authorizer's output; parse it
     // again rather than trust a cast.
     const context = TenantContextSchema.parse(authInfo?.extra?.tenant);
+    const table = data.forTenant(context);
     return buildMcpServer({
       context,
-      notes: new Notes(
-        data.forTenant(context),
-        cryptography.forTenant(context.tenantId, context.kmsKeyArn),
-      ),
+      notes: new Notes(table, cryptography.forTenant(context.tenantId, context.kmsKeyArn)),
       tenant: tenantDirectory(context.tenantId),
-      secrets: secrets.forTenant(context.tenantId),
+      secrets: secrets.forTenant(context.tenantId, table),
       usage: {
         report: (from, to) => usageMeter.report(context.tenantId, from, to),
         budgetSpent: () => budget.spent(context.tenantId),

@@ -1,10 +1,12 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
 import { errorFields, logger, observed } from '../shared/observability.js';
+import { ProvisioningQueue } from '../shared/provisioning-queue.js';
 import { pseudonymsFromSecret } from '../shared/pseudonym.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { addTenantClaims } from './tenant-claims.js';
@@ -13,21 +15,18 @@ import { addTenantClaims } from './tenant-claims.js';
 const config = readConfig({
   REGISTRY_TABLE_NAME: tableName(),
   PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
+  PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
 });
 // Cognito gives the trigger 5 seconds: fail fast rather than retry into its deadline.
-const registry = new TenantRegistry(
-  createDocumentClient({
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 },
-  }),
-  config.REGISTRY_TABLE_NAME,
-);
+const fast = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 },
+};
+const registry = new TenantRegistry(createDocumentClient(fast), config.REGISTRY_TABLE_NAME);
+const queue = new ProvisioningQueue(new SQSClient(fast), config.PROVISIONING_QUEUE_URL);
 const pseudonyms = pseudonymsFromSecret(
   config.PSEUDONYM_KEY_SECRET_ID,
-  new SecretsManagerClient({
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 },
-  }),
+  new SecretsManagerClient(fast),
 );
 pseudonyms().catch((error) => logger.warn('Pseudonym key not loaded at start', errorFields(error)));
 
@@ -38,6 +37,12 @@ export const handler = middy<
   Context
 >()
   .use(observed())
-  .handler((event: PreTokenGenerationV2TriggerEvent) =>
-    addTenantClaims(event, { registry, logger, pseudonyms }),
+  .handler((event: PreTokenGenerationV2TriggerEvent, context: Context) =>
+    addTenantClaims(event, {
+      registry,
+      queue,
+      logger,
+      pseudonyms,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    }),
   );

@@ -3,9 +3,11 @@ import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { AppError, ForbiddenError } from '../shared/errors.js';
 import { errorFields } from '../shared/observability.js';
+import type { ProvisioningQueue } from '../shared/provisioning-queue.js';
 import { type Pseudonyms, pseudonymForLogs } from '../shared/pseudonym.js';
-import type { TenantRegistry } from '../shared/registry.js';
-import { TENANT_CLAIMS } from '../shared/tenant.js';
+import type { MembershipRecord, TenantRecord, TenantRegistry } from '../shared/registry.js';
+import { ensureOwnTenant, SignUpAttributesSchema } from '../shared/sign-up.js';
+import { TENANT_CLAIMS, type TenantId } from '../shared/tenant.js';
 
 /**
  * What Cognito shows the user when a token is refused ("PreTokenGeneration failed with error
@@ -26,25 +28,51 @@ const EventSchema = z.looseObject({
   triggerSource: z.string().startsWith('TokenGeneration_'),
   userName: z.string().min(1),
   request: z.looseObject({
-    userAttributes: z.looseObject({ sub: z.string().min(1).max(128) }),
+    userAttributes: z.looseObject({
+      sub: z.string().min(1).max(128),
+      email_verified: z.string().optional(),
+    }),
   }),
 });
 
 export interface TenantClaimsDeps {
   readonly registry: TenantRegistry;
+  /** Where a healed sign-up's new tenant is queued for provisioning. */
+  readonly queue: ProvisioningQueue;
   readonly logger: Logger;
   readonly pseudonyms: () => Promise<Pseudonyms>;
+  /** What is left of the trigger's time (Lambda's `getRemainingTimeInMillis`). */
+  readonly remainingMs: () => number;
+  /** Longest wait for a tenant being set up. @default 3500 */
+  readonly provisioningWaitMs?: number;
 }
+
+/** Sign-ins a missing tenant is healed on; a token refresh never creates one. */
+const SIGN_IN_SOURCES = new Set([
+  'TokenGeneration_HostedAuth',
+  'TokenGeneration_Authentication',
+  'TokenGeneration_NewPasswordChallenge',
+]);
+/** Left for Cognito and the answer when the wait for provisioning ends. */
+const SAFETY_MARGIN_MS = 1_000;
+const POLL_MS = 200;
 
 /**
  * Adds the user's tenant, tier and role to both the access and the ID token, read from the
  * registry (never from a user attribute). Throws, so Cognito issues no token, for a malformed
  * event, a user with no tenant, or a tenant that is not ACTIVE.
+ *
+ * The first sign-in comes right after sign-up (Managed Login signs the person in as soon as
+ * the confirmation code is accepted), while the provisioner is still creating the tenant's
+ * keys: a PROVISIONING tenant is waited for, within the trigger's budget, so that sign-in
+ * succeeds. A confirmed person with no tenant at all (their post-confirmation trigger failed
+ * for good) gets their tenant created here, then waited for.
  */
 export async function addTenantClaims(
   event: PreTokenGenerationV2TriggerEvent,
-  { registry, logger, pseudonyms }: TenantClaimsDeps,
+  deps: TenantClaimsDeps,
 ): Promise<PreTokenGenerationV2TriggerEvent> {
+  const { registry, logger, pseudonyms } = deps;
   const parsed = EventSchema.safeParse(event);
   if (!parsed.success) {
     logger.error('Refusing token: unexpected pre-token event shape', {
@@ -59,14 +87,13 @@ export async function addTenantClaims(
   });
 
   try {
-    const membership = await registry.getMembership(sub);
-    if (!membership) {
-      logger.warn('Refusing token: user belongs to no tenant');
-      throw new ForbiddenError(REFUSALS.noTenant);
-    }
+    const membership = (await registry.getMembership(sub)) ?? (await healSignUp(parsed.data, deps));
     logger.appendKeys({ tenantId: membership.tenantId });
 
-    const tenant = await registry.getTenant(membership.tenantId);
+    let tenant = await registry.getTenant(membership.tenantId);
+    if (tenant?.status === 'PROVISIONING') {
+      tenant = await waitWhileProvisioning(membership.tenantId, deps);
+    }
     if (tenant?.status !== 'ACTIVE') {
       logger.warn('Refusing token: tenant is not active', {
         tenantStatus: tenant?.status ?? 'MISSING',
@@ -96,4 +123,49 @@ export async function addTenantClaims(
     logger.error('Refusing token: registry lookup failed', errorFields(error));
     throw new AppError(REFUSALS.unavailable, 503, { cause: error });
   }
+}
+
+/**
+ * A confirmed person who signed up on their own but has no tenant: the post-confirmation
+ * trigger failed after Cognito had confirmed them (Cognito confirms first and does not roll
+ * back). Their tenant is created now, exactly as that trigger would have. Only on a sign-in by
+ * a person with a verified address; anyone else with no membership is refused.
+ */
+async function healSignUp(
+  event: z.infer<typeof EventSchema>,
+  deps: TenantClaimsDeps,
+): Promise<MembershipRecord> {
+  const attributes = SignUpAttributesSchema.safeParse(event.request.userAttributes);
+  if (
+    !SIGN_IN_SOURCES.has(event.triggerSource) ||
+    event.request.userAttributes.email_verified !== 'true' ||
+    !attributes.success
+  ) {
+    deps.logger.warn('Refusing token: user belongs to no tenant');
+    throw new ForbiddenError(REFUSALS.noTenant);
+  }
+  deps.logger.warn('Confirmed user has no tenant (post-confirmation failed): creating it now');
+  return ensureOwnTenant(attributes.data, deps);
+}
+
+/** The tenant once it leaves PROVISIONING, or as it is when the trigger's budget runs out. */
+async function waitWhileProvisioning(
+  tenantId: TenantId,
+  deps: TenantClaimsDeps,
+): Promise<TenantRecord | undefined> {
+  const started = Date.now();
+  const budget = Math.min(
+    deps.provisioningWaitMs ?? 3_500,
+    deps.remainingMs() - SAFETY_MARGIN_MS - POLL_MS,
+  );
+  let tenant: TenantRecord | undefined;
+  do {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    tenant = await deps.registry.getTenant(tenantId);
+  } while (tenant?.status === 'PROVISIONING' && Date.now() - started < budget);
+  deps.logger.info('Waited for the tenant to be provisioned', {
+    waitedMs: Date.now() - started,
+    tenantStatus: tenant?.status ?? 'MISSING',
+  });
+  return tenant;
 }

@@ -4,9 +4,11 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { ConflictError, InternalError } from './errors.js';
 import { TENANT_TAG_KEY, tenantSecretName } from './isolation.js';
 import type { TenantId } from './tenant.js';
 import type { TenantCredentials } from './tenant-credentials.js';
+import type { TenantTable } from './tenant-data.js';
 
 export interface TenantSecretsOptions {
   readonly credentials: TenantCredentials;
@@ -15,11 +17,20 @@ export interface TenantSecretsOptions {
   readonly now?: () => number;
 }
 
+/** The item in the tenant's partition that records that a secret was stored. */
+const secretRefKey = (name: string) => `SECRET#${name}`;
+
 /**
  * A tenant's third-party credentials in Secrets Manager, named `mcp-tenants/<tenant>/<name>`
  * and tagged with the tenant, read and written with the tenant-scoped session: the role's
  * policy only reaches secrets under the session's own tenant path. Values are cached per
  * tenant for a short time and never logged.
+ *
+ * Whether a secret exists is recorded in the tenant's own partition of the data table when it
+ * is stored, and read there first: IAM answers AccessDenied, not ResourceNotFound, for a
+ * secret that does not exist (its tag condition has no tag to match), so Secrets Manager
+ * cannot tell "never set" from "not allowed". An AccessDenied for a recorded secret stays an
+ * error.
  */
 export class TenantSecrets {
   private readonly clients = new Map<TenantId, SecretsManagerClient>();
@@ -27,18 +38,25 @@ export class TenantSecrets {
 
   constructor(private readonly options: TenantSecretsOptions) {}
 
-  forTenant(tenantId: TenantId) {
+  /** The tenant's secrets; `table` is the tenant's partition, where stored secrets are recorded. */
+  forTenant(tenantId: TenantId, table: TenantTable) {
+    if (table.tenantId !== tenantId) throw new InternalError('secrets and table of two tenants');
     return {
-      get: (name: string) => this.get(tenantId, name),
-      put: (name: string, value: string) => this.put(tenantId, name, value),
+      get: (name: string) => this.get(tenantId, name, table),
+      put: (name: string, value: string) => this.put(tenantId, name, value, table),
     };
   }
 
-  private async get(tenantId: TenantId, name: string): Promise<string | undefined> {
+  private async get(
+    tenantId: TenantId,
+    name: string,
+    table: TenantTable,
+  ): Promise<string | undefined> {
     const secretId = tenantSecretName(tenantId, name);
     const now = (this.options.now ?? Date.now)();
     const cached = this.cache.get(secretId);
     if (cached && cached.until > now) return cached.value;
+    if (!(await table.get(secretRefKey(name)))) return undefined;
     const value = await this.client(tenantId)
       .send(new GetSecretValueCommand({ SecretId: secretId }))
       .then((result) => result.SecretString)
@@ -59,7 +77,12 @@ export class TenantSecrets {
     return value;
   }
 
-  private async put(tenantId: TenantId, name: string, value: string): Promise<void> {
+  private async put(
+    tenantId: TenantId,
+    name: string,
+    value: string,
+    table: TenantTable,
+  ): Promise<void> {
     const secretId = tenantSecretName(tenantId, name);
     const client = this.client(tenantId);
     try {
@@ -75,6 +98,12 @@ export class TenantSecrets {
       if (!(error instanceof Error && error.name === 'ResourceExistsException')) throw error;
       await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value }));
     }
+    // Recorded after the secret exists: a crash in between is repaired by setting it again.
+    await table
+      .create(secretRefKey(name), { kind: 'secret', name, storedAt: new Date().toISOString() })
+      .catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
     this.cache.delete(secretId);
   }
 

@@ -14,7 +14,6 @@ import {
   VerificationEmailStyle,
 } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
@@ -158,13 +157,8 @@ export class Identity extends Construct {
       environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
       removalPolicy,
     });
-    // Point reads of membership and tenant records only: no Query, no Scan, no write. Written
-    // out because TableV2.grant() would add the table's index ARNs as well.
-    Grant.addToPrincipal({
-      grantee: this.preTokenGeneration.fn,
-      actions: ['dynamodb:GetItem'],
-      resourceArns: [props.registryTable.tableArn],
-    });
+    // Point reads of membership and tenant records, and (granted by the onboarding construct)
+    // the sign-up writes that heal a sign-up whose post-confirmation failed: no Query, no Scan.
     this.grantPseudonyms(this.preTokenGeneration);
     this.userPool.addTrigger(
       UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,

@@ -117,12 +117,21 @@ export class Onboarding extends Construct {
       },
       removalPolicy,
     });
-    Grant.addToPrincipal({
-      grantee: postConfirmation.fn,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-      resourceArns: [props.registryTable.tableArn],
-    });
-    this.queue.grantSendMessages(postConfirmation.fn);
+    // The sign-up writes (a tenant record and the founder's membership, both conditional),
+    // for the post-confirmation trigger and for the pre-token trigger, which heals a sign-up
+    // whose post-confirmation failed and waits for a new tenant's provisioning.
+    for (const trigger of [postConfirmation, props.identity.preTokenGeneration]) {
+      Grant.addToPrincipal({
+        grantee: trigger.fn,
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resourceArns: [props.registryTable.tableArn],
+      });
+      this.queue.grantSendMessages(trigger.fn);
+    }
+    props.identity.preTokenGeneration.fn.addEnvironment(
+      'PROVISIONING_QUEUE_URL',
+      this.queue.queueUrl,
+    );
     props.identity.grantPseudonyms(postConfirmation);
     props.identity.userPool.addTrigger(UserPoolOperation.POST_CONFIRMATION, postConfirmation.fn);
 

@@ -376,7 +376,12 @@ export class AuthorizationServer {
       if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || challenge !== grant.challenge) {
         return fail(400, 'invalid_grant', 'The PKCE code verifier does not match the challenge.');
       }
-      grant.refreshToken = await this.issue(res, grant.sub, grant.scope);
+      grant.refreshToken = await this.issue(
+        res,
+        grant.sub,
+        grant.scope,
+        'TokenGeneration_HostedAuth',
+      );
       return;
     }
 
@@ -387,7 +392,7 @@ export class AuthorizationServer {
       }
       // Rotation: a refresh token works once, as with Cognito's rotation enabled.
       this.refreshTokens.delete(fields.refresh_token as string);
-      await this.issue(res, refresh.sub, refresh.scope);
+      await this.issue(res, refresh.sub, refresh.scope, 'TokenGeneration_RefreshTokens');
       return;
     }
     return fail(
@@ -402,9 +407,11 @@ export class AuthorizationServer {
     res: ServerResponse,
     sub: string,
     scope: string,
+    triggerSource: 'TokenGeneration_HostedAuth' | 'TokenGeneration_RefreshTokens',
   ): Promise<string | undefined> {
     const result = await this.options.tokens.issue({
       sub,
+      triggerSource,
       clientId: this.options.clientId,
       scope,
       expiresIn: this.options.accessTokenTtlSeconds ?? 3600,

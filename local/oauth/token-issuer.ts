@@ -14,6 +14,14 @@ export interface IssueInput {
   readonly scope: string;
   readonly expiresIn: number;
   readonly email?: string;
+  /**
+   * Why Cognito is issuing: a Managed Login sign-in (the default), a sign-in through the API,
+   * or a refresh. The pre-token trigger heals a missing tenant on sign-ins only.
+   */
+  readonly triggerSource?:
+    | 'TokenGeneration_HostedAuth'
+    | 'TokenGeneration_Authentication'
+    | 'TokenGeneration_RefreshTokens';
   /** Test-only shaping of the minted tokens (the authorizer's attack tests). */
   readonly notBeforeIn?: number;
   readonly claims?: Record<string, unknown>;
@@ -49,7 +57,7 @@ export class TokenIssuer {
 
   /** Whether Cognito would issue tokens to this user now (the sign-in pages ask first). */
   async check(
-    input: Pick<IssueInput, 'sub' | 'clientId' | 'scope'>,
+    input: Pick<IssueInput, 'sub' | 'clientId' | 'scope' | 'triggerSource'>,
   ): Promise<{ ok: true } | { ok: false; description: string }> {
     const result = await this.shape({ ...input, expiresIn: 0 });
     return result.ok ? { ok: true } : result;
@@ -85,14 +93,21 @@ export class TokenIssuer {
 
     let shaped: PreTokenGenerationV2TriggerEvent;
     try {
+      // The user's attributes as the pool holds them (Cognito sends all of them).
+      const attributes = Object.fromEntries(
+        (user.UserAttributes ?? []).map((a) => [a.Name as string, a.Value ?? '']),
+      );
+      const event = preTokenV2Event({
+        sub: input.sub,
+        email,
+        attributes: { ...attributes, 'cognito:user_status': user.UserStatus ?? 'CONFIRMED' },
+        userPoolId: this.deps.userPoolId,
+        clientId: input.clientId,
+        scopes: input.scope.split(' '),
+      });
+      event.triggerSource = input.triggerSource ?? 'TokenGeneration_HostedAuth';
       shaped = await this.deps.preTokenGeneration(
-        preTokenV2Event({
-          sub: input.sub,
-          email,
-          userPoolId: this.deps.userPoolId,
-          clientId: input.clientId,
-          scopes: input.scope.split(' '),
-        }),
+        event,
         lambdaContext('pre-token-generation', 5_000),
       );
     } catch (error) {

@@ -131,8 +131,11 @@ export class SecretsManagerStandIn {
         deny();
       return;
     }
+    // IAM evaluates the role's `aws:ResourceTag/TenantId` condition before Secrets Manager
+    // looks the secret up: a secret that does not exist has no tag to match, so the session
+    // is told AccessDenied, never ResourceNotFound (as on AWS).
     const existing = this.secrets.get(this.nameOf(name));
-    if (existing && !existing.tags.some((t) => t.Key === 'TenantId' && t.Value === tenant)) deny();
+    if (!existing?.tags.some((t) => t.Key === 'TenantId' && t.Value === tenant)) deny();
   }
 
   /** A secret's name, given its name or ARN. */

@@ -161,7 +161,7 @@ describe('identity construct', () => {
     });
   });
 
-  it('lets the pre-token function read registry items by key and nothing else', () => {
+  it('lets the pre-token function read and create registry items by key, and queue a healed sign-up, nothing else', () => {
     const [registryId] = Object.keys(
       template.findResources('AWS::DynamoDB::GlobalTable', {
         Properties: { KeySchema: Match.arrayWith([{ AttributeName: 'pk', KeyType: 'HASH' }]) },
@@ -175,12 +175,17 @@ describe('identity construct', () => {
       actionsOf(s).some((a) => !a.startsWith('logs:')),
     );
     expect(dataStatements).toEqual([
+      pseudonymKeyRead(template),
       expect.objectContaining({
         Effect: 'Allow',
-        Action: 'dynamodb:GetItem',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         Resource: { 'Fn::GetAtt': [registryId, 'Arn'] },
       }),
-      pseudonymKeyRead(template),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^OnboardingProvisioning/), 'Arn'] },
+      }),
     ]);
   });
 });

@@ -98,6 +98,26 @@ describe('webhook integration with per-tenant secrets', () => {
     expect(hookB.deliveries.map((d) => d.body).join()).not.toContain('ACME-LAUNCH-NOTE');
   });
 
+  it('answers "no webhook is configured" to notes_publish before any integrations_set, as on AWS', async () => {
+    const fresh = await seedTenant('no-hook-yet');
+    const note = toolOutput(await call(fresh, 'notes_create', { title: 'Draft', body: 'x' }));
+
+    const result = await call(fresh, 'notes_publish', { id: note.id });
+
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain('No webhook is configured');
+    // What IAM answers for the secret that does not exist yet: AccessDenied, not NotFound.
+    const session = new TenantCredentials(new STSClient({}), {
+      roleArn: LOCAL_DATA_ACCESS_ROLE_ARN,
+    });
+    const own = new SecretsManagerClient({
+      credentials: () => session.forTenant(fresh.tenantId),
+    });
+    await expect(
+      own.send(new GetSecretValueCommand({ SecretId: `mcp-tenants/${fresh.tenantId}/webhook` })),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
   it("refuses another tenant's session access to the tenant's secret", async () => {
     const globexSession = new TenantCredentials(new STSClient({}), {
       roleArn: LOCAL_DATA_ACCESS_ROLE_ARN,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { handler } from '../../lambda/pre-token-generation/index.js';
 import { addTenantClaims, REFUSALS } from '../../lambda/pre-token-generation/tenant-claims.js';
 import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { logger } from '../../lambda/shared/observability.js';
+import { ProvisioningQueue } from '../../lambda/shared/provisioning-queue.js';
 import { TenantRegistry } from '../../lambda/shared/registry.js';
 import type { TenantStatus } from '../../lambda/shared/tenant.js';
 import { lambdaContext, preTokenV2Event } from '../support/events.js';
@@ -108,14 +110,59 @@ describe('pre-token generation (V2)', () => {
     await expect(invoke(preTokenV2Event({ sub }))).rejects.toThrow(REFUSALS.inactive);
   });
 
-  it('asks a member of a tenant still being provisioned to try again shortly', async () => {
-    const sub = await memberOf(uniqueTenantId('newco'), 'PROVISIONING', 'admin');
+  it('waits for a tenant being provisioned and signs its first member in once it is active', async () => {
+    const tenantId = uniqueTenantId('newco');
+    const sub = await memberOf(tenantId, 'PROVISIONING', 'admin');
+    // The provisioner finishes while the trigger waits (as right after a sign-up).
+    setTimeout(() => {
+      void registry.transitionTenant(tenantId, { from: ['PROVISIONING'], to: 'ACTIVE' });
+    }, 600);
 
-    await expect(invoke(preTokenV2Event({ sub }))).rejects.toThrow(REFUSALS.provisioning);
+    const result = await invoke(preTokenV2Event({ sub }));
+
+    expect(
+      result.response.claimsAndScopeOverrideDetails.accessTokenGeneration?.claimsToAddOrOverride,
+    ).toMatchObject({ 'custom:tenantId': tenantId });
   });
 
-  it('refuses a token to a user who belongs to no tenant', async () => {
-    await expect(invoke(preTokenV2Event({ sub: randomUUID() }))).rejects.toThrow(REFUSALS.noTenant);
+  it('asks a member to try again shortly when provisioning outlasts the trigger budget, within it', async () => {
+    const sub = await memberOf(uniqueTenantId('slowco'), 'PROVISIONING', 'admin');
+    const context = lambdaContext('pre-token-generation', 5_000);
+    const started = Date.now();
+
+    await expect(handler(preTokenV2Event({ sub }), context)).rejects.toThrow(REFUSALS.provisioning);
+    // Cognito waits 5 s for the trigger: the answer comes with time to spare.
+    expect(Date.now() - started).toBeLessThan(4_500);
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(500);
+  });
+
+  it("heals a confirmed sign-up whose post-confirmation failed: the first sign-in creates the person's tenant", async () => {
+    const sub = randomUUID();
+    const email = `founder@${uniqueTenantId('healed')}.example`;
+
+    const result = await invoke(
+      preTokenV2Event({ sub, email, attributes: { 'custom:organization': 'Healed Org' } }),
+    );
+
+    const membership = await registry.getMembership(sub);
+    expect(membership).toMatchObject({ role: 'admin' });
+    const tenant = await registry.getTenant(membership?.tenantId as string);
+    expect(tenant).toMatchObject({ name: 'Healed Org', ownerSub: sub, status: 'ACTIVE' });
+    expect(
+      result.response.claimsAndScopeOverrideDetails.accessTokenGeneration?.claimsToAddOrOverride,
+    ).toMatchObject({ 'custom:tenantId': membership?.tenantId, 'custom:role': 'admin' });
+  });
+
+  it.each([
+    ['a token refresh', { triggerSource: 'TokenGeneration_RefreshTokens' as const }, {}],
+    ['an unverified address', {}, { email_verified: 'false' }],
+  ])('creates no tenant on %s for a user who belongs to none', async (_, event, attributes) => {
+    const sub = randomUUID();
+
+    await expect(invoke({ ...preTokenV2Event({ sub, attributes }), ...event })).rejects.toThrow(
+      REFUSALS.noTenant,
+    );
+    expect(await registry.getMembership(sub)).toBeUndefined();
   });
 
   it.each([
@@ -159,8 +206,10 @@ describe('pre-token generation (V2)', () => {
 
     const refusal = addTenantClaims(preTokenV2Event({ sub: acmeAdmin }), {
       registry: unreachable,
+      queue: new ProvisioningQueue(new SQSClient({}), 'http://127.0.0.1:9/queue'),
       logger,
       pseudonyms: testPseudonyms,
+      remainingMs: () => 5_000,
     });
 
     await expect(refusal).rejects.toThrow(REFUSALS.unavailable);

@@ -127,12 +127,9 @@ export async function completeInBrowser(
       const code = /(\d{6})/.exec((await inbox(person.email)) ?? '')?.[1] ?? '';
       response = await post(formAction(html), { code });
     } else if (title === 'Sign in') {
-      // A new organisation may still be being set up: the page says so; try again shortly.
+      // Any refusal is a failure, the first sign-in right after sign-up included.
       const alert = /role="alert">([^<]*)</.exec(html)?.[1];
-      if (alert && !alert.includes('still being set up')) {
-        throw new Error(`sign-in refused: ${unescapeHtml(alert)}`);
-      }
-      if (alert) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (alert) throw new Error(`sign-in refused: ${unescapeHtml(alert)}`);
       response = await post(formAction(html), { email: person.email, password: person.password });
     } else {
       throw new Error(`the browser stopped at "${title}" (${response.status}) on ${url.href}`);
