@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App } from 'aws-cdk-lib';
 import { readAppConfig } from '../lib/config.js';
 import { McpSaasStack } from '../lib/mcp-saas-stack.js';
+import { addPolicyValidation } from '../lib/validation.js';
 
 const app = new App();
 new McpSaasStack(app, 'MultiTenantMcp', {
@@ -10,4 +10,4 @@ new McpSaasStack(app, 'MultiTenantMcp', {
   config: readAppConfig(app.node),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+addPolicyValidation(app);

@@ -7,6 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_BUNDLING } from '../bundling.js';
+import { guardRule } from '../validation.js';
 
 const LAMBDA_ROOT = fileURLToPath(new URL('../../lambda', import.meta.url));
 const PROJECT_ROOT = path.dirname(LAMBDA_ROOT);
@@ -96,6 +97,14 @@ export class HandlerFunction extends Construct {
         banner: LAMBDA_BUNDLING.banner,
       },
     });
+    Validations.of(this.fn).acknowledge({
+      id: guardRule('lambda_inside_vpc_check'),
+      reason:
+        'The functions call only AWS APIs (over TLS, signed) and tenant webhooks on public ' +
+        'addresses: a VPC would add NAT gateways (per AZ and hour) and endpoints without ' +
+        'isolating tenants any further, which IAM session tags already do.',
+    });
+    acknowledgeLogGroupFindings(this.logGroup);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -103,4 +112,27 @@ export class HandlerFunction extends Construct {
         'resource-level permissions, so X-Ray documents "*" for them.',
     });
   }
+}
+
+/**
+ * The CloudFormation Guard findings on this project's log groups, with the reasons that hold
+ * for every one of them (function logs and the API's access log).
+ */
+export function acknowledgeLogGroupFindings(logGroup: LogGroup): void {
+  Validations.of(logGroup).acknowledge(
+    {
+      id: guardRule('cloudwatch_log_group_retention_period_check'),
+      reason:
+        'Logs are kept one month on purpose (data minimisation: they carry tenant ids and ' +
+        'user pseudonyms); audit records belong in a store built for them. A fork with a ' +
+        'longer legal retention sets logRetention.',
+    },
+    {
+      id: guardRule('cloudwatch_log_group_encrypted_check'),
+      reason:
+        'CloudWatch Logs encrypts every log group at rest with service-owned keys; the logs ' +
+        'hold no tenant content (no note bodies, no secrets, pseudonymised users), so a ' +
+        'customer key per log group would add cost without protecting tenant data.',
+    },
+  );
 }

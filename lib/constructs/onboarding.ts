@@ -13,6 +13,7 @@ import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
 import { MANAGED_BY } from '../../lambda/shared/tenant-resources.js';
 import type { TierName } from '../../lambda/shared/tiers.js';
 import { acknowledgeWildcardResources } from '../nag.js';
+import { guardRule } from '../validation.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Identity } from './identity.js';
 
@@ -55,10 +56,18 @@ export class Onboarding extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the provisioning queue.',
-    });
+    Validations.of(this.deadLetterQueue).acknowledge(
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This is the dead-letter queue of the provisioning queue.',
+      },
+      {
+        id: guardRule('sqs_dlq_check'),
+        reason:
+          'This is the dead-letter queue of the provisioning queue: its messages are kept ' +
+          '14 days, raise an alarm at once and are redriven by an operator.',
+      },
+    );
 
     this.provisioner = new HandlerFunction(this, 'Provisioner', {
       entry: 'provisioner',

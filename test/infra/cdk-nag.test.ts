@@ -1,22 +1,35 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { addPolicyValidation } from '../../lib/validation.js';
 import { buildApp } from '../support/app.js';
 
-describe('cdk-nag AwsSolutions', () => {
+/** The checks `npm run synth` runs (bin/app.ts), on the app as synthesized for the tests. */
+describe('policy validation at synth: cdk-nag AwsSolutions and CloudFormation Guard', () => {
   it('finds nothing unacknowledged in the whole app', () => {
     const { app } = buildApp();
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    addPolicyValidation(app);
 
     expect(() => app.synth()).not.toThrow();
   });
 
-  it('fails synthesis on a finding, so the check above can fail', () => {
+  it('fails synthesis on a cdk-nag finding, so the check above can fail', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     new Bucket(new Stack(app, 'Control'), 'UnloggedBucket');
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    addPolicyValidation(app);
 
     expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+  });
+
+  it('fails synthesis on a CloudFormation Guard finding cdk-nag does not make', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    // A queue with no dead-letter queue: Control Tower's SQS.PR.1, not a cdk-nag rule when
+    // acknowledged there.
+    const queue = new Queue(new Stack(app, 'Control'), 'NoDeadLetters', { enforceSSL: true });
+    queue.node.addMetadata('test', 'control');
+    addPolicyValidation(app);
+
+    expect(() => app.synth()).toThrow(/sqs_dlq_check|SQS\.PR\.1/);
   });
 });

@@ -304,6 +304,17 @@ describe('deploy day: grants narrowed to what each function needs', () => {
   });
 });
 
+describe('deploy day: invoke permissions (why the Guard acknowledgement holds)', () => {
+  it('gives every invoke permission a service principal and the source it serves', () => {
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
+    expect(permissions.length).toBeGreaterThan(10);
+    for (const permission of permissions) {
+      expect(permission.Properties.Principal).toMatch(/^[a-z-]+\.amazonaws\.com$/);
+      expect(permission.Properties.SourceArn).toBeDefined();
+    }
+  });
+});
+
 describe('deploy day: a misconfigured deploy fails at synth, naming the setting', () => {
   it.each([
     [{ domainPrefix: 'my-cognito-login' }, /domainPrefix/],
