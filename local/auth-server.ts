@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as z from 'zod';
+import { loadHandler } from './function-environment.js';
 import { AuthorizationServer } from './oauth/authorization-server.js';
 import { TokenIssuer } from './oauth/token-issuer.js';
 
@@ -45,7 +46,10 @@ const { values } = parseArgs({
 const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
 const kid = randomUUID();
 const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] };
-const { handler: preTokenGeneration } = await import('../lambda/pre-token-generation/index.js');
+const { handler: preTokenGeneration } = await loadHandler(
+  'pre-token-generation',
+  () => import('../lambda/pre-token-generation/index.js'),
+);
 const cognito = new CognitoIdentityProviderClient({});
 const userPoolId = process.env.USER_POOL_ID ?? 'us-east-1_local';
 

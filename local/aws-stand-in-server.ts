@@ -29,6 +29,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { STAND_IN_SERVICES } from './aws-env.js';
+import { loadContract, loadHandler } from './function-environment.js';
+import { LOCAL_DATA_ACCESS_ROLE_ARN } from './harness.js';
+import { LocalIam } from './iam/local-iam.js';
 import { lambdaContext } from './lambda-context.js';
 import { ApiGatewayStandIn } from './stand-ins/apigateway.js';
 import { CognitoStandIn, type CognitoTriggers } from './stand-ins/cognito.js';
@@ -39,14 +42,11 @@ import { SecretsManagerStandIn } from './stand-ins/secrets-manager.js';
 import { SessionIssuer } from './stand-ins/sessions.js';
 import { SqsStandIn } from './stand-ins/sqs.js';
 import { handleStsRequest } from './stand-ins/sts.js';
-import { LOCAL_TABLE_NAMES } from './tables.js';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
     dynamodb: { type: 'string' },
-    'data-table': { type: 'string', default: LOCAL_TABLE_NAMES.data },
-    'registry-table': { type: 'string', default: LOCAL_TABLE_NAMES.registry },
     /** Keep keys, API keys, usage plans and users in this file across restarts. */
     state: { type: 'string' },
   },
@@ -56,13 +56,13 @@ if (!values.dynamodb) {
   process.exit(2);
 }
 const dynamodbUrl = values.dynamodb;
-const dataTable = values['data-table'];
-const registryTable = values['registry-table'];
 
 export const QUEUE_NAME = 'tenant-provisioning.fifo';
 export const DLQ_NAME = 'tenant-provisioning-dlq.fifo';
 
 const sessions = new SessionIssuer();
+// IAM as deployed: the data-access role's policies from the CDK app (local/deployed-contract.ts).
+const iam = new LocalIam({ [LOCAL_DATA_ACCESS_ROLE_ARN]: loadContract().dataAccessPolicies });
 const kms = new KmsStandIn();
 const apigateway = new ApiGatewayStandIn();
 const sqs = new SqsStandIn();
@@ -71,15 +71,22 @@ sqs.redrive(QUEUE_NAME, DLQ_NAME, 3);
 let triggers: Promise<CognitoTriggers> | undefined;
 const cognito = new CognitoStandIn(() => {
   // The triggers are the real handlers, loaded once this process knows its own URL (their
-  // AWS calls come back here).
-  triggers ??= Promise.all([
-    import('../lambda/pre-sign-up/index.js'),
-    import('../lambda/post-confirmation/index.js'),
-  ]).then(([preSignUp, postConfirmation]) => ({
-    preSignUp: (event) => preSignUp.handler(event as never, lambdaContext('pre-sign-up', 5_000)),
-    postConfirmation: (event) =>
-      postConfirmation.handler(event as never, lambdaContext('post-confirmation', 5_000)),
-  }));
+  // AWS calls come back here), one at a time, each with only its CDK-given environment.
+  triggers ??= (async () => {
+    const preSignUp = await loadHandler(
+      'pre-sign-up',
+      () => import('../lambda/pre-sign-up/index.js'),
+    );
+    const postConfirmation = await loadHandler(
+      'post-confirmation',
+      () => import('../lambda/post-confirmation/index.js'),
+    );
+    return {
+      preSignUp: (event) => preSignUp.handler(event as never, lambdaContext('pre-sign-up', 5_000)),
+      postConfirmation: (event) =>
+        postConfirmation.handler(event as never, lambdaContext('post-confirmation', 5_000)),
+    } satisfies CognitoTriggers;
+  })();
   return triggers;
 });
 
@@ -299,10 +306,7 @@ async function handleDynamo(action: string, req: IncomingMessage, body: Buffer):
         ? { allowed: false as const, reason: session.invalid }
         : session.accessKeyId !== accessKey
           ? { allowed: false as const, reason: 'access key does not belong to the session' }
-          : decideDataAccess(action, JSON.parse(body.toString('utf8') || '{}'), session, {
-              data: dataTable,
-              registry: registryTable,
-            });
+          : await decideDataAccess(action, JSON.parse(body.toString('utf8') || '{}'), session, iam);
     if (!decision.allowed) {
       count(`denied:dynamodb:${action}`);
       const who = 'invalid' in session ? 'unknown session' : session.sessionName;

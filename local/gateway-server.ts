@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { API_STAGE_NAME } from '../lambda/shared/api-contract.js';
 import { bearerChallenge } from '../lambda/shared/oauth-metadata.js';
+import { loadHandler } from './function-environment.js';
 import { createGateway } from './gateway.js';
 import { startQueueRunner } from './queue-runner.js';
 import type { PlanLimits } from './usage-plan-limits.js';
@@ -52,13 +53,21 @@ const { port } = server.address() as AddressInfo;
 // The API's base URL includes the stage, as execute-api's does.
 const url = `http://127.0.0.1:${port}/${API_STAGE_NAME}`;
 process.env.API_BASE_URL = url;
-const [authorizer, mcp, protectedResource, authorizationServer, provisioner] = await Promise.all([
-  import('../lambda/authorizer/index.js'),
-  import('../lambda/mcp/index.js'),
-  import('../lambda/protected-resource/index.js'),
-  import('../lambda/authorization-server/index.js'),
-  import('../lambda/provisioner/index.js'),
-]);
+// One at a time, each with only the environment its CDK definition gives it.
+const authorizer = await loadHandler('authorizer', () => import('../lambda/authorizer/index.js'));
+const mcp = await loadHandler('mcp', () => import('../lambda/mcp/index.js'));
+const protectedResource = await loadHandler(
+  'protected-resource',
+  () => import('../lambda/protected-resource/index.js'),
+);
+const authorizationServer = await loadHandler(
+  'authorization-server',
+  () => import('../lambda/authorization-server/index.js'),
+);
+const provisioner = await loadHandler(
+  'provisioner',
+  () => import('../lambda/provisioner/index.js'),
+);
 // The provisioner runs here too, fed from the provisioning queue like an event source mapping.
 const runner = startQueueRunner({
   sqs: new SQSClient({}),

@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   APIGatewayClient,
   CreateUsagePlanCommand,
@@ -15,7 +19,8 @@ import { DEFAULT_CALLBACK_URLS, facadeUrls } from '../lambda/shared/oauth-metada
 import { TIERS } from '../lambda/shared/tiers.js';
 import type { UsagePlanIds } from '../lambda/shared/usage-plans.js';
 import { localAwsEnv } from './aws-env.js';
-import { type LocalProcess, startLocalProcess } from './process.js';
+import { CONTRACT_FILE_VARIABLE } from './function-environment.js';
+import { type LocalProcess, PROJECT_ROOT, startLocalProcess } from './process.js';
 import { createTables, LOCAL_TABLE_NAMES } from './tables.js';
 
 /**
@@ -130,9 +135,14 @@ export interface HarnessOptions {
  * handlers. Stops what it started if any part fails to start.
  */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  // What CDK deploys, synthesized while the first processes start (a few seconds).
+  const contractDir = mkdtempSync(join(tmpdir(), 'mcp-local-'));
+  const contractFile = join(contractDir, 'deployed-contract.json');
+  const contract = synthesizeContract(contractFile);
   const started: LocalProcess[] = [];
   const stop = async () => {
     for (const proc of [...started].reverse()) await proc.stop();
+    rmSync(contractDir, { recursive: true, force: true });
   };
   const start = async (script: string, args: string[] = [], env: Record<string, string> = {}) => {
     const proc = await startLocalProcess(script, args, { env, output: options.output });
@@ -154,7 +164,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     await createTables(admin);
     admin.destroy();
 
+    await contract;
     const base = {
+      [CONTRACT_FILE_VARIABLE]: contractFile,
       REGISTRY_TABLE_NAME: LOCAL_TABLE_NAMES.registry,
       POWERTOOLS_SERVICE_NAME: 'multi-tenant-mcp',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
@@ -263,7 +275,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       stop,
     };
   } catch (error) {
+    await contract.catch(() => undefined);
     await stop();
     throw error;
   }
+}
+
+/** Runs local/deployed-contract.ts (the CDK app, synthesized) and keeps its answer in `file`. */
+async function synthesizeContract(file: string): Promise<void> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'local/deployed-contract.ts'],
+    { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 },
+  );
+  JSON.parse(stdout);
+  writeFileSync(file, stdout);
 }

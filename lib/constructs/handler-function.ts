@@ -46,12 +46,15 @@ export interface HandlerFunctionProps {
  * (no managed policy); callers grant the rest with L2 grant methods.
  */
 export class HandlerFunction extends Construct {
+  /** The folder under `lambda/` the handler comes from. */
+  readonly entry: string;
   readonly fn: NodejsFunction;
   readonly role: IRole;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,

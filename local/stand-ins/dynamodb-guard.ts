@@ -1,5 +1,10 @@
-import { TENANT_DATA_ACTIONS, TENANT_TAG_KEY } from '../../lambda/shared/isolation.js';
-import { REGISTRY_TABLE, TENANT_DATA_TABLE } from '../../lambda/shared/table-schema.js';
+import {
+  REGISTRY_TABLE,
+  TENANT_DATA_TABLE,
+  USAGE_TABLE,
+} from '../../lambda/shared/table-schema.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalIam } from '../iam/local-iam.js';
+import { LOCAL_TABLE_NAMES } from '../tables.js';
 import type { Session } from './sessions.js';
 
 type AttributeValue = { S?: string } & Record<string, unknown>;
@@ -18,110 +23,101 @@ interface DynamoRequest {
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
+/** The partition key of each local table and index: what `dynamodb:LeadingKeys` compares. */
+const PARTITION_KEYS: Record<string, string> = {
+  [LOCAL_TABLE_NAMES.data]: TENANT_DATA_TABLE.partitionKey,
+  [LOCAL_TABLE_NAMES.registry]: REGISTRY_TABLE.partitionKey,
+  [`${LOCAL_TABLE_NAMES.registry}/index/${REGISTRY_TABLE.byTenantIndex.indexName}`]:
+    REGISTRY_TABLE.byTenantIndex.partitionKey,
+  [LOCAL_TABLE_NAMES.usage]: USAGE_TABLE.partitionKey,
+  [LOCAL_TABLE_NAMES.oauth]: 'pk',
+};
+
 /**
- * What IAM decides for a request signed with a data-access session: the same rules as the
- * role's policy in lib/constructs/tenant-isolation.ts —
- *
- * - on the tenant data table, only the item actions in TENANT_DATA_ACTIONS (no index), and
- *   every partition key the request touches (`dynamodb:LeadingKeys`) equal to the session's
- *   `TenantId` tag, which must be present;
- * - on the registry, only GetItem of `TENANT#<tag>` and Query of the byTenant index's
- *   `TENANT#<tag>` partition.
- *
- * This lets local runs show the refusal a tenant would get on AWS; the real policy documents
- * are checked against the same cases by the infra tests.
+ * What IAM decides for a request signed with an STS session: the request's table (or index)
+ * and the partition keys it touches (`dynamodb:LeadingKeys`) are put to the session role's
+ * policies as CDK deploys them, by the policy evaluator (see LocalIam). No rule of the
+ * isolation policy is written here: only how DynamoDB turns a request into IAM's context.
+ * A request touching several tables (a batch) needs every one allowed.
  */
-export function decideDataAccess(
+export async function decideDataAccess(
   action: string,
   request: DynamoRequest,
   session: Session,
-  tables: { data: string; registry: string },
-): Decision {
-  const deny = (reason: string): Decision => ({ allowed: false, reason });
-  const tenant = session.tags[TENANT_TAG_KEY];
-  if (!tenant) return deny(`the session has no ${TENANT_TAG_KEY} tag`);
-  if (request.TableName === tables.registry) return decideRegistryAccess(action, request, tenant);
-  if (!(TENANT_DATA_ACTIONS as readonly string[]).includes(`dynamodb:${action}`)) {
-    return deny(`dynamodb:${action} is not allowed`);
-  }
-  const dataTable = tables.data;
-
-  let keys: Array<Item | undefined>;
+  iam: LocalIam,
+): Promise<Decision> {
+  let touched: Map<string, Array<Item | undefined>>;
   try {
-    keys = leadingKeyItems(action, request, dataTable);
+    touched = leadingKeyItems(action, request);
   } catch (error) {
-    return deny((error as Error).message);
+    return { allowed: false, reason: (error as Error).message };
   }
-  if (keys.length === 0) return deny('the request names no partition key');
-  const pk = TENANT_DATA_TABLE.partitionKey;
-  for (const key of keys) {
-    const value = key?.[pk]?.S;
-    if (value !== tenant) {
-      return deny(`partition key ${JSON.stringify(value ?? null)} is not the session's tenant`);
+  for (const [resource, items] of touched) {
+    const partitionKey = PARTITION_KEYS[resource];
+    const keys = items.map((item) => (partitionKey ? item?.[partitionKey]?.S : undefined));
+    const context: Record<string, string[]> =
+      keys.length > 0 && keys.every((k) => typeof k === 'string')
+        ? { 'dynamodb:LeadingKeys': [...new Set(keys as string[])] }
+        : {};
+    const decision = await iam.decide(session, {
+      action: `dynamodb:${action}`,
+      resource: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${resource}`,
+      context,
+    });
+    if (decision !== 'Allowed') {
+      return {
+        allowed: false,
+        reason: `${decision} on table/${resource} for leading keys ${JSON.stringify(keys)}`,
+      };
     }
   }
   return { allowed: true };
 }
 
-function decideRegistryAccess(action: string, request: DynamoRequest, tenant: string): Decision {
-  const own = `${REGISTRY_TABLE.tenantKeyPrefix}${tenant}`;
-  const index = REGISTRY_TABLE.byTenantIndex;
-  if (action === 'GetItem' && request.Key?.[REGISTRY_TABLE.partitionKey]?.S === own) {
-    return { allowed: true };
-  }
-  if (
-    action === 'Query' &&
-    request.IndexName === index.indexName &&
-    queryPartitionKey(request, index.partitionKey)?.[index.partitionKey]?.S === own &&
-    (!request.ExclusiveStartKey || request.ExclusiveStartKey[index.partitionKey]?.S === own)
-  ) {
-    return { allowed: true };
-  }
-  return { allowed: false, reason: `registry ${action} outside the session's tenant` };
-}
-
-/** The items whose partition key IAM compares with the tag, per action. */
+/** The items whose partition key IAM compares, per table (or `table/index/name`) and action. */
 function leadingKeyItems(
   action: string,
   request: DynamoRequest,
-  dataTable: string,
-): Array<Item | undefined> {
-  const onDataTable = (table: string | undefined) => {
-    if (table !== dataTable) throw new Error(`table ${table} is not the tenant data table`);
-  };
+): Map<string, Array<Item | undefined>> {
+  const table = request.TableName ?? '';
+  const on = (resource: string, items: Array<Item | undefined>) => new Map([[resource, items]]);
   switch (action) {
     case 'GetItem':
     case 'DeleteItem':
     case 'UpdateItem':
     case 'ConditionCheckItem':
-      onDataTable(request.TableName);
-      return [request.Key];
+      return on(table, [request.Key]);
     case 'PutItem':
-      onDataTable(request.TableName);
-      return [request.Item];
+      return on(table, [request.Item]);
     case 'Query': {
-      onDataTable(request.TableName);
-      if (request.IndexName) throw new Error('queries on indexes are not allowed');
-      const keys: Array<Item | undefined> = [
-        queryPartitionKey(request, TENANT_DATA_TABLE.partitionKey),
-      ];
-      if (request.ExclusiveStartKey) keys.push(request.ExclusiveStartKey);
-      return keys;
+      const resource = request.IndexName ? `${table}/index/${request.IndexName}` : table;
+      const partitionKey = PARTITION_KEYS[resource] ?? '';
+      // The key condition pins one partition; a page's start key must lie in it too.
+      const items: Array<Item | undefined> = [queryPartitionKey(request, partitionKey)];
+      if (request.ExclusiveStartKey) items.push(request.ExclusiveStartKey);
+      return on(resource, items);
     }
+    case 'Scan':
+      return on(request.IndexName ? `${table}/index/${request.IndexName}` : table, []);
     case 'BatchGetItem':
-      return Object.entries(request.RequestItems ?? {}).flatMap(([table, entry]) => {
-        onDataTable(table);
-        return (entry as { Keys?: Item[] }).Keys ?? [];
-      });
+      return new Map(
+        Object.entries(request.RequestItems ?? {}).map(([name, entry]) => [
+          name,
+          (entry as { Keys?: Item[] }).Keys ?? [],
+        ]),
+      );
     case 'BatchWriteItem':
-      return Object.entries(request.RequestItems ?? {}).flatMap(([table, writes]) => {
-        onDataTable(table);
-        return (
-          writes as Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>
-        ).map((write) => write.PutRequest?.Item ?? write.DeleteRequest?.Key);
-      });
+      return new Map(
+        Object.entries(request.RequestItems ?? {}).map(([name, writes]) => [
+          name,
+          (writes as Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>).map(
+            (write) => write.PutRequest?.Item ?? write.DeleteRequest?.Key,
+          ),
+        ]),
+      );
     default:
-      throw new Error(`dynamodb:${action} is not allowed`);
+      // Table-level actions (DescribeTable, CreateTable, ...): no leading keys.
+      return on(table, []);
   }
 }
 

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { deployedContract } from '../../local/deployed-contract.js';
+import { LOCAL_DATA_ACCESS_ROLE_ARN } from '../../local/harness.js';
+import { LocalIam } from '../../local/iam/local-iam.js';
 import { decideDataAccess } from '../../local/stand-ins/dynamodb-guard.js';
 import { SessionIssuer } from '../../local/stand-ins/sessions.js';
 import { handleStsRequest } from '../../local/stand-ins/sts.js';
 
 const issuer = new SessionIssuer();
 const session = issuer.issue({
-  roleArn: 'arn:aws:iam::000000000000:role/data',
+  roleArn: LOCAL_DATA_ACCESS_ROLE_ARN,
   sessionName: 'tenant-acme',
   tags: { TenantId: 'acme' },
   expiresAt: Date.now() + 60_000,
 }).session;
 const S = (value: string) => ({ S: value });
-const TABLES = { data: 'tenant-data', registry: 'tenant-registry' };
 
 describe('STS stand-in', () => {
   const form = (fields: Record<string, string>) =>
@@ -56,59 +58,62 @@ describe('STS stand-in', () => {
   });
 });
 
-describe('DynamoDB guard of the AWS stand-in', () => {
-  const decide = (action: string, request: Record<string, unknown>) =>
-    decideDataAccess(action, request, session, {
-      data: 'tenant-data',
-      registry: 'tenant-registry',
-    });
+describe('DynamoDB guard of the AWS stand-in: the deployed policies, evaluated', () => {
+  // The data-access role's policies as the CDK app deploys them, for the local names.
+  const iam = new LocalIam({
+    [LOCAL_DATA_ACCESS_ROLE_ARN]: deployedContract().dataAccessPolicies,
+  });
+  const decide = async (action: string, request: Record<string, unknown>, as = session) =>
+    (await decideDataAccess(action, request, as, iam)).allowed;
 
-  it("allows the tenant's own keys", () => {
+  it("allows the tenant's own keys", async () => {
     expect(
-      decide('GetItem', { TableName: 'tenant-data', Key: { tenantId: S('acme'), sk: S('x') } }),
-    ).toEqual({
-      allowed: true,
-    });
+      await decide('GetItem', {
+        TableName: 'tenant-data',
+        Key: { tenantId: S('acme'), sk: S('x') },
+      }),
+    ).toBe(true);
   });
 
-  it('reads the partition key of a query written either way round', () => {
+  it('reads the partition key of a query written either way round', async () => {
     const query = (expression: string, value: string) =>
       decide('Query', {
         TableName: 'tenant-data',
         KeyConditionExpression: expression,
         ExpressionAttributeNames: { '#p': 'tenantId' },
         ExpressionAttributeValues: { ':v': S(value) },
-      }).allowed;
+      });
 
-    expect(query('#p = :v', 'acme')).toBe(true);
-    expect(query(':v = #p', 'globex')).toBe(false);
+    expect(await query('#p = :v', 'acme')).toBe(true);
+    expect(await query(':v = #p', 'globex')).toBe(false);
   });
 
-  it('refuses a batch write with one foreign key among its own', () => {
+  it('refuses a batch write with one foreign key among its own', async () => {
     const put = (tenant: string) => ({ PutRequest: { Item: { tenantId: S(tenant), sk: S('x') } } });
 
     expect(
-      decide('BatchWriteItem', { RequestItems: { 'tenant-data': [put('acme'), put('globex')] } })
-        .allowed,
+      await decide('BatchWriteItem', {
+        RequestItems: { 'tenant-data': [put('acme'), put('globex')] },
+      }),
     ).toBe(false);
   });
 
-  it('refuses a query on an index, a Scan, and another table', () => {
+  it('refuses a query on an index, a Scan, and another table', async () => {
     expect(
-      decide('Query', {
+      await decide('Query', {
         TableName: 'tenant-data',
         IndexName: 'i',
         KeyConditionExpression: 'tenantId = :v',
         ExpressionAttributeValues: { ':v': S('acme') },
-      }).allowed,
+      }),
     ).toBe(false);
-    expect(decide('Scan', { TableName: 'tenant-data' }).allowed).toBe(false);
-    expect(
-      decide('GetItem', { TableName: 'tenant-other', Key: { tenantId: S('acme') } }).allowed,
-    ).toBe(false);
+    expect(await decide('Scan', { TableName: 'tenant-data' })).toBe(false);
+    expect(await decide('GetItem', { TableName: 'tenant-usage', Key: { pk: S('acme') } })).toBe(
+      false,
+    );
   });
 
-  it("reads only the session's own tenant record and member list in the registry", () => {
+  it("reads only the session's own tenant record and member list in the registry", async () => {
     const registry = { TableName: 'tenant-registry' };
     const record = (pk: string) =>
       decide('GetItem', { ...registry, Key: { pk: S(pk), sk: S('x') } });
@@ -121,25 +126,24 @@ describe('DynamoDB guard of the AWS stand-in', () => {
         ExpressionAttributeValues: { ':v': S(partition) },
       });
 
-    expect(record('TENANT#acme').allowed).toBe(true);
-    expect(record('TENANT#globex').allowed).toBe(false);
-    expect(record('USER#someone').allowed).toBe(false);
-    expect(members('TENANT#acme').allowed).toBe(true);
-    expect(members('TENANT#globex').allowed).toBe(false);
-    expect(members('TENANTS').allowed).toBe(false);
-    expect(decide('PutItem', { ...registry, Item: { pk: S('TENANT#acme') } }).allowed).toBe(false);
+    expect(await record('TENANT#acme')).toBe(true);
+    expect(await record('TENANT#globex')).toBe(false);
+    expect(await record('USER#someone')).toBe(false);
+    expect(await members('TENANT#acme')).toBe(true);
+    expect(await members('TENANT#globex')).toBe(false);
+    expect(await members('TENANTS')).toBe(false);
+    expect(await decide('PutItem', { ...registry, Item: { pk: S('TENANT#acme') } })).toBe(false);
   });
 
-  it('refuses a session without the tenant tag', () => {
-    const untagged = { ...session, tags: {} };
+  it('refuses a session without the tenant tag, and a session of another role', async () => {
+    const request = { TableName: 'tenant-data', Key: { tenantId: S('acme') } };
 
+    expect(await decide('GetItem', request, { ...session, tags: {} })).toBe(false);
     expect(
-      decideDataAccess(
-        'GetItem',
-        { TableName: 'tenant-data', Key: { tenantId: S('acme') } },
-        untagged,
-        TABLES,
-      ).allowed,
+      await decide('GetItem', request, {
+        ...session,
+        roleArn: 'arn:aws:iam::000000000000:role/another',
+      }),
     ).toBe(false);
   });
 });

@@ -1,0 +1,74 @@
+/**
+ * What the CDK app deploys, read from the app itself for the local stack: each function's
+ * environment variable names and the data-access role's IAM policies, resolved for the local
+ * account, Region and table names. The local stand-ins decide with these policies and each
+ * handler runs with exactly its own variables, so the local stack cannot drift from CDK.
+ *
+ *   tsx local/deployed-contract.ts > contract.json
+ *
+ * Synthesizes without bundling (a few seconds); the harness runs it while dynalite starts.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { readAppConfig } from '../lib/config.js';
+import { HandlerFunction } from '../lib/constructs/handler-function.js';
+import { McpSaasStack } from '../lib/mcp-saas-stack.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './iam/local-iam.js';
+import { type NamedPolicy, rolePolicies, type TemplateJson } from './iam/template-policies.js';
+import { PROJECT_ROOT } from './process.js';
+import { LOCAL_TABLE_NAMES } from './tables.js';
+
+export interface DeployedContract {
+  /** Environment variable names each function's CDK definition gives it, by `lambda/` entry. */
+  readonly functions: Readonly<Record<string, readonly string[]>>;
+  /** The data-access role's identity policies, as deployed, for the local names. */
+  readonly dataAccessPolicies: readonly NamedPolicy[];
+}
+
+export function deployedContract(): DeployedContract {
+  const context = JSON.parse(readFileSync(`${PROJECT_ROOT}/cdk.json`, 'utf8')).context;
+  // CDK's own schema validation runs in `npm run synth`; here it would only cost seconds.
+  const app = new App({
+    context: { ...context, 'aws:cdk:bundling-stacks': [] },
+    builtinCloudFormationValidation: false,
+  });
+  const stack = new McpSaasStack(app, 'MultiTenantMcp', {
+    config: readAppConfig(app.node),
+    env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
+  });
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as never);
+  const names = {
+    [logicalId(stack.tenantData.registryTable)]: LOCAL_TABLE_NAMES.registry,
+    [logicalId(stack.tenantData.dataTable)]: LOCAL_TABLE_NAMES.data,
+    [logicalId(stack.tenantData.usageTable)]: LOCAL_TABLE_NAMES.usage,
+    [logicalId(stack.authorizationFacade.table)]: LOCAL_TABLE_NAMES.oauth,
+  };
+
+  const functions: Record<string, string[]> = {};
+  for (const construct of stack.node.findAll()) {
+    if (!(construct instanceof HandlerFunction)) continue;
+    const cfn = construct.fn.node.defaultChild as CfnFunction;
+    const environment = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> };
+    functions[construct.entry] = Object.keys(environment?.variables ?? {}).sort();
+  }
+
+  const template = app.synth().getStackByName(stack.stackName).template as TemplateJson;
+  const role = stack.mcpApi.isolation.dataAccessRole.node.defaultChild as CfnRole;
+  return {
+    functions,
+    dataAccessPolicies: rolePolicies(template, Stack.of(role).getLogicalId(role), {
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      names,
+    }),
+  };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.stdout.write(`${JSON.stringify(deployedContract())}\n`);
+}
