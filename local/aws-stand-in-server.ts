@@ -39,7 +39,7 @@ import { decideDataAccess } from './stand-ins/dynamodb-guard.js';
 import { KmsStandIn } from './stand-ins/kms.js';
 import type { Answer } from './stand-ins/protocol.js';
 import { SecretsManagerStandIn } from './stand-ins/secrets-manager.js';
-import { SessionIssuer } from './stand-ins/sessions.js';
+import { type Session, SessionIssuer } from './stand-ins/sessions.js';
 import { SqsStandIn } from './stand-ins/sqs.js';
 import { handleStsRequest } from './stand-ins/sts.js';
 
@@ -63,10 +63,10 @@ export const DLQ_NAME = 'tenant-provisioning-dlq.fifo';
 const sessions = new SessionIssuer();
 // IAM as deployed: the data-access role's policies from the CDK app (local/deployed-contract.ts).
 const iam = new LocalIam({ [LOCAL_DATA_ACCESS_ROLE_ARN]: loadContract().dataAccessPolicies });
-const kms = new KmsStandIn();
+const kms = new KmsStandIn(iam);
 const apigateway = new ApiGatewayStandIn();
 const sqs = new SqsStandIn();
-const secrets = new SecretsManagerStandIn();
+const secrets = new SecretsManagerStandIn(iam);
 sqs.redrive(QUEUE_NAME, DLQ_NAME, 3);
 let triggers: Promise<CognitoTriggers> | undefined;
 const cognito = new CognitoStandIn(() => {
@@ -149,16 +149,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return withFaults(res, `dynamodb:${action}`, () => handleDynamo(action, req, body));
   }
   if (service === 'TrentService' && action) {
-    return withFaults(res, `kms:${action}`, async () =>
-      kms.handle(action, input(), { tenantTag: sessionTenant(req) }),
-    );
+    return withFaults(res, `kms:${action}`, async () => kms.handle(action, input(), callerOf(req)));
   }
   if (service === 'secretsmanager' && action) {
     return withFaults(res, `secretsmanager:${action}`, async () =>
-      secrets.handle(action, input(), {
-        tenantTag: sessionTenant(req),
-        session: typeof req.headers['x-amz-security-token'] === 'string',
-      }),
+      secrets.handle(action, input(), callerOf(req)),
     );
   }
   if (service === 'ResourceGroupsTaggingAPI_20170126' && action === 'GetResources') {
@@ -283,14 +278,28 @@ function internal(method: string, url: URL, body: Buffer): Answer {
   }
 }
 
-/** The TenantId tag of the data-access session a request is signed with, if any and valid. */
-function sessionTenant(req: IncomingMessage): string | undefined {
+/**
+ * Who signed a request: the STS session its token stands for, or the operator's credentials
+ * when it carries no session token. A token that is not a valid session of this stand-in (or
+ * signed with another access key) stands for a session with no role, which IAM lets do nothing.
+ */
+function callerOf(req: IncomingMessage): { session: Session } | { operator: true } {
   const token = req.headers['x-amz-security-token'];
-  if (typeof token !== 'string') return undefined;
+  if (typeof token !== 'string') return { operator: true };
   const session = sessions.verify(token);
-  if ('invalid' in session) return undefined;
   const accessKey = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
-  return session.accessKeyId === accessKey ? session.tags.TenantId : undefined;
+  if ('invalid' in session || session.accessKeyId !== accessKey) {
+    return {
+      session: {
+        accessKeyId: '',
+        roleArn: 'invalid',
+        sessionName: 'invalid',
+        tags: {},
+        expiresAt: 0,
+      },
+    };
+  }
+  return { session };
 }
 
 async function handleDynamo(action: string, req: IncomingMessage, body: Buffer): Promise<Answer> {

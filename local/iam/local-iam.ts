@@ -41,6 +41,7 @@ export class LocalIam {
         resource: request.resource,
         account: LOCAL_ACCOUNT,
         context,
+        allContextKeys: true,
         ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
       });
       this.decisions.set(cacheKey, decision);

@@ -5,7 +5,7 @@
  * stand-ins (which evaluate it for the local account, so the local stack refuses exactly what
  * the deployed policies refuse).
  */
-import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 
 export interface TemplateJson {
   readonly Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -111,10 +111,47 @@ export interface IamRequest {
   readonly context?: Readonly<Record<string, string | string[]>>;
   /** The resource's own policy (a KMS key policy, a topic policy). */
   readonly resourcePolicy?: unknown;
+  /**
+   * Evaluate every context key given, as given (arrays for multi-valued keys). The validated
+   * runner drops keys it does not know for the action, among them `kms:EncryptionContext:<key>`
+   * (its variable-key matching handles only `prefix/<name>` keys): a policy conditioned on the
+   * encryption context would then see none, and a Deny on another tenant's context would
+   * never apply, which is kinder than KMS. The local stand-ins pass all keys.
+   */
+  readonly allContextKeys?: boolean;
 }
 
 /** IAM's decision for one request. */
 export async function decideIam(request: IamRequest): Promise<Decision> {
+  if (request.allContextKeys) {
+    const result = runUnsafeSimulation(
+      {
+        identityPolicies: request.identityPolicies as never,
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        // Handed over as a validated policy so that it carries a name: the unvalidated runner
+        // loads a plain document without one and then fails reading it.
+        ...(request.resourcePolicy
+          ? {
+              resourcePolicy: {
+                __validated: true,
+                policyDocument: request.resourcePolicy,
+                metadata: { name: 'ResourcePolicy' },
+                errors: [],
+              } as never,
+            }
+          : {}),
+        request: {
+          principal: request.principal,
+          action: request.action,
+          resource: { resource: request.resource, accountId: request.account },
+          contextVariables: { ...request.context },
+        },
+      },
+      {},
+    );
+    return result as Decision;
+  }
   const response = await runSimulation(
     {
       identityPolicies: request.identityPolicies as never,

@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import type { LocalIam } from '../iam/local-iam.js';
 import { type Answer, AwsError, epochSeconds, json, jsonError } from './protocol.js';
+import type { Session } from './sessions.js';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -17,10 +19,8 @@ interface Key {
   secret: string;
 }
 
-/** Who is calling a cryptographic operation: a data-access session's tenant tag, or nobody. */
-export interface KmsCaller {
-  readonly tenantTag?: string;
-}
+/** Who signed a request: an STS session of the stand-in, or the operator's own credentials. */
+export type KmsCaller = { readonly session: Session } | { readonly operator: true };
 
 /**
  * KMS key management as the provisioner and offboarding use it: CreateKey (policy and tags
@@ -32,6 +32,8 @@ export class KmsStandIn {
   readonly keys = new Map<string, Key>();
   readonly aliases = new Map<string, string>();
 
+  constructor(private readonly iam: LocalIam) {}
+
   snapshot() {
     return { keys: [...this.keys.values()], aliases: [...this.aliases] };
   }
@@ -41,9 +43,13 @@ export class KmsStandIn {
     for (const [alias, keyId] of state.aliases) this.aliases.set(alias, keyId);
   }
 
-  handle(action: string, input: Record<string, unknown>, caller: KmsCaller = {}): Answer {
+  async handle(
+    action: string,
+    input: Record<string, unknown>,
+    caller: KmsCaller = { operator: true },
+  ): Promise<Answer> {
     try {
-      if (CRYPTO_ACTIONS.has(action)) return json(this.crypto(action, input, caller));
+      if (CRYPTO_ACTIONS.has(action)) return json(await this.crypto(action, input, caller));
       return json(this.dispatch(action, input));
     } catch (error) {
       if (error instanceof AwsError) return jsonError(error);
@@ -140,11 +146,16 @@ export class KmsStandIn {
   /**
    * GenerateDataKey, Encrypt and Decrypt, with real AES-256-GCM under the key's own material
    * and the encryption context as additional authenticated data, so a wrong context fails as
-   * it does on KMS. Use is allowed as the tenant keys' policies allow it: only to a
-   * data-access session whose TenantId tag equals both the key's tenant and the context's
-   * tenantId; disabled and pending-deletion keys refuse.
+   * it does on KMS. Use is decided as KMS decides it: the key's own key policy together with
+   * the session role's policies as deployed (LocalIam), with the encryption context, the
+   * key's tags and the session's tags as IAM's context; only sessions use keys here.
+   * Disabled and pending-deletion keys refuse.
    */
-  private crypto(action: string, input: Record<string, unknown>, caller: KmsCaller): unknown {
+  private async crypto(
+    action: string,
+    input: Record<string, unknown>,
+    caller: KmsCaller,
+  ): Promise<unknown> {
     const context = (input.EncryptionContext as Record<string, string> | undefined) ?? {};
     const key =
       action === 'Decrypt'
@@ -156,12 +167,24 @@ export class KmsStandIn {
         'The key ID in the request does not identify the key that encrypted the ciphertext.',
       );
     }
-    const keyTenant = key.tags.find((t) => t.TagKey === 'TenantId')?.TagValue;
-    if (
-      !caller.tenantTag ||
-      caller.tenantTag !== keyTenant ||
-      context.tenantId !== caller.tenantTag
-    ) {
+    const conditions: Record<string, string | string[]> = {
+      'kms:EncryptionContextKeys': Object.keys(context),
+      'kms:CallerAccount': ACCOUNT,
+    };
+    for (const [name, value] of Object.entries(context)) {
+      conditions[`kms:EncryptionContext:${name}`] = value;
+    }
+    for (const tag of key.tags) conditions[`aws:ResourceTag/${tag.TagKey}`] = tag.TagValue;
+    const decision =
+      'session' in caller
+        ? await this.iam.decide(caller.session, {
+            action: `kms:${action}`,
+            resource: key.arn,
+            context: conditions,
+            resourcePolicy: JSON.parse(key.policy),
+          })
+        : 'ImplicitlyDenied';
+    if (decision !== 'Allowed') {
       throw new AwsError(
         'AccessDeniedException',
         `User is not authorized to perform: kms:${action} on resource: ${key.arn} because no resource-based policy allows it`,

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TENANT_SECRET_PREFIX } from '../../lambda/shared/isolation.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalIam } from '../iam/local-iam.js';
 import { type Answer, AwsError, epochSeconds, json, jsonError } from './protocol.js';
+import type { Session } from './sessions.js';
 
 interface Secret {
   readonly name: string;
@@ -11,11 +12,16 @@ interface Secret {
   readonly createdAt: number;
 }
 
+/** Who signed a request: an STS session of the stand-in, or the operator's own credentials. */
+export type Caller = { readonly session: Session } | { readonly operator: true };
+
 /**
  * Secrets Manager for tenant secrets: create (with tags), put, get, describe, list by name
- * prefix, and delete. Requests signed with a data-access session reach only secrets under
- * that session's tenant path, and must tag what they create with the tenant, as the role's
- * policy requires; other credentials (the operator's) are not restricted.
+ * prefix, and delete. A request signed with an STS session is put to IAM first (LocalIam: the
+ * session role's policies as deployed), with the secret's tags or the request's tags as IAM's
+ * context, before the secret is even looked up: a secret that does not exist has no tag to
+ * match, so a tag-conditioned policy answers AccessDenied, never ResourceNotFound, as on AWS.
+ * The operator's credentials are not restricted.
  */
 export class SecretsManagerStandIn {
   private readonly secrets = new Map<string, Secret>();
@@ -28,26 +34,21 @@ export class SecretsManagerStandIn {
     for (const secret of state ?? []) this.secrets.set(secret.name, secret);
   }
 
-  handle(
-    action: string,
-    input: Record<string, unknown>,
-    caller: { tenantTag?: string; session: boolean },
-  ): Answer {
+  constructor(private readonly iam: LocalIam) {}
+
+  async handle(action: string, input: Record<string, unknown>, caller: Caller): Promise<Answer> {
     try {
-      return json(this.dispatch(action, input, caller));
+      const name = String(input.Name ?? input.SecretId ?? '');
+      if ('session' in caller) await this.authorize(action, name, input, caller.session);
+      return json(this.dispatch(action, input));
     } catch (error) {
       if (error instanceof AwsError) return jsonError(error);
       throw error;
     }
   }
 
-  private dispatch(
-    action: string,
-    input: Record<string, unknown>,
-    caller: { tenantTag?: string; session: boolean },
-  ) {
+  private dispatch(action: string, input: Record<string, unknown>) {
     const name = String(input.Name ?? input.SecretId ?? '');
-    if (caller.session) this.authorize(action, name, input, caller.tenantTag);
     switch (action) {
       case 'CreateSecret': {
         if (this.secrets.has(name))
@@ -57,7 +58,7 @@ export class SecretsManagerStandIn {
           );
         const secret: Secret = {
           name,
-          arn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-${randomBytes(3).toString('hex')}`,
+          arn: `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${name}-${randomBytes(3).toString('hex')}`,
           value: String(input.SecretString ?? ''),
           versionId: randomUUID(),
           tags: (input.Tags as Secret['tags']) ?? [],
@@ -107,35 +108,33 @@ export class SecretsManagerStandIn {
     }
   }
 
-  /**
-   * The data-access role's rules: only secrets under the session's tenant path; created ones
-   * tagged with exactly that tenant; existing ones only if tagged with it; no listing.
-   */
-  private authorize(
+  /** IAM's decision on the request, with the context Secrets Manager gives IAM. */
+  private async authorize(
     action: string,
-    name: string,
+    id: string,
     input: Record<string, unknown>,
-    tenant?: string,
-  ): void {
-    const deny = () => {
+    session: Session,
+  ): Promise<void> {
+    const existing = this.secrets.get(this.nameOf(id));
+    const context: Record<string, string | string[]> = {};
+    for (const tag of existing?.tags ?? []) context[`aws:ResourceTag/${tag.Key}`] = tag.Value;
+    const requestTags = (input.Tags as Secret['tags'] | undefined) ?? [];
+    for (const tag of requestTags) context[`aws:RequestTag/${tag.Key}`] = tag.Value;
+    if (requestTags.length > 0) context['aws:TagKeys'] = requestTags.map((t) => t.Key);
+    const resource =
+      existing?.arn ??
+      `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${this.nameOf(id)}`;
+    const decision = await this.iam.decide(session, {
+      action: `secretsmanager:${action}`,
+      resource: action === 'ListSecrets' ? '*' : resource,
+      context,
+    });
+    if (decision !== 'Allowed') {
       throw new AwsError(
         'AccessDeniedException',
-        `User is not authorized to perform: secretsmanager:${action} on resource: ${name}`,
+        `User: assumed-role/${session.sessionName} is not authorized to perform: secretsmanager:${action} on resource: ${id} (${decision})`,
       );
-    };
-    if (!tenant || action === 'ListSecrets' || action === 'DeleteSecret') deny();
-    if (!this.nameOf(name).startsWith(`${TENANT_SECRET_PREFIX}/${tenant}/`)) deny();
-    if (action === 'CreateSecret') {
-      const tags = (input.Tags as Secret['tags'] | undefined) ?? [];
-      if (tags.length === 0 || !tags.every((t) => t.Key === 'TenantId' && t.Value === tenant))
-        deny();
-      return;
     }
-    // IAM evaluates the role's `aws:ResourceTag/TenantId` condition before Secrets Manager
-    // looks the secret up: a secret that does not exist has no tag to match, so the session
-    // is told AccessDenied, never ResourceNotFound (as on AWS).
-    const existing = this.secrets.get(this.nameOf(name));
-    if (!existing?.tags.some((t) => t.Key === 'TenantId' && t.Value === tenant)) deny();
   }
 
   /** A secret's name, given its name or ARN. */
