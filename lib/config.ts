@@ -15,7 +15,8 @@ export interface AppConfig {
   /**
    * RETAIN_ON_UPDATE_OR_DELETE (the default) keeps tables, the user pool, secrets and log
    * groups when the stack is deleted or a resource replaced, but not when its creation fails,
-   * so a failed first deploy leaves nothing behind to clash with the retry.
+   * so a failed first deploy leaves nothing behind (no deletion protection, which would block
+   * that rollback).
    */
   readonly removalPolicy: RemovalPolicy;
   /** Hostnames a browser Origin may name when calling the MCP endpoint. */

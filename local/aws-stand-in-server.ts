@@ -39,7 +39,7 @@ import { decideDataAccess } from './stand-ins/dynamodb-guard.js';
 import { KmsStandIn } from './stand-ins/kms.js';
 import type { Answer } from './stand-ins/protocol.js';
 import { SecretsManagerStandIn } from './stand-ins/secrets-manager.js';
-import { type Session, SessionIssuer } from './stand-ins/sessions.js';
+import { type Caller, SessionIssuer } from './stand-ins/sessions.js';
 import { SqsStandIn } from './stand-ins/sqs.js';
 import { handleStsRequest } from './stand-ins/sts.js';
 
@@ -283,7 +283,7 @@ function internal(method: string, url: URL, body: Buffer): Answer {
  * when it carries no session token. A token that is not a valid session of this stand-in (or
  * signed with another access key) stands for a session with no role, which IAM lets do nothing.
  */
-function callerOf(req: IncomingMessage): { session: Session } | { operator: true } {
+function callerOf(req: IncomingMessage): Caller {
   const token = req.headers['x-amz-security-token'];
   if (typeof token !== 'string') return { operator: true };
   const session = sessions.verify(token);

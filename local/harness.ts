@@ -1,6 +1,17 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -281,13 +292,43 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
 }
 
-/** Runs local/deployed-contract.ts (the CDK app, synthesized) and keeps its answer in `file`. */
+/**
+ * Runs local/deployed-contract.ts (the CDK app, synthesized) and keeps its answer in `file`.
+ * The answer is cached by the contents of everything it is made from (the CDK app, the shared
+ * handler code it imports, cdk.json and the lock file), so a restart reuses it and any change
+ * synthesizes again.
+ */
 async function synthesizeContract(file: string): Promise<void> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', 'local/deployed-contract.ts'],
-    { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 },
-  );
-  JSON.parse(stdout);
-  writeFileSync(file, stdout);
+  const hash = createHash('sha256');
+  const inputs = [
+    'lib',
+    'lambda',
+    'local/deployed-contract.ts',
+    'cdk.json',
+    'package-lock.json',
+  ];
+  for (const input of inputs) {
+    const path = join(PROJECT_ROOT, input);
+    const files = statSync(path).isDirectory()
+      ? readdirSync(path, { recursive: true, encoding: 'utf8' })
+          .map((name) => join(path, name))
+          .filter((name) => statSync(name).isFile())
+          .sort()
+      : [path];
+    for (const name of files) hash.update(name).update(readFileSync(name));
+  }
+  const cache = join(PROJECT_ROOT, 'node_modules', '.cache', 'multi-tenant-mcp');
+  const cached = join(cache, `deployed-contract-${hash.digest('hex').slice(0, 16)}.json`);
+  if (!existsSync(cached)) {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'local/deployed-contract.ts'],
+      { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+    JSON.parse(stdout);
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(`${cached}.${process.pid}`, stdout);
+    renameSync(`${cached}.${process.pid}`, cached);
+  }
+  copyFileSync(cached, file);
 }

@@ -6,8 +6,8 @@ import { errorFields } from '../shared/observability.js';
 import type { ProvisioningQueue } from '../shared/provisioning-queue.js';
 import { type Pseudonyms, pseudonymForLogs } from '../shared/pseudonym.js';
 import type { MembershipRecord, TenantRecord, TenantRegistry } from '../shared/registry.js';
-import { ensureOwnTenant, SignUpAttributesSchema } from '../shared/sign-up.js';
-import { TENANT_CLAIMS, type TenantId } from '../shared/tenant.js';
+import { createOwnTenant, SignUpAttributesSchema } from '../shared/sign-up.js';
+import { TENANT_CLAIMS } from '../shared/tenant.js';
 
 /**
  * What Cognito shows the user when a token is refused ("PreTokenGeneration failed with error
@@ -43,19 +43,23 @@ export interface TenantClaimsDeps {
   readonly pseudonyms: () => Promise<Pseudonyms>;
   /** What is left of the trigger's time (Lambda's `getRemainingTimeInMillis`). */
   readonly remainingMs: () => number;
-  /** Longest wait for a tenant being set up. @default 3500 */
+  /** Longest wait for a tenant being set up, from the trigger's start. @default 3000 */
   readonly provisioningWaitMs?: number;
 }
 
-/** Sign-ins a missing tenant is healed on; a token refresh never creates one. */
-const SIGN_IN_SOURCES = new Set([
-  'TokenGeneration_HostedAuth',
-  'TokenGeneration_Authentication',
-  'TokenGeneration_NewPasswordChallenge',
-]);
-/** Left for Cognito and the answer when the wait for provisioning ends. */
-const SAFETY_MARGIN_MS = 1_000;
+/**
+ * Sign-ins a missing tenant is healed on. Not a token refresh, and not the new-password
+ * challenge, which is how a person created by an invitation first signs in.
+ */
+const SIGN_IN_SOURCES = new Set(['TokenGeneration_HostedAuth', 'TokenGeneration_Authentication']);
+/**
+ * Cognito's 5 seconds include a cold start, which the Lambda clock does not count: what is
+ * left for Cognito, the answer and a cold start when the wait ends.
+ */
+const SAFETY_MARGIN_MS = 1_500;
 const POLL_MS = 200;
+/** Time one more registry read may take (a slow answer, not the worst case of retries). */
+const READ_ALLOWANCE_MS = 300;
 
 /**
  * Adds the user's tenant, tier and role to both the access and the ID token, read from the
@@ -73,6 +77,9 @@ export async function addTenantClaims(
   deps: TenantClaimsDeps,
 ): Promise<PreTokenGenerationV2TriggerEvent> {
   const { registry, logger, pseudonyms } = deps;
+  // One deadline for healing and waiting, taken when the trigger starts.
+  const deadline =
+    Date.now() + Math.min(deps.provisioningWaitMs ?? 3_000, deps.remainingMs() - SAFETY_MARGIN_MS);
   const parsed = EventSchema.safeParse(event);
   if (!parsed.success) {
     logger.error('Refusing token: unexpected pre-token event shape', {
@@ -92,7 +99,7 @@ export async function addTenantClaims(
 
     let tenant = await registry.getTenant(membership.tenantId);
     if (tenant?.status === 'PROVISIONING') {
-      tenant = await waitWhileProvisioning(membership.tenantId, deps);
+      tenant = await waitWhileProvisioning(tenant, deadline, deps);
     }
     if (tenant?.status !== 'ACTIVE') {
       logger.warn('Refusing token: tenant is not active', {
@@ -145,24 +152,22 @@ async function healSignUp(
     throw new ForbiddenError(REFUSALS.noTenant);
   }
   deps.logger.warn('Confirmed user has no tenant (post-confirmation failed): creating it now');
-  return ensureOwnTenant(attributes.data, deps);
+  return createOwnTenant(attributes.data, deps);
 }
 
 /** The tenant once it leaves PROVISIONING, or as it is when the trigger's budget runs out. */
 async function waitWhileProvisioning(
-  tenantId: TenantId,
+  provisioning: TenantRecord,
+  deadline: number,
   deps: TenantClaimsDeps,
 ): Promise<TenantRecord | undefined> {
   const started = Date.now();
-  const budget = Math.min(
-    deps.provisioningWaitMs ?? 3_500,
-    deps.remainingMs() - SAFETY_MARGIN_MS - POLL_MS,
-  );
-  let tenant: TenantRecord | undefined;
-  do {
+  let tenant: TenantRecord | undefined = provisioning;
+  // Another read only if it can still be answered before the deadline.
+  while (tenant?.status === 'PROVISIONING' && Date.now() + POLL_MS + READ_ALLOWANCE_MS < deadline) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    tenant = await deps.registry.getTenant(tenantId);
-  } while (tenant?.status === 'PROVISIONING' && Date.now() - started < budget);
+    tenant = await deps.registry.getTenant(provisioning.tenantId);
+  }
   deps.logger.info('Waited for the tenant to be provisioned', {
     waitedMs: Date.now() - started,
     tenantStatus: tenant?.status ?? 'MISSING',

@@ -145,7 +145,12 @@ async function findOrCreateApiKey(tenantId: TenantId, deps: ProvisionDeps) {
     deps.logger.warn('Deleting a duplicate tenant API key', { apiKeyId: duplicate.id });
     await deps.apigw
       .send(new DeleteApiKeyCommand({ apiKey: duplicate.id }))
-      .catch(ignore('NotFoundException'));
+      .catch(ignore('NotFoundException'))
+      // A key made before keys were tagged may not be deleted by this role: leave it.
+      .catch((error: Error) => {
+        if (error.name !== 'AccessDeniedException') throw error;
+        deps.logger.warn('Left an untagged duplicate API key', { apiKeyId: duplicate.id });
+      });
   }
   if (oldest) return oldest;
   const created = await deps.apigw.send(

@@ -16,7 +16,7 @@ export const SignUpAttributesSchema = z.looseObject({
   email: z.string().min(3).max(254),
   [ORGANIZATION_ATTRIBUTE]: z.string().optional(),
 });
-export type SignUpAttributes = z.infer<typeof SignUpAttributesSchema>;
+type SignUpAttributes = z.infer<typeof SignUpAttributesSchema>;
 
 export interface SignUpDeps {
   readonly registry: TenantRegistry;
@@ -36,19 +36,27 @@ export interface SignUpDeps {
  */
 export async function ensureOwnTenant(
   attributes: SignUpAttributes,
-  { registry, queue, logger }: SignUpDeps,
+  deps: SignUpDeps,
 ): Promise<MembershipRecord> {
-  const { sub, email } = attributes;
-  const existing = await registry.getMembership(sub);
+  const { registry, queue, logger } = deps;
+  const existing = await registry.getMembership(attributes.sub);
   if (existing) {
     const tenant = await registry.getTenant(existing.tenantId);
-    if (tenant?.status === 'PROVISIONING' && tenant.ownerSub === sub) {
+    if (tenant?.status === 'PROVISIONING' && tenant.ownerSub === attributes.sub) {
       await queue.request(tenant.tenantId);
     }
     logger.info('Confirmed user already has a tenant', { tenantId: existing.tenantId });
     return existing;
   }
+  return createOwnTenant(attributes, deps);
+}
 
+/** The new tenant of a person known to have no membership (see ensureOwnTenant). */
+export async function createOwnTenant(
+  attributes: SignUpAttributes,
+  { registry, queue, logger }: SignUpDeps,
+): Promise<MembershipRecord> {
+  const { sub, email } = attributes;
   const given = OrganizationNameSchema.safeParse(attributes[ORGANIZATION_ATTRIBUTE]);
   const name = given.success ? given.data : defaultOrganizationName(email);
   const tenantId = tenantIdFor(name, sub);

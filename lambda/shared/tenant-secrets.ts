@@ -26,11 +26,11 @@ const secretRefKey = (name: string) => `SECRET#${name}`;
  * policy only reaches secrets under the session's own tenant path. Values are cached per
  * tenant for a short time and never logged.
  *
- * Whether a secret exists is recorded in the tenant's own partition of the data table when it
- * is stored, and read there first: IAM answers AccessDenied, not ResourceNotFound, for a
- * secret that does not exist (its tag condition has no tag to match), so Secrets Manager
- * cannot tell "never set" from "not allowed". An AccessDenied for a recorded secret stays an
- * error.
+ * That a secret was stored is recorded in the tenant's own partition of the data table: IAM
+ * answers AccessDenied, not ResourceNotFound, for a secret that does not exist (its tag
+ * condition has no tag to match), so Secrets Manager alone cannot tell "never set" from "not
+ * allowed". Without a record, AccessDenied means "not set"; with one, it stays an error. A
+ * secret stored before records existed is read as usual and recorded then.
  */
 export class TenantSecrets {
   private readonly clients = new Map<TenantId, SecretsManagerClient>();
@@ -56,7 +56,7 @@ export class TenantSecrets {
     const now = (this.options.now ?? Date.now)();
     const cached = this.cache.get(secretId);
     if (cached && cached.until > now) return cached.value;
-    if (!(await table.get(secretRefKey(name)))) return undefined;
+    const recorded = (await table.get(secretRefKey(name))) !== undefined;
     const value = await this.client(tenantId)
       .send(new GetSecretValueCommand({ SecretId: secretId }))
       .then((result) => result.SecretString)
@@ -64,8 +64,10 @@ export class TenantSecrets {
         // Missing, or scheduled for deletion: there is no usable secret.
         if (['ResourceNotFoundException', 'InvalidRequestException'].includes(error.name))
           return undefined;
+        if (error.name === 'AccessDeniedException' && !recorded) return undefined;
         throw error;
       });
+    if (value !== undefined && !recorded) await this.record(table, name);
     // Only found values are kept: a secret set elsewhere is seen at the next request.
     if (value !== undefined) {
       this.cache.set(secretId, { value, until: now + (this.options.ttlMs ?? 60_000) });
@@ -98,13 +100,17 @@ export class TenantSecrets {
       if (!(error instanceof Error && error.name === 'ResourceExistsException')) throw error;
       await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: value }));
     }
-    // Recorded after the secret exists: a crash in between is repaired by setting it again.
+    // Recorded after the secret exists: a crash in between is repaired at the next read.
+    await this.record(table, name);
+    this.cache.delete(secretId);
+  }
+
+  private async record(table: TenantTable, name: string): Promise<void> {
     await table
       .create(secretRefKey(name), { kind: 'secret', name, storedAt: new Date().toISOString() })
       .catch((error: unknown) => {
         if (!(error instanceof ConflictError)) throw error;
       });
-    this.cache.delete(secretId);
   }
 
   private client(tenantId: TenantId): SecretsManagerClient {

@@ -72,7 +72,8 @@ export class AuthorizationFacade extends Construct {
       timeToLiveAttribute: OAUTH_TABLE.timeToLiveAttribute,
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),
-      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
+      // Off for retain-except-on-create (see tenant-data.ts).
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });
     Validations.of(this.table).acknowledge({

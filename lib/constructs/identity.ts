@@ -97,7 +97,8 @@ export class Identity extends Construct {
       mfa: Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
-      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
+      // Off for retain-except-on-create (see tenant-data.ts).
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });
     Validations.of(this.userPool).acknowledge(

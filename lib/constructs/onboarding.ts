@@ -232,6 +232,16 @@ export class Onboarding extends Construct {
       StringEquals: managed,
       'ForAllValues:StringEquals': onlyOurTags,
     });
+    // Tags given at creation are authorized as a TagResource (PUT on /tags/<the key's ARN,
+    // URL-encoded>): only our two tags, only on API keys, never on one that is already ours.
+    add(['apigateway:PUT'], [`${apigw}/tags/*apikeys*`], {
+      Null: {
+        [`aws:RequestTag/${TENANT_TAG_KEY}`]: 'false',
+        [`aws:ResourceTag/${MANAGED_BY.key}`]: 'true',
+      },
+      StringEquals: managed,
+      'ForAllValues:StringEquals': onlyOurTags,
+    });
     add(['apigateway:DELETE'], [`${apigw}/apikeys/*`], {
       StringEquals: { [`aws:ResourceTag/${MANAGED_BY.key}`]: MANAGED_BY.value },
     });

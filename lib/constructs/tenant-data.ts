@@ -40,7 +40,9 @@ export class TenantData extends Construct {
     const common = {
       billing: Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
+      // Not with RETAIN_ON_UPDATE_OR_DELETE: a failed first deploy deletes what it created, and
+      // deletion protection would block that (ROLLBACK_FAILED). Stack deletes keep it anyway.
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
       // Table-level encryption at rest; per-tenant keys are applied client-side to the
       // sensitive attributes, since a table takes only one key.

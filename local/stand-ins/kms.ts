@@ -1,10 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import type { LocalIam } from '../iam/local-iam.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalIam } from '../iam/local-iam.js';
 import { type Answer, AwsError, epochSeconds, json, jsonError } from './protocol.js';
-import type { Session } from './sessions.js';
+import type { Caller } from './sessions.js';
 
-const ACCOUNT = '000000000000';
-const REGION = 'us-east-1';
+const ACCOUNT = LOCAL_ACCOUNT;
+const REGION = LOCAL_REGION;
 
 interface Key {
   readonly keyId: string;
@@ -18,9 +18,6 @@ interface Key {
   /** The key material (base64), which never leaves the stand-in. */
   secret: string;
 }
-
-/** Who signed a request: an STS session of the stand-in, or the operator's own credentials. */
-export type KmsCaller = { readonly session: Session } | { readonly operator: true };
 
 /**
  * KMS key management as the provisioner and offboarding use it: CreateKey (policy and tags
@@ -46,7 +43,7 @@ export class KmsStandIn {
   async handle(
     action: string,
     input: Record<string, unknown>,
-    caller: KmsCaller = { operator: true },
+    caller: Caller = { operator: true },
   ): Promise<Answer> {
     try {
       if (CRYPTO_ACTIONS.has(action)) return json(await this.crypto(action, input, caller));
@@ -154,7 +151,7 @@ export class KmsStandIn {
   private async crypto(
     action: string,
     input: Record<string, unknown>,
-    caller: KmsCaller,
+    caller: Caller,
   ): Promise<unknown> {
     const context = (input.EncryptionContext as Record<string, string> | undefined) ?? {};
     const key =

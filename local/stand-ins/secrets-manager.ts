@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalIam } from '../iam/local-iam.js';
 import { type Answer, AwsError, epochSeconds, json, jsonError } from './protocol.js';
-import type { Session } from './sessions.js';
+import type { Caller, Session } from './sessions.js';
 
 interface Secret {
   readonly name: string;
@@ -11,9 +11,6 @@ interface Secret {
   readonly tags: Array<{ Key: string; Value: string }>;
   readonly createdAt: number;
 }
-
-/** Who signed a request: an STS session of the stand-in, or the operator's own credentials. */
-export type Caller = { readonly session: Session } | { readonly operator: true };
 
 /**
  * Secrets Manager for tenant secrets: create (with tags), put, get, describe, list by name

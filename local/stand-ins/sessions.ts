@@ -10,6 +10,9 @@ export interface Session {
   readonly expiresAt: number;
 }
 
+/** Who signed a request: an STS session of the stand-in, or the operator's own credentials. */
+export type Caller = { readonly session: Session } | { readonly operator: true };
+
 /**
  * Issues and checks session tokens for the stand-in's STS: the token is the session itself,
  * signed with a key that lives only in this process, so a token cannot be forged or edited

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
@@ -22,12 +22,12 @@ describe('policy validation at synth: cdk-nag AwsSolutions and CloudFormation Gu
     expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
   });
 
-  it('fails synthesis on a CloudFormation Guard finding cdk-nag does not make', () => {
+  it('fails synthesis on a CloudFormation Guard finding that cdk-nag acknowledged', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    // A queue with no dead-letter queue: Control Tower's SQS.PR.1, not a cdk-nag rule when
-    // acknowledged there.
+    // A queue with no dead-letter queue: cdk-nag's SQS3 is acknowledged, Control Tower's
+    // SQS.PR.1 (the same finding in Guard) is not.
     const queue = new Queue(new Stack(app, 'Control'), 'NoDeadLetters', { enforceSSL: true });
-    queue.node.addMetadata('test', 'control');
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'the control case' });
     addPolicyValidation(app);
 
     expect(() => app.synth()).toThrow(/sqs_dlq_check|SQS\.PR\.1/);

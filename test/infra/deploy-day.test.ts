@@ -265,6 +265,36 @@ describe('deploy day: grants narrowed to what each function needs', () => {
     );
   });
 
+  it('lets the provisioner tag a new API key with our tags only (tag-on-create is a TagResource)', async () => {
+    const tagKey = (tags: Record<string, string>, resourceTags: Record<string, string> = {}) =>
+      as(provisionerRole)({
+        action: 'apigateway:PUT',
+        resource: `arn:aws:apigateway:${REGION}::/tags/${encodeURIComponent(apikey('k1'))}`,
+        context: {
+          ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+          ...Object.fromEntries(
+            Object.entries(resourceTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]),
+          ),
+          'aws:TagKeys': Object.keys(tags),
+        },
+      });
+    const ours = { TenantId: 'acme', ManagedBy: 'multi-tenant-mcp' };
+    expect(await tagKey(ours)).toBe('Allowed');
+    expect(await tagKey({ ...ours, Owner: 'x' })).toBe('ImplicitlyDenied');
+    expect(await tagKey(ours, { ManagedBy: 'multi-tenant-mcp' })).toBe('ImplicitlyDenied');
+    expect(
+      await as(provisionerRole)({
+        action: 'apigateway:PUT',
+        resource: `arn:aws:apigateway:${REGION}::/tags/${encodeURIComponent(`arn:aws:apigateway:${REGION}::/restapis/r1`)}`,
+        context: {
+          'aws:RequestTag/TenantId': 'acme',
+          'aws:RequestTag/ManagedBy': 'multi-tenant-mcp',
+          'aws:TagKeys': ['TenantId', 'ManagedBy'],
+        },
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
   it('lets the provisioner tag a new key for a tenant, never re-tag a key that belongs to one', async () => {
     // KMS honours IAM policies only where the key policy delegates to the account, as the
     // tenant key policy (given to CreateKey) does.
@@ -308,9 +338,17 @@ describe('deploy day: invoke permissions (why the Guard acknowledgement holds)',
   it('gives every invoke permission a service principal and the source it serves', () => {
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
     expect(permissions.length).toBeGreaterThan(10);
+    const api = idOf('AWS::ApiGateway::RestApi', /Api/);
     for (const permission of permissions) {
-      expect(permission.Properties.Principal).toMatch(/^[a-z-]+\.amazonaws\.com$/);
-      expect(permission.Properties.SourceArn).toBeDefined();
+      const { Principal, SourceArn } = permission.Properties;
+      expect(Principal).toMatch(/^[a-z-]+\.amazonaws\.com$/);
+      expect(SourceArn).toBeDefined();
+      if (Principal === 'apigateway.amazonaws.com') {
+        // execute-api:<region>:<account>:<this API's id>/...
+        expect(resolve(template, SourceArn)).toMatch(
+          new RegExp(`^arn:aws:execute-api:${REGION}:${ACCOUNT}:${api}/`),
+        );
+      }
     }
   });
 });

@@ -52,6 +52,7 @@ describe('onboarding', () => {
         'apigateway:GET',
         'apigateway:POST',
         'apigateway:POST',
+        'apigateway:PUT',
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'kms:CreateAlias',

@@ -47,13 +47,13 @@ describe('tenant data construct', () => {
     }
   });
 
-  it('bills every table on demand with point-in-time recovery and deletion protection', () => {
+  it('bills every table on demand with point-in-time recovery, without deletion protection that would block a failed first deploy from cleaning up', () => {
     expect(Object.keys(tables)).toHaveLength(3);
     for (const each of Object.values(tables)) {
       expect(each.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(each.Properties.Replicas).toEqual([
         expect.objectContaining({
-          DeletionProtectionEnabled: true,
+          DeletionProtectionEnabled: false,
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         }),
       ]);

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  CreateSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   SecretsManagerClient,
@@ -116,6 +117,26 @@ describe('webhook integration with per-tenant secrets', () => {
     await expect(
       own.send(new GetSecretValueCommand({ SecretId: `mcp-tenants/${fresh.tenantId}/webhook` })),
     ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it('still serves a webhook stored before secrets were recorded in the partition, and records it', async () => {
+    const older = await seedTenant('older-hook');
+    const session = new TenantCredentials(new STSClient({}), {
+      roleArn: LOCAL_DATA_ACCESS_ROLE_ARN,
+    });
+    await new SecretsManagerClient({ credentials: () => session.forTenant(older.tenantId) }).send(
+      new CreateSecretCommand({
+        Name: `mcp-tenants/${older.tenantId}/webhook`,
+        SecretString: JSON.stringify({ url: hookA.url, signingSecret: SECRET_A }),
+        Tags: [{ Key: 'TenantId', Value: older.tenantId }],
+      }),
+    );
+    const note = toolOutput(await call(older, 'notes_create', { title: 'Old', body: 'x' }));
+
+    expect(toolOutput(await call(older, 'notes_publish', { id: note.id }))).toEqual({
+      published: true,
+      status: 204,
+    });
   });
 
   it("refuses another tenant's session access to the tenant's secret", async () => {
