@@ -300,13 +300,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
  */
 async function synthesizeContract(file: string): Promise<void> {
   const hash = createHash('sha256');
-  const inputs = [
-    'lib',
-    'lambda',
-    'local/deployed-contract.ts',
-    'cdk.json',
-    'package-lock.json',
-  ];
+  const inputs = ['lib', 'lambda', 'local/deployed-contract.ts', 'cdk.json', 'package-lock.json'];
   for (const input of inputs) {
     const path = join(PROJECT_ROOT, input);
     const files = statSync(path).isDirectory()
