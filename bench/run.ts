@@ -145,8 +145,9 @@ try {
 
   // Throughput at a fixed concurrency over the ten tenants, and the memory of the process that
   // runs the authorizer and the MCP handler (the local gateway) once it has served them.
+  // The gateway's URL carries the stage (`/v1`): match on the port.
   const gatewayProcess = harness.processes.find(
-    (proc) => `http://127.0.0.1:${proc.port}` === harness.gatewayUrl,
+    (proc) => String(proc.port) === new URL(harness.gatewayUrl).port,
   );
   const gatewayThroughput = await throughput((i) => {
     const tenant = tenants[i % TENANTS] as (typeof tenants)[number];
