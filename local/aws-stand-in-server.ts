@@ -287,38 +287,27 @@ function callerOf(req: IncomingMessage): Caller {
   const token = req.headers['x-amz-security-token'];
   if (typeof token !== 'string') return { operator: true };
   const session = sessions.verify(token);
+  if ('invalid' in session) return { refused: session.invalid };
   const accessKey = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
-  if ('invalid' in session || session.accessKeyId !== accessKey) {
-    return {
-      session: {
-        accessKeyId: '',
-        roleArn: 'invalid',
-        sessionName: 'invalid',
-        tags: {},
-        expiresAt: 0,
-      },
-    };
+  if (session.accessKeyId !== accessKey) {
+    return { refused: 'access key does not belong to the session' };
   }
   return { session };
 }
 
 async function handleDynamo(action: string, req: IncomingMessage, body: Buffer): Promise<Answer> {
   // Counted per table too, so benchmarks can tell registry reads from tenant data access.
-  const table = (JSON.parse(body.toString('utf8') || '{}') as { TableName?: string }).TableName;
-  if (table) count(`dynamodb:${action}:${table}`);
-  const token = req.headers['x-amz-security-token'];
-  if (typeof token === 'string') {
-    const session = sessions.verify(token);
-    const accessKey = /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
+  const request = JSON.parse(body.toString('utf8') || '{}') as { TableName?: string };
+  if (request.TableName) count(`dynamodb:${action}:${request.TableName}`);
+  const caller = callerOf(req);
+  if (!('operator' in caller)) {
     const decision =
-      'invalid' in session
-        ? { allowed: false as const, reason: session.invalid }
-        : session.accessKeyId !== accessKey
-          ? { allowed: false as const, reason: 'access key does not belong to the session' }
-          : await decideDataAccess(action, JSON.parse(body.toString('utf8') || '{}'), session, iam);
+      'refused' in caller
+        ? { allowed: false as const, reason: caller.refused }
+        : await decideDataAccess(action, request, caller.session, iam);
     if (!decision.allowed) {
       count(`denied:dynamodb:${action}`);
-      const who = 'invalid' in session ? 'unknown session' : session.sessionName;
+      const who = 'session' in caller ? caller.session.sessionName : 'unknown session';
       return {
         status: 400,
         headers: { 'content-type': 'application/x-amz-json-1.0' },

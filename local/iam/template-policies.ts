@@ -123,12 +123,21 @@ export interface IamRequest {
 
 /** IAM's decision for one request. */
 export async function decideIam(request: IamRequest): Promise<Decision> {
+  const simulation = {
+    identityPolicies: request.identityPolicies as never,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    request: {
+      principal: request.principal,
+      action: request.action,
+      resource: { resource: request.resource, accountId: request.account },
+      contextVariables: { ...request.context },
+    },
+  };
   if (request.allContextKeys) {
     const result = runUnsafeSimulation(
       {
-        identityPolicies: request.identityPolicies as never,
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
+        ...simulation,
         // Handed over as a validated policy so that it carries a name: the unvalidated runner
         // loads a plain document without one and then fails reading it.
         ...(request.resourcePolicy
@@ -141,12 +150,6 @@ export async function decideIam(request: IamRequest): Promise<Decision> {
               } as never,
             }
           : {}),
-        request: {
-          principal: request.principal,
-          action: request.action,
-          resource: { resource: request.resource, accountId: request.account },
-          contextVariables: { ...request.context },
-        },
       },
       {},
     );
@@ -154,16 +157,8 @@ export async function decideIam(request: IamRequest): Promise<Decision> {
   }
   const response = await runSimulation(
     {
-      identityPolicies: request.identityPolicies as never,
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
+      ...simulation,
       ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy as never } : {}),
-      request: {
-        principal: request.principal,
-        action: request.action,
-        resource: { resource: request.resource, accountId: request.account },
-        contextVariables: { ...request.context },
-      },
     },
     {},
   );

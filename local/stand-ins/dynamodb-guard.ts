@@ -1,4 +1,5 @@
 import {
+  OAUTH_TABLE,
   REGISTRY_TABLE,
   TENANT_DATA_TABLE,
   USAGE_TABLE,
@@ -30,7 +31,7 @@ const PARTITION_KEYS: Record<string, string> = {
   [`${LOCAL_TABLE_NAMES.registry}/index/${REGISTRY_TABLE.byTenantIndex.indexName}`]:
     REGISTRY_TABLE.byTenantIndex.partitionKey,
   [LOCAL_TABLE_NAMES.usage]: USAGE_TABLE.partitionKey,
-  [LOCAL_TABLE_NAMES.oauth]: 'pk',
+  [LOCAL_TABLE_NAMES.oauth]: OAUTH_TABLE.partitionKey,
 };
 
 /**

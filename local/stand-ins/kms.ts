@@ -3,9 +3,6 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalIam } from '../iam/local-iam.js'
 import { type Answer, AwsError, epochSeconds, json, jsonError } from './protocol.js';
 import type { Caller } from './sessions.js';
 
-const ACCOUNT = LOCAL_ACCOUNT;
-const REGION = LOCAL_REGION;
-
 interface Key {
   readonly keyId: string;
   readonly arn: string;
@@ -79,7 +76,7 @@ export class KmsStandIn {
         const keyId = randomUUID();
         const key: Key = {
           keyId,
-          arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`,
+          arn: `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/${keyId}`,
           createdAt: Date.now(),
           description: String(input.Description ?? ''),
           policy: String(input.Policy ?? '{}'),
@@ -166,7 +163,7 @@ export class KmsStandIn {
     }
     const conditions: Record<string, string | string[]> = {
       'kms:EncryptionContextKeys': Object.keys(context),
-      'kms:CallerAccount': ACCOUNT,
+      'kms:CallerAccount': LOCAL_ACCOUNT,
     };
     for (const [name, value] of Object.entries(context)) {
       conditions[`kms:EncryptionContext:${name}`] = value;
@@ -229,7 +226,7 @@ export class KmsStandIn {
 
   private metadata(key: Key) {
     return {
-      AWSAccountId: ACCOUNT,
+      AWSAccountId: LOCAL_ACCOUNT,
       KeyId: key.keyId,
       Arn: key.arn,
       CreationDate: epochSeconds(key.createdAt),

@@ -36,6 +36,9 @@ export class SecretsManagerStandIn {
   async handle(action: string, input: Record<string, unknown>, caller: Caller): Promise<Answer> {
     try {
       const name = String(input.Name ?? input.SecretId ?? '');
+      if ('refused' in caller) {
+        throw new AwsError('AccessDeniedException', `The request was refused: ${caller.refused}.`);
+      }
       if ('session' in caller) await this.authorize(action, name, input, caller.session);
       return json(this.dispatch(action, input));
     } catch (error) {

@@ -10,8 +10,14 @@ export interface Session {
   readonly expiresAt: number;
 }
 
-/** Who signed a request: an STS session of the stand-in, or the operator's own credentials. */
-export type Caller = { readonly session: Session } | { readonly operator: true };
+/**
+ * Who signed a request: an STS session of the stand-in, the operator's own credentials (no
+ * session token), or a session token that is not valid, which IAM refuses outright.
+ */
+export type Caller =
+  | { readonly session: Session }
+  | { readonly operator: true }
+  | { readonly refused: string };
 
 /**
  * Issues and checks session tokens for the stand-in's STS: the token is the session itself,
