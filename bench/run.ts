@@ -133,6 +133,9 @@ try {
           body: 'b',
         }));
   }
+  // Metering happens off the request path: wait until the metering function has counted
+  // these calls (its writes belong in the figure).
+  await meteringSettled(harness.awsUrl);
   const stats = (await (await fetch(`${harness.awsUrl}/__stand-in/stats`)).json()) as Record<
     string,
     number
@@ -236,6 +239,19 @@ async function callTool(url: string, token: string, name: string, args: Record<s
     throw new Error(`${name} failed: ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
   }
   return body.result ?? {};
+}
+
+/** Waits until the local CloudWatch Logs subscription has delivered every usage record. */
+async function meteringSettled(awsUrl: string) {
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  for (;;) {
+    const logs = (await (await fetch(`${awsUrl}/__stand-in/logs/stats`)).json()) as {
+      pendingRecords: number;
+      inFlightDeliveries: number;
+    };
+    if (logs.pendingRecords === 0 && logs.inFlightDeliveries === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** p50 and p95 of each call, sampled in turn (one of each per round) after a warm-up. */

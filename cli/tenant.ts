@@ -226,7 +226,7 @@ async function main(): Promise<void> {
       for (const row of rows) {
         const average = row.calls ? Math.round(row.totalDurationMs / row.calls) : 0;
         process.stdout.write(
-          `  ${row.day}  ${row.tool.padEnd(22)} ${String(row.calls).padStart(8)} calls  ${row.errors} errors  ${row.refused} refused  ${average} ms avg\n`,
+          `  ${row.day}  ${row.tool.padEnd(22)} ${String(row.calls).padStart(8)} calls  ${row.errors} errors  ${average} ms avg\n`,
         );
       }
       const total = rows.reduce((n, r) => n + r.calls, 0);

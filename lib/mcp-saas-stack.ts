@@ -4,6 +4,7 @@ import { type AppConfig, assertManagedLoginRegion } from './config.js';
 import { AuthorizationFacade } from './constructs/authorization-facade.js';
 import { Identity } from './constructs/identity.js';
 import { McpApi } from './constructs/mcp-api.js';
+import { Metering } from './constructs/metering.js';
 import { Observability } from './constructs/observability.js';
 import { Onboarding } from './constructs/onboarding.js';
 import { TenantData } from './constructs/tenant-data.js';
@@ -23,6 +24,7 @@ export class McpSaasStack extends Stack {
   readonly mcpApi: McpApi;
   readonly authorizationFacade: AuthorizationFacade;
   readonly onboarding: Onboarding;
+  readonly metering: Metering;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: McpSaasStackProps) {
@@ -70,13 +72,19 @@ export class McpSaasStack extends Stack {
       removalPolicy: config.removalPolicy,
     });
 
+    this.metering = new Metering(this, 'Metering', {
+      source: this.mcpApi.mcpFunction,
+      usageTable: this.tenantData.usageTable,
+      removalPolicy: config.removalPolicy,
+    });
+
     this.observability = new Observability(this, 'Observability', {
       stage: this.mcpApi.api.deploymentStage,
       mcpFunction: this.mcpApi.mcpFunction,
       authorizerFunction: this.mcpApi.authorizerFunction,
       provisionerFunction: this.onboarding.provisioner,
       provisioningDeadLetterQueue: this.onboarding.deadLetterQueue,
-      otherAlarms: [this.onboarding.deadLetterAlarm],
+      otherAlarms: [this.onboarding.deadLetterAlarm, this.metering.deadLetterAlarm],
       alarmEmail: config.alarmEmail,
     });
 

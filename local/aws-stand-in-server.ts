@@ -36,7 +36,9 @@ import { lambdaContext } from './lambda-context.js';
 import { ApiGatewayStandIn } from './stand-ins/apigateway.js';
 import { CognitoStandIn, type CognitoTriggers } from './stand-ins/cognito.js';
 import { decideDataAccess } from './stand-ins/dynamodb-guard.js';
+import { transactWrite } from './stand-ins/dynamodb-transactions.js';
 import { KmsStandIn } from './stand-ins/kms.js';
+import { LogsStandIn } from './stand-ins/logs.js';
 import type { Answer } from './stand-ins/protocol.js';
 import { SecretsManagerStandIn } from './stand-ins/secrets-manager.js';
 import { type Caller, SessionIssuer } from './stand-ins/sessions.js';
@@ -67,6 +69,10 @@ const kms = new KmsStandIn(iam);
 const apigateway = new ApiGatewayStandIn();
 const sqs = new SqsStandIn();
 const secrets = new SecretsManagerStandIn(iam);
+const logs = new LogsStandIn(loadContract().usageFilterPattern, {
+  logGroup: '/aws/lambda/local-mcp',
+  logStream: 'local-gateway',
+});
 sqs.redrive(QUEUE_NAME, DLQ_NAME, 3);
 let triggers: Promise<CognitoTriggers> | undefined;
 const cognito = new CognitoStandIn(() => {
@@ -124,7 +130,13 @@ function saveState(): void {
 const stats = new Map<string, number>();
 const count = (name: string) => stats.set(name, (stats.get(name) ?? 0) + 1);
 /** `failure` answers 500 InternalFailure; `throttle` answers 400 ThrottlingException. */
-type Fault = { times: number; when: 'before' | 'after'; kind: 'failure' | 'throttle' };
+/** An injected fault: a failure, a throttle, or (`slow`) the real answer `delayMs` late. */
+type Fault = {
+  times: number;
+  when: 'before' | 'after';
+  kind: 'failure' | 'throttle' | 'slow';
+  delayMs?: number;
+};
 const faults = new Map<string, Fault>();
 
 const server = createServer((req, res) => {
@@ -197,6 +209,10 @@ async function withFaults(
   if (fault && fault.times > 0) {
     fault.times -= 1;
     count(`fault:${action}`);
+    if (fault.kind === 'slow') {
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 30_000));
+      return send(res, await run());
+    }
     if (fault.when === 'after') await run();
     const type = fault.kind === 'throttle' ? 'ThrottlingException' : 'InternalFailure';
     return send(res, {
@@ -221,16 +237,37 @@ function internal(method: string, url: URL, body: Buffer): Answer {
     case 'stats':
       if (method === 'POST') stats.clear();
       return ok(Object.fromEntries(stats));
+    case 'logs': {
+      // The harness puts the gateway's output lines; the gateway's metering runner takes
+      // deliveries and acknowledges them (see stand-ins/logs.ts).
+      if (arg === '' && method === 'POST') {
+        logs.put(body.toString('utf8').split('\n').filter(Boolean));
+        return ok({});
+      }
+      if (arg === 'next') {
+        const delivery = logs.next();
+        return delivery ? ok(delivery) : { status: 204, body: '' };
+      }
+      if (arg.startsWith('ack/')) return ok({ acknowledged: logs.ack(arg.slice(4)) });
+      if (arg === 'stats') return ok(logs.stats());
+      return { status: 404, body: '{}' };
+    }
     case 'faults': {
       if (method === 'DELETE') faults.clear();
       else {
-        const { action, times, when, kind } = JSON.parse(body.toString('utf8')) as {
+        const { action, times, when, kind, delayMs } = JSON.parse(body.toString('utf8')) as {
           action: string;
           times?: number;
           when?: 'before' | 'after';
           kind?: Fault['kind'];
+          delayMs?: number;
         };
-        faults.set(action, { times: times ?? 1, when: when ?? 'before', kind: kind ?? 'failure' });
+        faults.set(action, {
+          times: times ?? 1,
+          when: when ?? 'before',
+          kind: kind ?? 'failure',
+          ...(delayMs === undefined ? {} : { delayMs }),
+        });
       }
       return ok(Object.fromEntries(faults));
     }
@@ -300,6 +337,25 @@ async function handleDynamo(action: string, req: IncomingMessage, body: Buffer):
   const request = JSON.parse(body.toString('utf8') || '{}') as { TableName?: string };
   if (request.TableName) count(`dynamodb:${action}:${request.TableName}`);
   const caller = callerOf(req);
+  if (action === 'TransactWriteItems') {
+    // Only the platform's own roles write transactions (the metering function); a tenant
+    // session has no grant for them locally, whatever it asks.
+    if (!('operator' in caller))
+      return accessDenied('TransactWriteItems', 'no transactions for sessions');
+    const transaction = JSON.parse(body.toString('utf8')) as {
+      TransactItems?: Array<Record<string, { TableName?: string }>>;
+    };
+    const tables = new Set(
+      (transaction.TransactItems ?? []).flatMap((item) =>
+        Object.values(item).map((op) => op.TableName),
+      ),
+    );
+    for (const table of tables) count(`dynamodb:TransactWriteItems:${table}`);
+    const answer = await transactWrite(transaction, (op, input) =>
+      forwardDynamo(op, req, Buffer.from(JSON.stringify(input))),
+    );
+    return { ...answer, headers: { 'content-type': 'application/x-amz-json-1.0' } };
+  }
   if (!('operator' in caller)) {
     const decision =
       'refused' in caller
@@ -318,11 +374,27 @@ async function handleDynamo(action: string, req: IncomingMessage, body: Buffer):
       };
     }
   }
+  return forwardDynamo(action, req, body);
+}
+
+function accessDenied(action: string, reason: string): Answer {
+  return {
+    status: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.0' },
+    body: JSON.stringify({
+      __type: 'com.amazon.coral.service#AccessDeniedException',
+      message: `not authorized to perform: dynamodb:${action} (${reason})`,
+    }),
+  };
+}
+
+/** Sends a request on to dynalite (already decided by IAM) and hands back its answer. */
+async function forwardDynamo(action: string, req: IncomingMessage, body: Buffer): Promise<Answer> {
   const upstream = await fetch(dynamodbUrl, {
     method: 'POST',
     headers: {
       'content-type': req.headers['content-type'] ?? 'application/x-amz-json-1.0',
-      'x-amz-target': req.headers['x-amz-target'] as string,
+      'x-amz-target': `DynamoDB_20120810.${action}`,
       authorization: req.headers.authorization ?? '',
       'x-amz-date': (req.headers['x-amz-date'] as string) ?? '',
     },

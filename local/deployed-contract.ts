@@ -27,6 +27,8 @@ export interface DeployedContract {
   readonly functions: Readonly<Record<string, readonly string[]>>;
   /** The data-access role's identity policies, as deployed, for the local names. */
   readonly dataAccessPolicies: readonly NamedPolicy[];
+  /** The filter pattern of the subscription that feeds the metering function. */
+  readonly usageFilterPattern: string;
 }
 
 export function deployedContract(): DeployedContract {
@@ -59,8 +61,12 @@ export function deployedContract(): DeployedContract {
 
   const template = app.synth().getStackByName(stack.stackName).template as TemplateJson;
   const role = stack.mcpApi.isolation.dataAccessRole.node.defaultChild as CfnRole;
+  const subscription = Object.values(template.Resources ?? {}).find(
+    (resource) => resource.Type === 'AWS::Logs::SubscriptionFilter',
+  );
   return {
     functions,
+    usageFilterPattern: String(subscription?.Properties?.FilterPattern ?? ''),
     dataAccessPolicies: rolePolicies(template, Stack.of(role).getLogicalId(role), {
       account: LOCAL_ACCOUNT,
       region: LOCAL_REGION,

@@ -78,6 +78,29 @@ async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
 }
 
 /**
+ * The gateway's output lines, put into the local CloudWatch Logs (the AWS stand-in) as Lambda
+ * sends a function's output to its log group: read from the pipe in this process, so the lines
+ * a gateway printed reach the log store even if the gateway is killed right after.
+ */
+function shipLogs(awsUrl: string): (line: string) => void {
+  let batch: string[] = [];
+  let sending: Promise<void> = Promise.resolve();
+  const flush = () => {
+    const lines = batch;
+    batch = [];
+    sending = sending
+      .then(async () => {
+        await fetch(`${awsUrl}/__stand-in/logs`, { method: 'POST', body: lines.join('\n') });
+      })
+      .catch(() => undefined);
+  };
+  return (line) => {
+    if (batch.length === 0) setTimeout(flush, 20);
+    batch.push(line);
+  };
+}
+
+/**
  * The platform's pseudonym key, as the CDK app generates it in Secrets Manager (kept on restart,
  * so pseudonyms in a persisted dev stack's logs stay stable).
  */
@@ -114,6 +137,11 @@ export interface Harness {
   /** AWS SDK environment of the handlers (through the stand-in). */
   readonly env: Readonly<Record<string, string>>;
   readonly processes: readonly LocalProcess[];
+  /**
+   * Kills the gateway (SIGKILL, mid-request if one is running: a Lambda environment that is
+   * recycled) and starts a fresh one on the same port, with nothing kept in memory.
+   */
+  restartGateway(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -155,8 +183,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     for (const proc of [...started].reverse()) await proc.stop();
     rmSync(contractDir, { recursive: true, force: true });
   };
-  const start = async (script: string, args: string[] = [], env: Record<string, string> = {}) => {
-    const proc = await startLocalProcess(script, args, { env, output: options.output });
+  const start = async (
+    script: string,
+    args: string[] = [],
+    env: Record<string, string> = {},
+    onLine?: (line: string) => void,
+  ) => {
+    const proc = await startLocalProcess(script, args, {
+      env,
+      output: options.output,
+      ...(onLine ? { onLine } : {}),
+    });
     started.push(proc);
     return proc;
   };
@@ -245,23 +282,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       COGNITO_DOMAIN_URL: issuerUrl,
       JWKS_URI: `${issuerUrl}/.well-known/jwks.json`,
     };
-    const gateway = await start(
-      'local/gateway-server.ts',
-      [
-        ...(options.gatewayPort ? ['--port', options.gatewayPort] : []),
-        ...(options.authorizerCacheTtlSeconds !== undefined
-          ? ['--authorizer-cache-ttl', String(options.authorizerCacheTtlSeconds)]
-          : []),
-        ...(options.apiKeyCacheTtlSeconds !== undefined
-          ? ['--api-key-cache-ttl', String(options.apiKeyCacheTtlSeconds)]
-          : []),
-      ],
-      {
-        ...env,
-        ...identityEnv,
-        ...(options.extraCaCerts ? { NODE_EXTRA_CA_CERTS: options.extraCaCerts } : {}),
-      },
-    );
+    const startGateway = (port?: string) =>
+      start(
+        'local/gateway-server.ts',
+        [
+          ...(port ? ['--port', port] : []),
+          ...(options.authorizerCacheTtlSeconds !== undefined
+            ? ['--authorizer-cache-ttl', String(options.authorizerCacheTtlSeconds)]
+            : []),
+          ...(options.apiKeyCacheTtlSeconds !== undefined
+            ? ['--api-key-cache-ttl', String(options.apiKeyCacheTtlSeconds)]
+            : []),
+        ],
+        {
+          ...env,
+          ...identityEnv,
+          ...(options.extraCaCerts ? { NODE_EXTRA_CA_CERTS: options.extraCaCerts } : {}),
+        },
+        shipLogs(awsUrl),
+      );
+    let gateway = await startGateway(options.gatewayPort);
     const gatewayUrl = String(gateway.ready.url);
     // The façade's callback is the one callback URL of its app client, as the CDK app sets it.
     const registered = await fetch(`${issuerUrl}/local/app-client`, {
@@ -283,6 +323,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         API_BASE_URL: gatewayUrl,
       },
       processes: [...started],
+      restartGateway: async () => {
+        await gateway.kill();
+        started.splice(started.indexOf(gateway), 1);
+        gateway = await startGateway(String(gateway.port));
+      },
       stop,
     };
   } catch (error) {

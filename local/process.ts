@@ -12,6 +12,8 @@ export interface LocalProcess {
   readonly ready: Readonly<Record<string, unknown>>;
   /** Stops the process by its pid (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL), as Lambda ends an environment mid-request. */
+  kill(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -19,6 +21,8 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** Where the process's output goes once it is ready. @default 'discard' */
   readonly output?: 'inherit' | 'discard';
+  /** Called with every stdout line after the ready line, in order (the gateway's logs). */
+  readonly onLine?: (line: string) => void;
 }
 
 /**
@@ -49,12 +53,16 @@ export async function startLocalProcess(
       reject(new Error(`${script} did not start within ${timeoutMs} ms: ${stderrTail.trim()}`));
     }, timeoutMs);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once('line', (line) => {
+    let first = true;
+    // Every line is read as it comes, for as long as the process runs, so none piles up.
+    lines.on('line', (line) => {
+      if (!first) {
+        if (options.output === 'inherit') process.stdout.write(`${line}\n`);
+        options.onLine?.(line);
+        return;
+      }
+      first = false;
       clearTimeout(timer);
-      lines.close();
-      child.stdout?.on('data', (chunk: Buffer) => {
-        if (options.output === 'inherit') process.stdout.write(chunk);
-      });
       try {
         resolve(JSON.parse(line));
       } catch {
@@ -71,13 +79,23 @@ export async function startLocalProcess(
 
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${script} has no pid`);
-  return { pid, port: Number(ready.port), ready, stop: () => stopChild(child) };
+  return {
+    pid,
+    port: Number(ready.port),
+    ready,
+    stop: () => stopChild(child),
+    kill: () => stopChild(child, 0, 'SIGKILL'),
+  };
 }
 
-async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+async function stopChild(
+  child: ChildProcess,
+  graceMs = 5_000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.kill(child.pid as number, 'SIGTERM');
+  process.kill(child.pid as number, signal);
   const timer = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);

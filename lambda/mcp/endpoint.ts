@@ -37,24 +37,39 @@ export function createMcpEndpoint(factory: ServerFactory, options: McpEndpointOp
     onerror: options.onerror,
   });
 
-  async function serveLegacy(request: Request, authInfo: AuthInfo): Promise<Response> {
+  async function serveLegacy(
+    request: Request,
+    authInfo: AuthInfo,
+    parsedBody: Record<string, unknown>,
+  ): Promise<Response> {
     const server = await factory(authInfo);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
     });
     await server.connect(transport);
+    // At the deadline the exchange is closed, which aborts the handler's signal.
+    const close = () => void server.close().catch(() => {});
+    request.signal.addEventListener('abort', close, { once: true });
     try {
-      return await transport.handleRequest(request, { authInfo });
+      return await transport.handleRequest(request, { authInfo, parsedBody });
     } finally {
+      request.signal.removeEventListener('abort', close);
       await server.close();
     }
   }
 
-  return async function fetch(request: Request, authInfo: AuthInfo): Promise<Response> {
-    const legacy = await isLegacyRequest(request, undefined, {
+  /** Serves one request whose body the caller has already parsed (and never reads again). */
+  return async function fetch(
+    request: Request,
+    authInfo: AuthInfo,
+    parsedBody: Record<string, unknown>,
+  ): Promise<Response> {
+    const legacy = await isLegacyRequest(request, parsedBody, {
       maxRequestBodySize: options.maxRequestBodySize,
     });
-    return legacy ? serveLegacy(request, authInfo) : modern.fetch(request, { authInfo });
+    return legacy
+      ? serveLegacy(request, authInfo, parsedBody)
+      : modern.fetch(request, { authInfo, parsedBody });
   };
 }

@@ -1,9 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type AuthInfo, originValidationResponse } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type CallOutcome, writeUsageRecord } from '../shared/fair-use/usage-record.js';
 import { annotateTrace, emitToolCall, errorFields } from '../shared/observability.js';
+import { RequestScope, runInScope } from '../shared/request-scope.js';
 import { type TenantContext, tenantContextFromAuthorizer } from '../shared/tenant-context.js';
-import { type FairUseGate, outcomeOf, peekCall } from './fair-use.js';
+import type { FairUseGate } from './fair-use.js';
+import { LOGGED_NAME_LENGTH, parseMcpBody } from './message.js';
 
 export interface HttpOptions {
   /** The public URL of the MCP endpoint (from configuration, never from the Host header). */
@@ -16,7 +19,11 @@ export interface HttpOptions {
   readonly responseTimeoutMs: number;
 }
 
-export type McpFetch = (request: Request, authInfo: AuthInfo) => Promise<Response>;
+export type McpFetch = (
+  request: Request,
+  authInfo: AuthInfo,
+  parsedBody: Record<string, unknown>,
+) => Promise<Response>;
 
 /**
  * Serves one API Gateway (REST, Lambda proxy) request to the MCP endpoint: the HTTP checks
@@ -30,6 +37,10 @@ export async function serveMcpRequest(
     logger: Logger;
     options: HttpOptions;
     gate: FairUseGate;
+    /** The invocation's time left (Lambda's `getRemainingTimeInMillis`, less a margin). */
+    remainingTimeMs?: () => number;
+    /** API Gateway's request id, for the usage record. */
+    requestId?: string;
   },
 ): Promise<APIGatewayProxyResult> {
   const { logger, options } = deps;
@@ -54,42 +65,47 @@ export async function serveMcpRequest(
     user: context.user,
   });
 
-  const body = bodyOf(event);
-  if (body.byteLength > options.maxRequestBodySize) {
-    logger.warn('Request body too large', { bytes: body.byteLength });
+  const bytes = bodyOf(event);
+  if (bytes.byteLength > options.maxRequestBodySize) {
+    logger.warn('Request body too large', { bytes: bytes.byteLength });
     return jsonRpcError(413, -32600, 'Request body too large.');
   }
 
-  if (isJsonArray(body)) {
-    // 2025-03-26 allowed JSON-RPC batches; later revisions removed them. Refusing them keeps
-    // one HTTP request to one MCP call, which the per-tenant throttles and quotas count.
-    logger.warn('JSON-RPC batch refused');
-    return jsonRpcError(400, -32600, 'Batch requests are not supported.');
+  // The body is read here once; the gate, the logs and the SDK all see this one message.
+  const parsed = parseMcpBody(bytes);
+  if (!parsed.ok) {
+    logger.warn('MCP request refused before it ran', {
+      reason: parsed.reason,
+      excerpt: excerptOf(bytes),
+    });
+    return jsonRpcError(400, parsed.code, parsed.message);
   }
+  const message = parsed.message;
 
-  const request = toRequest(event, body, options.resourceUrl);
+  const signal = new AbortController();
+  const request = toRequest(event, options.resourceUrl, signal.signal);
   const forbidden = originValidationResponse(request, [...options.allowedOriginHostnames]);
   if (forbidden) {
-    logger.warn('Foreign Origin refused', { origin: request.headers.get('origin') });
+    logger.warn('Foreign Origin refused', {
+      origin: request.headers.get('origin')?.slice(0, LOGGED_NAME_LENGTH),
+    });
     return jsonRpcError(403, -32000, 'Forbidden: Origin not allowed.');
   }
 
-  const call = peekCall(body);
-  const tool = call.method === 'tools/call' ? call.tool : undefined;
   const protocolVersion = (request.headers.get('mcp-protocol-version') ?? 'unknown').slice(0, 40);
   logger.appendKeys({
-    mcpMethod: call.method ?? 'unknown',
+    mcpMethod: message.method,
     mcpProtocolVersion: protocolVersion,
-    ...(tool ? { tool } : {}),
+    ...(message.tool ? { tool: message.tool } : {}),
   });
   annotateTrace({
     'tenant.id': context.tenantId,
     'tenant.tier': context.tier,
-    'mcp.method.name': call.method,
-    'gen_ai.tool.name': tool,
+    'mcp.method.name': message.method,
+    'gen_ai.tool.name': message.tool,
     'mcp.protocol.version': protocolVersion,
   });
-  const gate = await deps.gate.admit(context, call);
+  const gate = await deps.gate.admit(context, message);
   if (!gate.admitted) {
     logger.info('MCP request refused', { status: 429, outcome: 'refused' });
     return jsonRpcError(
@@ -97,7 +113,7 @@ export async function serveMcpRequest(
       -32000,
       gate.message,
       { 'retry-after': String(gate.retryAfterSeconds) },
-      call.id,
+      message.id,
     );
   }
 
@@ -109,27 +125,54 @@ export async function serveMcpRequest(
     resource: options.resourceUrl,
     extra: { tenant: context },
   };
+  const scope = new RequestScope(signal.signal);
+  const startedAt = Date.now();
+  const deadlineMs = Math.min(options.responseTimeoutMs, deps.remainingTimeMs?.() ?? Infinity);
+  let result: APIGatewayProxyResult;
+  let outcome: CallOutcome;
   try {
-    // Every response of this endpoint is finite (JSON, or an SSE body that the server closes),
-    // so buffering it whole is what API Gateway does anyway; the timeout guards against one
-    // that is not.
-    const result = await withTimeout(
-      deps.mcp(request, authInfo).then(toResult),
-      options.responseTimeoutMs,
+    // Every response of this endpoint is finite (JSON), so buffering it whole is what API
+    // Gateway does anyway. At the deadline the work is aborted, not only the wait for it.
+    result = await runInScope(scope, () =>
+      withDeadline(deps.mcp(request, authInfo, message.body).then(toResult), deadlineMs, signal),
     );
-    const outcome = outcomeOf(result);
-    const durationMs = await deps.gate.settle(context, gate, outcome);
-    if (gate.tool) emitToolCall(context.tier, gate.tool, outcome, durationMs);
-    logger.info('MCP request served', { status: result.statusCode, outcome, durationMs });
-    return result;
+    outcome = outcomeOf(result);
   } catch (error) {
-    const durationMs = await deps.gate.settle(context, gate, 'error');
-    if (gate.tool) emitToolCall(context.tier, gate.tool, 'error', durationMs);
-    logger.error('MCP request failed', { ...errorFields(error), durationMs });
-    return error instanceof TimeoutError
-      ? jsonRpcError(504, -32603, 'The server took too long to answer.')
-      : jsonRpcError(500, -32603, 'Internal error.');
+    outcome = 'error';
+    logger.error('MCP request failed', {
+      ...errorFields(error),
+      durationMs: Date.now() - startedAt,
+    });
+    result =
+      error instanceof TimeoutError
+        ? jsonRpcError(504, -32603, 'The server took too long to answer.', {}, message.id)
+        : jsonRpcError(500, -32603, 'Internal error.', {}, message.id);
   }
+  const durationMs = Date.now() - startedAt;
+  // Tenant work counts once its handler has begun; anything else once the SDK answered it.
+  const served = message.tenantWork
+    ? scope.served
+    : result.statusCode < 300 && !isJsonRpcError(result);
+  await deps.gate.settle(context, gate, served);
+  if (served && message.tenantWork) {
+    const name = message.tool ?? message.method;
+    writeUsageRecord({
+      tenantId: context.tenantId,
+      name,
+      outcome,
+      durationMs,
+      time: startedAt,
+      ...(deps.requestId ? { requestId: deps.requestId.slice(0, 100) } : {}),
+    });
+    if (message.tool) emitToolCall(context.tier, message.tool, outcome, durationMs);
+  }
+  logger.info('MCP request answered', { status: result.statusCode, served, outcome, durationMs });
+  return result;
+}
+
+/** A bounded, printable excerpt of a refused body for the log line: never the whole body. */
+function excerptOf(bytes: Buffer): string {
+  return JSON.stringify(bytes.subarray(0, 80).toString('latin1')).slice(1, -1).slice(0, 160);
 }
 
 function bodyOf(event: APIGatewayProxyEvent): Buffer {
@@ -137,16 +180,11 @@ function bodyOf(event: APIGatewayProxyEvent): Buffer {
   return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 }
 
-function isJsonArray(body: Buffer): boolean {
-  for (const byte of body) {
-    // Skip JSON whitespace: space, tab, line feed, carriage return.
-    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
-    return byte === 0x5b; // '['
-  }
-  return false;
-}
-
-function toRequest(event: APIGatewayProxyEvent, body: Buffer, resourceUrl: URL): Request {
+/**
+ * The web request the SDK serves, without its body: the SDK gets the message already parsed
+ * (`parsedBody`), so it has nothing to read twice. Aborting `signal` closes the exchange.
+ */
+function toRequest(event: APIGatewayProxyEvent, resourceUrl: URL, signal: AbortSignal): Request {
   const headers = new Headers();
   for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
     for (const value of values ?? []) headers.append(name, value);
@@ -154,11 +192,7 @@ function toRequest(event: APIGatewayProxyEvent, body: Buffer, resourceUrl: URL):
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined && !headers.has(name)) headers.set(name, value);
   }
-  return new Request(resourceUrl, {
-    method: event.httpMethod,
-    headers,
-    body: body.byteLength > 0 ? new Uint8Array(body) : undefined,
-  });
+  return new Request(resourceUrl, { method: event.httpMethod, headers, signal });
 }
 
 async function toResult(response: Response): Promise<APIGatewayProxyResult> {
@@ -177,10 +211,14 @@ class TimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** Waits for the work until the deadline; then aborts it (tools, AWS calls, webhooks). */
+async function withDeadline<T>(promise: Promise<T>, ms: number, work: AbortController): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      work.abort();
+      reject(new TimeoutError(`no answer within ${ms} ms`));
+    }, ms);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -205,4 +243,24 @@ export function jsonRpcError(
     headers: { 'content-type': 'application/json', ...extraHeaders },
     body: JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }),
   };
+}
+
+/** How a served call ended, read from the JSON-RPC response: a tool error counts as an error. */
+export function outcomeOf(result: APIGatewayProxyResult): CallOutcome {
+  if (result.statusCode !== 200) return 'error';
+  try {
+    const body = JSON.parse(result.body) as { error?: unknown; result?: { isError?: unknown } };
+    return body.error !== undefined || body.result?.isError === true ? 'error' : 'ok';
+  } catch {
+    return 'error';
+  }
+}
+
+function isJsonRpcError(result: APIGatewayProxyResult): boolean {
+  if (result.body === '') return false; // 202 for a notification
+  try {
+    return (JSON.parse(result.body) as { error?: unknown }).error !== undefined;
+  } catch {
+    return true;
+  }
 }

@@ -11,6 +11,7 @@ import { UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
 import { endpointUrls } from '../shared/oauth-metadata.js';
 import { apiRequestId, logger, observed } from '../shared/observability.js';
 import { TenantRegistry } from '../shared/registry.js';
+import { abortWithRequest } from '../shared/request-scope.js';
 import { TenantContextSchema } from '../shared/tenant-context.js';
 import { TenantCredentials } from '../shared/tenant-credentials.js';
 import { TenantCryptography } from '../shared/tenant-crypto.js';
@@ -57,14 +58,15 @@ const cryptography = new TenantCryptography({ credentials });
 const secrets = new TenantSecrets({ credentials });
 const outbound = { allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS === 'true' };
 
-// Fair use and metering: platform-written counters, through this function's own role.
+// Fair use: platform-written counters, through this function's own role. Metering is the
+// usage records this function logs, counted by the metering function.
 const platformDb = createDocumentClient();
+platformDb.middlewareStack.use(abortWithRequest());
 const usageMeter = new UsageMeter(platformDb, config.USAGE_TABLE_NAME);
 const budget = new MonthlyBudget(platformDb, config.USAGE_TABLE_NAME);
 const gate = new FairUseGate({
   rateLimit: new UserRateLimit(platformDb, config.USAGE_TABLE_NAME),
   budget,
-  meter: usageMeter,
   logger,
 });
 
@@ -72,6 +74,7 @@ const gate = new FairUseGate({
 // and member list through the tenant-scoped session (see tenantDirectory below).
 const memberships = new TenantRegistry(platformDb, config.REGISTRY_TABLE_NAME);
 const cognito = new CognitoIdentityProviderClient({});
+cognito.middlewareStack.use(abortWithRequest());
 const tenantDirectory = (tenantId: string) =>
   new TenantDirectory({
     registry: new TenantRegistry(data.scopedClient({ tenantId }), config.REGISTRY_TABLE_NAME),
@@ -101,7 +104,9 @@ const mcp = createMcpEndpoint(
   },
   {
     maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES,
-    onerror: (error) => logger.warn('MCP request rejected', { reason: error.message }),
+    // The SDK's reasons may quote client-chosen headers (`Mcp-Name`): cut them short.
+    onerror: (error) =>
+      logger.warn('MCP request rejected', { reason: error.message.slice(0, 300) }),
   },
 );
 
@@ -114,4 +119,14 @@ const options = {
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
   .use(observed({ correlationId: apiRequestId }))
-  .handler((event) => serveMcpRequest(event, { mcp, logger, options, gate }));
+  .handler((event, context) =>
+    serveMcpRequest(event, {
+      mcp,
+      logger,
+      options,
+      gate,
+      // Leave a second to answer and write the usage record before Lambda stops the invocation.
+      remainingTimeMs: () => context.getRemainingTimeInMillis() - 1_000,
+      requestId: event.requestContext.requestId,
+    }),
+  );

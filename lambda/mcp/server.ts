@@ -1,6 +1,7 @@
 import { McpServer, ResourceNotFoundError, ResourceTemplate } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 import { NotFoundError } from '../shared/errors.js';
+import { currentScope } from '../shared/request-scope.js';
 import { toolsFor } from './tools/index.js';
 import { logToolError, type ToolDeps } from './tools/tool.js';
 
@@ -37,6 +38,7 @@ function registerNoteResource(server: McpServer, deps: ToolDeps): void {
     'note',
     new ResourceTemplate('note://{id}', {
       list: async () => {
+        currentScope()?.startWork();
         const page = await deps.notes.list({ limit: 50 });
         return {
           resources: page.items.map((note) => ({
@@ -49,6 +51,7 @@ function registerNoteResource(server: McpServer, deps: ToolDeps): void {
     }),
     { title: 'Note', description: 'A note of your organisation', mimeType: 'text/markdown' },
     async (uri, variables) => {
+      currentScope()?.startWork();
       const id = String(variables.id ?? '');
       try {
         const note = await deps.notes.get(id);
@@ -76,16 +79,19 @@ function registerDraftPrompt(server: McpServer): void {
       description: 'Asks the assistant to draft a note on a topic and save it.',
       argsSchema: DraftNoteArgs,
     },
-    ({ topic }) => ({
-      messages: [
-        {
-          role: 'user',
-          content: {
-            type: 'text',
-            text: `Draft a short, well-structured note about: ${topic}. Show it to me, and when I agree, save it with the notes_create tool.`,
+    ({ topic }) => {
+      currentScope()?.startWork();
+      return {
+        messages: [
+          {
+            role: 'user',
+            content: {
+              type: 'text',
+              text: `Draft a short, well-structured note about: ${topic}. Show it to me, and when I agree, save it with the notes_create tool.`,
+            },
           },
-        },
-      ],
-    }),
+        ],
+      };
+    },
   );
 }

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import { ValidationError } from './errors.js';
+import { currentScope, WorkAbortedError } from './request-scope.js';
 
 export interface OutboundPolicy {
   /**
@@ -212,12 +213,18 @@ function send(
 ): Promise<RawResponse> {
   const { method, headers, body = '', maxBytes } = outbound;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // The invocation's deadline stops the request too (see request-scope.ts).
+  const signal = currentScope()?.signal;
+  if (signal?.aborted) return Promise.reject(new WorkAbortedError());
   return new Promise((resolve, reject) => {
     let settled = false;
+    const onAbort = () => finish(() => reject(new WorkAbortedError()));
+    signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (outcome: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       req.destroy();
       outcome();
     };

@@ -9,6 +9,7 @@ import {
 import { KMS } from '@aws-sdk/client-kms';
 import { InternalError } from './errors.js';
 import { ENCRYPTION_CONTEXT_KEY } from './isolation.js';
+import { abortWithRequest } from './request-scope.js';
 import type { TenantId } from './tenant.js';
 import type { TenantCredentials } from './tenant-credentials.js';
 
@@ -63,6 +64,7 @@ export class TenantCryptography {
     const existing = this.ciphers.get(cacheKey);
     if (existing) return existing;
     const kms = new KMS({ credentials: () => this.options.credentials.forTenant(tenantId) });
+    kms.middlewareStack.use(abortWithRequest());
     const keyring = new KmsKeyringNode({
       generatorKeyId: kmsKeyArn,
       clientProvider: () => kms,

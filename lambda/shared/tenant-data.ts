@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './aws-clients.js';
 import { ConflictError, NotFoundError } from './errors.js';
+import { abortWithRequest } from './request-scope.js';
 import { TENANT_DATA_TABLE } from './table-schema.js';
 import type { TenantId } from './tenant.js';
 import type { TenantContext } from './tenant-context.js';
@@ -62,13 +63,14 @@ export class TenantDataAccess {
       this.clients.set(tenantId, existing);
       return existing;
     }
-    const client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        ...this.options.clientConfig,
-        credentials: () => this.options.credentials.forTenant(tenantId),
-      }),
-      { marshallOptions: { removeUndefinedValues: true } },
-    );
+    const base = new DynamoDBClient({
+      ...this.options.clientConfig,
+      credentials: () => this.options.credentials.forTenant(tenantId),
+    });
+    base.middlewareStack.use(abortWithRequest());
+    const client = DynamoDBDocumentClient.from(base, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     this.clients.set(tenantId, client);
     if (this.clients.size > (this.options.maxCachedTenants ?? 64)) {
       const [oldest] = this.clients.keys();

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ConflictError, InternalError } from './errors.js';
 import { TENANT_TAG_KEY, tenantSecretName } from './isolation.js';
+import { abortWithRequest } from './request-scope.js';
 import type { TenantId } from './tenant.js';
 import type { TenantCredentials } from './tenant-credentials.js';
 import type { TenantTable } from './tenant-data.js';
@@ -119,6 +120,7 @@ export class TenantSecrets {
       client = new SecretsManagerClient({
         credentials: () => this.options.credentials.forTenant(tenantId),
       });
+      client.middlewareStack.use(abortWithRequest());
       this.clients.set(tenantId, client);
       if (this.clients.size > 64) {
         const [oldest] = this.clients.keys();

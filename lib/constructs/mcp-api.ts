@@ -355,11 +355,26 @@ export class McpApi extends Construct {
     });
     this.mcpFunction.fn.addEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
 
-    // Fair use and metering: counters only, updated in place and read back; no Scan, no delete.
+    // Fair use: the per-user windows and the month's admitted calls, added to in place; usage
+    // rows and the month's totals read back for usage_report. No Scan, no delete, and no write
+    // to the metered rows, which only the metering function writes.
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+      actions: ['dynamodb:UpdateItem'],
       resourceArns: [props.usageTable.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RATE#*', 'BUDGET#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    });
+    Grant.addToPrincipal({
+      grantee: this.mcpFunction.fn,
+      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+      resourceArns: [props.usageTable.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BUDGET#*', 'USAGE#*'] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
     });
     this.mcpFunction.fn.addEnvironment('USAGE_TABLE_NAME', props.usageTable.tableName);
     identity.grantPseudonyms(this.authorizerFunction);

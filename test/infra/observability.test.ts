@@ -44,8 +44,8 @@ describe('observability construct', () => {
     expect(JSON.stringify(denials?.Metrics)).toContain('AuthorizerRefused');
   });
 
-  it('sends every alarm, the provisioning dead-letter alarm included, to one topic over TLS only', () => {
-    expect(Object.keys(alarms)).toHaveLength(5);
+  it('sends every alarm, the dead-letter alarms included, to one topic over TLS only', () => {
+    expect(Object.keys(alarms)).toHaveLength(6);
     for (const alarm of Object.values(alarms)) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     }

@@ -193,10 +193,43 @@ describe('tenant isolation policies', () => {
         Action: 'dynamodb:Query',
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [registry, 'Arn'] }, '/index/byTenant']] },
       }),
-      // Usage counters: increment and read back; no Put, Delete or Scan.
+      // Fair-use counters: per-user windows and the month's admissions, added to in place; no
+      // Put, Delete or Scan, and never a metered row (only the metering function writes those).
       expect.objectContaining({
-        Action: ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Action: 'dynamodb:UpdateItem',
         Resource: { 'Fn::GetAtt': [logicalId('AWS::DynamoDB::GlobalTable', /Usage/), 'Arn'] },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RATE#*', 'BUDGET#*'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+      // usage_report reads the month's total and the metered rows.
+      expect.objectContaining({
+        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Resource: { 'Fn::GetAtt': [logicalId('AWS::DynamoDB::GlobalTable', /Usage/), 'Arn'] },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BUDGET#*', 'USAGE#*'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+    ]);
+  });
+
+  it('lets the metering function add to usage rows, monthly totals and delivery markers only', () => {
+    const usage = logicalId('AWS::DynamoDB::GlobalTable', /Usage/);
+    const statements = statementsOf(logicalId('AWS::IAM::Role', /^MeteringFunction/)).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [usage, 'Arn'] },
+        Condition: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': ['USAGE#*', 'BUDGET#*', 'METERED#*'],
+          },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
       }),
     ]);
   });

@@ -98,7 +98,7 @@ describe('npm run dev', () => {
     expect(ids).toEqual(['acme', 'globex']);
     expect(second.output()).toContain('npm run dev -- --seed');
     expect(await stop(second.child)).toBe(0);
-  });
+  }, 90_000); // starts and stops the whole stack twice
 
   it('says clearly when its port is taken', async () => {
     const { createServer } = await import('node:net');

@@ -79,7 +79,7 @@ describe('observability of a real request', () => {
         return [];
       }
     });
-    const served = logged.find((l) => l.message === 'MCP request served');
+    const served = logged.find((l) => l.message === 'MCP request answered');
 
     expect(result.statusCode).toBe(200);
     expect(served).toMatchObject({

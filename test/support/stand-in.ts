@@ -8,11 +8,18 @@ const call = async (path: string, init?: RequestInit) => {
 
 /**
  * Makes the next `times` calls of `action` fail, after or before doing the work: with a 500
- * (`failure`, the default) or a 400 ThrottlingException (`throttle`).
+ * (`failure`, the default) or a 400 ThrottlingException (`throttle`); or answer `delayMs` late
+ * (`slow`).
  */
 export async function injectFault(
   action: string,
-  options: { times: number; when: 'before' | 'after'; kind?: 'failure' | 'throttle' },
+  options: {
+    times: number;
+    when: 'before' | 'after';
+    kind?: 'failure' | 'throttle' | 'slow';
+    /** For `slow`: how late the real answer comes. */
+    delayMs?: number;
+  },
 ) {
   await call('faults', { method: 'POST', body: JSON.stringify({ action, ...options }) });
 }
@@ -46,4 +53,23 @@ export async function tenantKeys(tenantId: string): Promise<StandInKey[]> {
 /** Calls per action since the stand-in started (faults counted as `fault:<action>`). */
 export async function stats(): Promise<Record<string, number>> {
   return (await call('stats')) as Record<string, number>;
+}
+
+/**
+ * Waits until every line the gateway has printed so far has been delivered to the metering
+ * function and acknowledged (the local CloudWatch Logs subscription has nothing pending).
+ */
+export async function meteringSettled(timeoutMs = 15_000): Promise<void> {
+  // The harness ships the gateway's lines to the stand-in every few milliseconds.
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const logs = (await call('logs/stats')) as {
+      pendingRecords: number;
+      inFlightDeliveries: number;
+    };
+    if (logs.pendingRecords === 0 && logs.inFlightDeliveries === 0) return;
+    if (Date.now() > deadline) throw new Error(`metering did not settle: ${JSON.stringify(logs)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -53,7 +53,11 @@ function serverWith(stored: Map<string, string>, lines: string[]) {
     await client.connect(
       new StreamableHTTPClientTransport(new URL('http://127.0.0.1:1/mcp'), {
         fetch: (url, init) =>
-          endpoint(new Request(url, init), { token: '', clientId: 'c', scopes: [] }),
+          endpoint(
+            new Request(url, init),
+            { token: '', clientId: 'c', scopes: [] },
+            JSON.parse(String(init?.body)),
+          ),
       }),
     );
     const result = await client.callTool({ name: 'integrations_set', arguments: args });

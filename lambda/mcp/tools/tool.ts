@@ -5,6 +5,7 @@ import { AppError, publicMessageOf } from '../../shared/errors.js';
 import type { UsageRow } from '../../shared/fair-use/usage-meter.js';
 import { emitMetric, errorFields, METRIC } from '../../shared/observability.js';
 import type { OutboundPolicy } from '../../shared/outbound.js';
+import { currentScope } from '../../shared/request-scope.js';
 import type { TenantContext } from '../../shared/tenant-context.js';
 import type { OwnTenant } from '../../shared/tenant-directory.js';
 import type { ToolName } from '../../shared/tiers.js';
@@ -68,9 +69,11 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject
     name,
     ...(requiredRole ? { requiredRole } : {}),
     register(server, deps) {
-      server.registerTool(name, { ...config, ...schemas }, (input) =>
-        runTool(deps, name, () => run(input as z.output<Input>, deps)),
-      );
+      server.registerTool(name, { ...config, ...schemas }, (input) => {
+        // The arguments passed validation: the call is served (and counted) from here on.
+        currentScope()?.startWork();
+        return runTool(deps, name, () => run(input as z.output<Input>, deps));
+      });
     },
   };
 }

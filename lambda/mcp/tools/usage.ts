@@ -22,14 +22,12 @@ export const usageReport = defineTool({
         tool: z.string(),
         calls: z.number().int(),
         errors: z.number().int(),
-        refused: z.number().int(),
         averageDurationMs: z.number(),
       }),
     ),
     totals: z.object({
       calls: z.number().int(),
       errors: z.number().int(),
-      refused: z.number().int(),
     }),
     budget: z.object({
       month: z.string(),
@@ -64,7 +62,6 @@ export const usageReport = defineTool({
       totals: {
         calls: rows.reduce((n, r) => n + r.calls, 0),
         errors: rows.reduce((n, r) => n + r.errors, 0),
-        refused: rows.reduce((n, r) => n + r.refused, 0),
       },
       budget: {
         month: today.slice(0, 7),

@@ -1,108 +1,123 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../aws-clients.js';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TenantId } from '../tenant.js';
+import { CountTable } from './reconciled-count.js';
 import type { Admission } from './user-rate-limit.js';
 
-/** Spread of one tenant's monthly counter: writes land on this many partitions. */
-export const BUDGET_SHARDS = 8;
+/**
+ * How long a warm environment may hold counted calls before it writes them (one write, at the
+ * end of the next call): a tenant calling less often than this writes every call, a busy one
+ * once per block or per 10 s. It bounds what a recycled environment takes with it.
+ */
+export const BUDGET_MAX_AGE_MS = 10_000;
 
-export type BudgetAdmission =
-  | { readonly allowed: true; readonly month: string; readonly shard: number }
-  | Extract<Admission, { allowed: false }>;
+/** The usage-table key of a tenant's month: `calls` from the environments, `metered` from logs. */
+export function budgetKey(tenantId: TenantId, month: string) {
+  return { pk: `BUDGET#${tenantId}`, sk: month };
+}
 
 /**
- * The monthly tool-call budget of a tenant (the denial-of-wallet guard). The month's counter
- * is split into shards, each capped at its share of the limit, and a call takes a unit from
- * the first shard with room, starting at a random one: writes spread over several partitions,
- * and the calls admitted in a month are exactly the limit, never one more.
+ * The monthly tool-call budget of a tenant (the denial-of-wallet guard), counted in memory by
+ * each warm environment and reconciled with one shared item per tenant and month (see
+ * reconciled-count.ts):
+ * - `calls`: the admissions the environments wrote, one block at a time, which admission is
+ *   decided on;
+ * - `metered`: the served calls the metering function counted from the MCP function's logs
+ *   (complete, but seconds behind), shown in reports, never used to admit: the two overlap by
+ *   an amount no one knows, so they cannot be added, and the larger of them undercounts.
+ * An environment reads `calls` on its first call for a tenant in a month and learns it again
+ * with every write. Calls admitted in a month exceed the
+ * budget by at most one block per warm environment serving the tenant at the same time, plus,
+ * for each environment recycled in the month, the calls it had not written yet (at most one
+ * block, and only those of its last 10 s). Metering counts those calls all the same.
  */
 export class MonthlyBudget {
-  /** Months known to be spent, per tenant, so a spent tenant costs no more writes. */
-  private readonly spentUntil = new Map<string, number>();
+  private readonly counts = new CountTable();
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
-    private readonly random: () => number = Math.random,
   ) {}
 
-  async spend(tenantId: TenantId, limit: number): Promise<BudgetAdmission> {
+  /** Counts one call, or refuses it once the month is spent. A round trip only on a first call. */
+  async take(tenantId: TenantId, limit: number): Promise<Admission> {
     const now = this.now();
     const month = monthOf(now);
-    const retryAfterSeconds = Math.max(1, Math.ceil((startOfNextMonth(now) - now) / 1000));
-    const spentKey = `${tenantId} ${month}`;
-    if ((this.spentUntil.get(spentKey) ?? 0) > now) return { allowed: false, retryAfterSeconds };
-
-    const start = Math.floor(this.random() * BUDGET_SHARDS);
-    for (let i = 0; i < BUDGET_SHARDS; i++) {
-      const shard = (start + i) % BUDGET_SHARDS;
-      const cap = shardCap(limit, shard);
-      if (cap === 0) continue;
+    const { count, fresh } = this.counts.get(tenantId, month, now);
+    if (fresh) {
       try {
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: `BUDGET#${tenantId}#${shard}`, sk: month },
-            UpdateExpression: 'ADD #calls :one SET expiresAt = if_not_exists(expiresAt, :expires)',
-            ConditionExpression: 'attribute_not_exists(#calls) OR #calls < :cap',
-            ExpressionAttributeNames: { '#calls': 'calls' },
-            ExpressionAttributeValues: {
-              ':one': 1,
-              ':cap': cap,
-              ':expires': Math.ceil(startOfNextMonth(now) / 1000) + 400 * 86_400,
-            },
-          }),
-        );
-        return { allowed: true, month, shard };
+        count.settle(await this.admitted(tenantId, month));
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
+        // Not known yet: the next call reads it again.
+        this.counts.forget(tenantId);
+        throw error;
       }
     }
-    // A spent month stays spent unless the tier changes: check again after a minute.
-    this.spentUntil.set(spentKey, now + 60_000);
-    if (this.spentUntil.size > 10_000) this.spentUntil.clear();
-    return { allowed: false, retryAfterSeconds };
-  }
-
-  /** Gives back a unit taken for a call that was then refused for another reason. */
-  async refund(tenantId: TenantId, month: string, shard: number): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: `BUDGET#${tenantId}#${shard}`, sk: month },
-        UpdateExpression: 'ADD #calls :minusOne',
-        ConditionExpression: '#calls > :zero',
-        ExpressionAttributeNames: { '#calls': 'calls' },
-        ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
-      }),
-    );
-  }
-
-  /** Tool calls counted so far in the month (`yyyy-mm`, UTC). */
-  async spent(tenantId: TenantId, month = monthOf(this.now())): Promise<number> {
-    const keys = Array.from({ length: BUDGET_SHARDS }, (_, shard) => ({
-      pk: `BUDGET#${tenantId}#${shard}`,
-      sk: month,
-    }));
-    let total = 0;
-    let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-      [this.tableName]: { Keys: keys },
-    };
-    while (request && Object.keys(request).length > 0) {
-      const { Responses, UnprocessedKeys } = await this.db.send(
-        new BatchGetCommand({ RequestItems: request }),
-      );
-      for (const item of Responses?.[this.tableName] ?? []) total += Number(item.calls ?? 0);
-      request = UnprocessedKeys as typeof request;
+    if (!count.fits(limit)) {
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((startOfNextMonth(now) - now) / 1000)),
+      };
     }
-    return total;
+    count.pending += 1;
+    return { allowed: true };
+  }
+
+  /** Gives back a call taken and then refused before it ran. */
+  giveBack(tenantId: TenantId): void {
+    const now = this.now();
+    this.counts.get(tenantId, monthOf(now), now).count.pending -= 1;
+  }
+
+  /** Writes the tenant's pending calls when a block is full or they have waited 10 s. */
+  async reconcile(tenantId: TenantId, limit: number): Promise<void> {
+    const now = this.now();
+    const month = monthOf(now);
+    const { count } = this.counts.get(tenantId, month, now);
+    if (!count.due(limit, now, BUDGET_MAX_AGE_MS)) return;
+    const delta = count.take(now);
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: budgetKey(tenantId, month),
+          UpdateExpression: 'ADD #calls :delta SET expiresAt = if_not_exists(expiresAt, :expires)',
+          ExpressionAttributeNames: { '#calls': 'calls' },
+          ExpressionAttributeValues: { ':delta': delta, ':expires': expiryOf(now) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      count.settle(Number(Attributes?.calls ?? 0));
+    } catch (error) {
+      count.restore(delta);
+      throw error;
+    }
+  }
+
+  /**
+   * Tool calls spent so far in the month (`yyyy-mm`, UTC), for reports: the larger of the calls
+   * admitted and the calls metered, each of which may lag (by a block, or by seconds).
+   */
+  async spent(tenantId: TenantId, month = monthOf(this.now())): Promise<number> {
+    const item = await this.item(tenantId, month);
+    return Math.max(Number(item?.calls ?? 0), Number(item?.metered ?? 0));
+  }
+
+  private async admitted(tenantId: TenantId, month: string): Promise<number> {
+    return Number((await this.item(tenantId, month))?.calls ?? 0);
+  }
+
+  private async item(tenantId: TenantId, month: string) {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: budgetKey(tenantId, month) }),
+    );
+    return Item;
   }
 }
 
-/** Shard `shard`'s share of `limit`: the shares differ by at most one and add up to it. */
-export function shardCap(limit: number, shard: number): number {
-  return Math.floor(limit / BUDGET_SHARDS) + (shard < limit % BUDGET_SHARDS ? 1 : 0);
+/** The budget item is kept a little over a year after its month, to answer disputes. */
+export function expiryOf(epochMs: number): number {
+  return Math.ceil(startOfNextMonth(epochMs) / 1000) + 400 * 86_400;
 }
 
 export function monthOf(epochMs: number): string {

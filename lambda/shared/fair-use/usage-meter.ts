@@ -1,60 +1,136 @@
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../aws-clients.js';
 import type { TenantId } from '../tenant.js';
+import { budgetKey, expiryOf, monthOf } from './monthly-budget.js';
+import type { UsageRecord } from './usage-record.js';
 
-/** Spread of one tenant's usage counters: writes land on this many partitions. */
+/** Spread of one tenant's usage rows: read over this many partitions (older rows used them). */
 export const USAGE_SHARDS = 8;
-
-/** How a counted tool call ended. */
-export type CallOutcome = 'ok' | 'error' | 'refused';
 
 export interface UsageRow {
   readonly day: string;
   readonly tool: string;
   readonly calls: number;
   readonly errors: number;
-  readonly refused: number;
   readonly totalDurationMs: number;
 }
 
 /** How long usage counters are kept (the TTL), long enough to bill and to answer disputes. */
 const RETENTION_DAYS = 400;
+/** DynamoDB's limit of items in one transaction, one of which is the batch's marker. */
+const TRANSACTION_ITEMS = 100;
 
 /**
- * Metering: every tool call counted per tenant, per tool and per day with its outcome and
- * duration, by atomic increments on a shard chosen at random, and summed over the shards when
- * read.
+ * Metering: the served calls of each tenant per tool (or method) and day, with errors and
+ * duration, and each month's total for the budget. Written by the metering function from the
+ * usage records of a log batch, exactly once per batch; read by `usage_report` and the CLI.
  */
 export class UsageMeter {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
   ) {}
 
-  async record(call: {
-    tenantId: TenantId;
-    tool: string;
-    outcome: CallOutcome;
-    durationMs: number;
-  }): Promise<void> {
-    const now = this.now();
-    const shard = Math.floor(this.random() * USAGE_SHARDS);
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: `USAGE#${call.tenantId}#${shard}`, sk: `${dayOf(now)}#${call.tool}` },
-        UpdateExpression:
-          'ADD calls :one, errors :error, refused :refused, durationMs :duration SET expiresAt = if_not_exists(expiresAt, :expires)',
-        ExpressionAttributeValues: {
-          ':one': 1,
-          ':error': call.outcome === 'error' ? 1 : 0,
-          ':refused': call.outcome === 'refused' ? 1 : 0,
-          ':duration': Math.max(0, Math.round(call.durationMs)),
-          ':expires': Math.ceil(now / 1000) + RETENTION_DAYS * 86_400,
+  /**
+   * Adds a batch of records: one ADD per tenant, day and tool and one per tenant and month,
+   * in transactions that also create the batch's marker. A batch delivered again (Lambda retries
+   * an asynchronous invocation that failed) finds its marker and adds nothing twice.
+   * @returns whether the batch was new
+   */
+  async apply(batchId: string, records: readonly UsageRecord[]): Promise<boolean> {
+    const rows = new Map<string, { tenantId: string; sk: string; time: number } & Totals>();
+    const months = new Map<
+      string,
+      { tenantId: string; month: string; time: number; calls: number }
+    >();
+    for (const record of records) {
+      const day = dayOf(record.time);
+      const rowKey = `${record.tenantId} ${day}#${record.name}`;
+      const row = rows.get(rowKey) ?? {
+        tenantId: record.tenantId,
+        sk: `${day}#${record.name}`,
+        time: record.time,
+        calls: 0,
+        errors: 0,
+        durationMs: 0,
+      };
+      row.calls += 1;
+      row.errors += record.outcome === 'error' ? 1 : 0;
+      row.durationMs += record.durationMs;
+      rows.set(rowKey, row);
+      const month = monthOf(record.time);
+      const monthKey = `${record.tenantId} ${month}`;
+      const total = months.get(monthKey) ?? {
+        tenantId: record.tenantId,
+        month,
+        time: record.time,
+        calls: 0,
+      };
+      total.calls += 1;
+      months.set(monthKey, total);
+    }
+
+    const updates = [
+      ...[...rows.values()].map((row) => ({
+        Update: {
+          TableName: this.tableName,
+          Key: {
+            pk: `USAGE#${row.tenantId}#${Math.floor(this.random() * USAGE_SHARDS)}`,
+            sk: row.sk,
+          },
+          UpdateExpression:
+            'ADD calls :calls, errors :errors, durationMs :duration SET expiresAt = if_not_exists(expiresAt, :expires)',
+          ExpressionAttributeValues: {
+            ':calls': row.calls,
+            ':errors': row.errors,
+            ':duration': row.durationMs,
+            ':expires': Math.ceil(row.time / 1000) + RETENTION_DAYS * 86_400,
+          },
         },
-      }),
-    );
+      })),
+      ...[...months.values()].map((total) => ({
+        Update: {
+          TableName: this.tableName,
+          Key: budgetKey(total.tenantId, total.month),
+          UpdateExpression: 'ADD metered :calls SET expiresAt = if_not_exists(expiresAt, :expires)',
+          ExpressionAttributeValues: { ':calls': total.calls, ':expires': expiryOf(total.time) },
+        },
+      })),
+    ];
+
+    let applied = false;
+    for (let start = 0, part = 0; start < updates.length; start += TRANSACTION_ITEMS - 1, part++) {
+      const chunk = updates.slice(start, start + TRANSACTION_ITEMS - 1);
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: {
+                    pk: `METERED#${batchId}#${part}`,
+                    sk: 'batch',
+                    expiresAt: Math.ceil(Date.now() / 1000) + 14 * 86_400,
+                  },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              ...chunk,
+            ],
+          }),
+        );
+        applied = true;
+      } catch (error) {
+        if (!isMarkerConflict(error)) throw error;
+      }
+    }
+    return applied;
   }
 
   /** Usage per day and tool between two days (`yyyy-mm-dd`, inclusive), oldest first. */
@@ -85,7 +161,6 @@ export class UsageMeter {
               tool,
               calls: (previous?.calls ?? 0) + Number(item.calls ?? 0),
               errors: (previous?.errors ?? 0) + Number(item.errors ?? 0),
-              refused: (previous?.refused ?? 0) + Number(item.refused ?? 0),
               totalDurationMs: (previous?.totalDurationMs ?? 0) + Number(item.durationMs ?? 0),
             });
           }
@@ -97,6 +172,23 @@ export class UsageMeter {
       a.day === b.day ? a.tool.localeCompare(b.tool) : a.day.localeCompare(b.day),
     );
   }
+}
+
+interface Totals {
+  calls: number;
+  errors: number;
+  durationMs: number;
+}
+
+/** A transaction cancelled only because the batch's marker exists: the batch was applied. */
+function isMarkerConflict(error: unknown): boolean {
+  if (isConditionFailure(error)) return true;
+  const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+  return (
+    (error as Error).name === 'TransactionCanceledException' &&
+    reasons?.[0]?.Code === 'ConditionalCheckFailed' &&
+    reasons.slice(1).every((reason) => !reason.Code || reason.Code === 'None')
+  );
 }
 
 export function dayOf(epochMs: number): string {

@@ -1,55 +1,90 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../aws-clients.js';
 import type { TenantId } from '../tenant.js';
 import type { TierDefinition } from '../tiers.js';
+import { CountTable } from './reconciled-count.js';
 
 export type Admission =
   | { readonly allowed: true }
   | { readonly allowed: false; retryAfterSeconds: number };
 
 /**
- * The per-user layer of rate limiting: a fixed-window counter per user, one atomic conditional
- * increment per request in DynamoDB, shared by every Lambda environment. The window's item
- * expires by TTL; a new window is a new item, so nothing has to be reset.
+ * The per-user layer of rate limiting: a fixed window per user, counted in memory by each warm
+ * environment and reconciled with a counter shared by all of them (the usage table) one block
+ * at a time (see reconciled-count.ts). Within a window a user gets at most the tier's number of
+ * requests, plus at most one block per warm environment serving them (an eighth of what was left
+ * at that environment's last reconcile). A window's item expires by TTL; a new window is a new
+ * item, so nothing has to be reset, and a count lost with a recycled environment is lost for
+ * that window only.
  */
 export class UserRateLimit {
+  private readonly counts = new CountTable();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Counts one request of the user; refuses it once the window holds the tier's number. */
-  async consume(
-    tenantId: TenantId,
-    userPseudonym: string,
-    limit: TierDefinition['perUser'],
-  ): Promise<Admission> {
+  /** Counts one request of the user, or refuses it once the window is full. No round trip. */
+  take(tenantId: TenantId, userPseudonym: string, limit: TierDefinition['perUser']): Admission {
     const now = this.now();
     const windowMs = limit.windowSeconds * 1000;
     const windowStart = Math.floor(now / windowMs) * windowMs;
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `RATE#${tenantId}#${userPseudonym}`, sk: String(windowStart) },
-          UpdateExpression: 'ADD #requests :one SET expiresAt = if_not_exists(expiresAt, :expires)',
-          ConditionExpression: 'attribute_not_exists(#requests) OR #requests < :limit',
-          ExpressionAttributeNames: { '#requests': 'requests' },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':limit': limit.requests,
-            ':expires': Math.ceil((windowStart + 2 * windowMs) / 1000),
-          },
-        }),
-      );
-      return { allowed: true };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+    const { count } = this.counts.get(this.key(tenantId, userPseudonym), String(windowStart), now);
+    if (!count.fits(limit.requests)) {
       return {
         allowed: false,
         retryAfterSeconds: Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000)),
       };
     }
+    count.pending += 1;
+    return { allowed: true };
+  }
+
+  /** Gives back a request taken for a call that was then refused before it ran. */
+  giveBack(tenantId: TenantId, userPseudonym: string, limit: TierDefinition['perUser']): void {
+    const now = this.now();
+    const windowStart = Math.floor(now / (limit.windowSeconds * 1000)) * limit.windowSeconds * 1000;
+    const { count } = this.counts.get(this.key(tenantId, userPseudonym), String(windowStart), now);
+    count.pending -= 1;
+  }
+
+  /** Writes the user's pending requests when a block is full: one atomic ADD. */
+  async reconcile(
+    tenantId: TenantId,
+    userPseudonym: string,
+    limit: TierDefinition['perUser'],
+  ): Promise<void> {
+    const now = this.now();
+    const windowMs = limit.windowSeconds * 1000;
+    const windowStart = Math.floor(now / windowMs) * windowMs;
+    const { count } = this.counts.get(this.key(tenantId, userPseudonym), String(windowStart), now);
+    // A window is short: only a full block is written, never a count that merely waited.
+    if (!count.due(limit.requests, now, Number.POSITIVE_INFINITY)) return;
+    const delta = count.take(now);
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `RATE#${tenantId}#${userPseudonym}`, sk: String(windowStart) },
+          UpdateExpression:
+            'ADD #requests :delta SET expiresAt = if_not_exists(expiresAt, :expires)',
+          ExpressionAttributeNames: { '#requests': 'requests' },
+          ExpressionAttributeValues: {
+            ':delta': delta,
+            ':expires': Math.ceil((windowStart + 2 * windowMs) / 1000),
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      count.settle(Number(Attributes?.requests ?? 0));
+    } catch (error) {
+      count.restore(delta);
+      throw error;
+    }
+  }
+
+  private key(tenantId: TenantId, userPseudonym: string): string {
+    return `${tenantId}#${userPseudonym}`;
   }
 }

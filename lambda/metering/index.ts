@@ -1,0 +1,31 @@
+import middy from '@middy/core';
+import type { CloudWatchLogsEvent, Context } from 'aws-lambda';
+import { createDocumentClient } from '../shared/aws-clients.js';
+import { readConfig, tableName } from '../shared/config.js';
+import { UsageMeter } from '../shared/fair-use/usage-meter.js';
+import { logger, observed } from '../shared/observability.js';
+import { usageBatchOf } from './log-batch.js';
+
+/**
+ * Metering: subscribed to the MCP function's log group (filter `{ $.record = "mcp-usage/1" }`),
+ * it adds each delivery's usage records to the usage table, exactly once per delivery (see
+ * UsageMeter.apply). A failure throws, so Lambda retries the asynchronous invocation; one that
+ * keeps failing goes to the metering dead-letter queue, which has an alarm.
+ */
+const config = readConfig({ USAGE_TABLE_NAME: tableName() });
+const meter = new UsageMeter(createDocumentClient(), config.USAGE_TABLE_NAME);
+
+export const handler = middy<CloudWatchLogsEvent, void, Error, Context>()
+  .use(observed())
+  .handler(async (event) => {
+    const batch = usageBatchOf(event);
+    if (batch.rejected > 0) {
+      logger.warn('Log lines that are not usage records were skipped', { lines: batch.rejected });
+    }
+    if (batch.records.length === 0) return;
+    const applied = await meter.apply(batch.id, batch.records);
+    logger.info(applied ? 'Usage metered' : 'Delivery already metered', {
+      batch: batch.id,
+      records: batch.records.length,
+    });
+  });
