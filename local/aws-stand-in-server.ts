@@ -28,6 +28,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { CloudWatchLogsEvent, Context } from 'aws-lambda';
 import { STAND_IN_SERVICES } from './aws-env.js';
 import { loadContract, loadHandler } from './function-environment.js';
 import { LOCAL_DATA_ACCESS_ROLE_ARN } from './harness.js';
@@ -238,17 +239,12 @@ function internal(method: string, url: URL, body: Buffer): Answer {
       if (method === 'POST') stats.clear();
       return ok(Object.fromEntries(stats));
     case 'logs': {
-      // The harness puts the gateway's output lines; the gateway's metering runner takes
-      // deliveries and acknowledges them (see stand-ins/logs.ts).
+      // The harness puts the gateway's output lines; the subscription delivers the usage
+      // records to the metering function, which runs in this process (see deliverUsage).
       if (arg === '' && method === 'POST') {
         logs.put(body.toString('utf8').split('\n').filter(Boolean));
         return ok({});
       }
-      if (arg === 'next') {
-        const delivery = logs.next();
-        return delivery ? ok(delivery) : { status: 204, body: '' };
-      }
-      if (arg.startsWith('ack/')) return ok({ acknowledged: logs.ack(arg.slice(4)) });
       if (arg === 'stats') return ok(logs.stats());
       return { status: 404, body: '{}' };
     }
@@ -412,6 +408,33 @@ async function forwardDynamo(action: string, req: IncomingMessage, body: Buffer)
   };
 }
 
+/**
+ * The log group's subscription, as CloudWatch Logs runs it: due deliveries go to the metering
+ * function (invoked asynchronously, so one at a time here), acknowledged when it succeeded and
+ * offered again after the lease when it failed.
+ */
+function deliverUsage(
+  handler: (event: CloudWatchLogsEvent, context: Context) => Promise<unknown>,
+): void {
+  let busy = false;
+  setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (let delivery = logs.next(); delivery; delivery = logs.next()) {
+        try {
+          await handler(delivery.event, lambdaContext('metering', 30_000));
+          logs.ack(delivery.id);
+        } catch (error) {
+          process.stderr.write(`aws-stand-in: metering: ${(error as Error).message}\n`);
+        }
+      }
+    } finally {
+      busy = false;
+    }
+  }, 200).unref();
+}
+
 function send(res: ServerResponse, answer: Answer): void {
   res.writeHead(answer.status, answer.headers ?? { 'content-type': 'application/json' });
   res.end(answer.body);
@@ -427,13 +450,16 @@ server.on('error', (error: NodeJS.ErrnoException) => {
   process.stderr.write(`aws-stand-in: cannot listen: ${error.message}\n`);
   process.exit(1);
 });
-server.listen(Number(values.port), '127.0.0.1', () => {
+server.listen(Number(values.port), '127.0.0.1', async () => {
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   // The triggers running in this process call AWS, that is, this stand-in.
   for (const service of STAND_IN_SERVICES) process.env[`AWS_ENDPOINT_URL_${service}`] = url;
   const queueUrl = `${url}/000000000000/${QUEUE_NAME}`;
   process.env.PROVISIONING_QUEUE_URL = queueUrl;
+  deliverUsage(
+    (await loadHandler('metering', () => import('../lambda/metering/index.js'))).handler,
+  );
   process.stdout.write(
     `${JSON.stringify({ service: 'aws', port, queueUrl, dlqUrl: `${url}/000000000000/${DLQ_NAME}` })}\n`,
   );

@@ -18,7 +18,6 @@ import { API_STAGE_NAME } from '../lambda/shared/api-contract.js';
 import { bearerChallenge } from '../lambda/shared/oauth-metadata.js';
 import { loadHandler } from './function-environment.js';
 import { createGateway } from './gateway.js';
-import { startLogSubscriptionRunner } from './log-subscription-runner.js';
 import { startQueueRunner } from './queue-runner.js';
 import type { PlanLimits } from './usage-plan-limits.js';
 
@@ -69,13 +68,6 @@ const provisioner = await loadHandler(
   'provisioner',
   () => import('../lambda/provisioner/index.js'),
 );
-const metering = await loadHandler('metering', () => import('../lambda/metering/index.js'));
-// The metering function runs here too, fed by the local CloudWatch Logs subscription.
-const meteringRunner = startLogSubscriptionRunner({
-  standInUrl: process.env.AWS_ENDPOINT_URL_DYNAMODB as string,
-  handler: metering.handler,
-  onError: (error) => process.stderr.write(`gateway: metering: ${(error as Error).message}\n`),
-});
 // The provisioner runs here too, fed from the provisioning queue like an event source mapping.
 const runner = startQueueRunner({
   sqs: new SQSClient({}),
@@ -114,7 +106,6 @@ process.stdout.write(`${JSON.stringify({ service: 'gateway', port, url })}\n`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void runner.stop();
-    meteringRunner.stop();
     server.close(() => process.exit(0));
     server.closeAllConnections();
   });

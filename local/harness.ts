@@ -223,6 +223,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       POWERTOOLS_METRICS_DISABLED: 'true',
       // By name: the stand-in that stores it runs the Cognito triggers that read it.
       PSEUDONYM_KEY_SECRET_ID: LOCAL_PSEUDONYM_KEY_SECRET,
+      // The metering function runs in the AWS stand-in, fed by its log subscription.
+      USAGE_TABLE_NAME: LOCAL_TABLE_NAMES.usage,
     };
     const aws = await start(
       'local/aws-stand-in-server.ts',

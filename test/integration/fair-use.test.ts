@@ -127,10 +127,10 @@ describe('monthly tool-call budget', () => {
     const first = new MonthlyBudget(db, table, () => now);
     await first.take(acme, limit);
     first.giveBack(acme);
-    // Served 5 calls, wrote them 10 s later with its next call, then served 3 more and was
+    // Served 5 calls, wrote them 30 s later with its next call, then served 3 more and was
     // recycled before it wrote them.
     for (let i = 0; i < 5; i++) await spend(first, acme, limit);
-    now += 10_000;
+    now += 30_000;
     for (let i = 0; i < 4; i++) await spend(first, acme, limit);
     expect(await first.spent(acme)).toBe(6);
 

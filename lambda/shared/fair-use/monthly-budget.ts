@@ -6,9 +6,9 @@ import type { Admission } from './user-rate-limit.js';
 /**
  * How long a warm environment may hold counted calls before it writes them (one write, at the
  * end of the next call): a tenant calling less often than this writes every call, a busy one
- * once per block or per 10 s. It bounds what a recycled environment takes with it.
+ * once per block or per 30 s. It bounds what a recycled environment takes with it.
  */
-export const BUDGET_MAX_AGE_MS = 10_000;
+export const BUDGET_MAX_AGE_MS = 30_000;
 
 /** The usage-table key of a tenant's month: `calls` from the environments, `metered` from logs. */
 export function budgetKey(tenantId: TenantId, month: string) {
@@ -28,7 +28,7 @@ export function budgetKey(tenantId: TenantId, month: string) {
  * with every write. Calls admitted in a month exceed the
  * budget by at most one block per warm environment serving the tenant at the same time, plus,
  * for each environment recycled in the month, the calls it had not written yet (at most one
- * block, and only those of its last 10 s). Metering counts those calls all the same.
+ * block, and only those of its last 30 s). Metering counts those calls all the same.
  */
 export class MonthlyBudget {
   private readonly counts = new CountTable();
@@ -69,7 +69,7 @@ export class MonthlyBudget {
     this.counts.get(tenantId, monthOf(now), now).count.pending -= 1;
   }
 
-  /** Writes the tenant's pending calls when a block is full or they have waited 10 s. */
+  /** Writes the tenant's pending calls when a block is full or they have waited 30 s. */
   async reconcile(tenantId: TenantId, limit: number): Promise<void> {
     const now = this.now();
     const month = monthOf(now);
