@@ -25,6 +25,9 @@ export interface BenchResults {
     secretsManager: number;
     registryReads: number;
     usageTableCalls: number;
+    /** Of those, the metering function's transactions, and the items they wrote. */
+    meteringTransactions: number;
+    meteringItemsWritten: number;
     dataTableCalls: number;
   };
   throughputPerSecondAtConcurrency16: { gateway: number; baseline: number; ratio: number };
@@ -88,6 +91,10 @@ export function formatReport(
     row(
       `Usage table calls per ${CALLS} calls (limits, metering)`,
       String(r.awsCallsPer1000ToolCallsOver10Tenants.usageTableCalls),
+    ) +
+    row(
+      '  of which metering transactions (items written)',
+      `${r.awsCallsPer1000ToolCallsOver10Tenants.meteringTransactions} (${r.awsCallsPer1000ToolCallsOver10Tenants.meteringItemsWritten})`,
     ) +
     `\n  notes_get at concurrency ${CONCURRENCY}, ${THROUGHPUT_CALLS} calls over ${TENANTS} tenants:\n` +
     row(

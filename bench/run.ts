@@ -189,6 +189,9 @@ try {
       usageTableCalls: Object.entries(stats)
         .filter(([key]) => key.endsWith(`:${harness.env.USAGE_TABLE_NAME}`))
         .reduce((total, [, n]) => total + n, 0),
+      meteringTransactions:
+        stats[`dynamodb:TransactWriteItems:${harness.env.USAGE_TABLE_NAME}`] ?? 0,
+      meteringItemsWritten: stats['dynamodb:TransactWriteItems:items'] ?? 0,
       dataTableCalls: Object.entries(stats)
         .filter(([key]) => key.endsWith(`:${harness.env.DATA_TABLE_NAME}`))
         .reduce((total, [, n]) => total + n, 0),

@@ -41,6 +41,11 @@ export async function serveMcpRequest(
     remainingTimeMs?: () => number;
     /** API Gateway's request id, for the usage record. */
     requestId?: string;
+    /**
+     * Starts, for tenant work, what the work will need and the fair-use checks need not wait
+     * for (the tenant's scoped credentials): on a first call it overlaps their round trips.
+     */
+    prefetch?: (context: TenantContext) => Promise<unknown>;
   },
 ): Promise<APIGatewayProxyResult> {
   const { logger, options } = deps;
@@ -105,8 +110,11 @@ export async function serveMcpRequest(
     'gen_ai.tool.name': message.tool,
     'mcp.protocol.version': protocolVersion,
   });
+  // Awaited on every path below, so nothing of it runs on into a later invocation.
+  const warming = message.tenantWork ? deps.prefetch?.(context).catch(() => undefined) : undefined;
   const gate = await deps.gate.admit(context, message);
   if (!gate.admitted) {
+    await warming;
     logger.info('MCP request refused', { status: 429, outcome: 'refused' });
     return jsonRpcError(
       429,
@@ -153,12 +161,11 @@ export async function serveMcpRequest(
   const served = message.tenantWork
     ? scope.served
     : result.statusCode < 300 && !isJsonRpcError(result);
-  await deps.gate.settle(context, gate, served);
   if (served && message.tenantWork) {
-    const name = message.tool ?? message.method;
+    // First, before any other await: the record is the metering of this call.
     writeUsageRecord({
       tenantId: context.tenantId,
-      name,
+      name: message.tool ?? message.method,
       outcome,
       durationMs,
       time: startedAt,
@@ -166,6 +173,7 @@ export async function serveMcpRequest(
     });
     if (message.tool) emitToolCall(context.tier, message.tool, outcome, durationMs);
   }
+  await Promise.all([deps.gate.settle(context, gate, served), warming]);
   logger.info('MCP request answered', { status: result.statusCode, served, outcome, durationMs });
   return result;
 }

@@ -128,5 +128,6 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error,
       // Leave a second to answer and write the usage record before Lambda stops the invocation.
       remainingTimeMs: () => context.getRemainingTimeInMillis() - 1_000,
       requestId: event.requestContext.requestId,
+      prefetch: (context) => credentials.forTenant(context.tenantId),
     }),
   );

@@ -1,11 +1,11 @@
 import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
   getLocalCryptographicMaterialsCache,
-  KmsKeyringNode,
   NodeCachingMaterialsManager,
-} from '@aws-crypto/client-node';
+} from '@aws-crypto/caching-materials-manager-node';
+import { buildDecrypt } from '@aws-crypto/decrypt-node';
+import { buildEncrypt } from '@aws-crypto/encrypt-node';
+import { KmsKeyringNode } from '@aws-crypto/kms-keyring-node';
+import { AlgorithmSuiteIdentifier, CommitmentPolicy } from '@aws-crypto/material-management-node';
 import { KMS } from '@aws-sdk/client-kms';
 import { InternalError } from './errors.js';
 import { ENCRYPTION_CONTEXT_KEY } from './isolation.js';
@@ -13,11 +13,16 @@ import { abortWithRequest } from './request-scope.js';
 import type { TenantId } from './tenant.js';
 import type { TenantCredentials } from './tenant-credentials.js';
 
-const { encrypt, decrypt } = buildClient({
+// What `buildClient` of @aws-crypto/client-node does, from its parts: that package ships CommonJS
+// only, which esbuild cannot tree-shake (it bundled every keyring and a DynamoDB client: about
+// 100 KiB, and 8 % of the MCP function's import).
+const CLIENT_OPTIONS = {
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
   // One tenant key per message: refuse messages that carry more (or attacker-added) keys.
   maxEncryptedDataKeys: 1,
-});
+} as const;
+const { encrypt } = buildEncrypt(CLIENT_OPTIONS);
+const { decrypt } = buildDecrypt(CLIENT_OPTIONS);
 
 /**
  * Key commitment without a message signature: writer and reader are the same principal (the
