@@ -33,6 +33,20 @@ beforeAll(async () => {
 afterAll(() => vi.restoreAllMocks());
 
 async function callTool(name: string, args: Record<string, unknown>) {
+  return send(
+    Buffer.from(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name, arguments: args },
+      }),
+    ),
+  );
+}
+
+/** One request through the authorizer and the MCP handler, with extra headers if given. */
+async function send(body: Buffer, headers: string[] = ['Mcp-Protocol-Version', '2025-06-18']) {
   const api = new URL(process.env.API_BASE_URL as string);
   const policy = await authorizer(
     {
@@ -48,17 +62,10 @@ async function callTool(name: string, args: Record<string, unknown>) {
       url: new URL(MCP_PATH, api),
       rawHeaders: [
         ...['Host', api.host, 'Content-Type', 'application/json'],
-        ...['Accept', 'application/json, text/event-stream', 'Mcp-Protocol-Version', '2025-06-18'],
+        ...['Accept', 'application/json, text/event-stream', ...headers],
         ...['Authorization', `Bearer ${token}`],
       ],
-      body: Buffer.from(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'tools/call',
-          params: { name, arguments: args },
-        }),
-      ),
+      body,
       sourceIp: '127.0.0.1',
     },
     MCP_PATH,
@@ -127,5 +134,55 @@ describe('observability of a real request', () => {
       Dimensions: [['service', 'tier', 'tool']],
     });
     expect(emf.map((l) => JSON.stringify(l)).join('\n')).not.toContain(user.tenantId);
+  });
+
+  it('writes one usage record per served call, for the metering subscription', async () => {
+    lines.length = 0;
+    await callTool('whoami', {});
+    await callTool('notes_get', { id: 42 }); // refused by the SDK before the tool runs
+    const records = lines.filter((line) => line.includes('"record":"mcp-usage/1"'));
+
+    expect(records).toHaveLength(1);
+    expect(JSON.parse(records[0] as string)).toMatchObject({
+      record: 'mcp-usage/1',
+      tenantId: user.tenantId,
+      name: 'whoami',
+      outcome: 'ok',
+      durationMs: expect.any(Number),
+      time: expect.any(Number),
+    });
+  });
+
+  it('keeps client-chosen strings short in every line: a huge Mcp-Name, a huge refused body', async () => {
+    lines.length = 0;
+    const long = 'x'.repeat(5_000);
+    const modern = await send(
+      Buffer.from(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: {
+            name: 'whoami',
+            arguments: {},
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      ),
+      ['Mcp-Protocol-Version', '2026-07-28', 'Mcp-Method', 'tools/call', 'Mcp-Name', long],
+    );
+    const garbage = await send(Buffer.from(`[${long}`));
+
+    expect(modern.result.statusCode).toBe(400);
+    expect(garbage.result.statusCode).toBe(400);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).not.toContain('x'.repeat(300));
+      expect(line.length).toBeLessThan(2_000);
+    }
   });
 });
