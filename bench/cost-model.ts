@@ -43,8 +43,15 @@ export interface Workload {
   readonly authorizerMemoryMb: number;
   /** Share of calls that write (one write unit) rather than read (one read unit). */
   readonly writeShare: number;
-  /** Usage-table writes per call: the per-user window, the monthly budget, the usage counter. */
+  /**
+   * Usage-table write units per call: the fair-use counters' block writes, and the metering
+   * function's transactional writes (two units an item: a row per tenant, tool and day and a
+   * total per tenant and month for each delivery, and the delivery's marker).
+   */
   readonly usageWritesPerCall: number;
+  /** Metering function invocations per call (one per log delivery) and their billed duration. */
+  readonly meteringInvocationsPerCall: number;
+  readonly meteringDurationMs: number;
   /** Custom metrics the handlers emit (by tier and tool), and metrics in the alarms. */
   readonly customMetrics: number;
   readonly alarmMetrics: number;
@@ -70,10 +77,14 @@ export const DEFAULT_WORKLOAD: Workload = {
   authorizerDurationMs: 20,
   authorizerMemoryMb: 256,
   writeShare: 0.5,
-  usageWritesPerCall: 3,
+  // npm run bench: 10 counter writes and 13 metering transactions writing 273 items per 1,000
+  // calls over 10 tenants (2 units an item in a transaction).
+  usageWritesPerCall: 0.56,
+  meteringInvocationsPerCall: 0.013,
+  meteringDurationMs: 100,
   // ToolCall, ToolError, ToolDuration for 3 tiers x 12 tools, 2 refusal metrics x 3 tiers, 4 more.
   customMetrics: 3 * 3 * 12 + 2 * 3 + 4,
-  alarmMetrics: 13,
+  alarmMetrics: 14,
   kmsRequestsPerCall: 0.004,
   secretsCallsPerCall: 0,
   secretsPerTenant: 1,
@@ -103,16 +114,18 @@ export function costLines(w: Workload, p = PRICES): CostLine[] {
       perMillionCalls: p.apiGatewayRestPerMillion,
     },
     {
-      service: 'Lambda (MCP handler, authorizer)',
+      service: 'Lambda (MCP handler, authorizer, metering)',
       platform: 0,
       perTenantIdle: 0,
       perMillionCalls:
-        p.lambdaPerMillionRequests * (1 + w.authorizerInvocationsPerCall) +
+        p.lambdaPerMillionRequests *
+          (1 + w.authorizerInvocationsPerCall + w.meteringInvocationsPerCall) +
         million *
           p.lambdaArmPerGbSecond *
           (gbSeconds(w.mcpDurationMs, w.mcpMemoryMb) +
             w.authorizerInvocationsPerCall *
-              gbSeconds(w.authorizerDurationMs, w.authorizerMemoryMb)),
+              gbSeconds(w.authorizerDurationMs, w.authorizerMemoryMb) +
+            w.meteringInvocationsPerCall * gbSeconds(w.meteringDurationMs, 256)),
     },
     {
       service: 'DynamoDB (on demand; data and usage tables)',

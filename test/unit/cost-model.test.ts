@@ -27,6 +27,7 @@ describe('cost model (docs/COST.md, npm run cost)', () => {
         mcpDurationMs,
         mcpMemoryMb,
         authorizerInvocationsPerCall: 0,
+        meteringInvocationsPerCall: 0,
       }).lines.find((line) => line.service.startsWith('Lambda'))?.perMillionCalls ?? Number.NaN;
     const requests = PRICES.lambdaPerMillionRequests;
     expect(lambda(100, 512) - requests).toBeCloseTo(2 * (lambda(50, 512) - requests), 6);
@@ -42,7 +43,7 @@ describe('cost model (docs/COST.md, npm run cost)', () => {
 });
 
 describe('cost model: fair use and observability', () => {
-  it('bills the three usage-table writes of every call, and the metrics once per deployment', () => {
+  it('bills the usage-table write units of every call, and the metrics once per deployment', () => {
     const dynamo = (usageWritesPerCall: number) =>
       monthlyCost({ ...DEFAULT_WORKLOAD, usageWritesPerCall }).lines.find((line) =>
         line.service.startsWith('DynamoDB'),
