@@ -178,9 +178,12 @@ export async function serveMcpRequest(
   return result;
 }
 
-/** A bounded, printable excerpt of a refused body for the log line: never the whole body. */
+/**
+ * What the log line of a refused body shows of it: its size and its first 16 bytes in hex, which
+ * tell a byte-order mark, a batch or another encoding apart, and are too few to carry a secret.
+ */
 function excerptOf(bytes: Buffer): string {
-  return JSON.stringify(bytes.subarray(0, 80).toString('latin1')).slice(1, -1).slice(0, 160);
+  return `${bytes.byteLength} bytes: ${bytes.subarray(0, 16).toString('hex')}`;
 }
 
 function bodyOf(event: APIGatewayProxyEvent): Buffer {

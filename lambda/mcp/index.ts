@@ -50,7 +50,9 @@ const config = readConfig({
   ALLOW_LOOPBACK_WEBHOOKS: z.enum(['true', 'false']).default('false'),
 });
 
-const credentials = new TenantCredentials(new STSClient({}), {
+const sts = new STSClient({});
+sts.middlewareStack.use(abortWithRequest());
+const credentials = new TenantCredentials(sts, {
   roleArn: config.DATA_ACCESS_ROLE_ARN,
 });
 const data = new TenantDataAccess({ tableName: config.DATA_TABLE_NAME, credentials });
