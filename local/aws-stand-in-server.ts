@@ -136,11 +136,16 @@ function saveState(): void {
 
 const stats = new Map<string, number>();
 const count = (name: string, n = 1) => stats.set(name, (stats.get(name) ?? 0) + n);
-/** An injected fault: a failure, a throttle, or (`slow`) the real answer `delayMs` late. */
+/**
+ * An injected fault: a failure, a throttle, (`slow`) the real answer `delayMs` late, or
+ * (`conflict`, for TransactWriteItems) the cancellation DynamoDB answers when another
+ * transaction writes one of the items at the same moment. This stand-in runs transactions one
+ * at a time, so it never produces that cancellation by itself.
+ */
 type Fault = {
   times: number;
   when: 'before' | 'after';
-  kind: 'failure' | 'throttle' | 'slow';
+  kind: 'failure' | 'throttle' | 'slow' | 'conflict';
   delayMs?: number;
 };
 const faults = new Map<string, Fault>();
@@ -218,6 +223,18 @@ async function withFaults(
     if (fault.kind === 'slow') {
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 30_000));
       return send(res, await run());
+    }
+    if (fault.kind === 'conflict') {
+      return send(res, {
+        status: 400,
+        body: JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+          message:
+            'Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]',
+          CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+        }),
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+      });
     }
     if (fault.when === 'after') await run();
     const type = fault.kind === 'throttle' ? 'ThrottlingException' : 'InternalFailure';

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
-import type { UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
+import type { BudgetTicket, MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
+import type { RateTicket, UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
 import { emitMetric, errorFields, METRIC } from '../shared/observability.js';
 import type { TenantContext } from '../shared/tenant-context.js';
 import { TIERS } from '../shared/tiers.js';
@@ -10,10 +10,10 @@ import { toolsFor } from './tools/index.js';
 /** A request the gate let through; settle it once it is answered. */
 export interface Admitted {
   readonly admitted: true;
-  /** Whether a unit of the monthly budget was taken (tenant work the caller can reach). */
-  readonly budgeted: boolean;
-  /** Whether a unit of the per-user window was taken. */
-  readonly rateCounted: boolean;
+  /** The per-user window the request was counted in. */
+  readonly rate: RateTicket;
+  /** The month a unit of the budget was taken from (tenant work the caller can reach). */
+  readonly budget?: BudgetTicket;
 }
 
 /** A request the gate refused: answered 429, with when to retry and why (no tenant named). */
@@ -31,8 +31,9 @@ export type GateAnswer = Admitted | Refused;
  * - the tenant's monthly budget on every request for tenant work (a tool the caller can see, a
  *   resource read or list, a prompt), 429 with `Retry-After` until the month ends.
  * Both are counted in memory and written one block at a time (see reconciled-count.ts), so a
- * call costs no round trip to decide. What is taken for a request that is then not served (the
- * SDK refused it, or it never reached a handler) is given back: only served calls count.
+ * call costs no round trip to decide. Every request that reaches the gate counts against its
+ * user's window (each one spent the tenant's usage plan); a budget unit taken for a request that
+ * is then not served (the SDK refused it, or it never reached a handler) is given back.
  * Metering is not done here: each served call writes a usage record to the log (http.ts).
  * The per-tenant layer is API Gateway's usage plan and the global one is stage throttling;
  * neither reaches this code. If the usage table cannot be reached, requests are let through
@@ -64,8 +65,7 @@ export class FairUseGate {
         message: `Too many requests from this user: at most ${tier.perUser.requests} every ${tier.perUser.windowSeconds} s. Retry after ${rate.retryAfterSeconds} s.`,
       };
     }
-    if (!isBudgeted(context, message))
-      return { admitted: true, budgeted: false, rateCounted: true };
+    if (!isBudgeted(context, message)) return { admitted: true, rate };
 
     const spend = await budget
       .take(context.tenantId, tier.monthlyToolCalls)
@@ -75,7 +75,7 @@ export class FairUseGate {
         return undefined;
       });
     if (spend && !spend.allowed) {
-      rateLimit.giveBack(context.tenantId, context.user, tier.perUser);
+      // The request still counts against the user's window; it is written with the next one.
       emitMetric(METRIC.budgetExhausted, 1, { tier: context.tier });
       logger.warn('Monthly tool-call budget spent', { limit: tier.monthlyToolCalls });
       return {
@@ -84,23 +84,24 @@ export class FairUseGate {
         message: `This organisation's monthly tool-call budget (${tier.monthlyToolCalls}) is spent; calls resume next month.`,
       };
     }
-    return { admitted: true, budgeted: spend !== undefined, rateCounted: true };
+    return { admitted: true, rate, ...(spend ? { budget: spend } : {}) };
   }
 
   /**
-   * After the answer: gives back what a request that was not served took, and writes the
-   * counts that are due (a full block, or a budget count held for a minute). A failure to write
-   * is logged, never shown to the caller; the counts stay pending for the next write.
+   * After the answer: gives back the budget unit of a call that was not served, and writes the
+   * counts that are due (a full block, or a budget count held for 30 s). A failure to write is
+   * logged, never shown to the caller; the counts stay pending for the next write.
    */
   async settle(context: TenantContext, admitted: Admitted, served: boolean): Promise<void> {
     const { rateLimit, budget, logger } = this.deps;
     const tier = TIERS[context.tier];
-    if (!served) {
-      if (admitted.rateCounted) rateLimit.giveBack(context.tenantId, context.user, tier.perUser);
-      if (admitted.budgeted) budget.giveBack(context.tenantId);
+    if (admitted.budget && !served) budget.giveBack(admitted.budget);
+    const writes = [
+      rateLimit.reconcile(context.tenantId, context.user, tier.perUser, admitted.rate),
+    ];
+    if (admitted.budget) {
+      writes.push(budget.reconcile(context.tenantId, tier.monthlyToolCalls, admitted.budget));
     }
-    const writes = [rateLimit.reconcile(context.tenantId, context.user, tier.perUser)];
-    if (admitted.budgeted) writes.push(budget.reconcile(context.tenantId, tier.monthlyToolCalls));
     for (const result of await Promise.allSettled(writes)) {
       if (result.status === 'rejected') {
         logger.error('Could not write fair-use counts', errorFields(result.reason));

@@ -110,8 +110,14 @@ export async function serveMcpRequest(
     'gen_ai.tool.name': message.tool,
     'mcp.protocol.version': protocolVersion,
   });
-  // Awaited on every path below, so nothing of it runs on into a later invocation.
-  const warming = message.tenantWork ? deps.prefetch?.(context).catch(() => undefined) : undefined;
+  // In the request's scope, so the deadline stops it too; awaited on every path below, so
+  // nothing of it runs on into a later invocation.
+  const scope = new RequestScope(signal.signal);
+  const prefetch = deps.prefetch;
+  const warming =
+    message.tenantWork && prefetch
+      ? runInScope(scope, () => prefetch(context)).catch(() => undefined)
+      : undefined;
   const gate = await deps.gate.admit(context, message);
   if (!gate.admitted) {
     await warming;
@@ -133,7 +139,6 @@ export async function serveMcpRequest(
     resource: options.resourceUrl,
     extra: { tenant: context },
   };
-  const scope = new RequestScope(signal.signal);
   const startedAt = Date.now();
   const deadlineMs = Math.min(options.responseTimeoutMs, deps.remainingTimeMs?.() ?? Infinity);
   let result: APIGatewayProxyResult;

@@ -52,6 +52,7 @@ export function abortWithRequest<Input extends object, Output extends object>():
 > {
   return {
     applyToStack(stack) {
+      // Around the whole call, retries included: give up at the deadline.
       stack.add(
         (next) => async (args) => {
           const signal = currentScope()?.signal;
@@ -69,6 +70,20 @@ export function abortWithRequest<Input extends object, Output extends object>():
           }
         },
         { step: 'initialize', name: 'abortWithRequest', override: true },
+      );
+      // Before each attempt (below the retry middleware): a retry the SDK would still make
+      // after the deadline, in this invocation or the next, is never sent.
+      stack.add(
+        (next) => async (args) => {
+          if (currentScope()?.signal.aborted) throw new WorkAbortedError();
+          return next(args);
+        },
+        {
+          step: 'finalizeRequest',
+          priority: 'low',
+          name: 'abortWithRequestAttempt',
+          override: true,
+        },
       );
     },
   };

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
-import { budgetKey, MonthlyBudget } from '../../lambda/shared/fair-use/monthly-budget.js';
+import { MonthlyBudget, meteredKey } from '../../lambda/shared/fair-use/monthly-budget.js';
 import { blockSize, MAX_BLOCK } from '../../lambda/shared/fair-use/reconciled-count.js';
 import { UsageMeter } from '../../lambda/shared/fair-use/usage-meter.js';
 import type { UsageRecord } from '../../lambda/shared/fair-use/usage-record.js';
 import { UserRateLimit } from '../../lambda/shared/fair-use/user-rate-limit.js';
+import { clearFaults, injectFault } from '../support/stand-in.js';
 
 // Against dynalite through the AWS stand-in, as the MCP and metering functions use them. Each
 // `new` instance stands for one warm Lambda environment with its own memory.
@@ -22,14 +23,14 @@ async function request(
   limit: { requests: number; windowSeconds: number },
 ) {
   const admission = env.take(tenantId, 'user-a', limit);
-  if (admission.allowed) await env.reconcile(tenantId, 'user-a', limit);
+  if (admission.allowed) await env.reconcile(tenantId, 'user-a', limit, admission);
   return admission;
 }
 
 /** One call through an environment's budget: taken, then written if due. */
 async function spend(env: MonthlyBudget, tenantId: string, limit: number) {
   const admission = await env.take(tenantId, limit);
-  if (admission.allowed) await env.reconcile(tenantId, limit);
+  if (admission.allowed) await env.reconcile(tenantId, limit, admission);
   return admission;
 }
 
@@ -125,8 +126,8 @@ describe('monthly tool-call budget', () => {
     const acme = tenant();
     const limit = 100;
     const first = new MonthlyBudget(db, table, () => now);
-    await first.take(acme, limit);
-    first.giveBack(acme);
+    const refused = await first.take(acme, limit);
+    if (refused.allowed) first.giveBack(refused);
     // Served 5 calls, wrote them 30 s later with its next call, then served 3 more and was
     // recycled before it wrote them.
     for (let i = 0; i < 5; i++) await spend(first, acme, limit);
@@ -169,7 +170,7 @@ describe('metering', () => {
     ]);
     expect(await meter.report(other, '2026-11-01', '2026-11-30')).toHaveLength(1);
     const { Item } = await db.send(
-      new GetCommand({ TableName: table, Key: budgetKey(acme, '2026-11') }),
+      new GetCommand({ TableName: table, Key: meteredKey(acme, '2026-11') }),
     );
     expect(Item?.metered).toBe(48);
   });
@@ -191,3 +192,23 @@ function records(
     time,
   }));
 }
+
+describe('metering under contention', () => {
+  it('tries again a delivery DynamoDB cancelled for a conflict, and counts it once', async () => {
+    const meter = new UsageMeter(db, table);
+    const acme = tenant();
+    await injectFault('dynamodb:TransactWriteItems', {
+      times: 2,
+      when: 'before',
+      kind: 'conflict',
+    });
+    try {
+      expect(await meter.apply(`conflicted-${acme}`, records(acme, 3))).toBe(true);
+    } finally {
+      await clearFaults();
+    }
+    expect(await meter.report(acme, '2026-11-01', '2026-11-30')).toEqual([
+      { day: '2026-11-27', tool: 'notes_get', calls: 3, errors: 0, totalDurationMs: 30 },
+    ]);
+  });
+});

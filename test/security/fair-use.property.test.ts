@@ -73,8 +73,8 @@ describe('fair use under recycling (property)', () => {
                     durationMs: 1,
                     time: now,
                   });
-                } else env.giveBack(tenantId);
-                await env.reconcile(tenantId, LIMIT);
+                } else env.giveBack(admission);
+                await env.reconcile(tenantId, LIMIT, admission);
               }
             }
 

@@ -16,7 +16,7 @@ export async function injectFault(
   options: {
     times: number;
     when: 'before' | 'after';
-    kind?: 'failure' | 'throttle' | 'slow';
+    kind?: 'failure' | 'throttle' | 'slow' | 'conflict';
     /** For `slow`: how late the real answer comes. */
     delayMs?: number;
   },

@@ -14,14 +14,18 @@ export function blockSize(limit: number, known: number): number {
 
 /**
  * One environment's view of a shared counter (a per-user window, a tenant's month): what the
- * shared counter said when this environment last wrote to it or read it, and the calls it has
- * admitted since (given-back calls subtract). Admission is decided on `known + pending`, a lower
- * bound of the true count that never needs a round trip; `pending` is written with one atomic
- * ADD once it reaches a block.
+ * shared counter said when this environment last wrote to it or read it, the calls being
+ * written now, and the calls it has admitted since (given-back calls subtract). Admission is
+ * decided on `known + inFlight + pending`, which never needs a round trip; `pending` is written
+ * with one atomic ADD once it reaches a block.
  */
 export class ReconciledCount {
   known = 0;
   pending = 0;
+  /** Calls taken out for a write that has not answered yet: still counted. */
+  inFlight = 0;
+  /** The first read of the shared counter, which concurrent first calls wait for. */
+  ready: Promise<void> | undefined;
   reconciledAt: number;
 
   constructor(
@@ -33,7 +37,7 @@ export class ReconciledCount {
 
   /** Whether one more call fits under the limit, as far as this environment knows. */
   fits(limit: number): boolean {
-    return this.known + this.pending < limit;
+    return this.known + this.inFlight + this.pending < limit;
   }
 
   /** Whether the count should be written now: a block is full, or it waited `maxAgeMs`. */
@@ -48,16 +52,20 @@ export class ReconciledCount {
   take(now: number): number {
     const delta = this.pending;
     this.pending = 0;
+    this.inFlight += delta;
     this.reconciledAt = now;
     return delta;
   }
 
-  settle(total: number): void {
+  /** The write of `delta` answered with the counter's new total (which includes it). */
+  settle(total: number, delta = 0): void {
     this.known = Math.max(this.known, total);
+    this.inFlight -= delta;
   }
 
   /** A write that failed: its calls are pending again, to be written with the next block. */
   restore(delta: number): void {
+    this.inFlight -= delta;
     this.pending += delta;
   }
 }
@@ -85,7 +93,8 @@ export class CountTable {
     return { count, fresh: true };
   }
 
-  forget(key: string): void {
-    this.counts.delete(key);
+  /** Drops the entry, if it is still `count`. */
+  forget(key: string, count: ReconciledCount): void {
+    if (this.counts.get(key) === count) this.counts.delete(key);
   }
 }

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../aws-clients.js';
 import type { TenantId } from '../tenant.js';
-import { budgetKey, expiryOf, monthOf } from './monthly-budget.js';
+import { expiryOf, meteredKey, monthOf } from './monthly-budget.js';
 import type { UsageRecord } from './usage-record.js';
 
 /** Spread of one tenant's usage rows: read over this many partitions (older rows used them). */
@@ -23,6 +23,8 @@ export interface UsageRow {
 const RETENTION_DAYS = 400;
 /** DynamoDB's limit of items in one transaction, one of which is the batch's marker. */
 const TRANSACTION_ITEMS = 100;
+/** Tries of a transaction that DynamoDB cancels for a conflict with another one. */
+const CONFLICT_ATTEMPTS = 5;
 
 /**
  * Metering: the served calls of each tenant per tool (or method) and day, with errors and
@@ -96,7 +98,7 @@ export class UsageMeter {
       ...[...months.values()].map((total) => ({
         Update: {
           TableName: this.tableName,
-          Key: budgetKey(total.tenantId, total.month),
+          Key: meteredKey(total.tenantId, total.month),
           UpdateExpression: 'ADD metered :calls SET expiresAt = if_not_exists(expiresAt, :expires)',
           ExpressionAttributeValues: { ':calls': total.calls, ':expires': expiryOf(total.time) },
         },
@@ -107,7 +109,7 @@ export class UsageMeter {
     for (let start = 0, part = 0; start < updates.length; start += TRANSACTION_ITEMS - 1, part++) {
       const chunk = updates.slice(start, start + TRANSACTION_ITEMS - 1);
       try {
-        await this.db.send(
+        await this.transact(
           new TransactWriteCommand({
             TransactItems: [
               {
@@ -131,6 +133,24 @@ export class UsageMeter {
       }
     }
     return applied;
+  }
+
+  /**
+   * Sends a transaction, again after a short random pause when DynamoDB cancelled it only
+   * because another transaction was writing one of its items at the same moment (deliveries of
+   * several log streams touch the same tenant's rows): `TransactionConflict` is not a failure of
+   * the batch. Anything else, and a conflict that persists, goes to the caller (Lambda retries).
+   */
+  private async transact(command: TransactWriteCommand): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(command);
+        return;
+      } catch (error) {
+        if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, this.random() * 50 * 2 ** attempt));
+      }
+    }
   }
 
   /** Usage per day and tool between two days (`yyyy-mm-dd`, inclusive), oldest first. */
@@ -178,6 +198,15 @@ interface Totals {
   calls: number;
   errors: number;
   durationMs: number;
+}
+
+function isTransactionConflict(error: unknown): boolean {
+  const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+  return (
+    (error as Error).name === 'TransactionCanceledException' &&
+    (reasons ?? []).some((reason) => reason.Code === 'TransactionConflict') &&
+    !(reasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
+  );
 }
 
 /** A transaction cancelled only because the batch's marker exists: the batch was applied. */
