@@ -39,7 +39,7 @@ import { parseUsagePlanIds } from '../lambda/shared/usage-plans.js';
 import { CLI_OUTPUTS } from '../lib/stack-outputs.js';
 import { PROJECT_ROOT } from '../local/process.js';
 
-const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --local]
+const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --local [--data DIR]]
   list                          all tenants
   show <tenant>                 one tenant and its members
   tier <tenant> <tier>          move to free, standard or premium
@@ -49,26 +49,38 @@ const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --
   reprovision <tenant>          queue a tenant stuck in PROVISIONING again
   invite <tenant> <email> [--role admin|member]
   usage <tenant> [--from yyyy-mm-dd] [--to yyyy-mm-dd]
-                                tool calls per day and tool (default: this month), and budget`;
+                                tool calls per day and tool (default: this month), and budget
+Options: --stack NAME (a deployed stack's outputs), --local (the stack npm run dev runs, its
+data in .dev-data/ or --data DIR), --help`;
 
 class UsageError extends Error {}
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    stack: { type: 'string' },
-    local: { type: 'boolean', default: false },
-    role: { type: 'string', default: 'member' },
-    yes: { type: 'boolean', default: false },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+const { values, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        stack: { type: 'string' },
+        local: { type: 'boolean', default: false },
+        /** Where `npm run dev --data DIR` keeps its data (and its harness.json). */
+        data: { type: 'string', default: join(PROJECT_ROOT, '.dev-data') },
+        role: { type: 'string', default: 'member' },
+        yes: { type: 'boolean', default: false },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    // An unknown or malformed option: say which, show the usage, exit 2 (no stack trace).
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+})();
 
 async function configuration(): Promise<Record<string, string | undefined>> {
   if (values.local) {
-    const file = join(PROJECT_ROOT, '.dev-data', 'harness.json');
+    const file = join(values.data, 'harness.json');
     try {
       return JSON.parse(readFileSync(file, 'utf8'));
     } catch {
@@ -92,7 +104,11 @@ async function configuration(): Promise<Record<string, string | undefined>> {
 
 async function main(): Promise<void> {
   const [command, ...args] = positionals;
-  if (values.help || !command) throw new UsageError(USAGE);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!command) throw new UsageError(USAGE);
   const config = await configuration();
   if (values.local) Object.assign(process.env, config);
   const missing = [

@@ -31,15 +31,36 @@ import { seedTenant } from './seed.js';
 // (the stack's processes get the same setting from the harness).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { values } = parseArgs({
-  options: {
-    reset: { type: 'boolean', default: false },
-    seed: { type: 'boolean', default: false },
-    'redirect-uri': { type: 'string', multiple: true },
-    data: { type: 'string', default: join(PROJECT_ROOT, '.dev-data') },
-    port: { type: 'string', default: '8787' },
-  },
-});
+const USAGE = `Usage: npm run dev [-- options]
+  --seed              also create two demo tenants (acme, globex) and print bearer tokens
+  --reset             start from empty tables
+  --port PORT         the MCP gateway's port (default 8787; the sign-in server uses the next)
+  --redirect-uri URI  another redirect URI of the pre-registered client (repeatable)
+  --data DIR          keep the data in DIR instead of .dev-data/
+  --help              print this and exit`;
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        reset: { type: 'boolean', default: false },
+        seed: { type: 'boolean', default: false },
+        'redirect-uri': { type: 'string', multiple: true },
+        data: { type: 'string', default: join(PROJECT_ROOT, '.dev-data') },
+        port: { type: 'string', default: '8787' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    // An unknown or malformed option: say which, show the usage, exit 2 (no stack trace).
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+})();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 
 const DEMO: ReadonlyArray<{
   tenantId: string;

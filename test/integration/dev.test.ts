@@ -100,6 +100,33 @@ describe('npm run dev', () => {
     expect(await stop(second.child)).toBe(0);
   }, 90_000); // starts and stops the whole stack twice
 
+  it('prints its usage for --help (exit 0) and refuses an unknown option (exit 2), never with a stack trace', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'local/dev.ts', ...args], {
+          cwd: PROJECT_ROOT,
+          env: process.env,
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout?.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+        });
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.once('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+    const help = await run(['--help']);
+    const bogus = await run(['--bogus']);
+
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: npm run dev/);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/--bogus/);
+    expect(bogus.stderr).not.toMatch(/\bat .+:\d+:\d+/);
+  });
+
   it('says clearly when its port is taken', async () => {
     const { createServer } = await import('node:net');
     const blocker = createServer();

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   APIGatewayClient,
@@ -295,6 +298,38 @@ describe('tenant CLI', () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('prints its usage for --help (exit 0) and refuses an unknown option (exit 2), never with a stack trace', async () => {
+    const help = await cli('--help');
+    const bogus = await cli('list', '--bogus');
+
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: npm run tenant/);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/--bogus/);
+    expect(bogus.stderr).toMatch(/Usage: npm run tenant/);
+    expect(bogus.stderr).not.toMatch(/\bat .+:\d+:\d+/);
+  });
+
+  it('reads the local stack from --data DIR with --local', async () => {
+    const tenant = await seedTenant('cli-local-data');
+    const dir = await mkdtemp(join(tmpdir(), 'cli-data-'));
+    try {
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([, value]) => value !== undefined),
+      );
+      await writeFile(join(dir, 'harness.json'), JSON.stringify(env));
+      const listed = await cli('list', '--local', '--data', dir);
+      const missing = await cli('list', '--local', '--data', join(dir, 'nothing-here'));
+
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toContain(tenant.tenantId);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/No local stack is running/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('queues a tenant stuck in PROVISIONING again and refuses any other', async () => {
