@@ -9,6 +9,8 @@
  *   npm run dev -- --redirect-uri URI   another redirect URI of the pre-registered client
  *                                       (repeatable)
  *   npm run dev -- --data DIR     keep the data somewhere else than .dev-data/
+ *   npm run dev -- --json         the handlers' log lines as JSON (default: readable lines)
+ *   npm run dev -- --help         the options
  *
  * Starts dynalite, the AWS stand-in, the authorization server and the gateway (each a
  * process, all stopped by pid on Ctrl-C) and prints how to connect an MCP client, which signs
@@ -24,6 +26,7 @@ import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
 import type { TierName } from '../lambda/shared/tiers.js';
 import { LOCAL_CLIENT_ID, startHarness } from './harness.js';
+import { prettyLogLine } from './log-format.js';
 import { PROJECT_ROOT } from './process.js';
 import { seedTenant } from './seed.js';
 
@@ -37,6 +40,7 @@ const USAGE = `Usage: npm run dev [-- options]
   --port PORT         the MCP gateway's port (default 8787; the sign-in server uses the next)
   --redirect-uri URI  another redirect URI of the pre-registered client (repeatable)
   --data DIR          keep the data in DIR instead of .dev-data/
+  --json              print the handlers' log lines as JSON (default: one readable line each)
   --help              print this and exit`;
 
 const { values } = (() => {
@@ -48,6 +52,7 @@ const { values } = (() => {
         'redirect-uri': { type: 'string', multiple: true },
         data: { type: 'string', default: join(PROJECT_ROOT, '.dev-data') },
         port: { type: 'string', default: '8787' },
+        json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -95,6 +100,7 @@ const started = Date.now();
 const harness = await startHarness({
   dataPath,
   output: 'inherit',
+  ...(values.json ? {} : { formatLine: prettyLogLine }),
   logLevel: 'INFO',
   gatewayPort: values.port,
   authPort: String(Number(values.port) + 1),

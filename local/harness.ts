@@ -149,6 +149,8 @@ export interface HarnessOptions {
   /** Keep DynamoDB data on disk in this folder (in memory otherwise). */
   readonly dataPath?: string;
   readonly output?: 'inherit' | 'discard';
+  /** How inherited output lines are shown (npm run dev: readable, or JSON with --json). */
+  readonly formatLine?: (line: string) => string;
   /** Log level of the handlers. @default 'WARN' */
   readonly logLevel?: string;
   /** Port of the gateway. @default a free port */
@@ -193,6 +195,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       env,
       output: options.output,
       ...(onLine ? { onLine } : {}),
+      ...(options.formatLine ? { formatLine: options.formatLine } : {}),
     });
     started.push(proc);
     return proc;

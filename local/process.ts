@@ -23,6 +23,8 @@ export interface StartOptions {
   readonly output?: 'inherit' | 'discard';
   /** Called with every stdout line after the ready line, in order (the gateway's logs). */
   readonly onLine?: (line: string) => void;
+  /** How an inherited stdout line is shown. @default as printed */
+  readonly formatLine?: (line: string) => string;
 }
 
 /**
@@ -57,7 +59,9 @@ export async function startLocalProcess(
     // Every line is read as it comes, for as long as the process runs, so none piles up.
     lines.on('line', (line) => {
       if (!first) {
-        if (options.output === 'inherit') process.stdout.write(`${line}\n`);
+        if (options.output === 'inherit') {
+          process.stdout.write(`${options.formatLine ? options.formatLine(line) : line}\n`);
+        }
         options.onLine?.(line);
         return;
       }
