@@ -20,6 +20,7 @@ import { createDocumentClient } from '../lambda/shared/aws-clients.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
 import type { TierName } from '../lambda/shared/tiers.js';
 import { startHarness } from '../local/harness.js';
+import { meteringSettled } from '../local/metering-settled.js';
 import { PROJECT_ROOT, startLocalProcess } from '../local/process.js';
 import { addMember, seedTenant } from '../local/seed.js';
 import { measureColdStarts } from './cold-start.js';
@@ -135,7 +136,7 @@ try {
   }
   // Metering happens off the request path: wait until the metering function has counted
   // these calls (its writes belong in the figure).
-  await meteringSettled(harness.awsUrl);
+  await meteringSettled(harness.awsUrl, Number.POSITIVE_INFINITY);
   const stats = (await (await fetch(`${harness.awsUrl}/__stand-in/stats`)).json()) as Record<
     string,
     number
@@ -242,19 +243,6 @@ async function callTool(url: string, token: string, name: string, args: Record<s
     throw new Error(`${name} failed: ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
   }
   return body.result ?? {};
-}
-
-/** Waits until the local CloudWatch Logs subscription has delivered every usage record. */
-async function meteringSettled(awsUrl: string) {
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  for (;;) {
-    const logs = (await (await fetch(`${awsUrl}/__stand-in/logs/stats`)).json()) as {
-      pendingRecords: number;
-      inFlightDeliveries: number;
-    };
-    if (logs.pendingRecords === 0 && logs.inFlightDeliveries === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** p50 and p95 of each call, sampled in turn (one of each per round) after a warm-up. */

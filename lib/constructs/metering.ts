@@ -1,5 +1,5 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -9,6 +9,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { USAGE_RECORD } from '../../lambda/shared/fair-use/usage-record.js';
 import { guardRule } from '../validation.js';
+import { deadLetterAlarm } from './dead-letter-alarm.js';
 import { HandlerFunction } from './handler-function.js';
 
 export interface MeteringProps {
@@ -82,16 +83,10 @@ export class Metering extends Construct {
       filterPattern: USAGE_FILTER_PATTERN,
     });
 
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'Usage records could not be metered: see the metering logs, then replay the delivery',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      this.deadLetterQueue,
+      'Usage records could not be metered: see the metering logs, then replay the delivery',
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { UserPoolOperation } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -14,6 +14,7 @@ import { MANAGED_BY } from '../../lambda/shared/tenant-resources.js';
 import type { TierName } from '../../lambda/shared/tiers.js';
 import { acknowledgeWildcardResources } from '../nag.js';
 import { guardRule } from '../validation.js';
+import { deadLetterAlarm } from './dead-letter-alarm.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Identity } from './identity.js';
 
@@ -104,16 +105,11 @@ export class Onboarding extends Construct {
     this.provisioner.fn.addEnvironment('PROVISIONER_ROLE_ARN', this.provisioner.role.roleArn);
     this.grantProvisioning(props, { region, account, partition });
 
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'A tenant could not be provisioned: see the provisioner logs, then redrive',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      this.deadLetterQueue,
+      'A tenant could not be provisioned: see the provisioner logs, then redrive',
+    );
 
     const postConfirmation = new HandlerFunction(this, 'PostConfirmation', {
       entry: 'post-confirmation',

@@ -3,6 +3,7 @@ import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { dayOf, UsageMeter } from '../../lambda/shared/fair-use/usage-meter.js';
 import { TenantRegistry } from '../../lambda/shared/registry.js';
 import { type Harness, startHarness } from '../../local/harness.js';
+import { meteringSettled } from '../../local/metering-settled.js';
 import { seedTenant } from '../../local/seed.js';
 
 // Metering survives the end of an environment: the gateway process, which runs the MCP
@@ -23,19 +24,6 @@ afterAll(async () => {
   Object.assign(process.env, saved);
   await harness?.stop();
 });
-
-async function meteringSettled(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
-    const stats = (await (await fetch(`${harness.awsUrl}/__stand-in/logs/stats`)).json()) as {
-      pendingRecords: number;
-      inFlightDeliveries: number;
-    };
-    if (stats.pendingRecords === 0 && stats.inFlightDeliveries === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('metering did not settle');
-}
 
 async function call(token: string, id: number): Promise<'served' | 'failed'> {
   try {
@@ -98,7 +86,7 @@ describe('metering when an environment is recycled mid-run', () => {
     await harness.restartGateway();
     await firstRun;
     await run(500);
-    await meteringSettled();
+    await meteringSettled(harness.awsUrl, 20_000);
 
     const served = outcomes.filter((o) => o === 'served').length;
     const failed = outcomes.filter((o) => o === 'failed').length;

@@ -1,3 +1,4 @@
+import { meteringSettled as waitForMetering } from '../../local/metering-settled.js';
 import { harness } from './mcp.js';
 
 /** Local-only endpoints of the AWS stand-in: faults, stats, the inbox, KMS keys. */
@@ -55,21 +56,7 @@ export async function stats(): Promise<Record<string, number>> {
   return (await call('stats')) as Record<string, number>;
 }
 
-/**
- * Waits until every line the gateway has printed so far has been delivered to the metering
- * function and acknowledged (the local CloudWatch Logs subscription has nothing pending).
- */
+/** Waits until the local metering function has counted every usage record printed so far. */
 export async function meteringSettled(timeoutMs = 15_000): Promise<void> {
-  // The harness ships the gateway's lines to the stand-in every few milliseconds.
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const logs = (await call('logs/stats')) as {
-      pendingRecords: number;
-      inFlightDeliveries: number;
-    };
-    if (logs.pendingRecords === 0 && logs.inFlightDeliveries === 0) return;
-    if (Date.now() > deadline) throw new Error(`metering did not settle: ${JSON.stringify(logs)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitForMetering(harness().awsUrl, timeoutMs);
 }
