@@ -37,6 +37,7 @@ import { TenantAdmin } from '../lambda/shared/tenant-admin.js';
 import { TIERS } from '../lambda/shared/tiers.js';
 import { parseUsagePlanIds } from '../lambda/shared/usage-plans.js';
 import { CLI_OUTPUTS } from '../lib/stack-outputs.js';
+import { printable } from '../local/printable.js';
 import { PROJECT_ROOT } from '../local/process.js';
 
 const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --local [--data DIR]]
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
       const tenants = await admin.list();
       for (const t of tenants) {
         process.stdout.write(
-          `${t.tenantId.padEnd(40)} ${t.tier.padEnd(9)} ${t.status.padEnd(13)} ${t.name}\n`,
+          `${t.tenantId.padEnd(40)} ${t.tier.padEnd(9)} ${t.status.padEnd(13)} ${printable(t.name)}\n`,
         );
       }
       process.stdout.write(`${tenants.length} tenant(s)\n`);
@@ -155,14 +156,16 @@ async function main(): Promise<void> {
       const tier = TIERS[tenant.tier];
       process.stdout.write(
         `${[
-          `Tenant:   ${tenant.tenantId} (${tenant.name})`,
+          `Tenant:   ${tenant.tenantId} (${printable(tenant.name)})`,
           `Status:   ${tenant.status}`,
           `Tier:     ${tenant.tier} (${tier.throttle.rateLimit} req/s, burst ${tier.throttle.burstLimit}, ${tier.quota.limit}/${tier.quota.period.toLowerCase()})`,
           `KMS key:  ${tenant.kmsKeyArn ?? '-'}`,
           `API key:  ${tenant.apiKeyId ?? '-'}`,
           `Created:  ${tenant.createdAt}`,
           `Members (${members.length}):`,
-          ...members.map((m) => `  ${m.role.padEnd(7)} ${m.email ?? '-'} (${m.userSub})`),
+          ...members.map(
+            (m) => `  ${m.role.padEnd(7)} ${printable(m.email ?? '-')} (${m.userSub})`,
+          ),
         ].join('\n')}\n`,
       );
       return;
@@ -242,7 +245,7 @@ async function main(): Promise<void> {
       for (const row of rows) {
         const average = row.calls ? Math.round(row.totalDurationMs / row.calls) : 0;
         process.stdout.write(
-          `  ${row.day}  ${row.tool.padEnd(22)} ${String(row.calls).padStart(8)} calls  ${row.errors} errors  ${average} ms avg\n`,
+          `  ${row.day}  ${printable(row.tool).padEnd(22)} ${String(row.calls).padStart(8)} calls  ${row.errors} errors  ${average} ms avg\n`,
         );
       }
       const total = rows.reduce((n, r) => n + r.calls, 0);

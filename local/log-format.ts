@@ -1,3 +1,5 @@
+import { printable } from './printable.js';
+
 /**
  * How `npm run dev` shows the handlers' log lines: one readable line per JSON line (time,
  * level, message, then the fields), or the JSON itself with `--json`. Client-chosen strings can
@@ -61,13 +63,4 @@ function time(value: unknown): string {
     typeof value === 'string' || typeof value === 'number' ? value : Date.now(),
   );
   return Number.isNaN(date.getTime()) ? '--:--:--.---' : date.toISOString().slice(11, 23);
-}
-
-/** C0 and C1 control characters, the escape character among them. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** The string with every control character (escape codes included) shown as `\uXXXX`. */
-export function printable(text: string): string {
-  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -19,10 +19,27 @@ export const OrganizationNameSchema = z
     'Organisation name must not contain control characters.',
   );
 
-/** The name for a sign-up that gave none: the e-mail's domain, as people would guess. */
-export function defaultOrganizationName(email: string): string {
-  const domain = email.split('@')[1] ?? '';
-  return domain ? `${domain} organisation` : 'My organisation';
+const SUFFIX = ' organisation';
+const FALLBACK = 'My organisation';
+
+/**
+ * The name of a self sign-up's tenant, and the one place such a name is made: the name the
+ * person gave if it is valid, otherwise their e-mail domain as people would guess it ("example.com
+ * organisation"), otherwise "My organisation". Whatever it returns has passed
+ * OrganizationNameSchema, so no name from any source carries control characters or is too long.
+ * The domain part comes from an address Cognito accepted, which may hold anything: only
+ * host-name characters are kept.
+ */
+export function organizationNameFor(given: unknown, email: string): string {
+  const named = OrganizationNameSchema.safeParse(given);
+  if (named.success) return named.data;
+  const domain = (email.slice(email.lastIndexOf('@') + 1) || '')
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '')
+    .replace(/^[.-]+|[.-]+$/g, '')
+    .slice(0, 100 - SUFFIX.length);
+  const fromDomain = OrganizationNameSchema.safeParse(domain ? `${domain}${SUFFIX}` : FALLBACK);
+  return fromDomain.success ? fromDomain.data : FALLBACK;
 }
 
 /**

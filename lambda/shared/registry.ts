@@ -9,6 +9,7 @@ import {
 import * as z from 'zod';
 import { isConditionFailure } from './aws-clients.js';
 import { ConflictError, InternalError } from './errors.js';
+import { OrganizationNameSchema } from './organization.js';
 import { REGISTRY_TABLE } from './table-schema.js';
 import {
   type Role,
@@ -109,7 +110,9 @@ export class TenantRegistry {
     input: Pick<TenantRecord, 'tenantId' | 'name' | 'tier' | 'status' | 'ownerSub'>,
   ): Promise<TenantRecord> {
     const at = this.now().toISOString();
-    const record = TenantRecordSchema.parse({ ...input, createdAt: at, updatedAt: at });
+    // Every tenant's name passes the one organisation-name rule, whoever creates it.
+    const name = OrganizationNameSchema.parse(input.name);
+    const record = TenantRecordSchema.parse({ ...input, name, createdAt: at, updatedAt: at });
     await this.putIfAbsent(
       {
         ...tenantKey(record.tenantId),

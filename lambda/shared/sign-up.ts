@@ -1,12 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
 import { ConflictError, InternalError } from './errors.js';
-import {
-  defaultOrganizationName,
-  ORGANIZATION_ATTRIBUTE,
-  OrganizationNameSchema,
-  tenantIdFor,
-} from './organization.js';
+import { ORGANIZATION_ATTRIBUTE, organizationNameFor, tenantIdFor } from './organization.js';
 import type { ProvisioningQueue } from './provisioning-queue.js';
 import type { MembershipRecord, TenantRegistry } from './registry.js';
 
@@ -57,8 +52,7 @@ export async function createOwnTenant(
   { registry, queue, logger }: SignUpDeps,
 ): Promise<MembershipRecord> {
   const { sub, email } = attributes;
-  const given = OrganizationNameSchema.safeParse(attributes[ORGANIZATION_ATTRIBUTE]);
-  const name = given.success ? given.data : defaultOrganizationName(email);
+  const name = organizationNameFor(attributes[ORGANIZATION_ATTRIBUTE], email);
   const tenantId = tenantIdFor(name, sub);
   logger.appendKeys({ tenantId });
 

@@ -14,7 +14,7 @@ import {
   ConfirmSignUpCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
@@ -298,6 +298,46 @@ describe('tenant CLI', () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('prints names and addresses a tenant chose with their control characters escaped', async () => {
+    // A record written before names had one rule (issue 16): the CLI must not trust it either.
+    const tenantId = uniqueTenantId('cli-escapes');
+    const at = new Date().toISOString();
+    const db = createDocumentClient();
+    const table = process.env.REGISTRY_TABLE_NAME as string;
+    await db.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: `TENANT#${tenantId}`,
+          sk: 'TENANT',
+          gsi1pk: 'TENANTS',
+          gsi1sk: `TENANT#${tenantId}`,
+          tenantId,
+          name: 'Evil\u001b]0;owned\u0007\u001b[2J\u202eCorp',
+          tier: 'free',
+          status: 'SUSPENDED',
+          createdAt: at,
+          updatedAt: at,
+        },
+      }),
+    );
+    await registry.createMembership({
+      userSub: crypto.randomUUID(),
+      tenantId,
+      role: 'admin',
+      email: 'x\u001b[31m@evil.example',
+    });
+
+    const list = await cli('list');
+    const show = await cli('show', tenantId);
+
+    for (const output of [list.stdout, show.stdout]) {
+      expect(output).not.toMatch(/[^\P{Cc}\n]|\p{Cf}/u);
+    }
+    expect(list.stdout).toContain('Evil\\u001b]0;owned\\u0007\\u001b[2J\\u202eCorp');
+    expect(show.stdout).toContain('x\\u001b[31m@evil.example');
   });
 
   it('prints its usage for --help (exit 0) and refuses an unknown option (exit 2), never with a stack trace', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { prettyLogLine, printable } from '../../local/log-format.js';
+import { prettyLogLine } from '../../local/log-format.js';
+import { printable } from '../../local/printable.js';
 
 describe('npm run dev log lines', () => {
   it('shows a Powertools line as time, level, service, message and its fields', () => {
@@ -40,5 +41,9 @@ describe('npm run dev log lines', () => {
     expect(shown).not.toMatch(control);
     expect(shown).toContain('x\\u001b[2Jy');
     expect(printable('a\u009bb\nc')).toBe('a\\u009bb\\u000ac');
+  });
+
+  it('shows bidirectional overrides, zero-width characters and line separators escaped', () => {
+    expect(printable('evil\u202eexe.txt\u200b\u2028')).toBe('evil\\u202eexe.txt\\u200b\\u2028');
   });
 });
