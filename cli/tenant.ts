@@ -8,6 +8,8 @@
  *   npm run tenant -- resume <tenant>
  *   npm run tenant -- offboard <tenant> --yes
  *   npm run tenant -- invite <tenant> <email> [--role admin|member]
+ *   npm run tenant -- role <tenant> <user id or e-mail> <admin|member>
+ *   npm run tenant -- remove <tenant> <user id or e-mail> --yes
  *   npm run tenant -- reprovision <tenant>
  *   npm run tenant -- usage <tenant> [--from yyyy-mm-dd] [--to yyyy-mm-dd]
  *
@@ -49,6 +51,8 @@ const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --
   offboard <tenant> --yes       delete its data, keys and users' access; keep the record
   reprovision <tenant>          queue a tenant stuck in PROVISIONING again
   invite <tenant> <email> [--role admin|member]
+  role <tenant> <user> <role>   make a member (id or e-mail) an admin or a member
+  remove <tenant> <user> --yes  remove a member and delete their account
   usage <tenant> [--from yyyy-mm-dd] [--to yyyy-mm-dd]
                                 tool calls per day and tool (default: this month), and budget
 Options: --stack NAME (a deployed stack's outputs), --local (the stack npm run dev runs, its
@@ -207,6 +211,33 @@ async function main(): Promise<void> {
       );
       return;
     }
+    case 'role': {
+      need(3);
+      const tenantId = args[0] as string;
+      const member = await admin.setRole(
+        tenantId,
+        await memberId(admin, tenantId, args[1] as string),
+        args[2] as string,
+      );
+      process.stdout.write(
+        `${printable(member.email ?? member.userSub)} is a${member.role === 'admin' ? 'n' : ''} ${member.role} of ${tenantId}; their current tokens follow within the authorizer cache time.\n`,
+      );
+      return;
+    }
+    case 'remove': {
+      need(2);
+      const tenantId = args[0] as string;
+      if (!values.yes) {
+        throw new UsageError(
+          `Removing deletes the member's account. Run again with --yes to go ahead.`,
+        );
+      }
+      await admin.removeMember(tenantId, await memberId(admin, tenantId, args[1] as string));
+      process.stdout.write(
+        `${printable(args[1] as string)} is no longer a member of ${tenantId}.\n`,
+      );
+      return;
+    }
     case 'reprovision': {
       need(1);
       const tenant = await admin.tenant(args[0] as string);
@@ -257,6 +288,16 @@ async function main(): Promise<void> {
     default:
       throw new UsageError(`Unknown command "${command}".\n${USAGE}`);
   }
+}
+
+/** A member's user id, given as the id or as the e-mail address the tenant has for them. */
+async function memberId(admin: TenantAdmin, tenantId: string, user: string): Promise<string> {
+  if (!user.includes('@')) return user;
+  const member = (await admin.members(tenantId)).find(
+    (m) => m.email?.toLowerCase() === user.trim().toLowerCase(),
+  );
+  if (!member) throw new UsageError(`No member of ${tenantId} has the address ${printable(user)}.`);
+  return member.userSub;
 }
 
 main().then(

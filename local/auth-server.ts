@@ -92,6 +92,13 @@ const authorization = new AuthorizationServer({
     );
     return response.json() as Promise<{ sub: string } | { error: string; message: string }>;
   },
+  refreshable: async (sub, issuedAt) => {
+    const response = await fetch(
+      `${process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER}/__stand-in/refreshable`,
+      { method: 'POST', body: JSON.stringify({ sub, issuedAt }) },
+    );
+    return ((await response.json()) as { refreshable: boolean }).refreshable;
+  },
 });
 
 const server = createServer((req, res) => {

@@ -316,6 +316,13 @@ function internal(method: string, url: URL, body: Buffer): Answer {
       const outcome = cognito.signIn(String(username), String(password));
       return 'sub' in outcome ? ok(outcome) : { status: 400, body: JSON.stringify(outcome) };
     }
+    case 'refreshable': {
+      const { sub, issuedAt } = JSON.parse(body.toString('utf8')) as {
+        sub: string;
+        issuedAt: number;
+      };
+      return ok({ refreshable: cognito.refreshable(String(sub), Number(issuedAt)) });
+    }
     case 'queues':
       return ok({ depth: sqs.depth(arg) });
     case 'kms':

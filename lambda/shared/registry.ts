@@ -66,9 +66,10 @@ export const MembershipRecordSchema = z.object({
 export type MembershipRecord = z.infer<typeof MembershipRecordSchema>;
 
 const { partitionKey: PK, sortKey: SK, byTenantIndex } = REGISTRY_TABLE;
-const { tenantKeyPrefix: TENANT, userKeyPrefix: USER } = REGISTRY_TABLE;
+const { tenantKeyPrefix: TENANT, userKeyPrefix: USER, lockKeyPrefix: LOCK } = REGISTRY_TABLE;
 const tenantKey = (tenantId: TenantId) => ({ [PK]: `${TENANT}${tenantId}`, [SK]: 'TENANT' });
 const membershipKey = (userSub: string) => ({ [PK]: `${USER}${userSub}`, [SK]: 'MEMBERSHIP' });
+const membersLockKey = (tenantId: TenantId) => ({ [PK]: `${LOCK}${tenantId}`, [SK]: 'MEMBERS' });
 
 export class TenantRegistry {
   constructor(
@@ -232,7 +233,7 @@ export class TenantRegistry {
         TableName: this.tableName,
         Key: membershipKey(userSub),
         UpdateExpression: 'SET #role = :role',
-        ConditionExpression: 'tenantId = :tenant',
+        ConditionExpression: `attribute_exists(${PK}) AND tenantId = :tenant`,
         ExpressionAttributeNames: { '#role': 'role' },
         ExpressionAttributeValues: { ':role': RoleSchema.parse(role), ':tenant': tenantId },
       }),
@@ -249,6 +250,49 @@ export class TenantRegistry {
         ExpressionAttributeValues: { ':tenant': tenantId },
       }),
     );
+  }
+
+  /**
+   * Takes the tenant's members lease for `holder`, for `ttlMs`: the one lease under which a
+   * member is removed or demoted, so two admins demoting each other at once cannot leave the
+   * tenant without one. A lease left by a crashed holder expires. ConflictError while another
+   * holds it.
+   */
+  async lockMembers(tenantId: TenantId, holder: string, ttlMs: number): Promise<void> {
+    const now = this.now().getTime();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...membersLockKey(tenantId), holder, expiresAt: now + ttlMs },
+          ConditionExpression: `attribute_not_exists(${PK}) OR expiresAt < :now`,
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new ConflictError('Another change to the members is under way; try again.', {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Gives the lease back, if `holder` still has it (an expired one may have passed on). */
+  async unlockMembers(tenantId: TenantId, holder: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: membersLockKey(tenantId),
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /** Sends a write conditioned on the membership's tenant; a mismatch is a ConflictError. */

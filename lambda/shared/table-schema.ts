@@ -14,6 +14,8 @@ export const REGISTRY_TABLE = {
   tenantKeyPrefix: 'TENANT#',
   /** A membership is keyed `USER#<sub>`. */
   userKeyPrefix: 'USER#',
+  /** The lease that serializes removals and demotions in one tenant: `LOCK#<tenant id>`. */
+  lockKeyPrefix: 'LOCK#',
   /**
    * Lists a tenant's members, and all tenants for operators: never a Scan. It projects only
    * what those lists show, never a tenant's API key value or key ARN.

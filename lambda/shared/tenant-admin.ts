@@ -48,7 +48,7 @@ export interface TenantAdminDeps extends TenantDirectoryDeps {
 
 /**
  * The tenant lifecycle, in one module for the operator CLI and the tenant-admin MCP tools:
- * invite, tier change, suspend/resume (the kill switch) and offboarding. Every operation can
+ * invite, role change and removal of members, tier change, suspend/resume (the kill switch) and offboarding. Every operation can
  * be run again after a failure and ends in the same state; none touches another tenant.
  */
 export class TenantAdmin {
@@ -73,6 +73,16 @@ export class TenantAdmin {
 
   invite(tenantId: string, email: string, role: string): Promise<MembershipRecord> {
     return this.directory.invite(tenantId, email, role);
+  }
+
+  /** See TenantDirectory.setRole: the last admin is never demoted. */
+  setRole(tenantId: string, userId: string, role: string): Promise<MembershipRecord> {
+    return this.directory.setRole(tenantId, userId, role);
+  }
+
+  /** See TenantDirectory.remove: access first, then the account; never the last admin. */
+  removeMember(tenantId: string, userId: string): Promise<void> {
+    return this.directory.remove(tenantId, userId);
   }
 
   /** Moves the tenant's API key to the new tier's usage plan, then records the tier. */

@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import {
   AdminCreateUserCommand,
+  AdminDeleteUserCommand,
+  AdminDisableUserCommand,
   AdminGetUserCommand,
+  AdminUserGlobalSignOutCommand,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import * as z from 'zod';
@@ -22,13 +26,21 @@ export interface TenantDirectoryDeps {
 }
 
 const EmailSchema = z.email().max(254);
+const UserIdSchema = z.string().min(1).max(128);
 const CANNOT_INVITE = 'This person cannot be invited.';
+/** The same answer for a user of another tenant as for no user at all. */
+const NO_SUCH_MEMBER = 'No such member in this organisation.';
+const LAST_ADMIN = 'An organisation must keep at least one admin.';
+/** How long a removal or demotion may hold the members lease before it passes on. */
+const MEMBERS_LEASE_MS = 15_000;
 
 /** What a tenant admin may do for their own tenant, with the tenant fixed. */
 export interface OwnTenant {
   info(): Promise<TenantRecord>;
   members(): Promise<MembershipRecord[]>;
   invite(email: string, role: Role): Promise<MembershipRecord>;
+  setRole(userId: string, role: Role): Promise<MembershipRecord>;
+  remove(userId: string): Promise<void>;
 }
 
 /**
@@ -45,6 +57,8 @@ export class TenantDirectory {
       info: () => this.tenant(tenantId),
       members: () => this.members(tenantId),
       invite: (email, role) => this.invite(tenantId, email, role),
+      setRole: (userId, role) => this.setRole(tenantId, userId, role),
+      remove: (userId) => this.remove(tenantId, userId),
     };
   }
 
@@ -76,7 +90,7 @@ export class TenantDirectory {
     if (!parsedRole.success) throw new ValidationError('Role must be admin or member.');
 
     const { sub, created } = await this.cognitoUser(address.data);
-    const memberships = this.deps.memberships ?? this.deps.registry;
+    const memberships = this.memberships;
     const existing = await memberships.getMembership(sub);
     if (existing?.tenantId === tenant.tenantId) return existing;
     // Only a user this invitation created joins the tenant. An existing account, whether it
@@ -89,6 +103,115 @@ export class TenantDirectory {
       role: parsedRole.data,
       email: address.data,
     });
+  }
+
+  /**
+   * Makes a member an admin or a member. A demoted admin's refresh tokens are revoked (Cognito
+   * global sign-out), so their next token, after signing in again, carries the new role; the
+   * authorizer applies the registry's role to every request within its cache time. The last
+   * admin cannot be demoted.
+   */
+  async setRole(tenantId: string, userId: string, role: string): Promise<MembershipRecord> {
+    const tenant = await this.changeable(tenantId);
+    const parsedRole = RoleSchema.safeParse(role);
+    if (!parsedRole.success) throw new ValidationError('Role must be admin or member.');
+    const { member, changed } = await this.underLease(tenant.tenantId, async () => {
+      const member = await this.member(tenant.tenantId, userId);
+      if (member.role === parsedRole.data) return { member, changed: false };
+      if (member.role === 'admin') await this.keepAnAdmin(tenant.tenantId, member.userSub);
+      await this.memberships.setMemberRole(member.userSub, tenant.tenantId, parsedRole.data);
+      return { member: { ...member, role: parsedRole.data }, changed: true };
+    });
+    if (changed && member.role === 'member') await this.signOut(member.userSub);
+    return member;
+  }
+
+  /**
+   * Removes a member: access first (their account is disabled and signed out everywhere, so no
+   * sign-in or refresh gives them a token, and the membership is deleted, so the authorizer
+   * refuses their existing tokens within its cache time), then their account is deleted, so
+   * the address is free to sign up or be invited again. The last admin cannot be removed.
+   */
+  async remove(tenantId: string, userId: string): Promise<void> {
+    const tenant = await this.changeable(tenantId);
+    const sub = await this.underLease(tenant.tenantId, async () => {
+      const member = await this.member(tenant.tenantId, userId);
+      if (member.role === 'admin') await this.keepAnAdmin(tenant.tenantId, member.userSub);
+      await this.cognitoCall(
+        this.deps.cognito.send(new AdminDisableUserCommand(this.user(member.userSub))),
+      );
+      await this.signOut(member.userSub);
+      await this.memberships.removeMembership(member.userSub, tenant.tenantId);
+      return member.userSub;
+    });
+    await this.cognitoCall(this.deps.cognito.send(new AdminDeleteUserCommand(this.user(sub))));
+  }
+
+  private get memberships(): TenantRegistry {
+    return this.deps.memberships ?? this.deps.registry;
+  }
+
+  /** A tenant whose members may still change: not being or already offboarded. */
+  private async changeable(tenantId: string): Promise<TenantRecord> {
+    const tenant = await this.tenant(tenantId);
+    if (tenant.status === 'OFFBOARDING' || tenant.status === 'DELETED') {
+      throw new ConflictError('The organisation is being or has been offboarded.');
+    }
+    return tenant;
+  }
+
+  /** The member, read strongly consistent; NotFoundError for anyone not in this tenant. */
+  private async member(tenantId: TenantId, userId: string): Promise<MembershipRecord> {
+    const id = UserIdSchema.safeParse(userId);
+    const member = id.success ? await this.memberships.getMembership(id.data) : undefined;
+    if (member?.tenantId !== tenantId) throw new NotFoundError(NO_SUCH_MEMBER);
+    return member;
+  }
+
+  /**
+   * Refuses (ConflictError) unless another admin than `leaving` is confirmed: the member list
+   * comes from an index, which may lag, so each admin in it is read back strongly consistent.
+   * Under the members lease no other removal or demotion can run meanwhile; an admin added
+   * meanwhile only makes the check stricter than it needs to be.
+   */
+  private async keepAnAdmin(tenantId: TenantId, leaving: string): Promise<void> {
+    const listed = await this.deps.registry.listMembers(tenantId);
+    for (const candidate of listed) {
+      if (candidate.userSub === leaving || candidate.role !== 'admin') continue;
+      const current = await this.memberships.getMembership(candidate.userSub);
+      if (current?.tenantId === tenantId && current.role === 'admin') return;
+    }
+    throw new ConflictError(LAST_ADMIN);
+  }
+
+  private async underLease<T>(tenantId: TenantId, work: () => Promise<T>): Promise<T> {
+    const holder = randomUUID();
+    await this.memberships.lockMembers(tenantId, holder, MEMBERS_LEASE_MS);
+    try {
+      return await work();
+    } finally {
+      await this.memberships.unlockMembers(tenantId, holder);
+    }
+  }
+
+  /** Revokes the user's refresh tokens (Cognito global sign-out). */
+  private signOut(sub: string): Promise<void> {
+    return this.cognitoCall(
+      this.deps.cognito.send(new AdminUserGlobalSignOutCommand(this.user(sub))),
+    );
+  }
+
+  private user(sub: string) {
+    return { UserPoolId: this.deps.userPoolId, Username: sub };
+  }
+
+  /** A Cognito admin call for which a user already gone is as good as done. */
+  private async cognitoCall(call: Promise<unknown>): Promise<void> {
+    try {
+      await call;
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'UserNotFoundException')) throw error;
+    }
   }
 
   /** The Cognito user for an e-mail address, created (and e-mailed) if there is none. */

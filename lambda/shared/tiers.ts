@@ -17,6 +17,8 @@ export const TOOL_NAMES = [
   'tenant_info',
   'tenant_users_list',
   'tenant_users_invite',
+  'tenant_users_set_role',
+  'tenant_users_remove',
   'integrations_set',
   'notes_publish',
   'usage_report',
@@ -60,6 +62,8 @@ const BASIC_TOOLS: readonly ToolName[] = [
   'tenant_info',
   'tenant_users_list',
   'tenant_users_invite',
+  'tenant_users_set_role',
+  'tenant_users_remove',
   'usage_report',
 ];
 

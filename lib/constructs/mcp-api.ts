@@ -323,23 +323,29 @@ export class McpApi extends Construct {
     }
     this.usagePlanIds = usagePlanIds as Record<TierName, string>;
 
-    // The tenant-admin tools: read the caller's tenant and members, invite into it. Writes
-    // are memberships only (`USER#...` items): never a tenant record, its tier or its keys.
+    // The tenant-admin tools: read the caller's tenant and members, invite into it, change a
+    // member's role, remove a member. Writes are memberships (`USER#...` items) and the
+    // members lease (`LOCK#...`): never a tenant record, its tier or its keys.
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
       actions: ['dynamodb:GetItem'],
       resourceArns: [props.registryTable.tableArn],
     });
+    const registryKeys = (...prefixes: string[]) => ({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    });
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:PutItem'],
+      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
       resourceArns: [props.registryTable.tableArn],
-      conditions: {
-        'ForAllValues:StringLike': {
-          'dynamodb:LeadingKeys': [`${REGISTRY_TABLE.userKeyPrefix}*`],
-        },
-        Null: { 'dynamodb:LeadingKeys': 'false' },
-      },
+      conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix, REGISTRY_TABLE.lockKeyPrefix),
+    });
+    Grant.addToPrincipal({
+      grantee: this.mcpFunction.fn,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [props.registryTable.tableArn],
+      conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix),
     });
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
@@ -350,7 +356,14 @@ export class McpApi extends Construct {
     });
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
-      actions: ['cognito-idp:AdminCreateUser', 'cognito-idp:AdminGetUser'],
+      actions: [
+        'cognito-idp:AdminCreateUser',
+        'cognito-idp:AdminGetUser',
+        // Removal and demotion: no sign-in, no refresh, then no account.
+        'cognito-idp:AdminDisableUser',
+        'cognito-idp:AdminUserGlobalSignOut',
+        'cognito-idp:AdminDeleteUser',
+      ],
       resourceArns: [identity.userPool.userPoolArn],
     });
     this.mcpFunction.fn.addEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);

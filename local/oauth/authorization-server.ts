@@ -28,6 +28,11 @@ export interface AuthorizationServerOptions {
     email: string,
     password: string,
   ) => Promise<{ sub: string } | { error: string; message: string }>;
+  /**
+   * The user pool's word on a refresh token issued at `issuedAt` (ms): false once its user is
+   * deleted, disabled or globally signed out since.
+   */
+  readonly refreshable: (sub: string, issuedAt: number) => Promise<boolean>;
   /** @default 300 */
   readonly codeTtlSeconds?: number;
   /** @default 3600 */
@@ -76,7 +81,7 @@ export class AuthorizationServer {
   private readonly codes = new Map<string, Grant & { used: boolean }>();
   private readonly refreshTokens = new Map<
     string,
-    { sub: string; clientId: string; scope: string }
+    { sub: string; clientId: string; scope: string; issuedAt: number }
   >();
   /** Managed Login sessions of signed-in browsers, by the id in their `cognito` cookie. */
   private readonly sessions = new Map<string, { sub: string; until: number }>();
@@ -390,9 +395,19 @@ export class AuthorizationServer {
       if (!refresh || refresh.clientId !== fields.client_id) {
         return fail(400, 'invalid_grant', 'The refresh token is invalid.');
       }
-      // Rotation: a refresh token works once, as with Cognito's rotation enabled.
-      this.refreshTokens.delete(fields.refresh_token as string);
-      await this.issue(res, refresh.sub, refresh.scope, 'TokenGeneration_RefreshTokens');
+      if (!(await this.options.refreshable(refresh.sub, refresh.issuedAt))) {
+        this.refreshTokens.delete(fields.refresh_token as string);
+        return fail(400, 'invalid_grant', 'Refresh Token has been revoked');
+      }
+      // Rotation: a refresh token works once, as with Cognito's rotation enabled; a refresh
+      // that issued nothing (the pre-token trigger refused) leaves it as it was.
+      const issued = await this.issue(
+        res,
+        refresh.sub,
+        refresh.scope,
+        'TokenGeneration_RefreshTokens',
+      );
+      if (issued) this.refreshTokens.delete(fields.refresh_token as string);
       return;
     }
     return fail(
@@ -421,7 +436,12 @@ export class AuthorizationServer {
       return undefined;
     }
     const refreshToken = randomBytes(32).toString('base64url');
-    this.refreshTokens.set(refreshToken, { sub, clientId: this.options.clientId, scope });
+    this.refreshTokens.set(refreshToken, {
+      sub,
+      clientId: this.options.clientId,
+      scope,
+      issuedAt: Date.now(),
+    });
     json(res, 200, { ...result.tokens, refresh_token: refreshToken, scope });
     return refreshToken;
   }

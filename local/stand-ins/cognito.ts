@@ -15,6 +15,8 @@ interface User {
   passwordHash?: Buffer;
   salt: Buffer;
   code?: string;
+  /** When AdminUserGlobalSignOut last revoked the user's refresh tokens. */
+  signedOutAt?: number;
   readonly createdAt: number;
 }
 
@@ -24,7 +26,8 @@ const POOL_ID = 'us-east-1_local';
  * The Cognito user pool calls the project makes or causes: self sign-up and confirmation
  * (running the real pre-sign-up and post-confirmation triggers the way Cognito does, and
  * answering their failures with `UserLambdaValidationException`), invitations with
- * AdminCreateUser, AdminGetUser, AdminDisableUser and AdminEnableUser. E-mail is not sent:
+ * AdminCreateUser, AdminGetUser, AdminDisableUser, AdminEnableUser, AdminUserGlobalSignOut (which
+ * revokes the refresh tokens issued before it: see `refreshable`) and AdminDeleteUser. E-mail is not sent:
  * confirmation codes and temporary passwords go to the console (and to `lastMessage`).
  * Users are keyed by a generated username that is also their `sub`, with the e-mail as alias.
  */
@@ -161,6 +164,13 @@ export class CognitoStandIn {
       case 'AdminEnableUser':
         this.find(String(input.Username ?? '')).enabled = action === 'AdminEnableUser';
         return {};
+      case 'AdminUserGlobalSignOut':
+        // Cognito revokes every refresh token issued to the user so far.
+        this.find(String(input.Username ?? '')).signedOutAt = Date.now();
+        return {};
+      case 'AdminDeleteUser':
+        this.users.delete(this.find(String(input.Username ?? '')).username);
+        return {};
       default:
         throw new AwsError(
           'InvalidParameterException',
@@ -186,6 +196,15 @@ export class CognitoStandIn {
     if (user.status === 'UNCONFIRMED')
       return { error: 'UserNotConfirmedException', message: 'User is not confirmed.' };
     return { sub: user.username };
+  }
+
+  /**
+   * Whether a refresh token issued at `issuedAt` may still be redeemed: Cognito refuses one
+   * whose user is gone or disabled, or was signed out globally after it was issued.
+   */
+  refreshable(sub: string, issuedAt: number): boolean {
+    const user = this.users.get(sub);
+    return !!user && user.enabled && issuedAt > (user.signedOutAt ?? 0);
   }
 
   private async runTrigger(

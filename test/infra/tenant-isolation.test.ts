@@ -169,7 +169,7 @@ describe('tenant isolation policies', () => {
     });
   });
 
-  it('lets the MCP function read its tenant and members and add memberships, nothing more', () => {
+  it('lets the MCP function read its tenant and members and write memberships and the members lease, nothing more', () => {
     const registry = logicalId('AWS::DynamoDB::GlobalTable', /Registry/);
     const dynamo = statementsOf(mcpRole).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('dynamodb:')),
@@ -180,9 +180,18 @@ describe('tenant isolation policies', () => {
         Action: 'dynamodb:GetItem',
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
       }),
-      // Memberships only: never a tenant record (its tier, status or keys).
+      // Memberships and the members lease only: never a tenant record (its tier, status or
+      // keys). Invitations add memberships, removals delete them; demotions update them.
       expect.objectContaining({
-        Action: 'dynamodb:PutItem',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*', 'LOCK#*'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+      expect.objectContaining({
+        Action: 'dynamodb:UpdateItem',
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
         Condition: {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*'] },

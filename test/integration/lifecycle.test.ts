@@ -23,6 +23,7 @@ import { waitForStatus } from '../../local/seed.js';
 import { localAdmin } from '../support/admin.js';
 import {
   accessToken,
+  addMember,
   connect,
   mintTokens,
   postMcp,
@@ -298,6 +299,35 @@ describe('tenant CLI', () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('changes a role and removes a member by e-mail, refusing bad input and the last admin', async () => {
+    const tenant = await seedTenant('cli-members');
+    const member = await addMember(tenant.tenantId, 'member');
+    const email = (await registry.getMembership(member.sub))?.email as string;
+    const ownerEmail = `admin@${tenant.tenantId}.example`;
+
+    const refusals = [
+      await cli('role', 'no-such-tenant', email, 'admin'),
+      await cli('role', tenant.tenantId, email, 'owner'),
+      await cli('role', tenant.tenantId, 'nobody@nowhere.example', 'admin'),
+      await cli('remove', tenant.tenantId, email),
+    ];
+    const lastAdmin = await cli('remove', tenant.tenantId, ownerEmail, '--yes');
+    const promoted = await cli('role', tenant.tenantId, email, 'admin');
+    const removed = await cli('remove', tenant.tenantId, ownerEmail, '--yes');
+
+    expect(refusals.map((r) => r.code)).toEqual([2, 2, 2, 2]);
+    expect(refusals.map((r) => r.stderr).join('')).toMatch(
+      /Unknown tenant[\s\S]*Role must be admin or member[\s\S]*No member of[\s\S]*--yes/,
+    );
+    expect(lastAdmin.code).toBe(1);
+    expect(lastAdmin.stderr).toMatch(/at least one admin/);
+    expect(promoted.code).toBe(0);
+    expect(removed.code).toBe(0);
+    expect(await registry.listMembers(tenant.tenantId)).toEqual([
+      expect.objectContaining({ userSub: member.sub, role: 'admin' }),
+    ]);
   });
 
   it('prints names and addresses a tenant chose with their control characters escaped', async () => {

@@ -1,71 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_COGNITO_CLIENT_ID } from '../../local/harness.js';
 import { type CookieJar, completeInBrowser } from '../support/browser-flow.js';
+import {
+  authorizationCode,
+  authorizationCodeAtOnce,
+  CLIENT_ID,
+  flow,
+  issuer,
+  PASSWORD,
+  pkce,
+  post,
+  REDIRECT,
+  signUpThroughPages,
+} from '../support/managed-login.js';
 import { connect, harness, toolOutput } from '../support/mcp.js';
 import { localRegistry, uniqueTenantId } from '../support/registry.js';
 import { inbox } from '../support/stand-in.js';
-
-/** The one callback URL of the one app client: the authorization façade's. */
-const REDIRECT = () => `${harness().gatewayUrl}/oauth/callback`;
-const CLIENT_ID = LOCAL_COGNITO_CLIENT_ID;
-const PASSWORD = 'Correct-Horse-Battery-9';
-const issuer = () => harness().issuerUrl;
-const post = (path: string, fields: Record<string, string>) =>
-  fetch(`${issuer()}${path}`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
-  });
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
-
-function flow(challenge: string, overrides: Record<string, string> = {}) {
-  return {
-    client_id: CLIENT_ID,
-    redirect_uri: REDIRECT(),
-    response_type: 'code',
-    scope: 'openid email mcp/invoke',
-    state: 'state-123',
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    ...overrides,
-  };
-}
-
-/** Signs up through the pages and confirms with the code the stand-in "e-mailed". */
-async function signUpThroughPages(email: string, organization: string, challenge: string) {
-  const signUp = await post('/signup', {
-    ...flow(challenge),
-    email,
-    password: PASSWORD,
-    organization,
-  });
-  expect(await signUp.clone().text()).toContain('Confirm your e-mail');
-  const code = /(\d{6})/.exec((await inbox(email)) ?? '')?.[1] as string;
-  const session = /name="session" value="([^"]+)"/.exec(await signUp.clone().text())?.[1] ?? '';
-  const confirmed = await post('/confirm', { ...flow(challenge), email, code, session });
-  // Managed Login signs the person in at once, and the first sign-in succeeds: the pre-token
-  // trigger waits for the new organisation's provisioning.
-  expect(confirmed.status, await confirmed.clone().text()).toBe(302);
-  return confirmed;
-}
-
-async function authorizationCode(email: string, password: string, challenge: string) {
-  const response = await post('/oauth2/authorize', { ...flow(challenge), email, password });
-  return { response, location: response.headers.get('location') };
-}
-
-/** Signs in as a person would right after signing up: a code, on the first try. */
-async function authorizationCodeAtOnce(email: string, password: string, challenge: string) {
-  const { response, location } = await authorizationCode(email, password, challenge);
-  expect(location, await response.clone().text()).toBeTruthy();
-  return location as string;
-}
 
 describe('local Managed Login, as strict as Cognito', () => {
   it('publishes only OpenID discovery, without PKCE methods or a registration endpoint', async () => {

@@ -24,6 +24,7 @@ describe('authorization codes expire', () => {
       codeTtlSeconds: 0,
       cognito: new CognitoIdentityProviderClient({}),
       signIn: async () => ({ sub: 'user-1' }),
+      refreshable: async () => true,
       tokens: {
         check: async () => ({ ok: true }),
         issue: async () => {

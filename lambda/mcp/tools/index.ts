@@ -2,7 +2,13 @@ import type { TenantContext } from '../../shared/tenant-context.js';
 import { tierAllowsTool } from '../../shared/tiers.js';
 import { integrationsSet, notesPublish } from './integrations.js';
 import { notesCreate, notesDelete, notesGet, notesList, notesSearch } from './notes.js';
-import { tenantInfo, tenantUsersInvite, tenantUsersList } from './tenant.js';
+import {
+  tenantInfo,
+  tenantUsersInvite,
+  tenantUsersList,
+  tenantUsersRemove,
+  tenantUsersSetRole,
+} from './tenant.js';
 import type { ToolDefinition } from './tool.js';
 import { usageReport } from './usage.js';
 import { whoami } from './whoami.js';
@@ -18,6 +24,8 @@ export const TOOLS: readonly ToolDefinition[] = [
   tenantInfo,
   tenantUsersList,
   tenantUsersInvite,
+  tenantUsersSetRole,
+  tenantUsersRemove,
   integrationsSet,
   notesPublish,
   usageReport,

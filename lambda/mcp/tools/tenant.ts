@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/api-contract.js';
 import { RoleSchema, TierNameSchema } from '../../shared/tenant.js';
 import { TIERS } from '../../shared/tiers.js';
 import { defineTool } from './tool.js';
@@ -78,5 +79,51 @@ export const tenantUsersInvite = defineTool({
   run: async ({ email, role }, deps) => {
     const membership = await deps.tenant.invite(email, role);
     return { userId: membership.userSub, email: membership.email, role: membership.role };
+  },
+});
+
+/** How long the authorizer may keep allowing a changed member's old token (its cache time). */
+const CACHE = `${AUTHORIZER_CACHE_TTL_SECONDS} seconds (the authorizer cache time)`;
+const TAKES_EFFECT = `Their current tokens lose the access within ${CACHE}; they sign in again for a token with the new role.`;
+
+export const tenantUsersSetRole = defineTool({
+  name: 'tenant_users_set_role',
+  requiredRole: 'admin',
+  title: "Change a member's role",
+  description: `Makes a member of your organisation an admin or a member. ${TAKES_EFFECT} The last admin cannot be demoted. Admins only.`,
+  inputSchema: z.object({ userId: z.string().min(1).max(128), role: RoleSchema }),
+  outputSchema: UserSchema,
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: true,
+    openWorldHint: false,
+  },
+  run: async ({ userId, role }, deps) => {
+    const membership = await deps.tenant.setRole(userId, role);
+    return {
+      userId: membership.userSub,
+      ...(membership.email ? { email: membership.email } : {}),
+      role: membership.role,
+    };
+  },
+});
+
+export const tenantUsersRemove = defineTool({
+  name: 'tenant_users_remove',
+  requiredRole: 'admin',
+  title: 'Remove a member',
+  description: `Removes a person from your organisation and deletes their account: they can no longer sign in, their tokens stop working within ${CACHE}, and the address can be invited again. The last admin cannot be removed. Admins only.`,
+  inputSchema: z.object({ userId: z.string().min(1).max(128) }),
+  outputSchema: z.object({ userId: z.string(), removed: z.literal(true) }),
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: false,
+    openWorldHint: false,
+  },
+  run: async ({ userId }, deps) => {
+    await deps.tenant.remove(userId);
+    return { userId, removed: true as const };
   },
 });
