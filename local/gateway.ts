@@ -7,6 +7,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import {
+  API_KEY_PROPAGATION_SECONDS,
   API_STAGE_NAME,
   AUTHORIZATION_HEADER_PATTERN,
   AUTHORIZER_CACHE_TTL_SECONDS,
@@ -90,11 +91,7 @@ const ROUTES: readonly Route[] = [
 /** What API Gateway answers for a path outside the stage (not a gateway response: fixed). */
 const OUTSIDE_STAGE = { status: 403, body: JSON.stringify({ message: 'Forbidden' }) };
 
-/**
- * How long API Gateway takes to refuse a key after it is disabled: "approximately 10
- * seconds" (AWS re:Post answer; the documentation gives no figure).
- */
-export const API_KEY_PROPAGATION_SECONDS = 10;
+export { API_KEY_PROPAGATION_SECONDS };
 
 const METHOD_ARN_PREFIX = `arn:aws:execute-api:us-east-1:000000000000:local/${API_STAGE_NAME}`;
 

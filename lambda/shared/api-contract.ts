@@ -12,6 +12,24 @@ export const API_STAGE_NAME = 'v1';
  */
 export const AUTHORIZER_CACHE_TTL_SECONDS = 60;
 
+/**
+ * How long API Gateway takes to refuse a key after it is disabled: "approximately 10
+ * seconds" (AWS re:Post answer; the documentation gives no figure). The local gateway reuses
+ * a key's state this long.
+ */
+export const API_KEY_PROPAGATION_SECONDS = 10;
+
+/** The MCP function's timeout: no request of the MCP API runs longer. */
+export const MCP_FUNCTION_TIMEOUT_SECONDS = 29;
+
+/**
+ * How long after a tenant's access is cut a request admitted before the cut may still be
+ * writing: an authorizer result cached before the cut admits requests for up to the cache
+ * time (every later request asks the authorizer, which refuses), and each runs for at most
+ * the function's timeout. Offboarding deletes only after this.
+ */
+export const ACCESS_DRAIN_SECONDS = AUTHORIZER_CACHE_TTL_SECONDS + MCP_FUNCTION_TIMEOUT_SECONDS + 1;
+
 /** Gateway responses API Gateway answers itself, before or instead of the integration. */
 export const GATEWAY_RESPONSES = {
   /** No, malformed or rejected token: carries the `WWW-Authenticate` challenge. */

@@ -3,9 +3,13 @@ import {
   DeleteApiKeyCommand,
   UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
-import { AdminDisableUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  AdminDisableUserCommand,
+  AdminUserGlobalSignOutCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import {
   DeleteAliasCommand,
+  DisableKeyCommand,
   type KMSClient,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
@@ -20,6 +24,7 @@ import {
   type DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { ACCESS_DRAIN_SECONDS } from './api-contract.js';
 import { ConflictError, ValidationError } from './errors.js';
 import { tenantKeyAlias, tenantSecretName } from './isolation.js';
 import type { MembershipRecord, TenantRecord } from './registry.js';
@@ -40,6 +45,11 @@ export interface TenantAdminDeps extends TenantDirectoryDeps {
   readonly secretsManager: SecretsManagerClient;
   /** Offboarding deletes the tenant's partition of the data table with these credentials. */
   readonly data?: { readonly db: DynamoDBDocumentClient; readonly tableName: string };
+  /**
+   * How long offboarding waits between cutting access and deleting. Shorter only where no
+   * request can outlive it (the tests' local stack). @default ACCESS_DRAIN_SECONDS
+   */
+  readonly drainMs?: number;
   /** Days before an offboarded tenant's key is deleted (KMS allows 7-30). @default 30 */
   readonly keyDeletionWindowDays?: number;
   /** Reports each step of a long operation. */
@@ -119,7 +129,7 @@ export class TenantAdmin {
       to: 'SUSPENDED',
     });
     this.report('Status: SUSPENDED');
-    await this.setApiKeyEnabled(tenant, false);
+    if (tenant.apiKeyId) await this.setApiKeyEnabled(tenant.apiKeyId, false);
   }
 
   async resume(tenantId: string): Promise<void> {
@@ -128,7 +138,7 @@ export class TenantAdmin {
     if (tenant.status !== 'SUSPENDED') {
       throw new ConflictError('Only a suspended organisation can be resumed.');
     }
-    await this.setApiKeyEnabled(tenant, true);
+    if (tenant.apiKeyId) await this.setApiKeyEnabled(tenant.apiKeyId, true);
     await this.deps.registry.transitionTenant(tenant.tenantId, {
       from: ['SUSPENDED'],
       to: 'ACTIVE',
@@ -137,10 +147,15 @@ export class TenantAdmin {
   }
 
   /**
-   * Offboards a tenant: disables its users, removes their memberships, deletes its data
-   * partition, its secrets and its API key, schedules its KMS key for deletion (crypto-shredding whatever
-   * copies remain), and marks it DELETED, the record kept for audit. Resumable: each step
-   * skips what is already done.
+   * Offboards a tenant, access first: the record says OFFBOARDING (the authorizer and the
+   * pre-token trigger refuse), its API keys are disabled (API Gateway refuses even a cached
+   * authorizer answer), its users are disabled and signed out (no sign-in, no refresh) and
+   * their memberships removed, and its KMS key is disabled (no data key, cached credentials or
+   * not). Then it waits until no request admitted before the cut can still be running
+   * (ACCESS_DRAIN_SECONDS), deletes its data partition, secrets and API keys, schedules its KMS
+   * keys for deletion (crypto-shredding whatever copies remain), deletes the partition once
+   * more for anything that landed during the first pass, and marks it DELETED, the record kept
+   * for audit. Resumable: each step skips what is already done.
    */
   async offboard(tenantId: string): Promise<void> {
     const tenant = await this.tenant(tenantId);
@@ -157,25 +172,41 @@ export class TenantAdmin {
     });
     this.report('Status: OFFBOARDING');
 
+    // 1. Cut access.
+    const apiKeyIds = new Set([
+      ...(current.apiKeyId ? [current.apiKeyId] : []),
+      ...(await findApiKeys(id, this.deps.apigw)).map((key) => key.id),
+    ]);
+    for (const apiKeyId of apiKeyIds) {
+      await this.setApiKeyEnabled(apiKeyId, false).catch(ignore('NotFoundException'));
+    }
     const members = await this.deps.registry.listMembers(id);
+    const user = (sub: string) => ({ UserPoolId: this.deps.userPoolId, Username: sub });
     for (const member of members) {
       await this.deps.cognito
-        .send(
-          new AdminDisableUserCommand({
-            UserPoolId: this.deps.userPoolId,
-            Username: member.userSub,
-          }),
-        )
+        .send(new AdminDisableUserCommand(user(member.userSub)))
         .catch(ignore('UserNotFoundException'));
-    }
-    this.report(`Users disabled: ${members.length}`);
-    for (const member of members) {
+      await this.deps.cognito
+        .send(new AdminUserGlobalSignOutCommand(user(member.userSub)))
+        .catch(ignore('UserNotFoundException'));
       await this.deps.registry.removeMembership(member.userSub, id).catch(ignore('ConflictError'));
     }
-    this.report(`Memberships removed: ${members.length}`);
+    this.report(`Users disabled and signed out, memberships removed: ${members.length}`);
+    const keyArns = await this.tenantKeyArns(id, current.kmsKeyArn);
+    for (const keyArn of keyArns) {
+      await this.deps.kms
+        .send(new DisableKeyCommand({ KeyId: keyArn }))
+        .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
+    }
+    this.report(`KMS keys disabled: ${keyArns.size}`);
 
+    // 2. Wait for requests admitted before the cut to end.
+    const drainMs = this.deps.drainMs ?? ACCESS_DRAIN_SECONDS * 1000;
+    this.report(`Waiting ${Math.ceil(drainMs / 1000)} s for requests admitted before the cut`);
+    await new Promise((resolve) => setTimeout(resolve, drainMs));
+
+    // 3. Delete.
     this.report(`Data items deleted: ${await this.deletePartition(id)}`);
-
     const { SecretList = [] } = await this.deps.secretsManager.send(
       new ListSecretsCommand({
         Filters: [{ Key: 'name', Values: [`${tenantSecretName(id, '')}`] }],
@@ -188,11 +219,6 @@ export class TenantAdmin {
         .catch(ignore('ResourceNotFoundException'));
     }
     this.report(`Secrets deleted: ${SecretList.length}`);
-
-    const apiKeyIds = new Set([
-      ...(current.apiKeyId ? [current.apiKeyId] : []),
-      ...(await findApiKeys(id, this.deps.apigw)).map((key) => key.id),
-    ]);
     for (const apiKeyId of apiKeyIds) {
       await removeKeyFromPlans(this.deps.apigw, apiKeyId, this.deps.usagePlanIds);
       await this.deps.apigw
@@ -200,13 +226,6 @@ export class TenantAdmin {
         .catch(ignore('NotFoundException'));
     }
     this.report(`API keys deleted: ${apiKeyIds.size}`);
-
-    const aliased = await describeKey(this.deps.kms, tenantKeyAlias(id));
-    const keyArns = new Set([
-      ...(current.kmsKeyArn ? [current.kmsKeyArn] : []),
-      ...(aliased?.Arn ? [aliased.Arn] : []),
-      ...(await findTenantKeys(id, this.deps)).map((key) => key.Arn as string),
-    ]);
     await this.deps.kms
       .send(new DeleteAliasCommand({ AliasName: tenantKeyAlias(id) }))
       .catch(ignore('NotFoundException'));
@@ -221,9 +240,21 @@ export class TenantAdmin {
         .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
     }
     this.report(`KMS keys scheduled for deletion: ${keyArns.size}`);
+    // A write that landed while the first pass was reading pages is caught here.
+    this.report(`Data items deleted on the second pass: ${await this.deletePartition(id)}`);
 
     await this.deps.registry.transitionTenant(id, { from: ['OFFBOARDING'], to: 'DELETED' });
     this.report('Status: DELETED');
+  }
+
+  /** The tenant's KMS keys: recorded, aliased, or tagged (a crashed run's unrecorded key). */
+  private async tenantKeyArns(id: TenantId, recorded?: string): Promise<Set<string>> {
+    const aliased = await describeKey(this.deps.kms, tenantKeyAlias(id));
+    return new Set([
+      ...(recorded ? [recorded] : []),
+      ...(aliased?.Arn ? [aliased.Arn] : []),
+      ...(await findTenantKeys(id, this.deps)).map((key) => key.Arn as string),
+    ]);
   }
 
   /** Deletes every item of exactly this tenant's partition; returns how many. */
@@ -257,11 +288,10 @@ export class TenantAdmin {
     }
   }
 
-  private async setApiKeyEnabled(tenant: TenantRecord, enabled: boolean): Promise<void> {
-    if (!tenant.apiKeyId) return;
+  private async setApiKeyEnabled(apiKeyId: string, enabled: boolean): Promise<void> {
     await this.deps.apigw.send(
       new UpdateApiKeyCommand({
-        apiKey: tenant.apiKeyId,
+        apiKey: apiKeyId,
         patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }],
       }),
     );

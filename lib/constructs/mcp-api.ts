@@ -25,6 +25,7 @@ import {
   GATEWAY_RESPONSES,
   type GatewayResponseType,
   gatewayResponseBody,
+  MCP_FUNCTION_TIMEOUT_SECONDS,
 } from '../../lambda/shared/api-contract.js';
 import {
   bearerChallenge,
@@ -207,7 +208,7 @@ export class McpApi extends Construct {
       entry: 'mcp',
       description: 'Stateless MCP server: one server per request, tenant-scoped data access',
       memorySize: 512,
-      timeout: Duration.seconds(29),
+      timeout: Duration.seconds(MCP_FUNCTION_TIMEOUT_SECONDS),
       reservedConcurrentExecutions: props.mcpReservedConcurrency,
       environment: {
         DATA_TABLE_NAME: props.dataTable.tableName,

@@ -111,6 +111,13 @@ export class KmsStandIn {
         return { Policy: this.find(String(input.KeyId)).policy, PolicyName: 'default' };
       case 'ListResourceTags':
         return { Tags: this.find(String(input.KeyId)).tags, Truncated: false };
+      case 'DisableKey': {
+        const key = this.find(String(input.KeyId));
+        if (key.state === 'PendingDeletion')
+          throw new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+        key.state = 'Disabled';
+        return {};
+      }
       case 'ScheduleKeyDeletion': {
         const key = this.find(String(input.KeyId));
         const days = Number(input.PendingWindowInDays ?? 30);

@@ -24,6 +24,7 @@ import { localAdmin } from '../support/admin.js';
 import {
   accessToken,
   addMember,
+  callTool,
   connect,
   mintTokens,
   postMcp,
@@ -242,6 +243,41 @@ describe('offboarding', () => {
     expect((await tenantKeys(staying.tenantId)).map((k) => k.state)).toEqual(['Enabled']);
     expect(await planOf(stayingRecord?.apiKeyId as string)).toBe('standard');
     expect((await whoami(await accessToken(staying))).status).toBe(200);
+  });
+
+  it('cuts access before it deletes: nothing a racing writer with a live token stores survives', async () => {
+    const tenant = await seedTenant('racing-writer');
+    const token = await accessToken(tenant);
+    let writing = true;
+    const statuses: number[] = [];
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        const { reply } = await callTool(token, 'notes_create', {
+          title: `racing ${i}`,
+          body: 'written while offboarding runs',
+          tags: ['plaintext-tag'],
+        });
+        statuses.push(reply.status);
+      }
+    })();
+    while (!statuses.includes(200)) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    await admin.offboard(tenant.tenantId);
+    // The same token keeps trying after the tenant is DELETED.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    writing = false;
+    await writer;
+
+    const items = await createDocumentClient().send(
+      new QueryCommand({
+        TableName: process.env.DATA_TABLE_NAME,
+        KeyConditionExpression: 'tenantId = :t',
+        ExpressionAttributeValues: { ':t': tenant.tenantId },
+      }),
+    );
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThan(0);
+    expect(statuses.at(-1)).toBe(403);
+    expect(items.Items).toEqual([]);
   });
 
   it('resumes after a failure part way and finishes', async () => {
