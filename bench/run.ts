@@ -41,7 +41,7 @@ const NOISY_TIER: TierName = 'standard';
 
 // The Lambdas run on Node 24; this toolchain's Node 20 warning is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const harness = await startHarness({ logLevel: 'SILENT' });
+const harness = await startHarness({ logLevel: 'SILENT', mintTokens: true });
 const stopAll: Array<() => Promise<void>> = [() => harness.stop()];
 try {
   Object.assign(process.env, harness.env);

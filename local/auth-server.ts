@@ -7,14 +7,18 @@
  * listening.
  *
  *   tsx local/auth-server.ts [--port 0] [--client-id local-facade] [--scope mcp/invoke]
- *     [--redirect-uri URI ...]
+ *     [--redirect-uri URI ...] [--mint-tokens]
  *
  * Like the user pool, it has one app client, the authorization façade's, whose callback URLs
  * are set when the façade's address is known: `POST /local/app-client` with
  * `{ "callbackUrls": [...] }` (the harness does it, as the CDK app configures the client).
  *
+ * With `--mint-tokens` (tests, benchmarks and `npm run dev -- --seed` only; 404 otherwise),
  * `POST /local/tokens` with `{ "sub": "...", "email": "..." }` returns tokens as Cognito would
- * after sign-in (403 when the pre-token handler refuses). For the authorizer's tests it also
+ * after sign-in, with no password asked (403 when the pre-token handler refuses). User ids are
+ * visible to other members (`createdBy`), so this is a way into any account for whoever can
+ * reach 127.0.0.1: it is off unless asked for, listens on loopback only, takes JSON only and
+ * sends no CORS headers (no web page can call it). For the authorizer's tests it also
  * takes `clientId`, `scope`, `expiresIn`, `notBeforeIn`, `claims` (added or overridden) and
  * `omitClaims`: a local key can sign anything, which is the point of a test issuer.
  *
@@ -30,7 +34,12 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { exportJWK, generateKeyPair } from 'jose';
 import * as z from 'zod';
 import { loadHandler } from './function-environment.js';
-import { AuthorizationServer } from './oauth/authorization-server.js';
+import {
+  AuthorizationServer,
+  BodyTooLarge,
+  boundedBody,
+  MAX_FORM_BYTES,
+} from './oauth/authorization-server.js';
 import { TokenIssuer } from './oauth/token-issuer.js';
 
 const { values } = parseArgs({
@@ -40,6 +49,7 @@ const { values } = parseArgs({
     scope: { type: 'string', default: 'mcp/invoke' },
     /** A callback URL of the app client; repeat for more. */
     'redirect-uri': { type: 'string', multiple: true, default: [] },
+    'mint-tokens': { type: 'boolean', default: false },
   },
 });
 
@@ -85,10 +95,10 @@ const authorization = new AuthorizationServer({
   resourceServers: [values.scope.split('/')[0] as string],
   tokens,
   cognito,
-  signIn: async (email, password) => {
+  signIn: async (email, password, newPassword) => {
     const response = await fetch(
       `${process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER}/__stand-in/sign-in`,
-      { method: 'POST', body: JSON.stringify({ username: email, password }) },
+      { method: 'POST', body: JSON.stringify({ username: email, password, newPassword }) },
     );
     return response.json() as Promise<{ sub: string } | { error: string; message: string }>;
   },
@@ -103,6 +113,12 @@ const authorization = new AuthorizationServer({
 
 const server = createServer((req, res) => {
   route(req, res).catch((error: Error) => {
+    if (error instanceof BodyTooLarge) {
+      // Bounded like a service's front end: a large body is refused, never read to the end.
+      if (!res.headersSent) send(res, 413, { error: 'invalid_request' });
+      req.destroy();
+      return;
+    }
     process.stderr.write(`auth-server: ${error.stack ?? error.message}\n`);
     if (!res.headersSent) send(res, 500, { error: 'server_error' });
     else res.end();
@@ -112,7 +128,9 @@ const server = createServer((req, res) => {
 async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', issuer).pathname;
   if (req.method === 'GET' && path === '/.well-known/jwks.json') return send(res, 200, jwks);
-  if (req.method === 'POST' && path === '/local/tokens') return mint(req, res);
+  if (req.method === 'POST' && path === '/local/tokens' && values['mint-tokens']) {
+    return mint(req, res);
+  }
   if (req.method === 'POST' && path === '/local/app-client') return updateAppClient(req, res);
   if (await authorization.handle(req, res, path)) return;
   send(res, 404, { error: 'not_found' });
@@ -151,10 +169,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(req: IncomingMessage): Promise<string> {
+  return boundedBody(req, MAX_FORM_BYTES);
 }
 
 server.on('error', (error: NodeJS.ErrnoException) => {

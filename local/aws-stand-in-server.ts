@@ -115,14 +115,15 @@ let saving: NodeJS.Timeout | undefined;
 function writeState(): void {
   const file = values.state;
   if (!file) return;
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const snapshot = {
     kms: kms.snapshot(),
     apigateway: apigateway.snapshot(),
     cognito: cognito.snapshot(),
     secrets: secrets.snapshot(),
   };
-  writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
+  // Key material, secrets and password hashes: owner-only.
+  writeFileSync(`${file}.tmp`, JSON.stringify(snapshot), { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
 }
 /** Writes the state file soon after a change, once for a burst of changes. */
@@ -309,11 +310,16 @@ function internal(method: string, url: URL, body: Buffer): Answer {
     case 'inbox':
       return ok({ message: cognito.lastMessage(arg) ?? null });
     case 'sign-in': {
-      const { username, password } = JSON.parse(body.toString('utf8')) as {
+      const { username, password, newPassword } = JSON.parse(body.toString('utf8')) as {
         username: string;
         password: string;
+        newPassword?: string;
       };
-      const outcome = cognito.signIn(String(username), String(password));
+      const outcome = cognito.signIn(
+        String(username),
+        String(password),
+        newPassword === undefined ? undefined : String(newPassword),
+      );
       return 'sub' in outcome ? ok(outcome) : { status: 400, body: JSON.stringify(outcome) };
     }
     case 'refreshable': {

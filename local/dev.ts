@@ -18,7 +18,7 @@
  * demo tenants `acme` (standard tier) and `globex` (free tier) with an admin each and prints a
  * bearer token per admin for scripted clients.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../lambda/shared/aws-clients.js';
@@ -27,6 +27,7 @@ import { TenantRegistry } from '../lambda/shared/registry.js';
 import type { TierName } from '../lambda/shared/tiers.js';
 import { LOCAL_CLIENT_ID, startHarness } from './harness.js';
 import { prettyLogLine } from './log-format.js';
+import { printable } from './printable.js';
 import { PROJECT_ROOT } from './process.js';
 import { seedTenant } from './seed.js';
 
@@ -90,6 +91,10 @@ const DEMO: ReadonlyArray<{
   },
 ];
 
+// The data folder holds every local tenant's key material, secrets and users: owner-only,
+// also when it already exists with wider permissions.
+await mkdir(values.data, { recursive: true, mode: 0o700 });
+await chmod(values.data, 0o700);
 const dataPath = join(values.data, 'dynamodb');
 if (values.reset) {
   await rm(dataPath, { recursive: true, force: true });
@@ -102,6 +107,8 @@ const harness = await startHarness({
   output: 'inherit',
   ...(values.json ? {} : { formatLine: prettyLogLine }),
   logLevel: 'INFO',
+  // Tokens without a password only for the demo tenants' banner (see local/auth-server.ts).
+  mintTokens: values.seed,
   gatewayPort: values.port,
   authPort: String(Number(values.port) + 1),
   redirectUris: values['redirect-uri']
@@ -130,38 +137,51 @@ process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
 Object.assign(process.env, harness.env);
-// For `npm run tenant -- --local ...`: how to reach this running stack.
-await writeFile(harnessFile, JSON.stringify(harness.env, null, 2));
+// For `npm run tenant -- --local ...`: how to reach this running stack (owner-only, as is
+// everything in the data folder).
+await writeFile(harnessFile, JSON.stringify(harness.env, null, 2), { mode: 0o600 });
 const registry = new TenantRegistry(
   createDocumentClient(),
   harness.env.REGISTRY_TABLE_NAME as string,
 );
 const tokens: string[] = [];
 for (const demo of values.seed ? DEMO : []) {
-  const existing = (await registry.listMembers(demo.tenantId))[0];
-  const sub =
-    existing?.userSub ??
-    (
-      await seedTenant(registry, {
-        tenantId: demo.tenantId,
-        name: demo.name,
-        tier: demo.tier,
-        adminEmail: demo.email,
-      })
-    ).sub;
+  if (!(await registry.getTenant(demo.tenantId))) {
+    await seedTenant(registry, {
+      tenantId: demo.tenantId,
+      name: demo.name,
+      tier: demo.tier,
+      adminEmail: demo.email,
+    });
+  }
+  tokens.push(await demoLine(demo));
+}
+
+/**
+ * A demo tenant as it is now (after a restart it may have changed: another tier, its first
+ * admin demoted or removed, suspended): its tier, and a token of one of its current admins.
+ */
+async function demoLine(demo: (typeof DEMO)[number]): Promise<string> {
+  const tenant = await registry.getTenant(demo.tenantId);
+  const admins = (await registry.listMembers(demo.tenantId)).filter((m) => m.role === 'admin');
+  const admin = admins.find((m) => m.email === demo.email) ?? admins[0];
+  const heading = `  ${demo.tenantId} (${tenant?.tier ?? '?'}`;
+  if (tenant?.status !== 'ACTIVE') return `${heading}): no token, the tenant is ${tenant?.status}`;
+  if (!admin) return `${heading}): no token, the tenant has no admin`;
   const response = await fetch(`${harness.issuerUrl}/local/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub, expiresIn: 12 * 3600 }),
+    body: JSON.stringify({ sub: admin.userSub, expiresIn: 12 * 3600 }),
   });
+  if (!response.ok) return `${heading}): no token (${response.status})`;
   const { access_token } = (await response.json()) as { access_token: string };
-  tokens.push(`  ${demo.tenantId} (${demo.tier}, admin ${demo.email}):\n    ${access_token}`);
+  return `${heading}, admin ${printable(admin.email ?? admin.userSub)}):\n    ${access_token}`;
 }
 
 const mcpUrl = `${harness.gatewayUrl}/mcp`;
 const seeded = tokens.length
   ? `
-Demo tenants (--seed), bearer tokens valid 12 hours:
+Demo tenants (--seed), as they are now; bearer tokens valid 12 hours:
 ${tokens.join('\n')}
 
   curl -s ${mcpUrl} -H "Authorization: Bearer <token>" \\

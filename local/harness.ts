@@ -161,6 +161,11 @@ export interface HarnessOptions {
   readonly apiKeyCacheTtlSeconds?: number;
   /** Port of the authorization server. @default a free port */
   readonly authPort?: string;
+  /**
+   * Serve `POST /local/tokens` on the authorization server (tokens for any user, without a
+   * password: for tests, benchmarks and `npm run dev -- --seed` only). @default false
+   */
+  readonly mintTokens?: boolean;
   /** Redirect URIs of the pre-registered MCP client. @default MCP Inspector's */
   readonly redirectUris?: readonly string[];
   /**
@@ -277,6 +282,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       [
         ...['--client-id', LOCAL_COGNITO_CLIENT_ID, '--scope', LOCAL_SCOPE],
         ...(options.authPort ? ['--port', options.authPort] : []),
+        ...(options.mintTokens ? ['--mint-tokens'] : []),
       ],
       env,
     );

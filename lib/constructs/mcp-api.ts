@@ -213,9 +213,7 @@ export class McpApi extends Construct {
       environment: {
         DATA_TABLE_NAME: props.dataTable.tableName,
         API_BASE_URL: this.baseUrl,
-        ALLOWED_ORIGIN_HOSTNAMES: (props.allowedOriginHostnames ?? ['localhost', '127.0.0.1']).join(
-          ',',
-        ),
+        ALLOWED_ORIGIN_HOSTNAMES: (props.allowedOriginHostnames ?? []).join(','),
       },
       removalPolicy,
     });

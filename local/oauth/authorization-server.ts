@@ -27,6 +27,8 @@ export interface AuthorizationServerOptions {
   readonly signIn: (
     email: string,
     password: string,
+    /** The new password a NEW_PASSWORD_REQUIRED challenge asked for. */
+    newPassword?: string,
   ) => Promise<{ sub: string } | { error: string; message: string }>;
   /**
    * The user pool's word on a refresh token issued at `issuedAt` (ms): false once its user is
@@ -243,8 +245,25 @@ export class AuthorizationServer {
   private async signInSubmitted(res: ServerResponse, fields: FlowParams): Promise<void> {
     const params = pick(fields);
     if (!this.checkFlow(res, params)) return;
-    const outcome = await this.options.signIn(fields.email ?? '', fields.password ?? '');
-    if ('error' in outcome) return html(res, 200, signInPage(params, { error: outcome.message }));
+    const outcome = await this.options.signIn(
+      fields.email ?? '',
+      fields.password ?? '',
+      fields.new_password || undefined,
+    );
+    if ('error' in outcome) {
+      // A temporary password (an invitation's): Managed Login asks for a new one first.
+      const challenge = outcome.error === 'NEW_PASSWORD_REQUIRED' || !!fields.new_password;
+      return html(
+        res,
+        200,
+        signInPage(params, {
+          error: outcome.message,
+          ...(challenge && outcome.error !== 'NotAuthorizedException'
+            ? { newPasswordFor: fields.email ?? '' }
+            : {}),
+        }),
+      );
+    }
     await this.signedIn(res, params, outcome.sub);
   }
 
@@ -472,8 +491,25 @@ function html(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-async function form(req: IncomingMessage): Promise<FlowParams> {
+/** The largest form body read; a larger one is refused (413) unread, as a service would. */
+export const MAX_FORM_BYTES = 16 * 1024;
+
+export class BodyTooLarge extends Error {}
+
+/** A urlencoded form body, read up to MAX_FORM_BYTES (BodyTooLarge beyond). */
+export async function form(req: IncomingMessage): Promise<FlowParams> {
+  return Object.fromEntries(new URLSearchParams(await boundedBody(req, MAX_FORM_BYTES)));
+}
+
+/** A request body as text, refusing (BodyTooLarge) one longer than `limit` bytes. */
+export async function boundedBody(req: IncomingMessage, limit: number): Promise<string> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -29,14 +29,21 @@ const message = (text?: string, kind: 'error' | 'note' = 'error') =>
 
 export function signInPage(
   params: FlowParams,
-  options: { error?: string; notice?: string } = {},
+  options: { error?: string; notice?: string; newPasswordFor?: string } = {},
 ): string {
+  // After a temporary password, Cognito's NEW_PASSWORD_REQUIRED challenge: a new one, too.
+  const newPassword =
+    options.newPasswordFor === undefined
+      ? ''
+      : `
+<label for="new_password">New password</label><input id="new_password" name="new_password" type="password" autocomplete="new-password" required>`;
+  const email = options.newPasswordFor ? ` value="${escapeHtml(options.newPasswordFor)}"` : '';
   return page(
-    'Sign in',
+    options.newPasswordFor === undefined ? 'Sign in' : 'Change your password',
     `${message(options.notice, 'note')}${message(options.error)}
 <form method="post" action="/oauth2/authorize">${hidden(params)}
-<label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="username" required>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="username"${email} required>
+<label for="password">${newPassword ? 'Temporary password' : 'Password'}</label><input id="password" name="password" type="password" autocomplete="current-password" required>${newPassword}
 <button type="submit">Sign in</button></form>
 <p>No account? <a id="signup-link" href="/signup?${escapeHtml(query(params))}">Sign up your organisation</a></p>`,
   );

@@ -15,12 +15,20 @@ interface User {
   passwordHash?: Buffer;
   salt: Buffer;
   code?: string;
+  /** When the confirmation code was sent, and how many wrong codes were tried since. */
+  codeSentAt?: number;
+  codeAttempts?: number;
   /** When AdminUserGlobalSignOut last revoked the user's refresh tokens. */
   signedOutAt?: number;
   readonly createdAt: number;
 }
 
 const POOL_ID = 'us-east-1_local';
+/** Cognito's limits: a confirmation code lives 24 hours and takes 5 wrong tries, then it is spent. */
+const CODE_TTL_MS = 24 * 3600 * 1000;
+const CODE_ATTEMPTS = 5;
+/** The pool's `tempPasswordValidity` (lib/constructs/identity.ts). */
+const TEMPORARY_PASSWORD_MS = 3 * 24 * 3600 * 1000;
 
 /**
  * The Cognito user pool calls the project makes or causes: self sign-up and confirmation
@@ -91,8 +99,7 @@ export class CognitoStandIn {
           response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
         });
         const user = this.store(username, attributes, 'UNCONFIRMED', String(input.Password));
-        user.code = String(randomInt(100_000, 1_000_000));
-        this.send(email, `Your verification code is ${user.code}`);
+        this.sendCode(user);
         return {
           UserConfirmed: false,
           UserSub: username,
@@ -111,7 +118,29 @@ export class CognitoStandIn {
             `User cannot be confirmed. Current status is ${user.status}`,
           );
         }
+        if ((user.codeAttempts ?? 0) >= CODE_ATTEMPTS) {
+          // Until a new code is sent, every try is refused, the right code too.
+          throw new AwsError(
+            'LimitExceededException',
+            'Attempt limit exceeded, please try after some time.',
+          );
+        }
+        if (!user.code || Date.now() - (user.codeSentAt ?? 0) > CODE_TTL_MS) {
+          throw new AwsError(
+            'ExpiredCodeException',
+            'Invalid code provided, please request a code again.',
+          );
+        }
         if (input.ConfirmationCode !== user.code) {
+          user.codeAttempts = (user.codeAttempts ?? 0) + 1;
+          if (user.codeAttempts >= CODE_ATTEMPTS) {
+            // The code is spent: only a new one (ResendConfirmationCode) confirms the user.
+            user.code = undefined;
+            throw new AwsError(
+              'LimitExceededException',
+              'Attempt limit exceeded, please try after some time.',
+            );
+          }
           throw new AwsError(
             'CodeMismatchException',
             'Invalid verification code provided, please try again.',
@@ -155,6 +184,20 @@ export class CognitoStandIn {
         }
         return { User: this.present(user, 'Attributes') };
       }
+      case 'ResendConfirmationCode': {
+        const user = this.find(String(input.Username ?? ''));
+        if (user.status !== 'UNCONFIRMED') {
+          throw new AwsError('InvalidParameterException', 'User is already confirmed.');
+        }
+        this.sendCode(user);
+        return {
+          CodeDeliveryDetails: {
+            Destination: maskEmail(user.attributes.get('email') ?? ''),
+            DeliveryMedium: 'EMAIL',
+            AttributeName: 'email',
+          },
+        };
+      }
       case 'AdminGetUser': {
         const user = this.find(String(input.Username ?? ''));
         const { Attributes, ...rest } = this.present(user, 'Attributes');
@@ -186,6 +229,7 @@ export class CognitoStandIn {
   signIn(
     usernameOrEmail: string,
     password: string,
+    newPassword?: string,
   ): { sub: string } | { error: string; message: string } {
     const user = this.findOptional(usernameOrEmail);
     const hash = user?.passwordHash ? scryptSync(password, user.salt, 32) : undefined;
@@ -195,7 +239,35 @@ export class CognitoStandIn {
     if (!user.enabled) return { error: 'NotAuthorizedException', message: 'User is disabled.' };
     if (user.status === 'UNCONFIRMED')
       return { error: 'UserNotConfirmedException', message: 'User is not confirmed.' };
+    if (user.status === 'FORCE_CHANGE_PASSWORD') {
+      // Cognito answers a temporary password with the NEW_PASSWORD_REQUIRED challenge, and
+      // refuses one older than the pool's temporary password validity.
+      if (Date.now() - user.createdAt > TEMPORARY_PASSWORD_MS) {
+        return {
+          error: 'NotAuthorizedException',
+          message: 'Temporary password has expired and must be reset by an administrator.',
+        };
+      }
+      if (!newPassword) {
+        return { error: 'NEW_PASSWORD_REQUIRED', message: 'Choose a new password to continue.' };
+      }
+      try {
+        checkPassword(newPassword);
+      } catch (error) {
+        return { error: 'InvalidPasswordException', message: (error as Error).message };
+      }
+      user.salt = randomBytes(16);
+      user.passwordHash = scryptSync(newPassword, user.salt, 32);
+      user.status = 'CONFIRMED';
+    }
     return { sub: user.username };
+  }
+
+  private sendCode(user: User): void {
+    user.code = String(randomInt(100_000, 1_000_000));
+    user.codeSentAt = Date.now();
+    user.codeAttempts = 0;
+    this.send(user.attributes.get('email') ?? '', `Your verification code is ${user.code}`);
   }
 
   /**

@@ -31,7 +31,11 @@ const titles = async () => {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'outage-'));
-  harness = await startHarness({ dataPath: join(dir, 'dynamodb'), logLevel: 'SILENT' });
+  harness = await startHarness({
+    dataPath: join(dir, 'dynamodb'),
+    logLevel: 'SILENT',
+    mintTokens: true,
+  });
   // This file's requests and seeding go to this stack, not the shared one.
   Object.assign(process.env, harness.env);
   const { sub } = await seedTenant(

@@ -15,7 +15,7 @@ let harness: Harness;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  harness = await startHarness({ logLevel: 'SILENT' });
+  harness = await startHarness({ logLevel: 'SILENT', mintTokens: true });
   Object.assign(process.env, harness.env);
 }, 60_000);
 

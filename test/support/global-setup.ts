@@ -35,6 +35,7 @@ export async function setup(project: TestProject) {
   const extraCaCerts = join(certificateDir, 'ca.pem');
   await writeFile(extraCaCerts, tls.cert);
   harness = await startHarness({
+    mintTokens: true,
     extraCaCerts,
     logLevel: process.env.HARNESS_LOG_LEVEL ?? 'SILENT',
     // Short, so tests can watch a suspension take effect when the cached Allow expires.
