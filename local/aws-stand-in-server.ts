@@ -320,6 +320,8 @@ function internal(method: string, url: URL, body: Buffer): Answer {
         String(password),
         newPassword === undefined ? undefined : String(newPassword),
       );
+      // A new password set at the NEW_PASSWORD_REQUIRED step is a change to keep.
+      if ('sub' in outcome && newPassword !== undefined) saveState();
       return 'sub' in outcome ? ok(outcome) : { status: 400, body: JSON.stringify(outcome) };
     }
     case 'refreshable': {

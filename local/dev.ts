@@ -140,6 +140,7 @@ Object.assign(process.env, harness.env);
 // For `npm run tenant -- --local ...`: how to reach this running stack (owner-only, as is
 // everything in the data folder).
 await writeFile(harnessFile, JSON.stringify(harness.env, null, 2), { mode: 0o600 });
+await chmod(harnessFile, 0o600); // `mode` applies only to a file that did not exist yet
 const registry = new TenantRegistry(
   createDocumentClient(),
   harness.env.REGISTRY_TABLE_NAME as string,

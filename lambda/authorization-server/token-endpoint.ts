@@ -4,7 +4,7 @@ import { FacadeEndpoint } from './endpoint.js';
 import { type FacadeRequest, type FacadeResponse, formFields, json } from './http.js';
 import { OAuthError } from './oauth-error.js';
 import { digest, pkceMatches, unseal } from './secrets.js';
-import type { UpstreamTokens } from './upstream.js';
+import { REFUSED_BY_TRIGGER, type UpstreamTokens } from './upstream.js';
 
 /**
  * The token endpoint: a one-time code for Cognito's tokens (client, redirect URI, PKCE, single
@@ -103,8 +103,14 @@ export class TokenEndpoint extends FacadeEndpoint {
       tokens = await this.options.upstream.refresh(refreshToken);
     } catch (error) {
       // Cognito refused it for good (revoked, expired, rotated away): so does the façade. A
-      // Cognito that could not be reached leaves the binding for the client's retry.
-      if (error instanceof OAuthError && error.code === 'invalid_grant') {
+      // Cognito that could not be reached, or whose pre-token trigger refused (a suspended
+      // tenant, resumed later), leaves the binding for the client's retry, as Cognito keeps
+      // the token.
+      if (
+        error instanceof OAuthError &&
+        error.code === 'invalid_grant' &&
+        error.detail !== REFUSED_BY_TRIGGER
+      ) {
         await this.options.store.deleteRefreshBinding(bound);
       }
       throw error;

@@ -1,6 +1,11 @@
 import * as z from 'zod';
 import { OAuthError } from './oauth-error.js';
 
+/**
+ * The refusal of a grant by the pre-token trigger (a suspended tenant, a membership being
+ * changed): the token itself is fine, and works again once the trigger allows it.
+ */
+export const REFUSED_BY_TRIGGER = 'Cognito refused the grant: its pre-token trigger refused';
 export interface CognitoUpstreamOptions {
   /** The Managed Login domain: `https://<prefix>.auth.<region>.amazoncognito.com`. */
   readonly domainUrl: string;
@@ -72,15 +77,18 @@ export class CognitoUpstream {
   private async token(fields: Record<string, string>): Promise<UpstreamTokens> {
     const response = await this.post('/oauth2/token', fields);
     const body = (await response.json().catch(() => undefined)) as unknown;
-    const reason = z.object({ error: z.string() }).safeParse(body);
+    const reason = z
+      .object({ error: z.string(), error_description: z.string().optional() })
+      .safeParse(body);
     if (reason.success && reason.data.error === 'invalid_grant') {
       // Cognito refused the grant itself: an expired, revoked or rotated-away token, or a
       // sign-in its trigger refused. The client starts over.
+      const byTrigger = /PreTokenGeneration failed/.test(reason.data.error_description ?? '');
       throw new OAuthError(
         'invalid_grant',
         'The grant is invalid, expired or revoked.',
         400,
-        'Cognito refused the grant',
+        byTrigger ? REFUSED_BY_TRIGGER : 'Cognito refused the grant',
       );
     }
     // Anything else (invalid_client, invalid_request, a 5xx) is the façade's or Cognito's

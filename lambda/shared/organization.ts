@@ -6,8 +6,9 @@ import type { TenantId } from './tenant.js';
 export const ORGANIZATION_ATTRIBUTE = 'custom:organization';
 
 /**
- * An organisation name as people type it: 1-100 characters after trimming, no control
- * characters. It names a tenant for people; it never decides which tenant a user is in.
+ * An organisation name as people type it: 1-100 characters after trimming, no control,
+ * format (bidirectional, zero-width) or line and paragraph separator characters. It names a
+ * tenant for people; it never decides which tenant a user is in.
  */
 export const OrganizationNameSchema = z
   .string()
@@ -15,7 +16,7 @@ export const OrganizationNameSchema = z
   .min(1, 'Organisation name must not be empty.')
   .max(100, 'Organisation name must be at most 100 characters.')
   .refine(
-    (name) => !/\p{Cc}|\p{Cf}/u.test(name),
+    (name) => !/\p{Cc}|\p{Cf}|\p{Zl}|\p{Zp}/u.test(name),
     'Organisation name must not contain control characters.',
   );
 

@@ -152,7 +152,7 @@ export class TenantAdmin {
    * authorizer answer), its users are disabled and signed out (no sign-in, no refresh) and
    * their memberships removed, and its KMS key is disabled (no data key, cached credentials or
    * not). Then it waits until no request admitted before the cut can still be running
-   * (ACCESS_DRAIN_SECONDS), deletes its data partition, secrets and API keys, schedules its KMS
+   * (ACCESS_DRAIN_SECONDS), cuts again (for a membership or key added meanwhile), deletes its data partition, secrets and API keys, schedules its KMS
    * keys for deletion (crypto-shredding whatever copies remain), deletes the partition once
    * more for anything that landed during the first pass, and marks it DELETED, the record kept
    * for audit. Resumable: each step skips what is already done.
@@ -173,37 +173,16 @@ export class TenantAdmin {
     this.report('Status: OFFBOARDING');
 
     // 1. Cut access.
-    const apiKeyIds = new Set([
-      ...(current.apiKeyId ? [current.apiKeyId] : []),
-      ...(await findApiKeys(id, this.deps.apigw)).map((key) => key.id),
-    ]);
-    for (const apiKeyId of apiKeyIds) {
-      await this.setApiKeyEnabled(apiKeyId, false).catch(ignore('NotFoundException'));
-    }
-    const members = await this.deps.registry.listMembers(id);
-    const user = (sub: string) => ({ UserPoolId: this.deps.userPoolId, Username: sub });
-    for (const member of members) {
-      await this.deps.cognito
-        .send(new AdminDisableUserCommand(user(member.userSub)))
-        .catch(ignore('UserNotFoundException'));
-      await this.deps.cognito
-        .send(new AdminUserGlobalSignOutCommand(user(member.userSub)))
-        .catch(ignore('UserNotFoundException'));
-      await this.deps.registry.removeMembership(member.userSub, id).catch(ignore('ConflictError'));
-    }
-    this.report(`Users disabled and signed out, memberships removed: ${members.length}`);
-    const keyArns = await this.tenantKeyArns(id, current.kmsKeyArn);
-    for (const keyArn of keyArns) {
-      await this.deps.kms
-        .send(new DisableKeyCommand({ KeyId: keyArn }))
-        .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
-    }
-    this.report(`KMS keys disabled: ${keyArns.size}`);
+    const first = await this.cutAccess(id, current);
 
-    // 2. Wait for requests admitted before the cut to end.
+    // 2. Wait for requests admitted before the cut to end; then cut again, for anything a
+    // request or a provisioning run still added meanwhile (a membership, an API key, a key).
     const drainMs = this.deps.drainMs ?? ACCESS_DRAIN_SECONDS * 1000;
     this.report(`Waiting ${Math.ceil(drainMs / 1000)} s for requests admitted before the cut`);
     await new Promise((resolve) => setTimeout(resolve, drainMs));
+    const second = await this.cutAccess(id, current);
+    const apiKeyIds = new Set([...first.apiKeyIds, ...second.apiKeyIds]);
+    const keyArns = new Set([...first.keyArns, ...second.keyArns]);
 
     // 3. Delete.
     this.report(`Data items deleted: ${await this.deletePartition(id)}`);
@@ -247,6 +226,43 @@ export class TenantAdmin {
     this.report('Status: DELETED');
   }
 
+  /**
+   * Everything that lets the tenant in, switched off: its API keys disabled, its members
+   * disabled, signed out and removed, its KMS keys disabled. Returns the keys it found.
+   */
+  private async cutAccess(
+    id: TenantId,
+    recorded: TenantRecord,
+  ): Promise<{ apiKeyIds: Set<string>; keyArns: Set<string> }> {
+    const apiKeyIds = new Set([
+      ...(recorded.apiKeyId ? [recorded.apiKeyId] : []),
+      ...(await findApiKeys(id, this.deps.apigw)).map((key) => key.id),
+    ]);
+    for (const apiKeyId of apiKeyIds) {
+      await this.setApiKeyEnabled(apiKeyId, false).catch(ignore('NotFoundException'));
+    }
+    const members = await this.deps.registry.listMembers(id);
+    const user = (sub: string) => ({ UserPoolId: this.deps.userPoolId, Username: sub });
+    for (const member of members) {
+      await this.deps.cognito
+        .send(new AdminDisableUserCommand(user(member.userSub)))
+        .catch(ignore('UserNotFoundException'));
+      await this.deps.cognito
+        .send(new AdminUserGlobalSignOutCommand(user(member.userSub)))
+        .catch(ignore('UserNotFoundException'));
+      await this.deps.registry.removeMembership(member.userSub, id).catch(ignore('ConflictError'));
+    }
+    this.report(`Users disabled and signed out, memberships removed: ${members.length}`);
+    const keyArns = await this.tenantKeyArns(id, recorded.kmsKeyArn);
+    for (const keyArn of keyArns) {
+      await this.deps.kms
+        .send(new DisableKeyCommand({ KeyId: keyArn }))
+        .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
+    }
+    this.report(`KMS keys disabled: ${keyArns.size}`);
+    return { apiKeyIds, keyArns };
+  }
+
   /** The tenant's KMS keys: recorded, aliased, or tagged (a crashed run's unrecorded key). */
   private async tenantKeyArns(id: TenantId, recorded?: string): Promise<Set<string>> {
     const aliased = await describeKey(this.deps.kms, tenantKeyAlias(id));
@@ -271,6 +287,8 @@ export class TenantAdmin {
           ExpressionAttributeNames: { '#pk': pk, '#sk': sk },
           ExpressionAttributeValues: { ':tenant': tenantId },
           ProjectionExpression: '#pk, #sk',
+          // Strongly consistent: the second pass must see a write that landed just before it.
+          ConsistentRead: true,
           Limit: 100,
         }),
       );

@@ -31,8 +31,13 @@ const CANNOT_INVITE = 'This person cannot be invited.';
 /** The same answer for a user of another tenant as for no user at all. */
 const NO_SUCH_MEMBER = 'No such member in this organisation.';
 const LAST_ADMIN = 'An organisation must keep at least one admin.';
-/** How long a removal or demotion may hold the members lease before it passes on. */
-const MEMBERS_LEASE_MS = 15_000;
+/**
+ * How long a removal or demotion may hold the members lease before it passes on: longer than
+ * the MCP function's timeout (29 s), so a tool call cannot outlive its lease; the write that
+ * relies on the lease is refused in its last LEASE_MARGIN_MS.
+ */
+const MEMBERS_LEASE_MS = 60_000;
+const LEASE_MARGIN_MS = 10_000;
 
 /** What a tenant admin may do for their own tenant, with the tenant fixed. */
 export interface OwnTenant {
@@ -115,36 +120,40 @@ export class TenantDirectory {
     const tenant = await this.changeable(tenantId);
     const parsedRole = RoleSchema.safeParse(role);
     if (!parsedRole.success) throw new ValidationError('Role must be admin or member.');
-    const { member, changed } = await this.underLease(tenant.tenantId, async () => {
+    return this.underLease(tenant.tenantId, async (lease) => {
       const member = await this.member(tenant.tenantId, userId);
-      if (member.role === parsedRole.data) return { member, changed: false };
-      if (member.role === 'admin') await this.keepAnAdmin(tenant.tenantId, member.userSub);
+      if (member.role === parsedRole.data) return member;
+      if (member.role === 'admin') {
+        await this.keepAnAdmin(tenant.tenantId, member.userSub);
+        // Before the role changes, so a retry after a failure still revokes the tokens.
+        await this.signOut(member.userSub);
+      }
+      lease.check();
       await this.memberships.setMemberRole(member.userSub, tenant.tenantId, parsedRole.data);
-      return { member: { ...member, role: parsedRole.data }, changed: true };
+      return { ...member, role: parsedRole.data };
     });
-    if (changed && member.role === 'member') await this.signOut(member.userSub);
-    return member;
   }
 
   /**
    * Removes a member: access first (their account is disabled and signed out everywhere, so no
-   * sign-in or refresh gives them a token, and the membership is deleted, so the authorizer
-   * refuses their existing tokens within its cache time), then their account is deleted, so
-   * the address is free to sign up or be invited again. The last admin cannot be removed.
+   * sign-in or refresh gives them a token), then their account is deleted (the address is free
+   * to sign up or be invited again), and last the membership, so the authorizer refuses their
+   * existing tokens within its cache time. Each step treats "already done" as done, and the
+   * membership goes last, so a removal that failed part way is finished by running it again.
+   * The last admin cannot be removed.
    */
   async remove(tenantId: string, userId: string): Promise<void> {
     const tenant = await this.changeable(tenantId);
-    const sub = await this.underLease(tenant.tenantId, async () => {
+    await this.underLease(tenant.tenantId, async (lease) => {
       const member = await this.member(tenant.tenantId, userId);
       if (member.role === 'admin') await this.keepAnAdmin(tenant.tenantId, member.userSub);
-      await this.cognitoCall(
-        this.deps.cognito.send(new AdminDisableUserCommand(this.user(member.userSub))),
-      );
+      const user = this.user(member.userSub);
+      await this.cognitoCall(this.deps.cognito.send(new AdminDisableUserCommand(user)));
       await this.signOut(member.userSub);
+      await this.cognitoCall(this.deps.cognito.send(new AdminDeleteUserCommand(user)));
+      lease.check();
       await this.memberships.removeMembership(member.userSub, tenant.tenantId);
-      return member.userSub;
     });
-    await this.cognitoCall(this.deps.cognito.send(new AdminDeleteUserCommand(this.user(sub))));
   }
 
   private get memberships(): TenantRegistry {
@@ -184,11 +193,27 @@ export class TenantDirectory {
     throw new ConflictError(LAST_ADMIN);
   }
 
-  private async underLease<T>(tenantId: TenantId, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` holding the tenant's members lease. The admin check and the registry write
+   * that relies on it must both happen while the lease is held: `lease.check()` refuses the
+   * write once the lease is near its end (another change may take it over then), so a slow
+   * run (Cognito retries, a paused process) fails and can be run again instead of racing.
+   */
+  private async underLease<T>(
+    tenantId: TenantId,
+    work: (lease: { check(): void }) => Promise<T>,
+  ): Promise<T> {
     const holder = randomUUID();
+    const until = Date.now() + MEMBERS_LEASE_MS - LEASE_MARGIN_MS;
     await this.memberships.lockMembers(tenantId, holder, MEMBERS_LEASE_MS);
     try {
-      return await work();
+      return await work({
+        check: () => {
+          if (Date.now() > until) {
+            throw new ConflictError('The change took too long and was not made; try again.');
+          }
+        },
+      });
     } finally {
       await this.memberships.unlockMembers(tenantId, holder);
     }

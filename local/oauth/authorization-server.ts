@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type CognitoIdentityProviderClient,
   ConfirmSignUpCommand,
+  ResendConfirmationCodeCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
@@ -161,6 +162,10 @@ export class AuthorizationServer {
     }
     if (path === '/confirm' && method === 'POST') {
       await this.confirmSubmitted(res, await form(req));
+      return true;
+    }
+    if (path === '/resend' && method === 'POST') {
+      await this.confirmSubmitted(res, await form(req), true);
       return true;
     }
     if (path === '/oauth2/token' && method === 'POST') {
@@ -336,10 +341,29 @@ export class AuthorizationServer {
     html(res, 200, confirmPage(params, email, session));
   }
 
-  private async confirmSubmitted(res: ServerResponse, fields: FlowParams): Promise<void> {
+  private async confirmSubmitted(
+    res: ServerResponse,
+    fields: FlowParams,
+    resend = false,
+  ): Promise<void> {
     const params = pick(fields);
     const untrusted = this.flowError(params);
     if (untrusted) return html(res, 400, errorPage(untrusted));
+    if (resend) {
+      // Managed Login's "Resend code": a new code, and the attempt count starts again.
+      const sent = await this.options.cognito
+        .send(
+          new ResendConfirmationCodeCommand({
+            ClientId: this.options.clientId,
+            Username: fields.email ?? '',
+          }),
+        )
+        .then(
+          () => ({ notice: 'A new code was sent.' }),
+          (error: Error) => ({ error: error.message }),
+        );
+      return html(res, 200, confirmPage(params, fields.email ?? '', fields.session ?? '', sent));
+    }
     try {
       await this.options.cognito.send(
         new ConfirmSignUpCommand({

@@ -65,14 +65,16 @@ export function confirmPage(
   params: FlowParams,
   email: string,
   session: string,
-  options: { error?: string } = {},
+  options: { error?: string; notice?: string } = {},
 ): string {
   return page(
     'Confirm your e-mail',
-    `${message(options.error)}${message('The confirmation code was printed on the npm run dev console (no e-mail is sent locally).', 'note')}
+    `${message(options.notice, 'note')}${message(options.error)}${message('The confirmation code was printed on the npm run dev console (no e-mail is sent locally).', 'note')}
 <form method="post" action="/confirm">${hidden({ ...params, email, session })}
 <label for="code">Confirmation code</label><input id="code" name="code" inputmode="numeric" required>
-<button type="submit">Confirm</button></form>`,
+<button type="submit">Confirm</button></form>
+<form method="post" action="/resend">${hidden({ ...params, email, session })}
+<button type="submit">Send a new code</button></form>`,
   );
 }
 

@@ -24,7 +24,12 @@ interface User {
 }
 
 const POOL_ID = 'us-east-1_local';
-/** Cognito's limits: a confirmation code lives 24 hours and takes 5 wrong tries, then it is spent. */
+/**
+ * A confirmation code lives 24 hours (documented) and is spent after 5 wrong tries. AWS does
+ * not publish the number of tries, only that too many give LimitExceededException ("Attempt
+ * limit exceeded, please try after some time"): 5 is this stand-in's assumption, and here only
+ * a new code (ResendConfirmationCode, the page's "Send a new code") ends the lock.
+ */
 const CODE_TTL_MS = 24 * 3600 * 1000;
 const CODE_ATTEMPTS = 5;
 /** The pool's `tempPasswordValidity` (lib/constructs/identity.ts). */

@@ -1,6 +1,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CLIENT_ID } from '../../local/harness.js';
+import { localAdmin } from '../support/admin.js';
 import { jsonDocument, startHttpsServer } from '../support/https-server.js';
 import { ERAS, type Era, harness, mcpUrl, toolOutput } from '../support/mcp.js';
 import { signIn, TestOAuthClient } from '../support/oauth-client.js';
@@ -102,6 +103,34 @@ describe('MCP SDK OAuth client against the authorization façade', () => {
     expect(sub?.email).toBe(email);
     expect(again.tenantId).toBe(whoami[0]?.tenantId);
     expect(provider.tokens()?.refresh_token).not.toBe(first?.refresh_token);
+  });
+
+  it("keeps a client's refresh token through a suspension: refused while suspended, working once resumed", async () => {
+    const provider = new TestOAuthClient({
+      clientId: LOCAL_CLIENT_ID,
+      redirectUrl: 'http://localhost:43124/oauth/callback',
+    });
+    const { whoami } = await journey(provider);
+    const tenantId = whoami[0]?.tenantId as string;
+    const refresh = () =>
+      fetch(`${harness().gatewayUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: LOCAL_CLIENT_ID,
+          refresh_token: provider.tokens()?.refresh_token as string,
+        }),
+      });
+
+    await localAdmin().suspend(tenantId);
+    const refused = await refresh();
+    await localAdmin().resume(tenantId);
+    const after = await refresh();
+
+    // Cognito keeps a refresh token its pre-token trigger refused once; so does the façade.
+    expect(refused.status).toBe(400);
+    expect(after.status, await after.clone().text()).toBe(200);
   });
 
   it('registers dynamically (RFC 7591), asks the person to consent, and calls tools', async () => {
