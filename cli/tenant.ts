@@ -8,6 +8,8 @@
  *   npm run tenant -- resume <tenant>
  *   npm run tenant -- offboard <tenant> --yes
  *   npm run tenant -- invite <tenant> <email> [--role admin|member]
+ *   npm run tenant -- invitations <tenant>
+ *   npm run tenant -- revoke <tenant> <invitation id>
  *   npm run tenant -- role <tenant> <user id or e-mail> <admin|member>
  *   npm run tenant -- remove <tenant> <user id or e-mail> --yes
  *   npm run tenant -- reprovision <tenant>
@@ -33,12 +35,14 @@ import { createDocumentClient } from '../lambda/shared/aws-clients.js';
 import { AppError } from '../lambda/shared/errors.js';
 import { MonthlyBudget } from '../lambda/shared/fair-use/monthly-budget.js';
 import { dayOf, UsageMeter } from '../lambda/shared/fair-use/usage-meter.js';
+import { Invitations } from '../lambda/shared/invitations.js';
+import { invitationLink } from '../lambda/shared/oauth-metadata.js';
 import { ProvisioningQueue } from '../lambda/shared/provisioning-queue.js';
 import { TenantRegistry } from '../lambda/shared/registry.js';
 import { TenantAdmin } from '../lambda/shared/tenant-admin.js';
 import { TIERS } from '../lambda/shared/tiers.js';
 import { parseUsagePlanIds } from '../lambda/shared/usage-plans.js';
-import { CLI_OUTPUTS } from '../lib/stack-outputs.js';
+import { CLI_OUTPUTS, MCP_URL_OUTPUT } from '../lib/stack-outputs.js';
 import { printable } from '../local/printable.js';
 import { PROJECT_ROOT } from '../local/process.js';
 
@@ -51,6 +55,9 @@ const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --
   offboard <tenant> --yes       delete its data, keys and users' access; keep the record
   reprovision <tenant>          queue a tenant stuck in PROVISIONING again
   invite <tenant> <email> [--role admin|member]
+                                offer a place; prints the link to send (7 days)
+  invitations <tenant>          the tenant's invitations and their status
+  revoke <tenant> <invitation>  withdraw a pending invitation
   role <tenant> <user> <role>   make a member (id or e-mail) an admin or a member
   remove <tenant> <user> --yes  remove a member and delete their account
   usage <tenant> [--from yyyy-mm-dd] [--to yyyy-mm-dd]
@@ -97,12 +104,17 @@ async function configuration(): Promise<Record<string, string | undefined>> {
       new DescribeStacksCommand({ StackName: values.stack }),
     );
     const outputs = Stacks?.[0]?.Outputs ?? [];
-    return Object.fromEntries(
-      Object.entries(CLI_OUTPUTS).map(([setting, key]) => [
-        setting,
-        outputs.find((o) => o.OutputKey === key)?.OutputValue,
-      ]),
-    );
+    return {
+      ...Object.fromEntries(
+        Object.entries(CLI_OUTPUTS).map(([setting, key]) => [
+          setting,
+          outputs.find((o) => o.OutputKey === key)?.OutputValue,
+        ]),
+      ),
+      API_BASE_URL: outputs
+        .find((o) => o.OutputKey === MCP_URL_OUTPUT)
+        ?.OutputValue?.replace(/\/mcp$/, ''),
+    };
   }
   return process.env;
 }
@@ -128,6 +140,7 @@ async function main(): Promise<void> {
   const registry = new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME as string);
   const admin = new TenantAdmin({
     registry,
+    invitations: new Invitations(createDocumentClient(), config.REGISTRY_TABLE_NAME as string),
     cognito: new CognitoIdentityProviderClient({}),
     userPoolId: config.USER_POOL_ID as string,
     apigw: new APIGatewayClient({}),
@@ -201,14 +214,32 @@ async function main(): Promise<void> {
       return;
     case 'invite': {
       need(2);
-      const membership = await admin.invite(
+      const { invitation, code } = await admin.invite(
         args[0] as string,
         args[1] as string,
         values.role ?? 'member',
       );
+      const base = config.API_BASE_URL;
       process.stdout.write(
-        `${membership.email} is a ${membership.role} of ${membership.tenantId}; Cognito e-mails a temporary password.\n`,
+        `${printable(invitation.email)} is invited to ${invitation.tenantId} as ${invitation.role} until ${invitation.expiresAt} (invitation ${invitation.invitationId}).\nSend them this link (shown once); they accept by signing up with that address through it:\n  ${base ? invitationLink(base, code) : `<API base URL>/invitations?code=${code}`}\n`,
       );
+      return;
+    }
+    case 'invitations': {
+      need(1);
+      const list = await admin.invitations(args[0] as string);
+      for (const i of list) {
+        process.stdout.write(
+          `${i.invitationId}  ${i.status.padEnd(8)} ${i.role.padEnd(7)} until ${i.expiresAt}  ${printable(i.email)}\n`,
+        );
+      }
+      process.stdout.write(`${list.length} invitation(s)\n`);
+      return;
+    }
+    case 'revoke': {
+      need(2);
+      await admin.revokeInvitation(args[0] as string, args[1] as string);
+      process.stdout.write(`Invitation ${printable(args[1] as string)} is withdrawn.\n`);
       return;
     }
     case 'role': {

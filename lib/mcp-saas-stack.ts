@@ -8,7 +8,7 @@ import { Metering } from './constructs/metering.js';
 import { Observability } from './constructs/observability.js';
 import { Onboarding } from './constructs/onboarding.js';
 import { TenantData } from './constructs/tenant-data.js';
-import { CLI_OUTPUTS, type CliSetting } from './stack-outputs.js';
+import { CLI_OUTPUTS, type CliSetting, MCP_URL_OUTPUT } from './stack-outputs.js';
 
 export interface McpSaasStackProps extends StackProps {
   readonly config: AppConfig;
@@ -90,7 +90,7 @@ export class McpSaasStack extends Stack {
 
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
-    output('McpUrl', this.mcpApi.mcpUrl, 'The MCP endpoint to give MCP clients');
+    output(MCP_URL_OUTPUT, this.mcpApi.mcpUrl, 'The MCP endpoint to give MCP clients');
     output(
       'ClientId',
       PRE_REGISTERED_CLIENT_ID,

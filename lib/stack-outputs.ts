@@ -12,4 +12,7 @@ export const CLI_OUTPUTS = {
   PROVISIONING_QUEUE_URL: 'ProvisioningQueueUrl',
 } as const;
 
+/** The output naming the MCP endpoint; the CLI makes invitation links from its base. */
+export const MCP_URL_OUTPUT = 'McpUrl';
+
 export type CliSetting = keyof typeof CLI_OUTPUTS;

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { endpointUrls, facadeUrls } from '../shared/oauth-metadata.js';
 import type { ClientDirectory } from './clients.js';
 import { type FacadeResponse, html, redirect } from './http.js';
+import type { InvitationSignUp } from './invitation-endpoint.js';
 import { errorPage } from './pages.js';
 import type { FacadeStore } from './store.js';
 import type { CognitoUpstream } from './upstream.js';
@@ -23,6 +24,8 @@ export interface FacadeOptions {
   readonly codeTtlSeconds?: number;
   /** As long as Cognito's refresh tokens. @default 30 days */
   readonly refreshTtlSeconds?: number;
+  /** The user pool's sign-up for the invitation page; without it the page is a 404. */
+  readonly invitationSignUp?: InvitationSignUp;
   /** Dynamic registrations per source address and in all, per hour. @default 20 and 1,000 */
   readonly registrationLimits?: { readonly perSource: number; readonly total: number };
 }

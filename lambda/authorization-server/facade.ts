@@ -2,6 +2,7 @@ import { FACADE_PATHS } from '../shared/oauth-metadata.js';
 import { AuthorizationEndpoint } from './authorization-endpoint.js';
 import { FacadeEndpoint, type FacadeOptions } from './endpoint.js';
 import { type FacadeRequest, type FacadeResponse, json, preflight } from './http.js';
+import { InvitationEndpoint } from './invitation-endpoint.js';
 import { OAuthError } from './oauth-error.js';
 import { RegistrationEndpoint } from './registration-endpoint.js';
 import { TokenEndpoint } from './token-endpoint.js';
@@ -23,12 +24,16 @@ export class AuthorizationFacade extends FacadeEndpoint {
   private readonly authorization: AuthorizationEndpoint;
   private readonly tokens: TokenEndpoint;
   private readonly registration: RegistrationEndpoint;
+  private readonly invitations?: InvitationEndpoint;
 
   constructor(options: FacadeOptions) {
     super(options);
     this.authorization = new AuthorizationEndpoint(options);
     this.tokens = new TokenEndpoint(options);
     this.registration = new RegistrationEndpoint(options);
+    if (options.invitationSignUp) {
+      this.invitations = new InvitationEndpoint(options, options.invitationSignUp);
+    }
   }
 
   metadata() {
@@ -74,9 +79,17 @@ export class AuthorizationFacade extends FacadeEndpoint {
           return await this.tokens.token(request);
         case `POST ${FACADE_PATHS.register}`:
           return await this.registration.register(request);
-        default:
-          return json(404, { error: 'invalid_request', error_description: 'Not found.' });
+        case `GET ${FACADE_PATHS.invitation}`:
+          if (this.invitations) return this.invitations.page(request);
+          break;
+        case `POST ${FACADE_PATHS.invitation}`:
+          if (this.invitations) return await this.invitations.signUp(request);
+          break;
+        case `POST ${FACADE_PATHS.invitationConfirm}`:
+          if (this.invitations) return await this.invitations.confirm(request);
+          break;
       }
+      return json(404, { error: 'invalid_request', error_description: 'Not found.' });
     } catch (error) {
       if (error instanceof OAuthError) {
         this.options.logger.info('OAuth request refused', {

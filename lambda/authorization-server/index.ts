@@ -1,3 +1,4 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -8,6 +9,7 @@ import { apiRequestId, logger, observed } from '../shared/observability.js';
 import { getOutbound } from '../shared/outbound.js';
 import { ClientDirectory } from './clients.js';
 import { AuthorizationFacade, type FacadeRequest } from './facade.js';
+import { invitationSignUp } from './invitation-sign-up.js';
 import { FacadeStore } from './store.js';
 import { CognitoUpstream } from './upstream.js';
 
@@ -69,6 +71,10 @@ const facade = new AuthorizationFacade({
     // from Cognito's userInfo endpoint, which is more than the consent page offers.
     scope: config.REQUIRED_SCOPE,
   }),
+  invitationSignUp: invitationSignUp(
+    new CognitoIdentityProviderClient({}),
+    config.COGNITO_CLIENT_ID,
+  ),
 });
 
 /** The request as the façade reads it, from the proxy event, once. */

@@ -48,3 +48,46 @@ Client: <code>${escapeHtml(options.clientId)}</code></p>
 export function errorPage(description: string): string {
   return page('Cannot continue', `<p class="error" role="alert">${escapeHtml(description)}</p>`);
 }
+
+/** The invitation page: sign up with the invited address to accept. */
+export function invitationPage(code: string, options: { error?: string } = {}): string {
+  const error = options.error
+    ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>`
+    : '';
+  if (!code) return page('Accept your invitation', error);
+  return page(
+    'Accept your invitation',
+    `${error}<p>Sign up with the address the invitation was sent to. You will join the organisation that invited you.</p>
+<form method="post" action="invitations">
+<input type="hidden" name="code" value="${escapeHtml(code)}">
+<label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="username" required>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password" required>
+<button type="submit">Sign up and join</button></form>`,
+  );
+}
+
+export function invitationConfirmPage(
+  code: string,
+  email: string,
+  options: { error?: string } = {},
+): string {
+  const error = options.error
+    ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>`
+    : '';
+  return page(
+    'Confirm your e-mail',
+    `${error}<p>Enter the code sent to ${escapeHtml(email)}.</p>
+<form method="post" action="invitations/confirm">
+<input type="hidden" name="code" value="${escapeHtml(code)}">
+<input type="hidden" name="email" value="${escapeHtml(email)}">
+<label for="confirmation">Confirmation code</label><input id="confirmation" name="confirmation" inputmode="numeric" required>
+<button type="submit">Confirm and join</button></form>`,
+  );
+}
+
+export function invitationDonePage(mcpUrl: string): string {
+  return page(
+    'You have joined',
+    `<p>Your account is ready. Connect your MCP client to <code>${escapeHtml(mcpUrl)}</code> and sign in with this address.</p>`,
+  );
+}

@@ -8,7 +8,8 @@ import { readConfig, tableName } from '../shared/config.js';
 import { MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
 import { UsageMeter } from '../shared/fair-use/usage-meter.js';
 import { UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
-import { endpointUrls } from '../shared/oauth-metadata.js';
+import { Invitations } from '../shared/invitations.js';
+import { endpointUrls, invitationLink } from '../shared/oauth-metadata.js';
 import { apiRequestId, logger, observed } from '../shared/observability.js';
 import { TenantRegistry } from '../shared/registry.js';
 import { abortWithRequest } from '../shared/request-scope.js';
@@ -77,10 +78,12 @@ const gate = new FairUseGate({
 const memberships = new TenantRegistry(platformDb, config.REGISTRY_TABLE_NAME);
 const cognito = new CognitoIdentityProviderClient({});
 cognito.middlewareStack.use(abortWithRequest());
+const invitations = new Invitations(platformDb, config.REGISTRY_TABLE_NAME);
 const tenantDirectory = (tenantId: string) =>
   new TenantDirectory({
     registry: new TenantRegistry(data.scopedClient({ tenantId }), config.REGISTRY_TABLE_NAME),
     memberships,
+    invitations,
     cognito,
     userPoolId: config.USER_POOL_ID,
   }).forTenant(tenantId);
@@ -101,6 +104,7 @@ const mcp = createMcpEndpoint(
         budgetSpent: () => budget.spent(context.tenantId),
       },
       outbound,
+      invitationLink: (code) => invitationLink(config.API_BASE_URL, code),
       logger,
     });
   },

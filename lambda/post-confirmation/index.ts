@@ -5,6 +5,7 @@ import type { Context, PostConfirmationTriggerEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
+import { Invitations } from '../shared/invitations.js';
 import { errorFields, logger, observed } from '../shared/observability.js';
 import { ProvisioningQueue } from '../shared/provisioning-queue.js';
 import { pseudonymsFromSecret } from '../shared/pseudonym.js';
@@ -24,6 +25,7 @@ const fast = {
 };
 const registry = new TenantRegistry(createDocumentClient(fast), config.REGISTRY_TABLE_NAME);
 const queue = new ProvisioningQueue(new SQSClient(fast), config.PROVISIONING_QUEUE_URL);
+const invitations = new Invitations(createDocumentClient(fast), config.REGISTRY_TABLE_NAME);
 const pseudonyms = pseudonymsFromSecret(
   config.PSEUDONYM_KEY_SECRET_ID,
   new SecretsManagerClient(fast),
@@ -38,7 +40,13 @@ export const handler = middy<
   .use(observed())
   .handler(async (event) => {
     try {
-      return await createTenantOnSignUp(event, { registry, queue, logger, pseudonyms });
+      return await createTenantOnSignUp(event, {
+        registry,
+        queue,
+        logger,
+        pseudonyms,
+        invitations,
+      });
     } catch (error) {
       logger.error('Could not create the tenant for a sign-up', errorFields(error));
       // Cognito shows this to the person confirming; the log line has the cause.

@@ -68,6 +68,9 @@ export const FACADE_PATHS = {
   callback: '/oauth/callback',
   token: '/oauth/token',
   register: '/oauth/register',
+  /** The invitation page: sign up with the invited address to accept (see invitations.ts). */
+  invitation: '/invitations',
+  invitationConfirm: '/invitations/confirm',
 } as const;
 
 export interface FacadeRoute {
@@ -100,6 +103,17 @@ export const FACADE_ROUTES: readonly FacadeRoute[] = [
     methods: ['POST', 'OPTIONS'],
     throttle: { rateLimit: 2, burstLimit: 5 },
   },
+  // Each POST is a sign-up (an e-mail from the pool): few, for everyone together.
+  {
+    path: FACADE_PATHS.invitation,
+    methods: ['GET', 'POST'],
+    throttle: { rateLimit: 2, burstLimit: 5 },
+  },
+  {
+    path: FACADE_PATHS.invitationConfirm,
+    methods: ['POST'],
+    throttle: { rateLimit: 2, burstLimit: 5 },
+  },
 ];
 
 /**
@@ -117,6 +131,11 @@ export function facadeUrls(apiBaseUrl: string) {
       Object.entries(FACADE_PATHS).map(([name, path]) => [name, `${base}${path}`]),
     ) as Record<keyof typeof FACADE_PATHS, string>),
   };
+}
+
+/** The link that takes an invited person to the invitation page with its code. */
+export function invitationLink(apiBaseUrl: string, code: string): string {
+  return `${facadeUrls(apiBaseUrl).invitation}?code=${encodeURIComponent(code)}`;
 }
 
 /** Where MCP Inspector receives the authorization code, used unless configured otherwise. */

@@ -16,6 +16,8 @@ export const REGISTRY_TABLE = {
   userKeyPrefix: 'USER#',
   /** The lease that serializes removals and demotions in one tenant: `LOCK#<tenant id>`. */
   lockKeyPrefix: 'LOCK#',
+  /** A tenant's invitations (offers) and their daily count: `INVITES#<tenant id>`. */
+  invitesKeyPrefix: 'INVITES#',
   /**
    * Lists a tenant's members, and all tenants for operators: never a Scan. It projects only
    * what those lists show, never a tenant's API key value or key ARN.

@@ -26,6 +26,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ACCESS_DRAIN_SECONDS } from './api-contract.js';
 import { ConflictError, ValidationError } from './errors.js';
+import type { InvitationRecord, InvitationView } from './invitations.js';
 import { tenantKeyAlias, tenantSecretName } from './isolation.js';
 import type { MembershipRecord, TenantRecord } from './registry.js';
 import { TENANT_DATA_TABLE } from './table-schema.js';
@@ -81,8 +82,21 @@ export class TenantAdmin {
     return this.directory.members(tenantId);
   }
 
-  invite(tenantId: string, email: string, role: string): Promise<MembershipRecord> {
+  /** An invitation (an offer) and the code of its link: see TenantDirectory.invite. */
+  invite(
+    tenantId: string,
+    email: string,
+    role: string,
+  ): Promise<{ invitation: InvitationRecord; code: string }> {
     return this.directory.invite(tenantId, email, role);
+  }
+
+  invitations(tenantId: string): Promise<InvitationView[]> {
+    return this.directory.invitations(tenantId);
+  }
+
+  revokeInvitation(tenantId: string, invitationId: string): Promise<void> {
+    return this.directory.revokeInvitation(tenantId, invitationId);
   }
 
   /** See TenantDirectory.setRole: the last admin is never demoted. */

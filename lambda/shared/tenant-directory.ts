@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
-  AdminCreateUserCommand,
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
-  AdminGetUserCommand,
   AdminUserGlobalSignOutCommand,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import type { InvitationRecord, Invitations, InvitationView } from './invitations.js';
 import type { MembershipRecord, TenantRecord, TenantRegistry } from './registry.js';
 import { type Role, RoleSchema, type TenantId, TenantIdSchema } from './tenant.js';
 
@@ -23,11 +22,12 @@ export interface TenantDirectoryDeps {
   readonly memberships?: TenantRegistry;
   readonly cognito: CognitoIdentityProviderClient;
   readonly userPoolId: string;
+  /** The tenant's invitations (offers), on the same role as `memberships`. */
+  readonly invitations: Invitations;
 }
 
 const EmailSchema = z.email().max(254);
 const UserIdSchema = z.string().min(1).max(128);
-const CANNOT_INVITE = 'This person cannot be invited.';
 /** The same answer for a user of another tenant as for no user at all. */
 const NO_SUCH_MEMBER = 'No such member in this organisation.';
 const LAST_ADMIN = 'An organisation must keep at least one admin.';
@@ -43,7 +43,9 @@ const LEASE_MARGIN_MS = 10_000;
 export interface OwnTenant {
   info(): Promise<TenantRecord>;
   members(): Promise<MembershipRecord[]>;
-  invite(email: string, role: Role): Promise<MembershipRecord>;
+  invite(email: string, role: Role): Promise<{ invitation: InvitationRecord; code: string }>;
+  invitations(): Promise<InvitationView[]>;
+  revokeInvitation(invitationId: string): Promise<void>;
   setRole(userId: string, role: Role): Promise<MembershipRecord>;
   remove(userId: string): Promise<void>;
 }
@@ -62,6 +64,8 @@ export class TenantDirectory {
       info: () => this.tenant(tenantId),
       members: () => this.members(tenantId),
       invite: (email, role) => this.invite(tenantId, email, role),
+      invitations: () => this.invitations(tenantId),
+      revokeInvitation: (invitationId) => this.revokeInvitation(tenantId, invitationId),
       setRole: (userId, role) => this.setRole(tenantId, userId, role),
       remove: (userId) => this.remove(tenantId, userId),
     };
@@ -81,33 +85,32 @@ export class TenantDirectory {
   }
 
   /**
-   * Invites a person into the tenant: a new Cognito user (Cognito e-mails a temporary
-   * password) and a membership with the role. Inviting a member again changes nothing; an
-   * e-mail that already has an account cannot be invited (its owner signs in or signs up on
-   * their own), and the answer names no tenant.
+   * Offers a person a place in the tenant (see invitations.ts): nothing is created in the user
+   * pool, and the answer is the same whether the address has an account or not. The code of
+   * the offer's link is returned once, to be passed on to the person.
    */
-  async invite(tenantId: string, email: string, role: string): Promise<MembershipRecord> {
+  async invite(
+    tenantId: string,
+    email: string,
+    role: string,
+  ): Promise<{ invitation: InvitationRecord; code: string }> {
     const tenant = await this.tenant(tenantId);
     if (tenant.status !== 'ACTIVE') throw new ConflictError('The organisation is not active.');
     const address = EmailSchema.safeParse(email.trim().toLowerCase());
     if (!address.success) throw new ValidationError('Invalid e-mail address.');
     const parsedRole = RoleSchema.safeParse(role);
     if (!parsedRole.success) throw new ValidationError('Role must be admin or member.');
+    return this.deps.invitations.create(tenant.tenantId, address.data, parsedRole.data);
+  }
 
-    const { sub, created } = await this.cognitoUser(address.data);
-    const memberships = this.memberships;
-    const existing = await memberships.getMembership(sub);
-    if (existing?.tenantId === tenant.tenantId) return existing;
-    // Only a user this invitation created joins the tenant. An existing account, whether it
-    // belongs elsewhere or is someone's unfinished sign-up, is never pulled in; the answer
-    // does not say which.
-    if (existing || !created) throw new ConflictError(CANNOT_INVITE);
-    return memberships.createMembership({
-      userSub: sub,
-      tenantId: tenant.tenantId,
-      role: parsedRole.data,
-      email: address.data,
-    });
+  async invitations(tenantId: string): Promise<InvitationView[]> {
+    const tenant = await this.tenant(tenantId);
+    return this.deps.invitations.list(tenant.tenantId);
+  }
+
+  async revokeInvitation(tenantId: string, invitationId: string): Promise<void> {
+    const tenant = await this.tenant(tenantId);
+    await this.deps.invitations.revoke(tenant.tenantId, invitationId);
   }
 
   /**
@@ -236,36 +239,6 @@ export class TenantDirectory {
       await call;
     } catch (error) {
       if (!(error instanceof Error && error.name === 'UserNotFoundException')) throw error;
-    }
-  }
-
-  /** The Cognito user for an e-mail address, created (and e-mailed) if there is none. */
-  private async cognitoUser(email: string): Promise<{ sub: string; created: boolean }> {
-    const subOf = (attributes?: Array<{ Name?: string; Value?: string }>) =>
-      attributes?.find((a) => a.Name === 'sub')?.Value;
-    try {
-      const { User } = await this.deps.cognito.send(
-        new AdminCreateUserCommand({
-          UserPoolId: this.deps.userPoolId,
-          Username: email,
-          UserAttributes: [
-            { Name: 'email', Value: email },
-            { Name: 'email_verified', Value: 'true' },
-          ],
-          DesiredDeliveryMediums: ['EMAIL'],
-        }),
-      );
-      const sub = subOf(User?.Attributes);
-      if (!sub) throw new Error('Cognito returned no sub');
-      return { sub, created: true };
-    } catch (error) {
-      if (!(error instanceof Error && error.name === 'UsernameExistsException')) throw error;
-      const user = await this.deps.cognito.send(
-        new AdminGetUserCommand({ UserPoolId: this.deps.userPoolId, Username: email }),
-      );
-      const sub = subOf(user.UserAttributes);
-      if (!sub) throw new Error('Cognito returned no sub');
-      return { sub, created: false };
     }
   }
 }

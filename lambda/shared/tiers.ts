@@ -19,6 +19,8 @@ export const TOOL_NAMES = [
   'tenant_users_invite',
   'tenant_users_set_role',
   'tenant_users_remove',
+  'tenant_invitations_list',
+  'tenant_invitations_revoke',
   'integrations_set',
   'notes_publish',
   'usage_report',
@@ -64,6 +66,8 @@ const BASIC_TOOLS: readonly ToolName[] = [
   'tenant_users_invite',
   'tenant_users_set_role',
   'tenant_users_remove',
+  'tenant_invitations_list',
+  'tenant_invitations_revoke',
   'usage_report',
 ];
 

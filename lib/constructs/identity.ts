@@ -14,9 +14,11 @@ import {
   VerificationEmailStyle,
 } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
+import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
 import { HandlerFunction } from './handler-function.js';
 
 export interface IdentityProps {
@@ -169,10 +171,23 @@ export class Identity extends Construct {
 
     const preSignUp = new HandlerFunction(this, 'PreSignUp', {
       entry: 'pre-sign-up',
-      description: 'Refuses sign-ups with an invalid organisation name',
+      description: 'Refuses sign-ups with an invalid organisation name or invitation',
       memorySize: 128,
       timeout: Duration.seconds(5),
+      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
       removalPolicy,
+    });
+    // Reads invitations (offers) to check the one a sign-up names: nothing else.
+    Grant.addToPrincipal({
+      grantee: preSignUp.fn,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [props.registryTable.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [`${REGISTRY_TABLE.invitesKeyPrefix}*`],
+        },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
     });
     this.userPool.addTrigger(UserPoolOperation.PRE_SIGN_UP, preSignUp.fn);
   }

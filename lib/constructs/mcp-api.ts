@@ -336,15 +336,33 @@ export class McpApi extends Construct {
     });
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      actions: ['dynamodb:DeleteItem'],
       resourceArns: [props.registryTable.tableArn],
       conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix, REGISTRY_TABLE.lockKeyPrefix),
+    });
+    // Invitations (offers, their daily count) are made, listed and withdrawn in the tenant's
+    // own `INVITES#<tenant>` partition; the code names only the caller's tenant.
+    Grant.addToPrincipal({
+      grantee: this.mcpFunction.fn,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [props.registryTable.tableArn],
+      conditions: registryKeys(
+        REGISTRY_TABLE.userKeyPrefix,
+        REGISTRY_TABLE.lockKeyPrefix,
+        REGISTRY_TABLE.invitesKeyPrefix,
+      ),
     });
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
       actions: ['dynamodb:UpdateItem'],
       resourceArns: [props.registryTable.tableArn],
-      conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix),
+      conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix, REGISTRY_TABLE.invitesKeyPrefix),
+    });
+    Grant.addToPrincipal({
+      grantee: this.mcpFunction.fn,
+      actions: ['dynamodb:Query'],
+      resourceArns: [props.registryTable.tableArn],
+      conditions: registryKeys(REGISTRY_TABLE.invitesKeyPrefix),
     });
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
@@ -356,8 +374,6 @@ export class McpApi extends Construct {
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
       actions: [
-        'cognito-idp:AdminCreateUser',
-        'cognito-idp:AdminGetUser',
         // Removal and demotion: no sign-in, no refresh, then no account.
         'cognito-idp:AdminDisableUser',
         'cognito-idp:AdminUserGlobalSignOut',

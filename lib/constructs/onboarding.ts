@@ -137,6 +137,18 @@ export class Onboarding extends Construct {
       'PROVISIONING_QUEUE_URL',
       this.queue.queueUrl,
     );
+    // A sign-up through an invitation takes the offer (PENDING to ACCEPTED, conditional).
+    Grant.addToPrincipal({
+      grantee: postConfirmation.fn,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [props.registryTable.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [`${REGISTRY_TABLE.invitesKeyPrefix}*`],
+        },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    });
     props.identity.grantPseudonyms(postConfirmation);
     props.identity.userPool.addTrigger(UserPoolOperation.POST_CONFIRMATION, postConfirmation.fn);
 

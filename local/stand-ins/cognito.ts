@@ -100,7 +100,12 @@ export class CognitoStandIn {
         await this.runTrigger('PreSignUp', 'preSignUp', {
           triggerSource: 'PreSignUp_SignUp',
           userName: username,
-          request: { userAttributes: Object.fromEntries(attributes), validationData: {} },
+          request: {
+            userAttributes: Object.fromEntries(attributes),
+            validationData: {},
+            // Cognito hands the SignUp call's ClientMetadata to the pre-sign-up trigger.
+            ...clientMetadata(input),
+          },
           response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
         });
         const user = this.store(username, attributes, 'UNCONFIRMED', String(input.Password));
@@ -162,6 +167,8 @@ export class CognitoStandIn {
               ...Object.fromEntries(user.attributes),
               'cognito:user_status': 'CONFIRMED',
             },
+            // And the ConfirmSignUp call's to the post-confirmation trigger.
+            ...clientMetadata(input),
           },
           response: {},
         });
@@ -177,7 +184,12 @@ export class CognitoStandIn {
         await this.runTrigger('PreSignUp', 'preSignUp', {
           triggerSource: 'PreSignUp_AdminCreateUser',
           userName: username,
-          request: { userAttributes: Object.fromEntries(attributes), validationData: {} },
+          request: {
+            userAttributes: Object.fromEntries(attributes),
+            validationData: {},
+            // Cognito hands the SignUp call's ClientMetadata to the pre-sign-up trigger.
+            ...clientMetadata(input),
+          },
           response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
         });
         const temporary = String(
@@ -357,6 +369,22 @@ export class CognitoStandIn {
       UserStatus: user.status,
     };
   }
+}
+
+/** A call's ClientMetadata as the triggers receive it (string values only, as Cognito takes). */
+function clientMetadata(input: Record<string, unknown>): {
+  clientMetadata?: Record<string, string>;
+} {
+  const metadata = input.ClientMetadata;
+  if (metadata === undefined) return {};
+  if (
+    typeof metadata !== 'object' ||
+    metadata === null ||
+    Object.values(metadata).some((value) => typeof value !== 'string')
+  ) {
+    throw new AwsError('InvalidParameterException', 'ClientMetadata must map strings to strings');
+  }
+  return { clientMetadata: metadata as Record<string, string> };
 }
 
 function attributeMap(list: unknown, email: string): Map<string, string> {

@@ -104,21 +104,25 @@ describe('authorization façade', () => {
     expect(facade).not.toHaveProperty('ALLOW_LOOPBACK_CLIENT_METADATA');
   });
 
-  it('routes every OAuth endpoint to the façade function, without authorization', () => {
+  it('routes every OAuth endpoint and the invitation page to the façade function, without authorization', () => {
     const functionId = facadeFunction?.[0] as string;
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
       (method) => JSON.stringify(method.Properties.Integration ?? {}).includes(functionId),
     );
 
+    // The OAuth endpoints, and the invitation page (GET, POST) and its confirmation (POST).
     expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual([
       'GET',
       'GET',
       'GET',
       'GET',
+      'GET',
       'OPTIONS',
       'OPTIONS',
       'OPTIONS',
       'OPTIONS',
+      'POST',
+      'POST',
       'POST',
       'POST',
       'POST',

@@ -83,11 +83,18 @@ describe('onboarding', () => {
 
   it('lets the post-confirmation trigger write the registry and send to the queue, nothing else', () => {
     const statements = statementsOf(roleOf(/^OnboardingPostConfirmationRole/));
+    const update = statements.find((s) => actionsOf(s).includes('dynamodb:UpdateItem'));
 
+    // An invitation is taken with an update of its own item, in `INVITES#` partitions only.
+    expect(update?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INVITES#*'] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    });
     expect(statements.flatMap(actionsOf).sort()).toEqual(
       [
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'secretsmanager:DescribeSecret',

@@ -169,7 +169,7 @@ describe('tenant isolation policies', () => {
     });
   });
 
-  it('lets the MCP function read its tenant and members and write memberships and the members lease, nothing more', () => {
+  it('lets the MCP function read its tenant and members and write memberships, the members lease and invitations, nothing more', () => {
     const registry = logicalId('AWS::DynamoDB::GlobalTable', /Registry/);
     const dynamo = statementsOf(mcpRole).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('dynamodb:')),
@@ -180,10 +180,11 @@ describe('tenant isolation policies', () => {
         Action: 'dynamodb:GetItem',
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
       }),
-      // Memberships and the members lease only: never a tenant record (its tier, status or
-      // keys). Invitations add memberships, removals delete them; demotions update them.
+      // Memberships, the members lease and invitations only: never a tenant record (its tier,
+      // status or keys). Removals delete memberships, demotions update them; invitations are
+      // offers in the tenant's `INVITES#` partition, made, counted, listed and withdrawn.
       expect.objectContaining({
-        Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+        Action: 'dynamodb:DeleteItem',
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
         Condition: {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*', 'LOCK#*'] },
@@ -191,10 +192,26 @@ describe('tenant isolation policies', () => {
         },
       }),
       expect.objectContaining({
+        Action: 'dynamodb:PutItem',
+        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*', 'LOCK#*', 'INVITES#*'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+      expect.objectContaining({
         Action: 'dynamodb:UpdateItem',
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
         Condition: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*'] },
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*', 'INVITES#*'] },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+      expect.objectContaining({
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INVITES#*'] },
           Null: { 'dynamodb:LeadingKeys': 'false' },
         },
       }),

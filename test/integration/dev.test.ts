@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../local/process.js';
+import { acceptInvitation } from '../support/invitations.js';
 import { freePortPair } from '../support/ports.js';
 
 /** Starts `npm run dev`'s script and resolves once it prints that it is running. */
@@ -122,7 +123,23 @@ describe('npm run dev', () => {
         { cwd: PROJECT_ROOT, encoding: 'utf8' },
       );
     cli('tier', 'acme', 'premium');
-    cli('invite', 'acme', 'boss@acme.example', '--role', 'admin');
+    // A new admin joins through an invitation's link, as a person would.
+    const link = /\n\s+(http\S+invitations\?code=\S+)/.exec(
+      cli('invite', 'acme', 'boss@acme.example', '--role', 'admin'),
+    )?.[1] as string;
+    const joined = await acceptInvitation(
+      link,
+      { email: 'boss@acme.example', password: 'Correct-Horse-Battery-9' },
+      async (email) =>
+        (
+          (await (
+            await fetch(
+              `${env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER}/__stand-in/inbox/${email}`,
+            )
+          ).json()) as { message: string | null }
+        ).message,
+    );
+    expect(joined.page, joined.error).toBe('You have joined');
     cli('role', 'acme', 'admin@acme.example', 'member');
     expect(processesUsing(data).length).toBeGreaterThan(0);
     expect(await stop(first.child)).toBe(0);

@@ -12,6 +12,8 @@ import {
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTenantOnSignUp } from '../../lambda/post-confirmation/create-tenant.js';
+import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
+import { Invitations } from '../../lambda/shared/invitations.js';
 import { logger } from '../../lambda/shared/observability.js';
 import { ProvisioningQueue } from '../../lambda/shared/provisioning-queue.js';
 import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
@@ -184,7 +186,16 @@ describe('self sign-up to an active tenant', () => {
           request: { userAttributes: { sub, email } },
           response: {},
         },
-        { registry, queue: queue(), logger, pseudonyms: testPseudonyms },
+        {
+          registry,
+          queue: queue(),
+          logger,
+          pseudonyms: testPseudonyms,
+          invitations: new Invitations(
+            createDocumentClient(),
+            process.env.REGISTRY_TABLE_NAME as string,
+          ),
+        },
       );
       const tenant = await registry.getTenant(
         (await registry.getMembership(sub))?.tenantId as string,
@@ -246,7 +257,16 @@ describe('self sign-up to an active tenant', () => {
         },
         response: {},
       },
-      { registry, queue: queue(), logger, pseudonyms: testPseudonyms },
+      {
+        registry,
+        queue: queue(),
+        logger,
+        pseudonyms: testPseudonyms,
+        invitations: new Invitations(
+          createDocumentClient(),
+          process.env.REGISTRY_TABLE_NAME as string,
+        ),
+      },
     );
 
     expect((await registry.listTenants()).length).toBe(tenantsBefore);

@@ -1,4 +1,5 @@
 import {
+  AdminCreateUserCommand,
   CognitoIdentityProviderClient,
   ConfirmSignUpCommand,
   ResendConfirmationCodeCommand,
@@ -67,10 +68,26 @@ describe('Cognito stand-in: confirmation codes', () => {
 });
 
 describe('Cognito stand-in: temporary passwords', () => {
-  it('asks an invited person for a new password (NEW_PASSWORD_REQUIRED) before any code', async () => {
+  it('asks a person created by an operator for a new password (NEW_PASSWORD_REQUIRED) before any code', async () => {
     const owner = await seedTenant('temp-password');
-    const email = `invitee@${owner.tenantId}.example`;
-    await localAdmin().invite(owner.tenantId, email, 'member');
+    const email = `created@${owner.tenantId}.example`;
+    // An operator's AdminCreateUser (Cognito e-mails a temporary password), made a member.
+    const { User } = await cognito.send(
+      new AdminCreateUserCommand({
+        UserPoolId: process.env.USER_POOL_ID,
+        Username: email,
+        UserAttributes: [
+          { Name: 'email', Value: email },
+          { Name: 'email_verified', Value: 'true' },
+        ],
+      }),
+    );
+    await localRegistry().createMembership({
+      userSub: User?.Username as string,
+      tenantId: owner.tenantId,
+      role: 'member',
+      email,
+    });
     const temporary = /temporary password (\S+)/.exec((await inbox(email)) ?? '')?.[1] as string;
     const { challenge } = pkce();
 

@@ -5,6 +5,7 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
 import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
+import { Invitations } from '../../lambda/shared/invitations.js';
 import { TenantAdmin } from '../../lambda/shared/tenant-admin.js';
 import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
 import { localRegistry } from './registry.js';
@@ -19,6 +20,7 @@ export function localAdmin(progress?: (message: string) => void): TenantAdmin {
   return new TenantAdmin({
     drainMs: (inject('authorizerCacheTtlSeconds') + 3) * 1000,
     registry: localRegistry(),
+    invitations: new Invitations(createDocumentClient(), process.env.REGISTRY_TABLE_NAME as string),
     cognito: new CognitoIdentityProviderClient({}),
     userPoolId: process.env.USER_POOL_ID as string,
     apigw: new APIGatewayClient({}),

@@ -29,6 +29,7 @@ function serverWith(stored: Map<string, string>, lines: string[]) {
         },
         notes: {} as Notes,
         tenant: {} as OwnTenant,
+        invitationLink: (code) => `https://example.com/v1/invitations?code=${code}`,
         secrets: {
           get: async (name) => stored.get(name),
           put: async (name, value) => {

@@ -4,6 +4,8 @@ import { integrationsSet, notesPublish } from './integrations.js';
 import { notesCreate, notesDelete, notesGet, notesList, notesSearch } from './notes.js';
 import {
   tenantInfo,
+  tenantInvitationsList,
+  tenantInvitationsRevoke,
   tenantUsersInvite,
   tenantUsersList,
   tenantUsersRemove,
@@ -26,6 +28,8 @@ export const TOOLS: readonly ToolDefinition[] = [
   tenantUsersInvite,
   tenantUsersSetRole,
   tenantUsersRemove,
+  tenantInvitationsList,
+  tenantInvitationsRevoke,
   integrationsSet,
   notesPublish,
   usageReport,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/api-contract.js';
+import { INVITATIONS_PER_DAY } from '../../shared/invitations.js';
 import { RoleSchema, TierNameSchema } from '../../shared/tenant.js';
 import { TIERS } from '../../shared/tiers.js';
 import { defineTool } from './tool.js';
@@ -59,26 +60,71 @@ export const tenantUsersList = defineTool({
   }),
 });
 
+const InvitationSchema = z.object({
+  invitationId: z.string(),
+  email: z.string(),
+  role: RoleSchema,
+  status: z.enum(['PENDING', 'ACCEPTED', 'REVOKED', 'EXPIRED']),
+  expiresAt: z.string(),
+});
+
 export const tenantUsersInvite = defineTool({
   name: 'tenant_users_invite',
   requiredRole: 'admin',
-  title: 'Invite a member',
-  description:
-    'Invites a person into your organisation; they receive a temporary password by e-mail. Admins only.',
+  title: 'Invite a person',
+  description: `Offers a person a place in your organisation: you get a link (shown once) to send them; they accept by signing up with the invited address through it. Nothing is created until they do, and the offer expires after 7 days. At most ${INVITATIONS_PER_DAY} invitations a day. Admins only.`,
   inputSchema: z.object({
     email: z.email().max(254),
     role: RoleSchema.default('member'),
   }),
-  outputSchema: UserSchema,
+  outputSchema: InvitationSchema.extend({ acceptUrl: z.string() }),
   annotations: {
     readOnlyHint: false,
     destructiveHint: false,
-    idempotentHint: true,
-    openWorldHint: true,
+    idempotentHint: false,
+    openWorldHint: false,
   },
   run: async ({ email, role }, deps) => {
-    const membership = await deps.tenant.invite(email, role);
-    return { userId: membership.userSub, email: membership.email, role: membership.role };
+    const { invitation, code } = await deps.tenant.invite(email, role);
+    return {
+      invitationId: invitation.invitationId,
+      email: invitation.email,
+      role: invitation.role,
+      status: invitation.status,
+      expiresAt: invitation.expiresAt,
+      acceptUrl: deps.invitationLink(code),
+    };
+  },
+});
+
+export const tenantInvitationsList = defineTool({
+  name: 'tenant_invitations_list',
+  requiredRole: 'admin',
+  title: 'List invitations',
+  description:
+    "Lists your organisation's invitations: pending, accepted, revoked or expired. Admins only.",
+  inputSchema: z.object({}),
+  outputSchema: z.object({ invitations: z.array(InvitationSchema) }),
+  annotations: { readOnlyHint: true },
+  run: async (_input, deps) => ({ invitations: [...(await deps.tenant.invitations())] }),
+});
+
+export const tenantInvitationsRevoke = defineTool({
+  name: 'tenant_invitations_revoke',
+  requiredRole: 'admin',
+  title: 'Withdraw an invitation',
+  description: 'Withdraws a pending invitation: its link no longer works. Admins only.',
+  inputSchema: z.object({ invitationId: z.string().min(1).max(64) }),
+  outputSchema: z.object({ invitationId: z.string(), revoked: z.literal(true) }),
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: false,
+    openWorldHint: false,
+  },
+  run: async ({ invitationId }, deps) => {
+    await deps.tenant.revokeInvitation(invitationId);
+    return { invitationId, revoked: true as const };
   },
 });
 

@@ -32,6 +32,8 @@ export interface ToolDeps {
   };
   /** Where tenant-chosen URLs may lead. */
   readonly outbound: OutboundPolicy;
+  /** The link of an invitation's code (the façade's invitation page). */
+  readonly invitationLink: (code: string) => string;
   readonly logger: Logger;
   /** The tools this caller can see (tier and role applied). */
   readonly tools: readonly ToolName[];

@@ -1,0 +1,82 @@
+import { FacadeEndpoint, type FacadeOptions } from './endpoint.js';
+import { type FacadeRequest, type FacadeResponse, formFields, html, singleValues } from './http.js';
+import { invitationConfirmPage, invitationDonePage, invitationPage } from './pages.js';
+
+/** The user pool's public sign-up, with the invitation's code as client metadata. */
+export interface InvitationSignUp {
+  signUp(email: string, password: string, invitation: string): Promise<void>;
+  confirm(email: string, confirmationCode: string, invitation: string): Promise<void>;
+}
+
+const CODE = /^[a-z0-9-]{1,48}\.[0-9a-f]{16}\.[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The invitation page: the invited person signs up with the invited address and a password,
+ * then confirms with the code Cognito e-mails. The invitation travels as the sign-up's client
+ * metadata: the pre-sign-up trigger refuses an invalid one before an account exists, and the
+ * post-confirmation trigger takes it, making the person a member of the inviting tenant. An
+ * address that already has an account cannot accept (it belongs to an organisation already).
+ * Messages concern only the person's own input; nothing here names a tenant.
+ */
+export class InvitationEndpoint extends FacadeEndpoint {
+  constructor(
+    options: FacadeOptions,
+    private readonly signUps: InvitationSignUp,
+  ) {
+    super(options);
+  }
+
+  page(request: FacadeRequest): FacadeResponse {
+    const code = singleValues(request.query)?.code ?? '';
+    if (!CODE.test(code)) return html(400, invitationPage('', { error: NOT_VALID }));
+    return html(200, invitationPage(code));
+  }
+
+  async signUp(request: FacadeRequest): Promise<FacadeResponse> {
+    const fields = formFields(request);
+    const code = fields?.code ?? '';
+    const email = (fields?.email ?? '').trim().toLowerCase();
+    if (!CODE.test(code)) return html(400, invitationPage('', { error: NOT_VALID }));
+    try {
+      await this.signUps.signUp(email, fields?.password ?? '', code);
+    } catch (error) {
+      return html(200, invitationPage(code, { error: this.explain(error) }));
+    }
+    return html(200, invitationConfirmPage(code, email));
+  }
+
+  async confirm(request: FacadeRequest): Promise<FacadeResponse> {
+    const fields = formFields(request);
+    const code = fields?.code ?? '';
+    const email = (fields?.email ?? '').trim().toLowerCase();
+    if (!CODE.test(code)) return html(400, invitationPage('', { error: NOT_VALID }));
+    try {
+      await this.signUps.confirm(email, (fields?.confirmation ?? '').trim(), code);
+    } catch (error) {
+      return html(200, invitationConfirmPage(code, email, { error: this.explain(error) }));
+    }
+    return html(200, invitationDonePage(this.resource));
+  }
+
+  /** What the person may read about their own attempt; the rest goes to the log. */
+  private explain(error: unknown): string {
+    const { name = '', message = '' } = error as { name?: string; message?: string };
+    this.options.logger.info('Invitation sign-up refused', { reason: name });
+    switch (name) {
+      case 'UserLambdaValidationException':
+        // "PreSignUp failed with error <the trigger's message>."
+        return message.replace(/^\w+ failed with error /, '').replace(/\.$/, '.');
+      case 'UsernameExistsException':
+        return 'This address already has an account, so it cannot accept an invitation. Ask for one to another address.';
+      case 'InvalidPasswordException':
+      case 'CodeMismatchException':
+      case 'ExpiredCodeException':
+      case 'LimitExceededException':
+        return message;
+      default:
+        return 'The sign-up could not be completed. Please try again.';
+    }
+  }
+}
+
+const NOT_VALID = 'This invitation link is not valid.';
