@@ -1,6 +1,7 @@
 import {
   type CognitoIdentityProviderClient,
   ConfirmSignUpCommand,
+  ResendConfirmationCodeCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { InvitationSignUp } from './invitation-endpoint.js';
@@ -24,6 +25,11 @@ export function invitationSignUp(
           UserAttributes: [{ Name: 'email', Value: email }],
           ClientMetadata: { invitation },
         }),
+      );
+    },
+    async resend(email) {
+      await cognito.send(
+        new ResendConfirmationCodeCommand({ ClientId: clientId, Username: email }),
       );
     },
     async confirm(email, confirmationCode, invitation) {

@@ -49,16 +49,25 @@ export function errorPage(description: string): string {
   return page('Cannot continue', `<p class="error" role="alert">${escapeHtml(description)}</p>`);
 }
 
+interface InvitationActions {
+  readonly signUp: string;
+  readonly confirm: string;
+}
+
+const alert = (text?: string) =>
+  text ? `<p class="error" role="alert">${escapeHtml(text)}</p>` : '';
+
 /** The invitation page: sign up with the invited address to accept. */
-export function invitationPage(code: string, options: { error?: string } = {}): string {
-  const error = options.error
-    ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>`
-    : '';
-  if (!code) return page('Accept your invitation', error);
+export function invitationPage(
+  code: string,
+  actions: InvitationActions,
+  options: { error?: string } = {},
+): string {
+  if (!code) return page('Accept your invitation', alert(options.error));
   return page(
     'Accept your invitation',
-    `${error}<p>Sign up with the address the invitation was sent to. You will join the organisation that invited you.</p>
-<form method="post" action="invitations">
+    `${alert(options.error)}<p>Sign up with the address the invitation was sent to. You will join the organisation that invited you.</p>
+<form method="post" action="${escapeHtml(actions.signUp)}">
 <input type="hidden" name="code" value="${escapeHtml(code)}">
 <label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="username" required>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password" required>
@@ -69,25 +78,26 @@ export function invitationPage(code: string, options: { error?: string } = {}): 
 export function invitationConfirmPage(
   code: string,
   email: string,
-  options: { error?: string } = {},
+  actions: InvitationActions,
+  options: { error?: string; notice?: string } = {},
 ): string {
-  const error = options.error
-    ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>`
-    : '';
+  const hidden = `<input type="hidden" name="code" value="${escapeHtml(code)}">
+<input type="hidden" name="email" value="${escapeHtml(email)}">`;
+  const notice = options.notice ? `<p role="status">${escapeHtml(options.notice)}</p>` : '';
   return page(
     'Confirm your e-mail',
-    `${error}<p>Enter the code sent to ${escapeHtml(email)}.</p>
-<form method="post" action="invitations/confirm">
-<input type="hidden" name="code" value="${escapeHtml(code)}">
-<input type="hidden" name="email" value="${escapeHtml(email)}">
+    `${notice}${alert(options.error)}<p>Enter the code sent to ${escapeHtml(email)}.</p>
+<form method="post" action="${escapeHtml(actions.confirm)}">${hidden}
 <label for="confirmation">Confirmation code</label><input id="confirmation" name="confirmation" inputmode="numeric" required>
-<button type="submit">Confirm and join</button></form>`,
+<button type="submit">Confirm and join</button></form>
+<form method="post" action="${escapeHtml(actions.confirm)}">${hidden}
+<input type="hidden" name="resend" value="1"><button type="submit">Send a new code</button></form>`,
   );
 }
 
 export function invitationDonePage(mcpUrl: string): string {
   return page(
-    'You have joined',
-    `<p>Your account is ready. Connect your MCP client to <code>${escapeHtml(mcpUrl)}</code> and sign in with this address.</p>`,
+    'Your account is ready',
+    `<p>Connect your MCP client to <code>${escapeHtml(mcpUrl)}</code> and sign in with this address. You are in the organisation that invited you, unless its invitation was withdrawn or it closed while you signed up: then you have an organisation of your own.</p>`,
   );
 }

@@ -78,12 +78,13 @@ const gate = new FairUseGate({
 const memberships = new TenantRegistry(platformDb, config.REGISTRY_TABLE_NAME);
 const cognito = new CognitoIdentityProviderClient({});
 cognito.middlewareStack.use(abortWithRequest());
-const invitations = new Invitations(platformDb, config.REGISTRY_TABLE_NAME);
+// Invitations, like the tenant's record and member list, through the tenant-scoped session:
+// IAM lets it reach `INVITES#<its tenant>` only.
 const tenantDirectory = (tenantId: string) =>
   new TenantDirectory({
     registry: new TenantRegistry(data.scopedClient({ tenantId }), config.REGISTRY_TABLE_NAME),
     memberships,
-    invitations,
+    invitations: new Invitations(data.scopedClient({ tenantId }), config.REGISTRY_TABLE_NAME),
     cognito,
     userPoolId: config.USER_POOL_ID,
   }).forTenant(tenantId);

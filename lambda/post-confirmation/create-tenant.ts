@@ -34,33 +34,62 @@ export async function createTenantOnSignUp(
  * A sign-up through an invitation's page (its code in the sign-up's client metadata, which
  * Cognito passes to this trigger): the person joins the inviting tenant with the offered role
  * instead of getting a tenant of their own. The address they confirmed must be the invited one,
- * and the offer pending and unexpired (the pre-sign-up trigger checked it too; it may have been
- * withdrawn since). If it is no longer valid, the person gets their own tenant, as any sign-up.
+ * the offer pending and unexpired, and the tenant ACTIVE (the pre-sign-up trigger checked all
+ * this too; it may have changed since). If it no longer holds, the person gets their own
+ * tenant, as any sign-up.
+ *
+ * The membership is written first and the offer taken after: a failure in between leaves the
+ * person in the tenant with the offer still pending, and Cognito's retry of this trigger
+ * finishes it, so no failure can leave an accepted offer without its membership (which the
+ * pre-token trigger would "heal" with a tenant of the person's own).
  */
 async function acceptInvitation(
   code: string,
   attributes: { sub: string; email: string },
   deps: CreateTenantDeps,
 ): Promise<boolean> {
+  const { registry, invitations, logger } = deps;
+  let invitation: Awaited<ReturnType<Invitations['check']>>;
   try {
-    const invitation = await deps.invitations.accept(code, attributes.email, attributes.sub);
-    deps.logger.appendKeys({ tenantId: invitation.tenantId });
-    try {
-      await deps.registry.createMembership({
-        userSub: attributes.sub,
-        tenantId: invitation.tenantId,
-        role: invitation.role,
-        email: attributes.email,
-      });
-    } catch (error) {
-      // A retried trigger finds its own membership: done.
-      if (!(error instanceof ConflictError)) throw error;
-    }
-    deps.logger.info('Invitation accepted', { role: invitation.role });
-    return true;
+    invitation = await invitations.check(code, attributes.email, attributes.sub);
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    deps.logger.warn('Invitation no longer valid at confirmation: the sign-up gets its own tenant');
+    logger.warn('Invitation no longer valid at confirmation: the sign-up gets its own tenant');
     return false;
   }
+  const tenant = await registry.getTenant(invitation.tenantId);
+  if (tenant?.status !== 'ACTIVE') {
+    logger.warn('Invitation of a tenant that is not active: the sign-up gets its own tenant', {
+      tenantStatus: tenant?.status ?? 'MISSING',
+    });
+    return false;
+  }
+  logger.appendKeys({ tenantId: invitation.tenantId });
+  try {
+    await registry.createMembership({
+      userSub: attributes.sub,
+      tenantId: invitation.tenantId,
+      role: invitation.role,
+      email: attributes.email,
+    });
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    // A retried trigger finds its own membership; any other is not this invitation's.
+    const existing = await registry.getMembership(attributes.sub);
+    if (existing?.tenantId !== invitation.tenantId) {
+      throw new ConflictError('The person already belongs to another tenant.', { cause: error });
+    }
+  }
+  try {
+    await invitations.accept(code, attributes.email, attributes.sub);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    // Withdrawn or expired in the last moment: undo the membership, and the person gets their
+    // own tenant instead.
+    await registry.removeMembership(attributes.sub, invitation.tenantId);
+    logger.warn('Invitation withdrawn while it was taken: the sign-up gets its own tenant');
+    return false;
+  }
+  logger.info('Invitation accepted', { role: invitation.role });
+  return true;
 }

@@ -3,19 +3,19 @@ import type { Context, PreSignUpTriggerEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/aws-clients.js';
 import { readConfig, tableName } from '../shared/config.js';
 import { ValidationError } from '../shared/errors.js';
-import { Invitations } from '../shared/invitations.js';
-import { logger, observed } from '../shared/observability.js';
+import { INVALID_INVITATION, Invitations } from '../shared/invitations.js';
+import { errorFields, logger, observed } from '../shared/observability.js';
 import { ORGANIZATION_ATTRIBUTE, OrganizationNameSchema } from '../shared/organization.js';
+import { TenantRegistry } from '../shared/registry.js';
 
 const config = readConfig({ REGISTRY_TABLE_NAME: tableName() });
 // Cognito gives the trigger 5 seconds: short timeouts, few attempts.
-const invitations = new Invitations(
-  createDocumentClient({
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 },
-  }),
-  config.REGISTRY_TABLE_NAME,
-);
+const db = createDocumentClient({
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500 },
+});
+const invitations = new Invitations(db, config.REGISTRY_TABLE_NAME);
+const registry = new TenantRegistry(db, config.REGISTRY_TABLE_NAME);
 
 /**
  * Cognito pre-sign-up trigger: refuses, before any user or tenant exists, a self sign-up whose
@@ -25,17 +25,19 @@ const invitations = new Invitations(
  * up. A sign-up without a name is accepted (Managed Login may not ask for it); the tenant is
  * then named after the e-mail domain.
  */
+export interface SignUpCheckDeps {
+  readonly invitations: Pick<Invitations, 'check'>;
+  readonly registry: Pick<TenantRegistry, 'getTenant'>;
+}
+
 export async function checkSignUp(
   event: PreSignUpTriggerEvent,
-  deps: { invitations: Pick<Invitations, 'check'> } = { invitations },
+  deps: SignUpCheckDeps = { invitations, registry },
 ): Promise<PreSignUpTriggerEvent> {
   if (event.triggerSource !== 'PreSignUp_SignUp') return event;
   const code = event.request.clientMetadata?.invitation;
   if (code !== undefined) {
-    await deps.invitations.check(code, event.request.userAttributes.email ?? '').catch((error) => {
-      logger.info('Sign-up refused: invitation not valid for this address');
-      throw error;
-    });
+    await checkInvitation(code, event.request.userAttributes.email ?? '', deps);
     return event;
   }
   const name = event.request.userAttributes[ORGANIZATION_ATTRIBUTE];
@@ -46,6 +48,26 @@ export async function checkSignUp(
     throw new ValidationError(parsed.error.issues[0]?.message ?? 'Invalid organisation name.');
   }
   return event;
+}
+
+/**
+ * Refuses (ValidationError, shown to the person) an invitation that is not pending for this
+ * address, or whose tenant is not active. Anything else that goes wrong is logged and answered
+ * generically: Cognito shows the trigger's message on the page.
+ */
+async function checkInvitation(code: string, email: string, deps: SignUpCheckDeps): Promise<void> {
+  try {
+    const invitation = await deps.invitations.check(code, email);
+    const tenant = await deps.registry.getTenant(invitation.tenantId);
+    if (tenant?.status !== 'ACTIVE') throw new ValidationError(INVALID_INVITATION);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      logger.info('Sign-up refused: invitation not valid for this address');
+      throw error;
+    }
+    logger.error('Sign-up refused: the invitation could not be checked', errorFields(error));
+    throw new ValidationError('Sign-up is unavailable at the moment. Please try again.');
+  }
 }
 
 export const handler = middy<PreSignUpTriggerEvent, PreSignUpTriggerEvent, Error, Context>()

@@ -157,12 +157,17 @@ export class Invitations {
   }
 
   /**
-   * The pending, unexpired offer a code stands for, if it was made for `email`; otherwise a
-   * ValidationError with one message for every reason (nothing to tell one case from another).
+   * The pending, unexpired offer a code stands for, if it was made for `email` (or the offer
+   * `acceptedBy` took already); otherwise a ValidationError with one message for every reason
+   * (nothing to tell one case from another).
    */
-  async check(code: string, email: string): Promise<InvitationRecord> {
+  async check(code: string, email: string, acceptedBy?: string): Promise<InvitationRecord> {
     const invitation = await this.find(code);
     const now = this.now().toISOString();
+    // The same person taking it again (a retried trigger) finds it as they left it.
+    if (invitation?.status === 'ACCEPTED' && acceptedBy && invitation.acceptedBy === acceptedBy) {
+      return invitation;
+    }
     if (
       invitation?.status !== 'PENDING' ||
       invitation.expiresAt <= now ||

@@ -242,7 +242,7 @@ export class TenantAdmin {
 
   /**
    * Everything that lets the tenant in, switched off: its API keys disabled, its members
-   * disabled, signed out and removed, its KMS keys disabled. Returns the keys it found.
+   * disabled, signed out and removed, its pending invitations withdrawn, its KMS keys disabled. Returns the keys it found.
    */
   private async cutAccess(
     id: TenantId,
@@ -267,6 +267,11 @@ export class TenantAdmin {
       await this.deps.registry.removeMembership(member.userSub, id).catch(ignore('ConflictError'));
     }
     this.report(`Users disabled and signed out, memberships removed: ${members.length}`);
+    const offers = (await this.deps.invitations.list(id)).filter((i) => i.status === 'PENDING');
+    for (const offer of offers) {
+      await this.deps.invitations.revoke(id, offer.invitationId).catch(ignore('NotFoundError'));
+    }
+    this.report(`Pending invitations withdrawn: ${offers.length}`);
     const keyArns = await this.tenantKeyArns(id, recorded.kmsKeyArn);
     for (const keyArn of keyArns) {
       await this.deps.kms

@@ -177,14 +177,17 @@ export class Identity extends Construct {
       environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
       removalPolicy,
     });
-    // Reads invitations (offers) to check the one a sign-up names: nothing else.
+    // Reads the invitation (offer) a sign-up names, and its tenant's record: nothing else.
     Grant.addToPrincipal({
       grantee: preSignUp.fn,
       actions: ['dynamodb:GetItem'],
       resourceArns: [props.registryTable.tableArn],
       conditions: {
         'ForAllValues:StringLike': {
-          'dynamodb:LeadingKeys': [`${REGISTRY_TABLE.invitesKeyPrefix}*`],
+          'dynamodb:LeadingKeys': [
+            `${REGISTRY_TABLE.invitesKeyPrefix}*`,
+            `${REGISTRY_TABLE.tenantKeyPrefix}*`,
+          ],
         },
         Null: { 'dynamodb:LeadingKeys': 'false' },
       },

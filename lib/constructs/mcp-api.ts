@@ -334,35 +334,19 @@ export class McpApi extends Construct {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) },
       Null: { 'dynamodb:LeadingKeys': 'false' },
     });
+    // Invitations are made, listed and withdrawn through the tenant-scoped session instead
+    // (see tenant-isolation.ts).
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:DeleteItem'],
+      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
       resourceArns: [props.registryTable.tableArn],
       conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix, REGISTRY_TABLE.lockKeyPrefix),
-    });
-    // Invitations (offers, their daily count) are made, listed and withdrawn in the tenant's
-    // own `INVITES#<tenant>` partition; the code names only the caller's tenant.
-    Grant.addToPrincipal({
-      grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:PutItem'],
-      resourceArns: [props.registryTable.tableArn],
-      conditions: registryKeys(
-        REGISTRY_TABLE.userKeyPrefix,
-        REGISTRY_TABLE.lockKeyPrefix,
-        REGISTRY_TABLE.invitesKeyPrefix,
-      ),
     });
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,
       actions: ['dynamodb:UpdateItem'],
       resourceArns: [props.registryTable.tableArn],
-      conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix, REGISTRY_TABLE.invitesKeyPrefix),
-    });
-    Grant.addToPrincipal({
-      grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:Query'],
-      resourceArns: [props.registryTable.tableArn],
-      conditions: registryKeys(REGISTRY_TABLE.invitesKeyPrefix),
+      conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix),
     });
     Grant.addToPrincipal({
       grantee: this.mcpFunction.fn,

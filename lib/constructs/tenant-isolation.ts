@@ -151,6 +151,21 @@ export class TenantIsolation extends Construct {
       }),
     );
 
+    // And its own invitations (offers and their daily count): `INVITES#<tenant id>` exactly.
+    this.dataAccessRole.addToPolicy(
+      new PolicyStatement({
+        sid: 'OwnTenantInvitationsOnly',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        resources: [props.registryTable.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'dynamodb:LeadingKeys': [`${REGISTRY_TABLE.invitesKeyPrefix}${TENANT_TAG}`],
+          },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+    );
+
     Grant.addToPrincipal({
       grantee: props.callerRole,
       actions: ['sts:AssumeRole', 'sts:TagSession'],

@@ -97,6 +97,28 @@ describe('IAM policy evaluation: a session tagged for tenant acme', () => {
     expect(await get('USER#someone')).toBe('ImplicitlyDenied');
   });
 
+  it.each([
+    ['GetItem', 'INVITES#acme', 'Allowed'],
+    ['PutItem', 'INVITES#acme', 'Allowed'],
+    ['UpdateItem', 'INVITES#acme', 'Allowed'],
+    ['Query', 'INVITES#acme', 'Allowed'],
+    ['GetItem', 'INVITES#globex', 'ImplicitlyDenied'],
+    ['PutItem', 'INVITES#globex', 'ImplicitlyDenied'],
+    ['UpdateItem', 'INVITES#globex', 'ImplicitlyDenied'],
+    ['Query', 'INVITES#globex', 'ImplicitlyDenied'],
+    ['Query', 'INVITES#acme-eu', 'ImplicitlyDenied'],
+    ['PutItem', 'TENANT#acme', 'ImplicitlyDenied'],
+    ['DeleteItem', 'INVITES#acme', 'ImplicitlyDenied'],
+  ])('invitations in the registry: %s on %s is %s', async (action, key, expected) => {
+    expect(
+      await asAcme({
+        action: `dynamodb:${action}`,
+        resource: registryTable,
+        context: { 'dynamodb:LeadingKeys': [key] },
+      }),
+    ).toBe(expected);
+  });
+
   // iam-simulate 0.1.173 drops `kms:EncryptionContext:<key>` from a request (it matches
   // variable condition keys only after a '/'), so it cannot evaluate the encryption-context
   // half of the key policy and of the role's Deny. That half is proven against the KMS

@@ -51,7 +51,7 @@ describe('tenant isolation policies', () => {
     ]);
   });
 
-  it("lets a session read its own tenant's record and member list in the registry, nothing else", () => {
+  it("lets a session read its own tenant's record and member list, and keep its own invitations, in the registry, nothing else", () => {
     const registry = logicalId('AWS::DynamoDB::GlobalTable', /Registry/);
     const statements = statementsOf(dataAccessRole).filter((s) =>
       JSON.stringify(s.Resource).includes(registry),
@@ -74,6 +74,19 @@ describe('tenant isolation policies', () => {
         Action: 'dynamodb:Query',
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [registry, 'Arn'] }, '/index/byTenant']] },
         Condition: own,
+      }),
+      // Its own invitations: made, counted, listed and withdrawn, never deleted.
+      expect.objectContaining({
+        Sid: 'OwnTenantInvitationsOnly',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+        Condition: {
+          'ForAllValues:StringEquals': {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
+            'dynamodb:LeadingKeys': ['INVITES#${aws:PrincipalTag/TenantId}'],
+          },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
       }),
     ]);
   });
@@ -169,7 +182,7 @@ describe('tenant isolation policies', () => {
     });
   });
 
-  it('lets the MCP function read its tenant and members and write memberships, the members lease and invitations, nothing more', () => {
+  it('lets the MCP function read its tenant and members and write memberships and the members lease, nothing more', () => {
     const registry = logicalId('AWS::DynamoDB::GlobalTable', /Registry/);
     const dynamo = statementsOf(mcpRole).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('dynamodb:')),
@@ -180,11 +193,10 @@ describe('tenant isolation policies', () => {
         Action: 'dynamodb:GetItem',
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
       }),
-      // Memberships, the members lease and invitations only: never a tenant record (its tier,
-      // status or keys). Removals delete memberships, demotions update them; invitations are
-      // offers in the tenant's `INVITES#` partition, made, counted, listed and withdrawn.
+      // Memberships and the members lease only: never a tenant record (its tier, status or
+      // keys), and never an invitation (those go through the tenant-scoped session).
       expect.objectContaining({
-        Action: 'dynamodb:DeleteItem',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
         Condition: {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*', 'LOCK#*'] },
@@ -192,26 +204,10 @@ describe('tenant isolation policies', () => {
         },
       }),
       expect.objectContaining({
-        Action: 'dynamodb:PutItem',
-        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
-        Condition: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*', 'LOCK#*', 'INVITES#*'] },
-          Null: { 'dynamodb:LeadingKeys': 'false' },
-        },
-      }),
-      expect.objectContaining({
         Action: 'dynamodb:UpdateItem',
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
         Condition: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*', 'INVITES#*'] },
-          Null: { 'dynamodb:LeadingKeys': 'false' },
-        },
-      }),
-      expect.objectContaining({
-        Action: 'dynamodb:Query',
-        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
-        Condition: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INVITES#*'] },
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USER#*'] },
           Null: { 'dynamodb:LeadingKeys': 'false' },
         },
       }),

@@ -139,7 +139,7 @@ describe('npm run dev', () => {
           ).json()) as { message: string | null }
         ).message,
     );
-    expect(joined.page, joined.error).toBe('You have joined');
+    expect(joined.page, joined.error).toBe('Your account is ready');
     cli('role', 'acme', 'admin@acme.example', 'member');
     expect(processesUsing(data).length).toBeGreaterThan(0);
     expect(await stop(first.child)).toBe(0);

@@ -17,28 +17,39 @@ const alert = (html: string) =>
     ?.replace(/&#39;/g, "'")
     .replace(/&quot;/g, '"');
 
+const formAction = (html: string, index = 0) =>
+  [...html.matchAll(/<form method="post" action="([^"]*)"/g)][index]?.[1]?.replace(/&amp;/g, '&');
+
 export async function acceptInvitation(
   link: string,
   person: { email: string; password: string },
   inbox: (email: string) => Promise<string | null>,
+  options: { wrongCodeFirst?: boolean } = {},
 ): Promise<InvitationOutcome> {
   const page = await fetch(link);
   const html = await page.text();
   const code = /name="code" value="([^"]*)"/.exec(html)?.[1];
   if (!code) return { page: title(html), error: alert(html) };
-  const base = link.slice(0, link.indexOf('/invitations'));
-  const post = (path: string, fields: Record<string, string>) =>
-    fetch(`${base}${path}`, {
+  // Every form posts where the page says, as a browser would.
+  const post = (action: string, fields: Record<string, string>) =>
+    fetch(new URL(action, link), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields),
     }).then((response) => response.text());
-  const signedUp = await post('/invitations', { code, ...person });
-  if (title(signedUp) !== 'Confirm your e-mail') {
-    return { page: title(signedUp), error: alert(signedUp) };
-  }
+  let shown = await post(formAction(html) as string, { code, ...person });
+  if (title(shown) !== 'Confirm your e-mail') return { page: title(shown), error: alert(shown) };
   const confirmation = /(\d{6})/.exec((await inbox(person.email)) ?? '')?.[1] ?? '';
-  const done = await post('/invitations/confirm', {
+  if (options.wrongCodeFirst) {
+    const wrong = confirmation === '000000' ? '000001' : '000000';
+    shown = await post(formAction(shown) as string, {
+      code,
+      email: person.email,
+      confirmation: wrong,
+    });
+    if (!alert(shown)) return { page: title(shown), error: 'a wrong code was accepted' };
+  }
+  const done = await post(formAction(shown) as string, {
     code,
     email: person.email,
     confirmation,
