@@ -30,6 +30,14 @@ const queue = () =>
   new ProvisioningQueue(new SQSClient({}), process.env.PROVISIONING_QUEUE_URL as string);
 const plans = () => parseUsagePlanIds(process.env.USAGE_PLAN_IDS as string);
 const PASSWORD = 'Correct-Horse-Battery-9';
+/** What the post-confirmation handler gets in the Lambda, on the local stack. */
+const triggerDeps = () => ({
+  registry,
+  queue: queue(),
+  logger,
+  pseudonyms: testPseudonyms,
+  invitations: new Invitations(createDocumentClient(), process.env.REGISTRY_TABLE_NAME as string),
+});
 
 async function signUp(email: string, organization?: string) {
   const { UserSub } = await cognito.send(
@@ -186,16 +194,7 @@ describe('self sign-up to an active tenant', () => {
           request: { userAttributes: { sub, email } },
           response: {},
         },
-        {
-          registry,
-          queue: queue(),
-          logger,
-          pseudonyms: testPseudonyms,
-          invitations: new Invitations(
-            createDocumentClient(),
-            process.env.REGISTRY_TABLE_NAME as string,
-          ),
-        },
+        triggerDeps(),
       );
       const tenant = await registry.getTenant(
         (await registry.getMembership(sub))?.tenantId as string,
@@ -257,16 +256,7 @@ describe('self sign-up to an active tenant', () => {
         },
         response: {},
       },
-      {
-        registry,
-        queue: queue(),
-        logger,
-        pseudonyms: testPseudonyms,
-        invitations: new Invitations(
-          createDocumentClient(),
-          process.env.REGISTRY_TABLE_NAME as string,
-        ),
-      },
+      triggerDeps(),
     );
 
     expect((await registry.listTenants()).length).toBe(tenantsBefore);
