@@ -22,7 +22,10 @@ export interface TenantDirectoryDeps {
   readonly memberships?: TenantRegistry;
   readonly cognito: CognitoIdentityProviderClient;
   readonly userPoolId: string;
-  /** The tenant's invitations (offers), on the same role as `memberships`. */
+  /**
+   * Invitations (offers). The MCP function passes them on the tenant-scoped session, which IAM
+   * lets reach `INVITES#<its tenant>` only; the CLI on the operator's credentials.
+   */
   readonly invitations: Invitations;
 }
 
