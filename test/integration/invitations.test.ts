@@ -160,7 +160,7 @@ describe('no tenant can capture a person', () => {
     const email = `racer@${uniqueTenantId('race')}.example`;
     const offer = await invite(inviter, email);
 
-    const [own, accepted] = await Promise.allSettled([
+    const [own] = await Promise.allSettled([
       signUpThroughPages(email, 'Racer Org', pkce().challenge),
       acceptInvitation(offer.acceptUrl, person(email), inbox),
     ]);

@@ -9,7 +9,7 @@ import {
   GetUsagePlanKeysCommand,
 } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
@@ -25,7 +25,7 @@ import {
   postMcp,
   seedTenant,
 } from '../support/mcp.js';
-import { localRegistry, uniqueTenantId } from '../support/registry.js';
+import { localRegistry, putTenantItem, uniqueTenantId } from '../support/registry.js';
 import { clearFaults, injectFault, tenantKeys } from '../support/stand-in.js';
 
 const admin = localAdmin();
@@ -287,26 +287,13 @@ describe('tenant CLI', () => {
   it('prints names and addresses a tenant chose with their control characters escaped', async () => {
     // A record written before names had one rule (issue 16): the CLI must not trust it either.
     const tenantId = uniqueTenantId('cli-escapes');
-    const at = new Date().toISOString();
-    const db = createDocumentClient();
-    const table = process.env.REGISTRY_TABLE_NAME as string;
-    await db.send(
-      new PutCommand({
-        TableName: table,
-        Item: {
-          pk: `TENANT#${tenantId}`,
-          sk: 'TENANT',
-          gsi1pk: 'TENANTS',
-          gsi1sk: `TENANT#${tenantId}`,
-          tenantId,
-          name: 'Evil\u001b]0;owned\u0007\u001b[2J\u202eCorp',
-          tier: 'free',
-          status: 'SUSPENDED',
-          createdAt: at,
-          updatedAt: at,
-        },
-      }),
-    );
+    await putTenantItem({
+      tenantId,
+      name: 'Evil\u001b]0;owned\u0007\u001b[2J\u202eCorp',
+      tier: 'free',
+      status: 'SUSPENDED',
+      createdAt: new Date().toISOString(),
+    });
     await registry.createMembership({
       userSub: crypto.randomUUID(),
       tenantId,

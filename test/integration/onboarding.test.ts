@@ -30,6 +30,17 @@ const queue = () =>
   new ProvisioningQueue(new SQSClient({}), process.env.PROVISIONING_QUEUE_URL as string);
 const plans = () => parseUsagePlanIds(process.env.USAGE_PLAN_IDS as string);
 const PASSWORD = 'Correct-Horse-Battery-9';
+/** The post-confirmation event Cognito sends for a confirmed sign-up with these attributes. */
+const confirmation = (sub: string, userAttributes: Record<string, string>) => ({
+  version: '1',
+  triggerSource: 'PostConfirmation_ConfirmSignUp' as const,
+  region: 'us-east-1',
+  userPoolId: 'local',
+  userName: sub,
+  callerContext: { awsSdkVersion: 'test', clientId: 'local-mcp-client' },
+  request: { userAttributes },
+  response: {},
+});
 /** What the post-confirmation handler gets in the Lambda, on the local stack. */
 const triggerDeps = () => ({
   registry,
@@ -183,19 +194,7 @@ describe('self sign-up to an active tenant', () => {
       // Cognito's own address check is not documented to refuse these: the trigger must not
       // rely on it. The name the trigger makes passes the same rule as a name typed at sign-up.
       const sub = crypto.randomUUID();
-      await createTenantOnSignUp(
-        {
-          version: '1',
-          triggerSource: 'PostConfirmation_ConfirmSignUp',
-          region: 'us-east-1',
-          userPoolId: 'local',
-          userName: sub,
-          callerContext: { awsSdkVersion: 'test', clientId: 'local-mcp-client' },
-          request: { userAttributes: { sub, email } },
-          response: {},
-        },
-        triggerDeps(),
-      );
+      await createTenantOnSignUp(confirmation(sub, { sub, email }), triggerDeps());
       const tenant = await registry.getTenant(
         (await registry.getMembership(sub))?.tenantId as string,
       );
@@ -240,22 +239,11 @@ describe('self sign-up to an active tenant', () => {
     const tenantsBefore = (await registry.listTenants()).length;
 
     await createTenantOnSignUp(
-      {
-        version: '1',
-        triggerSource: 'PostConfirmation_ConfirmSignUp',
-        region: 'us-east-1',
-        userPoolId: 'local',
-        userName: sub,
-        callerContext: { awsSdkVersion: 'test', clientId: 'local-mcp-client' },
-        request: {
-          userAttributes: {
-            sub,
-            email: 'invited@existing.example',
-            'custom:organization': 'Other',
-          },
-        },
-        response: {},
-      },
+      confirmation(sub, {
+        sub,
+        email: 'invited@existing.example',
+        'custom:organization': 'Other',
+      }),
       triggerDeps(),
     );
 

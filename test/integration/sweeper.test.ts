@@ -1,12 +1,10 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { requeueStaleTenants } from '../../lambda/provisioning-sweeper/sweep.js';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { logger } from '../../lambda/shared/observability.js';
 import { ProvisioningQueue } from '../../lambda/shared/provisioning-queue.js';
 import { waitForStatus } from '../../local/seed.js';
-import { localRegistry, uniqueTenantId } from '../support/registry.js';
+import { localRegistry, putTenantItem, uniqueTenantId } from '../support/registry.js';
 
 const registry = localRegistry();
 const queue = () =>
@@ -15,26 +13,13 @@ const queue = () =>
 /** A tenant written by a post-confirmation that crashed before queueing it, `ageMs` ago. */
 async function strandedTenant(prefix: string, ageMs: number): Promise<string> {
   const tenantId = uniqueTenantId(prefix);
-  const at = new Date(Date.now() - ageMs).toISOString();
-  await createDocumentClient().send(
-    new PutCommand({
-      TableName: process.env.REGISTRY_TABLE_NAME,
-      Item: {
-        pk: `TENANT#${tenantId}`,
-        sk: 'TENANT',
-        gsi1pk: 'TENANTS',
-        gsi1sk: `TENANT#${tenantId}`,
-        ...{
-          tenantId,
-          name: prefix,
-          tier: 'free',
-          status: 'PROVISIONING',
-          createdAt: at,
-          updatedAt: at,
-        },
-      },
-    }),
-  );
+  await putTenantItem({
+    tenantId,
+    name: prefix,
+    tier: 'free',
+    status: 'PROVISIONING',
+    createdAt: new Date(Date.now() - ageMs).toISOString(),
+  });
   return tenantId;
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { TenantRegistry } from '../../lambda/shared/registry.js';
 
@@ -12,4 +13,30 @@ export function localRegistry(): TenantRegistry {
 /** A tenant id no other test uses, with a readable prefix. */
 export function uniqueTenantId(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Writes a tenant item as the registry stores it, past `createTenant`'s checks: for records a
+ * test must plant as they would be found (one a crashed run left, one from before a rule).
+ */
+export async function putTenantItem(record: {
+  tenantId: string;
+  name: string;
+  tier: string;
+  status: string;
+  createdAt: string;
+}): Promise<void> {
+  await createDocumentClient().send(
+    new PutCommand({
+      TableName: process.env.REGISTRY_TABLE_NAME,
+      Item: {
+        pk: `TENANT#${record.tenantId}`,
+        sk: 'TENANT',
+        gsi1pk: 'TENANTS',
+        gsi1sk: `TENANT#${record.tenantId}`,
+        ...record,
+        updatedAt: record.createdAt,
+      },
+    }),
+  );
 }
