@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
-import { API_STAGE_NAME } from '../lambda/shared/api-contract.js';
-import { MCP_PATH, PROTECTED_RESOURCE_PATH } from '../lambda/shared/oauth-metadata.js';
+import { API_STAGE_NAME } from '../lambda/shared/edge/api-contract.js';
+import { MCP_PATH, PROTECTED_RESOURCE_PATH } from '../lambda/shared/edge/oauth-metadata.js';
 import { preTokenV2Event } from '../local/events.js';
 import { PROJECT_ROOT } from '../local/process.js';
 import { proxyEvent } from '../local/proxy-event.js';

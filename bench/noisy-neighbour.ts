@@ -4,7 +4,7 @@
  * with and without the flood, and what became of A's requests, show whether one tenant can
  * slow another down.
  */
-import { TIERS } from '../lambda/shared/tiers.js';
+import { TIERS } from '../lambda/shared/fair-use/tiers.js';
 
 export interface NoisyTenant {
   /** One token per user: B's calls rotate over its users, A floods with its first. */

@@ -16,9 +16,9 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createDocumentClient } from '../lambda/shared/aws-clients.js';
-import { TenantRegistry } from '../lambda/shared/registry.js';
-import type { TierName } from '../lambda/shared/tiers.js';
+import type { TierName } from '../lambda/shared/fair-use/tiers.js';
+import { createDocumentClient } from '../lambda/shared/platform/aws-clients.js';
+import { TenantRegistry } from '../lambda/shared/registry/registry.js';
 import { startHarness } from '../local/harness.js';
 import { meteringSettled } from '../local/metering-settled.js';
 import { PROJECT_ROOT, startLocalProcess } from '../local/process.js';

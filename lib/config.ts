@@ -29,9 +29,9 @@ export interface AppConfig {
   readonly alarmEmail?: string;
 }
 
-export { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
+export { DEFAULT_CALLBACK_URLS } from '../lambda/shared/edge/oauth-metadata.js';
 
-import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
+import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/edge/oauth-metadata.js';
 
 const domainPrefix = z
   .string()

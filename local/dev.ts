@@ -21,10 +21,10 @@
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDocumentClient } from '../lambda/shared/aws-clients.js';
-import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/oauth-metadata.js';
-import { TenantRegistry } from '../lambda/shared/registry.js';
-import type { TierName } from '../lambda/shared/tiers.js';
+import { DEFAULT_CALLBACK_URLS } from '../lambda/shared/edge/oauth-metadata.js';
+import type { TierName } from '../lambda/shared/fair-use/tiers.js';
+import { createDocumentClient } from '../lambda/shared/platform/aws-clients.js';
+import { TenantRegistry } from '../lambda/shared/registry/registry.js';
 import { LOCAL_CLIENT_ID, startHarness } from './harness.js';
 import { prettyLogLine } from './log-format.js';
 import { printable } from './printable.js';

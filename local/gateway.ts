@@ -15,12 +15,12 @@ import {
   GATEWAY_RESPONSES,
   type GatewayResponseType,
   gatewayResponseBody,
-} from '../lambda/shared/api-contract.js';
+} from '../lambda/shared/edge/api-contract.js';
 import {
   FACADE_ROUTES,
   MCP_PATH,
   PROTECTED_RESOURCE_PATH,
-} from '../lambda/shared/oauth-metadata.js';
+} from '../lambda/shared/edge/oauth-metadata.js';
 import { lambdaContext } from './lambda-context.js';
 import { proxyEvent } from './proxy-event.js';
 import { type PlanLimits, UsagePlanLimits } from './usage-plan-limits.js';

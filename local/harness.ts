@@ -26,9 +26,9 @@ import {
   DescribeSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { DEFAULT_CALLBACK_URLS, facadeUrls } from '../lambda/shared/oauth-metadata.js';
-import { TIERS } from '../lambda/shared/tiers.js';
-import type { UsagePlanIds } from '../lambda/shared/usage-plans.js';
+import { DEFAULT_CALLBACK_URLS, facadeUrls } from '../lambda/shared/edge/oauth-metadata.js';
+import type { UsagePlanIds } from '../lambda/shared/edge/usage-plans.js';
+import { TIERS } from '../lambda/shared/fair-use/tiers.js';
 import { localAwsEnv } from './aws-env.js';
 import { CONTRACT_FILE_VARIABLE } from './function-environment.js';
 import { type LocalProcess, PROJECT_ROOT, startLocalProcess } from './process.js';

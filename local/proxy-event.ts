@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { API_STAGE_NAME } from '../lambda/shared/api-contract.js';
+import { API_STAGE_NAME } from '../lambda/shared/edge/api-contract.js';
 
 /** What the proxy event is built from: an HTTP request as it reached the gateway. */
 export interface GatewayRequest {

@@ -3,10 +3,10 @@ import {
   CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ProvisioningQueue } from '../lambda/shared/provisioning-queue.js';
-import type { TenantRegistry } from '../lambda/shared/registry.js';
-import type { Role, TenantId, TenantStatus } from '../lambda/shared/tenant.js';
-import type { TierName } from '../lambda/shared/tiers.js';
+import type { TierName } from '../lambda/shared/fair-use/tiers.js';
+import { ProvisioningQueue } from '../lambda/shared/lifecycle/provisioning-queue.js';
+import type { TenantRegistry } from '../lambda/shared/registry/registry.js';
+import type { Role, TenantId, TenantStatus } from '../lambda/shared/tenancy/tenant.js';
 
 /**
  * Demo and test tenants, made the way the product makes them: a Cognito user, a tenant in

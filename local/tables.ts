@@ -9,7 +9,7 @@ import {
   REGISTRY_TABLE,
   TENANT_DATA_TABLE,
   USAGE_TABLE,
-} from '../lambda/shared/table-schema.js';
+} from '../lambda/shared/platform/table-schema.js';
 
 /** Table names used by local runs (on AWS, CloudFormation names the tables). */
 export const LOCAL_TABLE_NAMES = {

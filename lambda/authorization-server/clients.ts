@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import type { OutboundDocument } from '../shared/outbound.js';
+import type { OutboundDocument } from '../shared/outbound/outbound.js';
 import { OAuthError } from './oauth-error.js';
 import { redirectUriProblem } from './redirect-uris.js';
 import type { FacadeStore } from './store.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { endpointUrls, facadeUrls } from '../shared/oauth-metadata.js';
+import { endpointUrls, facadeUrls } from '../shared/edge/oauth-metadata.js';
 import type { ClientDirectory } from './clients.js';
 import { type FacadeResponse, html, redirect } from './http.js';
 import type { InvitationSignUp } from './invitation-endpoint.js';

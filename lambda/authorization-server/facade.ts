@@ -1,4 +1,4 @@
-import { FACADE_PATHS } from '../shared/oauth-metadata.js';
+import { FACADE_PATHS } from '../shared/edge/oauth-metadata.js';
 import { AuthorizationEndpoint } from './authorization-endpoint.js';
 import { FacadeEndpoint, type FacadeOptions } from './endpoint.js';
 import { type FacadeRequest, type FacadeResponse, json, preflight } from './http.js';

@@ -2,11 +2,11 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import * as z from 'zod';
-import { createDocumentClient } from '../shared/aws-clients.js';
-import { readConfig, tableName } from '../shared/config.js';
-import { facadeUrls } from '../shared/oauth-metadata.js';
-import { apiRequestId, logger, observed } from '../shared/observability.js';
-import { getOutbound } from '../shared/outbound.js';
+import { facadeUrls } from '../shared/edge/oauth-metadata.js';
+import { getOutbound } from '../shared/outbound/outbound.js';
+import { createDocumentClient } from '../shared/platform/aws-clients.js';
+import { readConfig, tableName } from '../shared/platform/config.js';
+import { apiRequestId, logger, observed } from '../shared/platform/observability.js';
 import { ClientDirectory } from './clients.js';
 import { AuthorizationFacade, type FacadeRequest } from './facade.js';
 import { invitationSignUp } from './invitation-sign-up.js';

@@ -1,4 +1,4 @@
-import { INVALID_INVITATION } from '../shared/invitations.js';
+import { INVALID_INVITATION } from '../shared/registry/invitations.js';
 import { FacadeEndpoint, type FacadeOptions } from './endpoint.js';
 import { type FacadeRequest, type FacadeResponse, formFields, html, singleValues } from './http.js';
 import { invitationConfirmPage, invitationDonePage, invitationPage } from './pages.js';

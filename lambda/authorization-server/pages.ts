@@ -1,5 +1,5 @@
 /** The façade's two pages: consent for a client, and a dead end. Every value escaped. */
-import { escapeHtml } from '../shared/html.js';
+import { escapeHtml } from '../shared/edge/html.js';
 
 function page(title: string, body: string): string {
   return `<!doctype html>

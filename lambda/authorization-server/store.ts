@@ -6,8 +6,8 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../shared/aws-clients.js';
-import { OAUTH_TABLE } from '../shared/table-schema.js';
+import { isConditionFailure } from '../shared/platform/aws-clients.js';
+import { OAUTH_TABLE } from '../shared/platform/table-schema.js';
 
 /** An authorization request between the client's redirect and Cognito's answer. */
 export interface Transaction {

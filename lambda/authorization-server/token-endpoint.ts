@@ -1,4 +1,4 @@
-import { REFRESH_ROTATION_GRACE_SECONDS } from '../shared/oauth-metadata.js';
+import { REFRESH_ROTATION_GRACE_SECONDS } from '../shared/edge/oauth-metadata.js';
 import type { OAuthClient } from './clients.js';
 import { FacadeEndpoint } from './endpoint.js';
 import { type FacadeRequest, type FacadeResponse, formFields, json } from './http.js';

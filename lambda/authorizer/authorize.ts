@@ -1,12 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { type AccessTokenVerifier, isTokenRejection } from '../shared/access-token.js';
-import { errorFields } from '../shared/observability.js';
-import type { Pseudonyms } from '../shared/pseudonym.js';
-import type { TenantRegistry } from '../shared/registry.js';
-import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenant.js';
-import type { TenantContext } from '../shared/tenant-context.js';
+import { type AccessTokenVerifier, isTokenRejection } from '../shared/edge/access-token.js';
+import { errorFields } from '../shared/platform/observability.js';
+import type { Pseudonyms } from '../shared/platform/pseudonym.js';
+import type { TenantRegistry } from '../shared/registry/registry.js';
+import type { TenantContext } from '../shared/tenancy/context.js';
+import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenancy/tenant.js';
 
 /** The token of an `Authorization: Bearer <token>` header (the scheme is case-insensitive). */
 const BEARER_TOKEN = /^bearer ([A-Za-z0-9._~+/-]+=*)$/i;

@@ -5,13 +5,19 @@ import type {
   Context,
 } from 'aws-lambda';
 import * as z from 'zod';
-import { createAccessTokenVerifier } from '../shared/access-token.js';
-import { createDocumentClient } from '../shared/aws-clients.js';
-import { readConfig, tableName } from '../shared/config.js';
-import { endpointUrls } from '../shared/oauth-metadata.js';
-import { emitMetric, errorFields, logger, METRIC, observed } from '../shared/observability.js';
-import { pseudonymsFromSecret } from '../shared/pseudonym.js';
-import { TenantRegistry } from '../shared/registry.js';
+import { createAccessTokenVerifier } from '../shared/edge/access-token.js';
+import { endpointUrls } from '../shared/edge/oauth-metadata.js';
+import { createDocumentClient } from '../shared/platform/aws-clients.js';
+import { readConfig, tableName } from '../shared/platform/config.js';
+import {
+  emitMetric,
+  errorFields,
+  logger,
+  METRIC,
+  observed,
+} from '../shared/platform/observability.js';
+import { pseudonymsFromSecret } from '../shared/platform/pseudonym.js';
+import { TenantRegistry } from '../shared/registry/registry.js';
 import { authorize, UNAUTHORIZED } from './authorize.js';
 
 /** API Gateway Lambda authorizer (TOKEN) for the MCP endpoint. */

@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BudgetTicket, MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
+import { TIERS } from '../shared/fair-use/tiers.js';
 import type { RateTicket, UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
-import { emitMetric, errorFields, METRIC } from '../shared/observability.js';
-import type { TenantContext } from '../shared/tenant-context.js';
-import { TIERS } from '../shared/tiers.js';
+import { emitMetric, errorFields, METRIC } from '../shared/platform/observability.js';
+import type { TenantContext } from '../shared/tenancy/context.js';
 import type { McpMessage } from './message.js';
 import { toolsFor } from './tools/index.js';
 

@@ -2,9 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type AuthInfo, originValidationResponse } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type CallOutcome, writeUsageRecord } from '../shared/fair-use/usage-record.js';
-import { annotateTrace, emitToolCall, errorFields } from '../shared/observability.js';
-import { RequestScope, runInScope } from '../shared/request-scope.js';
-import { type TenantContext, tenantContextFromAuthorizer } from '../shared/tenant-context.js';
+import { annotateTrace, emitToolCall, errorFields } from '../shared/platform/observability.js';
+import { RequestScope, runInScope } from '../shared/platform/request-scope.js';
+import { type TenantContext, tenantContextFromAuthorizer } from '../shared/tenancy/context.js';
 import type { FairUseGate } from './fair-use.js';
 import { LOGGED_NAME_LENGTH, parseMcpBody } from './message.js';
 

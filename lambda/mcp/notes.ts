@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { NotFoundError, ValidationError } from '../shared/errors.js';
-import type { TenantId } from '../shared/tenant.js';
-import { openFields, sealFields, type TenantCipher } from '../shared/tenant-crypto.js';
-import type { TenantItem, TenantTable } from '../shared/tenant-data.js';
+import { NotFoundError, ValidationError } from '../shared/platform/errors.js';
+import { openFields, sealFields, type TenantCipher } from '../shared/tenancy/crypto.js';
+import type { TenantItem, TenantTable } from '../shared/tenancy/data.js';
+import type { TenantId } from '../shared/tenancy/tenant.js';
 
 /**
  * Tenant notes: the small domain the tools serve. A forker replaces this file with their own

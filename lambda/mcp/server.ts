@@ -1,7 +1,7 @@
 import { McpServer, ResourceNotFoundError, ResourceTemplate } from '@modelcontextprotocol/server';
 import * as z from 'zod';
-import { NotFoundError } from '../shared/errors.js';
-import { currentScope } from '../shared/request-scope.js';
+import { NotFoundError } from '../shared/platform/errors.js';
+import { currentScope } from '../shared/platform/request-scope.js';
 import { toolsFor } from './tools/index.js';
 import { logToolError, type ToolDeps } from './tools/tool.js';
 

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import type { CloudWatchLogsEvent, Context } from 'aws-lambda';
-import { createDocumentClient } from '../shared/aws-clients.js';
-import { readConfig, tableName } from '../shared/config.js';
 import { UsageMeter } from '../shared/fair-use/usage-meter.js';
-import { logger, observed } from '../shared/observability.js';
+import { createDocumentClient } from '../shared/platform/aws-clients.js';
+import { readConfig, tableName } from '../shared/platform/config.js';
+import { logger, observed } from '../shared/platform/observability.js';
 import { usageBatchOf } from './log-batch.js';
 
 /**

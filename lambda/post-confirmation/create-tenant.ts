@@ -1,8 +1,12 @@
 import type { PostConfirmationTriggerEvent } from 'aws-lambda';
-import { ConflictError, ValidationError } from '../shared/errors.js';
-import type { Invitations } from '../shared/invitations.js';
-import { type Pseudonyms, pseudonymForLogs } from '../shared/pseudonym.js';
-import { ensureOwnTenant, SignUpAttributesSchema, type SignUpDeps } from '../shared/sign-up.js';
+import {
+  ensureOwnTenant,
+  SignUpAttributesSchema,
+  type SignUpDeps,
+} from '../shared/lifecycle/sign-up.js';
+import { ConflictError, ValidationError } from '../shared/platform/errors.js';
+import { type Pseudonyms, pseudonymForLogs } from '../shared/platform/pseudonym.js';
+import type { Invitations } from '../shared/registry/invitations.js';
 
 export interface CreateTenantDeps extends SignUpDeps {
   readonly pseudonyms: () => Promise<Pseudonyms>;

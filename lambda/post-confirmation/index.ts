@@ -3,13 +3,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, PostConfirmationTriggerEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { createDocumentClient } from '../shared/aws-clients.js';
-import { readConfig, tableName } from '../shared/config.js';
-import { Invitations } from '../shared/invitations.js';
-import { errorFields, logger, observed } from '../shared/observability.js';
-import { ProvisioningQueue } from '../shared/provisioning-queue.js';
-import { pseudonymsFromSecret } from '../shared/pseudonym.js';
-import { TenantRegistry } from '../shared/registry.js';
+import { ProvisioningQueue } from '../shared/lifecycle/provisioning-queue.js';
+import { createDocumentClient } from '../shared/platform/aws-clients.js';
+import { readConfig, tableName } from '../shared/platform/config.js';
+import { errorFields, logger, observed } from '../shared/platform/observability.js';
+import { pseudonymsFromSecret } from '../shared/platform/pseudonym.js';
+import { Invitations } from '../shared/registry/invitations.js';
+import { TenantRegistry } from '../shared/registry/registry.js';
 import { createTenantOnSignUp } from './create-tenant.js';
 
 /** Cognito post-confirmation trigger: a self sign-up creates its tenant. */

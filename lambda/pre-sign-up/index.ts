@@ -1,12 +1,12 @@
 import middy from '@middy/core';
 import type { Context, PreSignUpTriggerEvent } from 'aws-lambda';
-import { createDocumentClient } from '../shared/aws-clients.js';
-import { readConfig, tableName } from '../shared/config.js';
-import { ValidationError } from '../shared/errors.js';
-import { INVALID_INVITATION, Invitations } from '../shared/invitations.js';
-import { errorFields, logger, observed } from '../shared/observability.js';
-import { ORGANIZATION_ATTRIBUTE, OrganizationNameSchema } from '../shared/organization.js';
-import { TenantRegistry } from '../shared/registry.js';
+import { createDocumentClient } from '../shared/platform/aws-clients.js';
+import { readConfig, tableName } from '../shared/platform/config.js';
+import { ValidationError } from '../shared/platform/errors.js';
+import { errorFields, logger, observed } from '../shared/platform/observability.js';
+import { INVALID_INVITATION, Invitations } from '../shared/registry/invitations.js';
+import { ORGANIZATION_ATTRIBUTE, OrganizationNameSchema } from '../shared/registry/organization.js';
+import { TenantRegistry } from '../shared/registry/registry.js';
 
 const config = readConfig({ REGISTRY_TABLE_NAME: tableName() });
 // Cognito gives the trigger 5 seconds: short timeouts, few attempts.

@@ -1,13 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { AppError, ForbiddenError } from '../shared/errors.js';
-import { errorFields } from '../shared/observability.js';
-import type { ProvisioningQueue } from '../shared/provisioning-queue.js';
-import { type Pseudonyms, pseudonymForLogs } from '../shared/pseudonym.js';
-import type { MembershipRecord, TenantRecord, TenantRegistry } from '../shared/registry.js';
-import { createOwnTenant, SignUpAttributesSchema } from '../shared/sign-up.js';
-import { TENANT_CLAIMS } from '../shared/tenant.js';
+import type { ProvisioningQueue } from '../shared/lifecycle/provisioning-queue.js';
+import { createOwnTenant, SignUpAttributesSchema } from '../shared/lifecycle/sign-up.js';
+import { AppError, ForbiddenError } from '../shared/platform/errors.js';
+import { errorFields } from '../shared/platform/observability.js';
+import { type Pseudonyms, pseudonymForLogs } from '../shared/platform/pseudonym.js';
+import type {
+  MembershipRecord,
+  TenantRecord,
+  TenantRegistry,
+} from '../shared/registry/registry.js';
+import { TENANT_CLAIMS } from '../shared/tenancy/tenant.js';
 
 /**
  * What Cognito shows the user when a token is refused ("PreTokenGeneration failed with error

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import * as z from 'zod';
-import { readConfig } from '../shared/config.js';
-import { protectedResourceMetadata } from '../shared/oauth-metadata.js';
-import { apiRequestId, observed } from '../shared/observability.js';
+import { protectedResourceMetadata } from '../shared/edge/oauth-metadata.js';
+import { readConfig } from '../shared/platform/config.js';
+import { apiRequestId, observed } from '../shared/platform/observability.js';
 
 /**
  * `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728), without authentication: tells

@@ -5,12 +5,12 @@ import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { createDocumentClient } from '../shared/aws-clients.js';
-import { readConfig, tableName } from '../shared/config.js';
-import { errorFields, logger, observed } from '../shared/observability.js';
-import { ProvisioningMessageSchema } from '../shared/provisioning-queue.js';
-import { TenantRegistry } from '../shared/registry.js';
-import { parseUsagePlanIds } from '../shared/usage-plans.js';
+import { parseUsagePlanIds } from '../shared/edge/usage-plans.js';
+import { ProvisioningMessageSchema } from '../shared/lifecycle/provisioning-queue.js';
+import { createDocumentClient } from '../shared/platform/aws-clients.js';
+import { readConfig, tableName } from '../shared/platform/config.js';
+import { errorFields, logger, observed } from '../shared/platform/observability.js';
+import { TenantRegistry } from '../shared/registry/registry.js';
 import { provisionTenant } from './provision.js';
 
 /** Provisions tenants from the FIFO provisioning queue (one message at a time). */

@@ -11,18 +11,18 @@ import {
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { ConflictError } from '../shared/errors.js';
-import { TENANT_TAG_KEY, tenantKeyAlias, tenantKeyPolicy } from '../shared/isolation.js';
-import type { TenantRecord, TenantRegistry } from '../shared/registry.js';
-import type { TenantId } from '../shared/tenant.js';
+import { ignore, placeKeyInPlan, type UsagePlanIds } from '../shared/edge/usage-plans.js';
 import {
   apiKeyName,
   describeKey,
   findApiKeys,
   findTenantKeys,
   MANAGED_BY,
-} from '../shared/tenant-resources.js';
-import { ignore, placeKeyInPlan, type UsagePlanIds } from '../shared/usage-plans.js';
+} from '../shared/lifecycle/tenant-resources.js';
+import { ConflictError } from '../shared/platform/errors.js';
+import type { TenantRecord, TenantRegistry } from '../shared/registry/registry.js';
+import { TENANT_TAG_KEY, tenantKeyAlias, tenantKeyPolicy } from '../shared/tenancy/isolation.js';
+import type { TenantId } from '../shared/tenancy/tenant.js';
 
 export interface ProvisionDeps {
   readonly registry: TenantRegistry;

@@ -2,11 +2,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { createDocumentClient } from '../shared/aws-clients.js';
-import { readConfig, tableName } from '../shared/config.js';
-import { logger, observed } from '../shared/observability.js';
-import { ProvisioningQueue } from '../shared/provisioning-queue.js';
-import { TenantRegistry } from '../shared/registry.js';
+import { ProvisioningQueue } from '../shared/lifecycle/provisioning-queue.js';
+import { createDocumentClient } from '../shared/platform/aws-clients.js';
+import { readConfig, tableName } from '../shared/platform/config.js';
+import { logger, observed } from '../shared/platform/observability.js';
+import { TenantRegistry } from '../shared/registry/registry.js';
 import { requeueStaleTenants } from './sweep.js';
 
 /** Scheduled: tenants stuck in PROVISIONING are queued again. */

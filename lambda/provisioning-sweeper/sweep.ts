@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { ProvisioningQueue } from '../shared/provisioning-queue.js';
-import type { TenantRegistry } from '../shared/registry.js';
+import type { ProvisioningQueue } from '../shared/lifecycle/provisioning-queue.js';
+import type { TenantRegistry } from '../shared/registry/registry.js';
 
 export interface SweepDeps {
   readonly registry: TenantRegistry;

@@ -13,9 +13,9 @@ import {
   FACADE_ROUTES,
   facadeUrls,
   REFRESH_ROTATION_GRACE_SECONDS,
-} from '../../lambda/shared/oauth-metadata.js';
-import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
-import { OAUTH_TABLE } from '../../lambda/shared/table-schema.js';
+} from '../../lambda/shared/edge/oauth-metadata.js';
+import { OAUTH_TABLE } from '../../lambda/shared/platform/table-schema.js';
+import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/registry/organization.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Identity } from './identity.js';
 

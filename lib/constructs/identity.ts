@@ -17,8 +17,8 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
-import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
+import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
+import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/registry/organization.js';
 import { HandlerFunction } from './handler-function.js';
 
 export interface IdentityProps {
@@ -58,7 +58,7 @@ export class Identity extends Construct {
   readonly preTokenGeneration: HandlerFunction;
   /**
    * The key of the keyed hash that stands for a user id in logs and usage counters (see
-   * lambda/shared/pseudonym.ts). Generated at deploy time; no person needs to read it.
+   * lambda/shared/platform/pseudonym.ts). Generated at deploy time; no person needs to read it.
    */
   readonly pseudonymKey: Secret;
 

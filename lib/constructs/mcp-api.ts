@@ -26,16 +26,16 @@ import {
   type GatewayResponseType,
   gatewayResponseBody,
   MCP_FUNCTION_TIMEOUT_SECONDS,
-} from '../../lambda/shared/api-contract.js';
+} from '../../lambda/shared/edge/api-contract.js';
 import {
   bearerChallenge,
   endpointUrls,
   FACADE_ROUTES,
   MCP_PATH,
   PROTECTED_RESOURCE_PATH,
-} from '../../lambda/shared/oauth-metadata.js';
-import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
-import { TIERS, type TierName } from '../../lambda/shared/tiers.js';
+} from '../../lambda/shared/edge/oauth-metadata.js';
+import { TIERS, type TierName } from '../../lambda/shared/fair-use/tiers.js';
+import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { guardRule } from '../validation.js';
 import { acknowledgeLogGroupFindings, HandlerFunction } from './handler-function.js';
 import type { Identity } from './identity.js';

@@ -18,8 +18,12 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambda/shared/observability.js';
-import { TIER_NAMES } from '../../lambda/shared/tiers.js';
+import { TIER_NAMES } from '../../lambda/shared/fair-use/tiers.js';
+import {
+  METRIC,
+  METRICS_NAMESPACE,
+  type MetricName,
+} from '../../lambda/shared/platform/observability.js';
 import { type HandlerFunction, SERVICE_NAME } from './handler-function.js';
 
 export interface ObservabilityProps {
@@ -43,7 +47,7 @@ const FIVE_MINUTES = Duration.minutes(5);
 /**
  * What an operator looks at: one dashboard (traffic, tools by tier and tool, fair use,
  * security, onboarding) and alarms on what needs a person, all notifying one SNS topic.
- * Application metrics come from the handlers (lambda/shared/observability.ts) by tier and
+ * Application metrics come from the handlers (lambda/shared/platform/observability.ts) by tier and
  * tool, never by tenant; "what happened to tenant X at 10:42" is a Logs Insights query on
  * `tenantId` and `correlation_id` (see the README).
  */

@@ -11,7 +11,7 @@ import {
   REGISTRY_TABLE,
   TENANT_DATA_TABLE,
   USAGE_TABLE,
-} from '../../lambda/shared/table-schema.js';
+} from '../../lambda/shared/platform/table-schema.js';
 
 export interface TenantDataProps {
   /**

@@ -10,13 +10,13 @@ import {
   SessionTagsPrincipal,
 } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import {
   ENCRYPTION_CONTEXT_KEY,
   TENANT_DATA_ACTIONS,
   TENANT_SECRET_PREFIX,
   TENANT_TAG_KEY,
-} from '../../lambda/shared/isolation.js';
-import { REGISTRY_TABLE } from '../../lambda/shared/table-schema.js';
+} from '../../lambda/shared/tenancy/isolation.js';
 import { acknowledgeWildcardResources } from '../nag.js';
 
 export interface TenantIsolationProps {
@@ -33,7 +33,7 @@ export interface TenantIsolationProps {
 const TENANT_TAG = '${aws:PrincipalTag/TenantId}';
 
 /**
- * The tenant-isolation policies, in one reviewed file (see lambda/shared/isolation.ts).
+ * The tenant-isolation policies, in one reviewed file (see lambda/shared/tenancy/isolation.ts).
  *
  * The data-access role is the only principal with access to tenant data. It can be assumed
  * only by the caller role, only with a `TenantId` session tag, and with no other tag. Its

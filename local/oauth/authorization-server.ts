@@ -6,7 +6,7 @@ import {
   ResendConfirmationCodeCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/organization.js';
+import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/registry/organization.js';
 import { confirmPage, errorPage, type FlowParams, signInPage, signUpPage } from './pages.js';
 import type { TokenIssuer } from './token-issuer.js';
 

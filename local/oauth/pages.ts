@@ -1,5 +1,5 @@
 /** The local sign-up and sign-in pages: plain HTML forms, every value escaped. */
-import { escapeHtml } from '../../lambda/shared/html.js';
+import { escapeHtml } from '../../lambda/shared/edge/html.js';
 
 function page(title: string, body: string): string {
   return `<!doctype html>

@@ -3,7 +3,7 @@ import {
   REGISTRY_TABLE,
   TENANT_DATA_TABLE,
   USAGE_TABLE,
-} from '../../lambda/shared/table-schema.js';
+} from '../../lambda/shared/platform/table-schema.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalIam } from '../iam/local-iam.js';
 import { LOCAL_TABLE_NAMES } from '../tables.js';
 import type { Session } from './sessions.js';

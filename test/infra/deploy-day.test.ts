@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { tenantKeyPolicy } from '../../lambda/shared/isolation.js';
+import { tenantKeyPolicy } from '../../lambda/shared/tenancy/isolation.js';
 import { readAppConfig } from '../../lib/config.js';
 import { CLI_OUTPUTS } from '../../lib/stack-outputs.js';
 import {

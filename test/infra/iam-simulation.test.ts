@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tenantKeyPolicy } from '../../lambda/shared/isolation.js';
+import { tenantKeyPolicy } from '../../lambda/shared/tenancy/isolation.js';
 import { synthTemplate } from '../support/app.js';
 import { ACCOUNT, decide, identityPoliciesOf, REGION } from '../support/iam.js';
 

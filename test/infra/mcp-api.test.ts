@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { FACADE_ROUTES } from '../../lambda/shared/oauth-metadata.js';
-import { TIER_NAMES, TIERS } from '../../lambda/shared/tiers.js';
+import { FACADE_ROUTES } from '../../lambda/shared/edge/oauth-metadata.js';
+import { TIER_NAMES, TIERS } from '../../lambda/shared/fair-use/tiers.js';
 import { synthTemplate } from '../support/app.js';
 
 const template = synthTemplate();

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { TENANT_DATA_ACTIONS } from '../../lambda/shared/isolation.js';
+import { TENANT_DATA_ACTIONS } from '../../lambda/shared/tenancy/isolation.js';
 import { actionsOf, policyStatements, pseudonymKeyRead, synthTemplate } from '../support/app.js';
 
 const template = synthTemplate();

@@ -8,8 +8,8 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TenantCredentials } from '../../lambda/shared/tenant-credentials.js';
-import { TenantDataAccess } from '../../lambda/shared/tenant-data.js';
+import { TenantCredentials } from '../../lambda/shared/tenancy/credentials.js';
+import { TenantDataAccess } from '../../lambda/shared/tenancy/data.js';
 import { LOCAL_DATA_ACCESS_ROLE_ARN } from '../../local/harness.js';
 import { harness } from '../support/mcp.js';
 import { uniqueTenantId } from '../support/registry.js';

@@ -154,7 +154,7 @@ describe('npm run dev', () => {
       string,
       string
     >;
-    const { TenantRegistry } = await import('../../lambda/shared/registry.js');
+    const { TenantRegistry } = await import('../../lambda/shared/registry/registry.js');
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
     const registry = new TenantRegistry(

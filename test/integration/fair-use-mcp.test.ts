@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { budgetKey, monthOf } from '../../lambda/shared/fair-use/monthly-budget.js';
-import { TIERS } from '../../lambda/shared/tiers.js';
+import { TIERS } from '../../lambda/shared/fair-use/tiers.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
 import { PROJECT_ROOT } from '../../local/process.js';
 import {
   accessToken,

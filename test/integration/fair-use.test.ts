@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { MonthlyBudget, meteredKey } from '../../lambda/shared/fair-use/monthly-budget.js';
 import { blockSize, MAX_BLOCK } from '../../lambda/shared/fair-use/reconciled-count.js';
 import { UsageMeter } from '../../lambda/shared/fair-use/usage-meter.js';
 import type { UsageRecord } from '../../lambda/shared/fair-use/usage-record.js';
 import { UserRateLimit } from '../../lambda/shared/fair-use/user-rate-limit.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
 import { clearFaults, injectFault } from '../support/stand-in.js';
 
 // Against dynalite through the AWS stand-in, as the MCP and metering functions use them. Each

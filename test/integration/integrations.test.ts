@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postOutbound } from '../../lambda/shared/outbound.js';
-import { TenantCredentials } from '../../lambda/shared/tenant-credentials.js';
-import { verifyWebhook } from '../../lambda/shared/webhook-signature.js';
+import { postOutbound } from '../../lambda/shared/outbound/outbound.js';
+import { verifyWebhook } from '../../lambda/shared/outbound/webhook-signature.js';
+import { TenantCredentials } from '../../lambda/shared/tenancy/credentials.js';
 import { LOCAL_DATA_ACCESS_ROLE_ARN } from '../../local/harness.js';
 import { localAdmin } from '../support/admin.js';
 import { accessToken, connect, seedTenant, type TestUser, toolOutput } from '../support/mcp.js';

@@ -11,8 +11,8 @@ import {
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
-import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
+import { parseUsagePlanIds } from '../../lambda/shared/edge/usage-plans.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
 import { PROJECT_ROOT } from '../../local/process.js';
 import { waitForStatus } from '../../local/seed.js';
 import { localAdmin } from '../support/admin.js';

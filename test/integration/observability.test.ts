@@ -5,7 +5,7 @@ import type {
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MCP_PATH } from '../../lambda/shared/oauth-metadata.js';
+import { MCP_PATH } from '../../lambda/shared/edge/oauth-metadata.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { proxyEvent } from '../../local/proxy-event.js';
 import { accessToken, seedTenant, type TestUser } from '../support/mcp.js';

@@ -12,11 +12,11 @@ import {
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTenantOnSignUp } from '../../lambda/post-confirmation/create-tenant.js';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
-import { Invitations } from '../../lambda/shared/invitations.js';
-import { logger } from '../../lambda/shared/observability.js';
-import { ProvisioningQueue } from '../../lambda/shared/provisioning-queue.js';
-import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
+import { parseUsagePlanIds } from '../../lambda/shared/edge/usage-plans.js';
+import { ProvisioningQueue } from '../../lambda/shared/lifecycle/provisioning-queue.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
+import { logger } from '../../lambda/shared/platform/observability.js';
+import { Invitations } from '../../lambda/shared/registry/invitations.js';
 import { waitForStatus } from '../../local/seed.js';
 import { accessToken, connect, toolOutput } from '../support/mcp.js';
 import { testPseudonyms } from '../support/pseudonyms.js';

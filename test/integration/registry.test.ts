@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
-import { ConflictError, InternalError } from '../../lambda/shared/errors.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
+import { ConflictError, InternalError } from '../../lambda/shared/platform/errors.js';
 import { localRegistry, uniqueTenantId } from '../support/registry.js';
 
 const registry = localRegistry();

@@ -1,8 +1,8 @@
 import { CreateKeyCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
-import { tenantKeyPolicy } from '../../lambda/shared/isolation.js';
-import { TenantCredentials } from '../../lambda/shared/tenant-credentials.js';
+import { TenantCredentials } from '../../lambda/shared/tenancy/credentials.js';
+import { tenantKeyPolicy } from '../../lambda/shared/tenancy/isolation.js';
 import { LOCAL_DATA_ACCESS_ROLE_ARN } from '../../local/harness.js';
 import { uniqueTenantId } from '../support/registry.js';
 

@@ -1,8 +1,8 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { requeueStaleTenants } from '../../lambda/provisioning-sweeper/sweep.js';
-import { logger } from '../../lambda/shared/observability.js';
-import { ProvisioningQueue } from '../../lambda/shared/provisioning-queue.js';
+import { ProvisioningQueue } from '../../lambda/shared/lifecycle/provisioning-queue.js';
+import { logger } from '../../lambda/shared/platform/observability.js';
 import { waitForStatus } from '../../local/seed.js';
 import { localRegistry, putTenantItem, uniqueTenantId } from '../support/registry.js';
 

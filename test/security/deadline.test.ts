@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { dayOf, UsageMeter } from '../../lambda/shared/fair-use/usage-meter.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
 import { accessToken, callTool, connect, seedTenant, toolOutput } from '../support/mcp.js';
 import { clearFaults, injectFault, meteringSettled } from '../support/stand-in.js';
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { MonthlyBudget } from '../../lambda/shared/fair-use/monthly-budget.js';
 import { blockSize } from '../../lambda/shared/fair-use/reconciled-count.js';
 import { UsageMeter } from '../../lambda/shared/fair-use/usage-meter.js';
 import type { UsageRecord } from '../../lambda/shared/fair-use/usage-record.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
 
 // Random interleavings of calls served or refused before they ran, spread over warm
 // environments that are recycled (their memory lost) at random moments, with the metering

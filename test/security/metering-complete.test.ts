@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { dayOf, UsageMeter } from '../../lambda/shared/fair-use/usage-meter.js';
-import { TenantRegistry } from '../../lambda/shared/registry.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
+import { TenantRegistry } from '../../lambda/shared/registry/registry.js';
 import { type Harness, startHarness } from '../../local/harness.js';
 import { meteringSettled } from '../../local/metering-settled.js';
 import { seedTenant } from '../../local/seed.js';

@@ -1,9 +1,9 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
 import { budgetKey, monthOf } from '../../lambda/shared/fair-use/monthly-budget.js';
+import { TIERS } from '../../lambda/shared/fair-use/tiers.js';
 import { dayOf, UsageMeter } from '../../lambda/shared/fair-use/usage-meter.js';
-import { TIERS } from '../../lambda/shared/tiers.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
 import {
   accessToken,
   connect,

@@ -4,10 +4,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
-import { Invitations } from '../../lambda/shared/invitations.js';
-import { TenantAdmin } from '../../lambda/shared/tenant-admin.js';
-import { parseUsagePlanIds } from '../../lambda/shared/usage-plans.js';
+import { parseUsagePlanIds } from '../../lambda/shared/edge/usage-plans.js';
+import { TenantAdmin } from '../../lambda/shared/lifecycle/tenant-admin.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
+import { Invitations } from '../../lambda/shared/registry/invitations.js';
 import { localRegistry } from './registry.js';
 
 /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { inject } from 'vitest';
-import type { Role, TenantStatus } from '../../lambda/shared/tenant.js';
-import type { TierName } from '../../lambda/shared/tiers.js';
+import type { TierName } from '../../lambda/shared/fair-use/tiers.js';
+import type { Role, TenantStatus } from '../../lambda/shared/tenancy/tenant.js';
 import * as seed from '../../local/seed.js';
 import { localRegistry, uniqueTenantId } from './registry.js';
 

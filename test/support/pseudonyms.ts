@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Pseudonyms } from '../../lambda/shared/pseudonym.js';
+import { Pseudonyms } from '../../lambda/shared/platform/pseudonym.js';
 
 /** A pseudonym key for domain functions called directly by tests (handlers load theirs). */
 const pseudonyms = new Pseudonyms(randomBytes(32));

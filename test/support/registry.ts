@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../../lambda/shared/aws-clients.js';
-import { TenantRegistry } from '../../lambda/shared/registry.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
+import { TenantRegistry } from '../../lambda/shared/registry/registry.js';
 
 /** A registry client on the local table the integration setup created. */
 export function localRegistry(): TenantRegistry {

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import { readConfig, tableName } from '../../lambda/shared/config.js';
-import { ConfigError } from '../../lambda/shared/errors.js';
+import { readConfig, tableName } from '../../lambda/shared/platform/config.js';
+import { ConfigError } from '../../lambda/shared/platform/errors.js';
 
 const shape = { REGISTRY_TABLE_NAME: tableName(), MAX_ITEMS: z.coerce.number().int().positive() };
 

@@ -4,7 +4,7 @@ import {
   InternalError,
   NotFoundError,
   publicMessageOf,
-} from '../../lambda/shared/errors.js';
+} from '../../lambda/shared/platform/errors.js';
 
 describe('public error messages', () => {
   it('shows the message of a client error', () => {

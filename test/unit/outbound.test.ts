@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkDestination, OutboundRefused } from '../../lambda/shared/outbound.js';
-import { signWebhook, verifyWebhook } from '../../lambda/shared/webhook-signature.js';
+import { checkDestination, OutboundRefused } from '../../lambda/shared/outbound/outbound.js';
+import { signWebhook, verifyWebhook } from '../../lambda/shared/outbound/webhook-signature.js';
 
 const production = { allowLoopback: false };
 const development = { allowLoopback: true };

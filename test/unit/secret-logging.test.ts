@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMcpEndpoint } from '../../lambda/mcp/endpoint.js';
 import type { Notes } from '../../lambda/mcp/notes.js';
 import { buildMcpServer } from '../../lambda/mcp/server.js';
-import type { OwnTenant } from '../../lambda/shared/tenant-directory.js';
+import type { OwnTenant } from '../../lambda/shared/registry/directory.js';
 
 const SECRET = 'never-print-me-0123456789';
 

@@ -5,7 +5,7 @@ import {
   TIERS,
   TOOL_NAMES,
   tierAllowsTool,
-} from '../../lambda/shared/tiers.js';
+} from '../../lambda/shared/fair-use/tiers.js';
 
 const ordered = TIER_NAMES.map((name) => TIERS[name]);
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { annotateTrace, tracer } from '../../lambda/shared/observability.js';
+import { annotateTrace, tracer } from '../../lambda/shared/platform/observability.js';
 
 afterEach(() => vi.restoreAllMocks());
 

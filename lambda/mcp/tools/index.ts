@@ -1,5 +1,5 @@
-import type { TenantContext } from '../../shared/tenant-context.js';
-import { tierAllowsTool } from '../../shared/tiers.js';
+import { tierAllowsTool } from '../../shared/fair-use/tiers.js';
+import type { TenantContext } from '../../shared/tenancy/context.js';
 import { integrationsSet, notesPublish } from './integrations.js';
 import { notesCreate, notesDelete, notesGet, notesList, notesSearch } from './notes.js';
 import {

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { ValidationError } from '../../shared/errors.js';
-import { checkDestination, postOutbound } from '../../shared/outbound.js';
-import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../shared/webhook-signature.js';
+import { checkDestination, postOutbound } from '../../shared/outbound/outbound.js';
+import {
+  SIGNATURE_HEADER,
+  signWebhook,
+  TIMESTAMP_HEADER,
+} from '../../shared/outbound/webhook-signature.js';
+import { ValidationError } from '../../shared/platform/errors.js';
 import { NoteIdSchema } from '../notes.js';
 import { defineTool } from './tool.js';
 

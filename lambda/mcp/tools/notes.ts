@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ForbiddenError } from '../../shared/errors.js';
+import { ForbiddenError } from '../../shared/platform/errors.js';
 import { NoteIdSchema, NoteInputSchema, NoteSchema, NoteSummarySchema } from '../notes.js';
 import { defineTool } from './tool.js';
 

@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/api-contract.js';
-import { INVITATIONS_PER_DAY } from '../../shared/invitations.js';
-import { RoleSchema, TierNameSchema } from '../../shared/tenant.js';
-import { TIERS } from '../../shared/tiers.js';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/edge/api-contract.js';
+import { TIERS } from '../../shared/fair-use/tiers.js';
+import { INVITATIONS_PER_DAY } from '../../shared/registry/invitations.js';
+import { RoleSchema, TierNameSchema } from '../../shared/tenancy/tenant.js';
 import { defineTool } from './tool.js';
 
 const UserSchema = z.object({ userId: z.string(), email: z.string().optional(), role: RoleSchema });

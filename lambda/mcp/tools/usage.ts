@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { ValidationError } from '../../shared/errors.js';
+import { TIERS } from '../../shared/fair-use/tiers.js';
 import { dayOf } from '../../shared/fair-use/usage-meter.js';
-import { TIERS } from '../../shared/tiers.js';
+import { ValidationError } from '../../shared/platform/errors.js';
 import { defineTool } from './tool.js';
 
 const Day = z.iso.date().describe('A day, yyyy-mm-dd (UTC)');

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { RoleSchema, TierNameSchema } from '../../shared/tenant.js';
+import { RoleSchema, TierNameSchema } from '../../shared/tenancy/tenant.js';
 import { defineTool } from './tool.js';
 
 export const whoami = defineTool({

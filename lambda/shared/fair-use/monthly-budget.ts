@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { TenantId } from '../tenant.js';
+import type { TenantId } from '../tenancy/tenant.js';
 import { CountTable, type ReconciledCount } from './reconciled-count.js';
 import type { Admission } from './user-rate-limit.js';
 

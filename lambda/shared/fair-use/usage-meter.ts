@@ -3,8 +3,8 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../aws-clients.js';
-import type { TenantId } from '../tenant.js';
+import { isConditionFailure } from '../platform/aws-clients.js';
+import type { TenantId } from '../tenancy/tenant.js';
 import { expiryOf, meteredKey, monthOf } from './monthly-budget.js';
 import type { UsageRecord } from './usage-record.js';
 

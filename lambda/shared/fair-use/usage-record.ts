@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { TenantIdSchema } from '../tenant.js';
+import { TenantIdSchema } from '../tenancy/tenant.js';
 
 /**
  * The metering record: one JSON line on the MCP function's standard output for each served call

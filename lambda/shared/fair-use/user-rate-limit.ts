@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { TenantId } from '../tenant.js';
-import type { TierDefinition } from '../tiers.js';
+import type { TenantId } from '../tenancy/tenant.js';
 import { CountTable, type ReconciledCount } from './reconciled-count.js';
+import type { TierDefinition } from './tiers.js';
 
 export type Admission =
   | { readonly allowed: true }

@@ -7,10 +7,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { isConditionFailure } from './aws-clients.js';
-import { ConflictError, InternalError, NotFoundError, ValidationError } from './errors.js';
-import { REGISTRY_TABLE } from './table-schema.js';
-import { type Role, RoleSchema, type TenantId, TenantIdSchema } from './tenant.js';
+import { isConditionFailure } from '../platform/aws-clients.js';
+import {
+  ConflictError,
+  InternalError,
+  NotFoundError,
+  ValidationError,
+} from '../platform/errors.js';
+import { REGISTRY_TABLE } from '../platform/table-schema.js';
+import { type Role, RoleSchema, type TenantId, TenantIdSchema } from '../tenancy/tenant.js';
 
 /**
  * Invitations are offers, never accounts: inviting an address creates nothing in the user pool,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { TenantId } from './tenant.js';
+import type { TenantId } from '../tenancy/tenant.js';
 
 /** The user attribute holding the organisation name given at sign-up (display only). */
 export const ORGANIZATION_ATTRIBUTE = 'custom:organization';

@@ -4,7 +4,7 @@ import {
   DeleteUsagePlanKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import * as z from 'zod';
-import { TIER_NAMES, type TierName } from './tiers.js';
+import { TIER_NAMES, type TierName } from '../fair-use/tiers.js';
 
 /** The usage plan id of each tier, as the CDK app outputs it (`USAGE_PLAN_IDS`). */
 export const UsagePlanIdsSchema = z.record(z.enum(TIER_NAMES), z.string().min(1));

@@ -4,12 +4,12 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { ConflictError, InternalError } from './errors.js';
+import { ConflictError, InternalError } from '../platform/errors.js';
+import { abortWithRequest } from '../platform/request-scope.js';
+import type { TenantCredentials } from './credentials.js';
+import type { TenantTable } from './data.js';
 import { TENANT_TAG_KEY, tenantSecretName } from './isolation.js';
-import { abortWithRequest } from './request-scope.js';
 import type { TenantId } from './tenant.js';
-import type { TenantCredentials } from './tenant-credentials.js';
-import type { TenantTable } from './tenant-data.js';
 
 export interface TenantSecretsOptions {
   readonly credentials: TenantCredentials;

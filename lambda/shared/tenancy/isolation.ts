@@ -4,7 +4,7 @@ import type { TenantId } from './tenant.js';
  * Where the tenant is scoped, in one place.
  *
  * The MCP function's own role can reach no tenant data. For each request it assumes the
- * data-access role with the session tag `TenantId=<tenant>` (tenant-credentials.ts), and that
+ * data-access role with the session tag `TenantId=<tenant>` (credentials.ts), and that
  * role's policy (lib/constructs/tenant-isolation.ts) allows the actions below on the tenant
  * data table only where every partition key (`dynamodb:LeadingKeys`) equals the tag. So a
  * request for another tenant's partition is refused by IAM, whatever the code asked for.

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { PSEUDONYM_PATTERN } from './pseudonym.js';
+import { PSEUDONYM_PATTERN } from '../platform/pseudonym.js';
 import { RoleSchema, TenantIdSchema, TierNameSchema } from './tenant.js';
 
 /**
@@ -16,7 +16,7 @@ export const TenantContextSchema = z.object({
   /** The Cognito user id (`sub`). */
   sub: z.string().min(1).max(128),
   /**
-   * The user's pseudonym (lambda/shared/pseudonym.ts), computed once by the authorizer: what
+   * The user's pseudonym (lambda/shared/platform/pseudonym.ts), computed once by the authorizer: what
    * logs and per-user counters name the user by.
    */
   user: z.string().regex(PSEUDONYM_PATTERN, 'not a user pseudonym'),

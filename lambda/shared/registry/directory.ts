@@ -6,10 +6,10 @@ import {
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import * as z from 'zod';
-import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
+import { type Role, RoleSchema, type TenantId, TenantIdSchema } from '../tenancy/tenant.js';
 import type { InvitationRecord, Invitations, InvitationView } from './invitations.js';
 import type { MembershipRecord, TenantRecord, TenantRegistry } from './registry.js';
-import { type Role, RoleSchema, type TenantId, TenantIdSchema } from './tenant.js';
 
 export interface TenantDirectoryDeps {
   /** Reads tenants and member lists. */

@@ -1,9 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
-import { ConflictError, InternalError } from './errors.js';
-import { ORGANIZATION_ATTRIBUTE, organizationNameFor, tenantIdFor } from './organization.js';
+import { ConflictError, InternalError } from '../platform/errors.js';
+import {
+  ORGANIZATION_ATTRIBUTE,
+  organizationNameFor,
+  tenantIdFor,
+} from '../registry/organization.js';
+import type { MembershipRecord, TenantRegistry } from '../registry/registry.js';
 import type { ProvisioningQueue } from './provisioning-queue.js';
-import type { MembershipRecord, TenantRegistry } from './registry.js';
 
 /** The user attributes a self sign-up's tenant is made from (as Cognito sends them). */
 export const SignUpAttributesSchema = z.looseObject({

@@ -24,17 +24,22 @@ import {
   type DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ACCESS_DRAIN_SECONDS } from './api-contract.js';
-import { ConflictError, ValidationError } from './errors.js';
-import type { InvitationRecord, InvitationView } from './invitations.js';
-import { tenantKeyAlias, tenantSecretName } from './isolation.js';
-import type { MembershipRecord, TenantRecord } from './registry.js';
-import { TENANT_DATA_TABLE } from './table-schema.js';
-import type { TenantId } from './tenant.js';
-import { TenantDirectory, type TenantDirectoryDeps } from './tenant-directory.js';
+import { ACCESS_DRAIN_SECONDS } from '../edge/api-contract.js';
+import {
+  ignore,
+  placeKeyInPlan,
+  removeKeyFromPlans,
+  type UsagePlanIds,
+} from '../edge/usage-plans.js';
+import { isTierName, TIER_NAMES, type TierName } from '../fair-use/tiers.js';
+import { ConflictError, ValidationError } from '../platform/errors.js';
+import { TENANT_DATA_TABLE } from '../platform/table-schema.js';
+import { TenantDirectory, type TenantDirectoryDeps } from '../registry/directory.js';
+import type { InvitationRecord, InvitationView } from '../registry/invitations.js';
+import type { MembershipRecord, TenantRecord } from '../registry/registry.js';
+import { tenantKeyAlias, tenantSecretName } from '../tenancy/isolation.js';
+import type { TenantId } from '../tenancy/tenant.js';
 import { describeKey, findApiKeys, findTenantKeys } from './tenant-resources.js';
-import { isTierName, TIER_NAMES, type TierName } from './tiers.js';
-import { ignore, placeKeyInPlan, removeKeyFromPlans, type UsagePlanIds } from './usage-plans.js';
 
 export interface TenantAdminDeps extends TenantDirectoryDeps {
   readonly apigw: APIGatewayClient;

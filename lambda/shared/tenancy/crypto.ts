@@ -7,11 +7,11 @@ import { buildEncrypt } from '@aws-crypto/encrypt-node';
 import { KmsKeyringNode } from '@aws-crypto/kms-keyring-node';
 import { AlgorithmSuiteIdentifier, CommitmentPolicy } from '@aws-crypto/material-management-node';
 import { KMS } from '@aws-sdk/client-kms';
-import { InternalError } from './errors.js';
+import { InternalError } from '../platform/errors.js';
+import { abortWithRequest } from '../platform/request-scope.js';
+import type { TenantCredentials } from './credentials.js';
 import { ENCRYPTION_CONTEXT_KEY } from './isolation.js';
-import { abortWithRequest } from './request-scope.js';
 import type { TenantId } from './tenant.js';
-import type { TenantCredentials } from './tenant-credentials.js';
 
 // What `buildClient` of @aws-crypto/client-node does, from its parts: that package ships CommonJS
 // only, which esbuild cannot tree-shake (it bundled every keyring and a DynamoDB client: about

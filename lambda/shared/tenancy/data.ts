@@ -6,13 +6,13 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from './aws-clients.js';
-import { ConflictError, NotFoundError } from './errors.js';
-import { abortWithRequest } from './request-scope.js';
-import { TENANT_DATA_TABLE } from './table-schema.js';
+import { isConditionFailure } from '../platform/aws-clients.js';
+import { ConflictError, NotFoundError } from '../platform/errors.js';
+import { abortWithRequest } from '../platform/request-scope.js';
+import { TENANT_DATA_TABLE } from '../platform/table-schema.js';
+import type { TenantContext } from './context.js';
+import type { TenantCredentials } from './credentials.js';
 import type { TenantId } from './tenant.js';
-import type { TenantContext } from './tenant-context.js';
-import type { TenantCredentials } from './tenant-credentials.js';
 
 const { partitionKey: PK, sortKey: SK } = TENANT_DATA_TABLE;
 

@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { type TenantId, TenantIdSchema } from './tenant.js';
+import { type TenantId, TenantIdSchema } from '../tenancy/tenant.js';
 
 export const ProvisioningMessageSchema = z.object({ tenantId: TenantIdSchema });
 export type ProvisioningMessage = z.infer<typeof ProvisioningMessageSchema>;

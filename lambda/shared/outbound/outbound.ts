@@ -2,8 +2,8 @@ import { lookup } from 'node:dns/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP } from 'node:net';
-import { ValidationError } from './errors.js';
-import { currentScope, WorkAbortedError } from './request-scope.js';
+import { ValidationError } from '../platform/errors.js';
+import { currentScope, WorkAbortedError } from '../platform/request-scope.js';
 
 export interface OutboundPolicy {
   /**

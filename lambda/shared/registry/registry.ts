@@ -7,10 +7,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { isConditionFailure } from './aws-clients.js';
-import { ConflictError, InternalError } from './errors.js';
-import { OrganizationNameSchema } from './organization.js';
-import { REGISTRY_TABLE } from './table-schema.js';
+import { isConditionFailure } from '../platform/aws-clients.js';
+import { ConflictError, InternalError } from '../platform/errors.js';
+import { REGISTRY_TABLE } from '../platform/table-schema.js';
 import {
   type Role,
   RoleSchema,
@@ -19,7 +18,8 @@ import {
   type TenantStatus,
   TenantStatusSchema,
   TierNameSchema,
-} from './tenant.js';
+} from '../tenancy/tenant.js';
+import { OrganizationNameSchema } from './organization.js';
 
 /**
  * The tenant registry: who the tenants are, what state they are in, and which tenant each

@@ -4,9 +4,9 @@ import {
   GetResourcesCommand,
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
-import { TENANT_TAG_KEY } from './isolation.js';
-import type { TenantId } from './tenant.js';
-import { ignore } from './usage-plans.js';
+import { ignore } from '../edge/usage-plans.js';
+import { TENANT_TAG_KEY } from '../tenancy/isolation.js';
+import type { TenantId } from '../tenancy/tenant.js';
 
 /**
  * Finding what exists for a tenant in AWS, whether or not the registry recorded it: how a

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { TIER_NAMES } from './tiers.js';
+import { TIER_NAMES } from '../fair-use/tiers.js';
 
 /**
  * A tenant id: lowercase letters, digits and inner hyphens, at most 48 characters.
