@@ -16,11 +16,7 @@ import {
   type GatewayResponseType,
   gatewayResponseBody,
 } from '../lambda/shared/edge/api-contract.js';
-import {
-  FACADE_ROUTES,
-  MCP_PATH,
-  PROTECTED_RESOURCE_PATH,
-} from '../lambda/shared/edge/oauth-metadata.js';
+import { API_ROUTES, type ApiRoute } from '../lambda/shared/edge/routes.js';
 import { lambdaContext } from './lambda-context.js';
 import { proxyEvent } from './proxy-event.js';
 import { type PlanLimits, UsagePlanLimits } from './usage-plan-limits.js';
@@ -58,35 +54,8 @@ export interface ApiKeyState {
   readonly plan?: PlanLimits;
 }
 
-interface Route {
-  readonly resource: string;
-  readonly methods: readonly string[];
-  readonly authorized: boolean;
-  readonly handler: 'mcp' | 'protectedResource' | 'authorizationServer';
-}
-
-/** The REST API's resources, as lib/constructs/mcp-api.ts defines them. */
-const ROUTES: readonly Route[] = [
-  { resource: MCP_PATH, methods: ['POST', 'GET', 'DELETE'], authorized: true, handler: 'mcp' },
-  {
-    resource: PROTECTED_RESOURCE_PATH,
-    methods: ['GET'],
-    authorized: false,
-    handler: 'protectedResource',
-  },
-  {
-    resource: `${PROTECTED_RESOURCE_PATH}${MCP_PATH}`,
-    methods: ['GET'],
-    authorized: false,
-    handler: 'protectedResource',
-  },
-  ...FACADE_ROUTES.map(({ path, methods }) => ({
-    resource: path,
-    methods,
-    authorized: false,
-    handler: 'authorizationServer' as const,
-  })),
-];
+/** The REST API's routes: the one list CDK builds the API from (lambda/shared/edge/routes.ts). */
+export const LOCAL_ROUTES: readonly ApiRoute[] = API_ROUTES;
 
 /** What API Gateway answers for a path outside the stage (not a gateway response: fixed). */
 const OUTSIDE_STAGE = { status: 403, body: JSON.stringify({ message: 'Forbidden' }) };
@@ -129,7 +98,7 @@ export function createGateway(options: GatewayOptions) {
       return;
     }
     url.pathname = url.pathname.slice(stage.length);
-    const route = ROUTES.find((r) => r.resource === url.pathname);
+    const route = LOCAL_ROUTES.find((r) => r.path === url.pathname);
     const method = req.method ?? 'GET';
     if (!route?.methods.includes(method)) {
       return sendGatewayResponse(res, 'MISSING_AUTHENTICATION_TOKEN');
@@ -143,7 +112,7 @@ export function createGateway(options: GatewayOptions) {
 
     let authorizer: Record<string, unknown> | null = null;
     if (route.authorized) {
-      const outcome = await authorize(req, method, route.resource);
+      const outcome = await authorize(req, method, route.path);
       if (typeof outcome === 'string') return sendGatewayResponse(res, outcome);
       authorizer = outcome;
     }
@@ -156,7 +125,7 @@ export function createGateway(options: GatewayOptions) {
         body,
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
       },
-      route.resource,
+      route.path,
       authorizer,
     );
     let result: APIGatewayProxyResult;
@@ -200,6 +169,9 @@ export function createGateway(options: GatewayOptions) {
         cached = { result, until: Date.now() + cacheTtlMs };
         cache.set(token, cached);
       } catch (error) {
+        // As API Gateway: a TOKEN authorizer's error means 401 only when its message is
+        // exactly "Unauthorized" (the class is lost crossing the Lambda boundary); any other
+        // failure is a 500 configuration error.
         return (error as Error).message === 'Unauthorized'
           ? 'UNAUTHORIZED'
           : 'AUTHORIZER_CONFIGURATION_ERROR';

@@ -29,6 +29,7 @@ import {
 import { DEFAULT_CALLBACK_URLS, facadeUrls } from '../lambda/shared/edge/oauth-metadata.js';
 import type { UsagePlanIds } from '../lambda/shared/edge/usage-plans.js';
 import { TIERS } from '../lambda/shared/fair-use/tiers.js';
+import { SERVICE_NAME } from '../lambda/shared/platform/service.js';
 import { localAwsEnv } from './aws-env.js';
 import { CONTRACT_FILE_VARIABLE } from './function-environment.js';
 import { type LocalProcess, PROJECT_ROOT, startLocalProcess } from './process.js';
@@ -224,7 +225,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const base = {
       [CONTRACT_FILE_VARIABLE]: contractFile,
       REGISTRY_TABLE_NAME: LOCAL_TABLE_NAMES.registry,
-      POWERTOOLS_SERVICE_NAME: 'multi-tenant-mcp',
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // Metrics go to stdout as CloudWatch EMF lines; locally nobody collects them.
@@ -367,7 +368,7 @@ async function synthesizeContract(file: string): Promise<void> {
       : [path];
     for (const name of files) hash.update(name).update(readFileSync(name));
   }
-  const cache = join(PROJECT_ROOT, 'node_modules', '.cache', 'multi-tenant-mcp');
+  const cache = join(PROJECT_ROOT, 'node_modules', '.cache', SERVICE_NAME);
   const cached = join(cache, `deployed-contract-${hash.digest('hex').slice(0, 16)}.json`);
   if (!existsSync(cached)) {
     const { stdout } = await promisify(execFile)(

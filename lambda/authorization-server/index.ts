@@ -1,45 +1,20 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import * as z from 'zod';
 import { facadeUrls } from '../shared/edge/oauth-metadata.js';
 import { getOutbound } from '../shared/outbound/outbound.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
-import { readConfig, tableName } from '../shared/platform/config.js';
+import { readConfig } from '../shared/platform/config.js';
 import { apiRequestId, logger, observed } from '../shared/platform/observability.js';
 import { ClientDirectory } from './clients.js';
+import { AUTHORIZATION_SERVER_CONFIG } from './config.js';
 import { AuthorizationFacade, type FacadeRequest } from './facade.js';
 import { invitationSignUp } from './invitation-sign-up.js';
 import { FacadeStore } from './store.js';
 import { CognitoUpstream } from './upstream.js';
 
 /** The authorization-server façade in front of Cognito (see facade.ts), behind the REST API. */
-const config = readConfig({
-  API_BASE_URL: z.url({ protocol: /^https?$/ }),
-  OAUTH_TABLE_NAME: tableName(),
-  /** The Managed Login domain. */
-  COGNITO_DOMAIN_URL: z.url({ protocol: /^https?$/ }),
-  /** The façade's own app client at Cognito. */
-  COGNITO_CLIENT_ID: z.string().min(1),
-  /** Where the token signing keys are: the user pool's JWKS. */
-  JWKS_URI: z.url({ protocol: /^https?$/ }),
-  REQUIRED_SCOPE: z.string().min(1),
-  /** The operator's clients: `[{ "clientId", "redirectUris": [...], "clientName" }]`. */
-  PRE_REGISTERED_CLIENTS: z
-    .string()
-    .transform((value) => JSON.parse(value) as unknown)
-    .pipe(
-      z.array(
-        z.object({
-          clientId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-          redirectUris: z.array(z.string()).min(1),
-          clientName: z.string().optional(),
-        }),
-      ),
-    ),
-  /** Development only: client metadata documents may be served from loopback. */
-  ALLOW_LOOPBACK_CLIENT_METADATA: z.enum(['true', 'false']).default('false'),
-});
+const config = readConfig(AUTHORIZATION_SERVER_CONFIG);
 
 const store = new FacadeStore(createDocumentClient(), config.OAUTH_TABLE_NAME);
 const facade = new AuthorizationFacade({

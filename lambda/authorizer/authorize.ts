@@ -11,8 +11,25 @@ import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenancy/tenant.js';
 /** The token of an `Authorization: Bearer <token>` header (the scheme is case-insensitive). */
 const BEARER_TOKEN = /^bearer ([A-Za-z0-9._~+/-]+=*)$/i;
 
-/** API Gateway answers 401 (and our WWW-Authenticate challenge) for exactly this error. */
-export const UNAUTHORIZED = 'Unauthorized';
+/**
+ * The token is refused: API Gateway answers 401 (and our WWW-Authenticate challenge). API
+ * Gateway recognises this outcome by the error message alone, which must be exactly
+ * `Unauthorized`; this code recognises it by its class.
+ */
+export class TokenRefused extends Error {
+  constructor() {
+    super('Unauthorized');
+    this.name = 'TokenRefused';
+  }
+}
+
+/** The authorizer could not decide (keys or registry unreachable): API Gateway answers 500. */
+export class AuthorizerUnavailable extends Error {
+  constructor() {
+    super('Authorizer unavailable');
+    this.name = 'AuthorizerUnavailable';
+  }
+}
 
 const TenantClaimsSchema = z.object({
   sub: z.string().min(1).max(128),
@@ -42,7 +59,7 @@ export async function authorize(
   const token = BEARER_TOKEN.exec(event.authorizationToken ?? '')?.[1];
   if (!token) {
     logger.info('Refused: no bearer token');
-    throw new Error(UNAUTHORIZED);
+    throw new TokenRefused();
   }
 
   let claims: z.infer<typeof TenantClaimsSchema>;
@@ -53,17 +70,17 @@ export async function authorize(
       logger.warn('Refused: verified token without valid tenant claims', {
         claims: parsed.error.issues.map((issue) => issue.path.join('.')),
       });
-      throw new Error(UNAUTHORIZED);
+      throw new TokenRefused();
     }
     claims = parsed.data;
   } catch (error) {
-    if (error instanceof Error && error.message === UNAUTHORIZED) throw error;
+    if (error instanceof TokenRefused) throw error;
     if (isTokenRejection(error)) {
       logger.info('Refused: token failed verification', { reason: (error as Error).name });
-      throw new Error(UNAUTHORIZED);
+      throw new TokenRefused();
     }
     logger.error('Could not verify the token', errorFields(error));
-    throw new Error('Authorizer unavailable');
+    throw new AuthorizerUnavailable();
   }
 
   const tenantId = claims[TENANT_CLAIMS.tenantId];
@@ -73,7 +90,7 @@ export async function authorize(
   } catch (error) {
     // The pseudonym is part of the context every request carries: no context without it.
     logger.error('Pseudonym key unavailable', errorFields(error));
-    throw new Error('Authorizer unavailable');
+    throw new AuthorizerUnavailable();
   }
   logger.appendKeys({ tenantId, user, clientId: claims.client_id });
   // The registry, not the token, has the last word: a removed member, a demoted admin or a

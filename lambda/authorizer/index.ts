@@ -4,11 +4,10 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import * as z from 'zod';
 import { createAccessTokenVerifier } from '../shared/edge/access-token.js';
 import { endpointUrls } from '../shared/edge/oauth-metadata.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
-import { readConfig, tableName } from '../shared/platform/config.js';
+import { readConfig } from '../shared/platform/config.js';
 import {
   emitMetric,
   errorFields,
@@ -18,27 +17,11 @@ import {
 } from '../shared/platform/observability.js';
 import { pseudonymsFromSecret } from '../shared/platform/pseudonym.js';
 import { TenantRegistry } from '../shared/registry/registry.js';
-import { authorize, UNAUTHORIZED } from './authorize.js';
+import { authorize, TokenRefused } from './authorize.js';
+import { AUTHORIZER_CONFIG } from './config.js';
 
 /** API Gateway Lambda authorizer (TOKEN) for the MCP endpoint. */
-const config = readConfig({
-  JWT_ISSUER: z.url({ protocol: /^https?$/ }),
-  JWKS_URI: z.url({ protocol: /^https?$/ }).optional(),
-  CLIENT_IDS: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((id) => id.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string()).min(1)),
-  REQUIRED_SCOPE: z.string().min(1),
-  /** The API's public base URL: this server's resource URL derives from it. */
-  API_BASE_URL: z.url({ protocol: /^https?$/ }),
-  REGISTRY_TABLE_NAME: tableName(),
-  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
-});
+const config = readConfig(AUTHORIZER_CONFIG);
 const pseudonyms = pseudonymsFromSecret(config.PSEUDONYM_KEY_SECRET_ID);
 
 const verifier = createAccessTokenVerifier({
@@ -74,7 +57,7 @@ export const handler = middy<
       }
       return result;
     } catch (error) {
-      if ((error as Error).message === UNAUTHORIZED) emitMetric(METRIC.authorizerRefused);
+      if (error instanceof TokenRefused) emitMetric(METRIC.authorizerRefused);
       throw error;
     }
   });

@@ -4,8 +4,8 @@ import { TIERS } from '../shared/fair-use/tiers.js';
 import type { RateTicket, UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
 import { emitMetric, errorFields, METRIC } from '../shared/platform/observability.js';
 import type { TenantContext } from '../shared/tenancy/context.js';
+import { servedTo } from './features/index.js';
 import type { McpMessage } from './message.js';
-import { toolsFor } from './tools/index.js';
 
 /** A request the gate let through; settle it once it is answered. */
 export interface Admitted {
@@ -118,5 +118,5 @@ export class FairUseGate {
 function isBudgeted(context: TenantContext, message: McpMessage): boolean {
   if (!message.tenantWork) return false;
   if (message.method !== 'tools/call') return true;
-  return toolsFor(context).some((tool) => tool.name === message.tool);
+  return servedTo(context).tools.some((tool) => tool.name === message.tool);
 }

@@ -2,8 +2,9 @@ import middy from '@middy/core';
 import type { CloudWatchLogsEvent, Context } from 'aws-lambda';
 import { UsageMeter } from '../shared/fair-use/usage-meter.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
-import { readConfig, tableName } from '../shared/platform/config.js';
+import { readConfig } from '../shared/platform/config.js';
 import { logger, observed } from '../shared/platform/observability.js';
+import { METERING_CONFIG } from './config.js';
 import { usageBatchOf } from './log-batch.js';
 
 /**
@@ -12,7 +13,7 @@ import { usageBatchOf } from './log-batch.js';
  * UsageMeter.apply). A failure throws, so Lambda retries the asynchronous invocation; one that
  * keeps failing goes to the metering dead-letter queue, which has an alarm.
  */
-const config = readConfig({ USAGE_TABLE_NAME: tableName() });
+const config = readConfig(METERING_CONFIG);
 const meter = new UsageMeter(createDocumentClient(), config.USAGE_TABLE_NAME);
 
 export const handler = middy<CloudWatchLogsEvent, void, Error, Context>()

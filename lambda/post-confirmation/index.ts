@@ -2,22 +2,18 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, PostConfirmationTriggerEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { ProvisioningQueue } from '../shared/lifecycle/provisioning-queue.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
-import { readConfig, tableName } from '../shared/platform/config.js';
+import { readConfig } from '../shared/platform/config.js';
 import { errorFields, logger, observed } from '../shared/platform/observability.js';
 import { pseudonymsFromSecret } from '../shared/platform/pseudonym.js';
 import { Invitations } from '../shared/registry/invitations.js';
 import { TenantRegistry } from '../shared/registry/registry.js';
+import { POST_CONFIRMATION_CONFIG } from './config.js';
 import { createTenantOnSignUp } from './create-tenant.js';
 
 /** Cognito post-confirmation trigger: a self sign-up creates its tenant. */
-const config = readConfig({
-  REGISTRY_TABLE_NAME: tableName(),
-  PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
-  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
-});
+const config = readConfig(POST_CONFIRMATION_CONFIG);
 // Cognito gives the trigger 5 seconds: short timeouts, few attempts.
 const fast = {
   maxAttempts: 2,

@@ -1,14 +1,15 @@
 import middy from '@middy/core';
 import type { Context, PreSignUpTriggerEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
-import { readConfig, tableName } from '../shared/platform/config.js';
+import { readConfig } from '../shared/platform/config.js';
 import { ValidationError } from '../shared/platform/errors.js';
 import { errorFields, logger, observed } from '../shared/platform/observability.js';
 import { INVALID_INVITATION, Invitations } from '../shared/registry/invitations.js';
 import { ORGANIZATION_ATTRIBUTE, OrganizationNameSchema } from '../shared/registry/organization.js';
 import { TenantRegistry } from '../shared/registry/registry.js';
+import { PRE_SIGN_UP_CONFIG } from './config.js';
 
-const config = readConfig({ REGISTRY_TABLE_NAME: tableName() });
+const config = readConfig(PRE_SIGN_UP_CONFIG);
 // Cognito gives the trigger 5 seconds: short timeouts, few attempts.
 const db = createDocumentClient({
   maxAttempts: 2,

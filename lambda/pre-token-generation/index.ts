@@ -2,21 +2,17 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { ProvisioningQueue } from '../shared/lifecycle/provisioning-queue.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
-import { readConfig, tableName } from '../shared/platform/config.js';
+import { readConfig } from '../shared/platform/config.js';
 import { errorFields, logger, observed } from '../shared/platform/observability.js';
 import { pseudonymsFromSecret } from '../shared/platform/pseudonym.js';
 import { TenantRegistry } from '../shared/registry/registry.js';
+import { PRE_TOKEN_GENERATION_CONFIG } from './config.js';
 import { addTenantClaims } from './tenant-claims.js';
 
 /** Cognito pre-token-generation trigger (event version 2): puts the tenant into the tokens. */
-const config = readConfig({
-  REGISTRY_TABLE_NAME: tableName(),
-  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
-  PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
-});
+const config = readConfig(PRE_TOKEN_GENERATION_CONFIG);
 // Cognito gives the trigger 5 seconds: fail fast rather than retry into its deadline.
 const fast = {
   maxAttempts: 2,

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import * as z from 'zod';
 import { protectedResourceMetadata } from '../shared/edge/oauth-metadata.js';
 import { readConfig } from '../shared/platform/config.js';
 import { apiRequestId, observed } from '../shared/platform/observability.js';
+import { PROTECTED_RESOURCE_CONFIG } from './config.js';
 
 /**
  * `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728), without authentication: tells
@@ -11,10 +11,7 @@ import { apiRequestId, observed } from '../shared/platform/observability.js';
  * origin) and with which scope.
  * The document depends on configuration only, so it is built once.
  */
-const config = readConfig({
-  API_BASE_URL: z.url({ protocol: /^https?$/ }),
-  REQUIRED_SCOPE: z.string().min(1),
-});
+const config = readConfig(PROTECTED_RESOURCE_CONFIG);
 
 const response: APIGatewayProxyResult = {
   statusCode: 200,

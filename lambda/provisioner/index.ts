@@ -4,28 +4,16 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
-import { parseUsagePlanIds } from '../shared/edge/usage-plans.js';
 import { ProvisioningMessageSchema } from '../shared/lifecycle/provisioning-queue.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
-import { readConfig, tableName } from '../shared/platform/config.js';
+import { readConfig } from '../shared/platform/config.js';
 import { errorFields, logger, observed } from '../shared/platform/observability.js';
 import { TenantRegistry } from '../shared/registry/registry.js';
+import { PROVISIONER_CONFIG } from './config.js';
 import { provisionTenant } from './provision.js';
 
 /** Provisions tenants from the FIFO provisioning queue (one message at a time). */
-const config = readConfig({
-  REGISTRY_TABLE_NAME: tableName(),
-  USAGE_PLAN_IDS: z.string().transform(parseUsagePlanIds),
-  DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
-  PROVISIONER_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
-  PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
-  /**
-   * First retry delay, doubled on each further receive: with five tries the last comes after
-   * 7.5 minutes, beyond the few minutes AWS may need to make a new resource visible.
-   */
-  RETRY_BASE_SECONDS: z.coerce.number().int().min(0).default(30),
-});
+const config = readConfig(PROVISIONER_CONFIG);
 
 const deps = {
   registry: new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME),

@@ -9,11 +9,12 @@ import {
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { AUTHORIZATION_SERVER_CONFIG } from '../../lambda/authorization-server/config.js';
 import {
-  FACADE_ROUTES,
   facadeUrls,
   REFRESH_ROTATION_GRACE_SECONDS,
 } from '../../lambda/shared/edge/oauth-metadata.js';
+import { routesOf } from '../../lambda/shared/edge/routes.js';
 import { OAUTH_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/registry/organization.js';
 import { HandlerFunction } from './handler-function.js';
@@ -53,7 +54,7 @@ export interface AuthorizationFacadeProps {
  * accepts.
  */
 export class AuthorizationFacade extends Construct {
-  readonly fn: HandlerFunction;
+  readonly fn: HandlerFunction<typeof AUTHORIZATION_SERVER_CONFIG>;
   readonly table: TableV2;
   /** The façade's app client at Cognito: tokens for the MCP API are issued to it only. */
   readonly cognitoClient: UserPoolClient;
@@ -121,6 +122,7 @@ export class AuthorizationFacade extends Construct {
 
     this.fn = new HandlerFunction(this, 'Function', {
       entry: 'authorization-server',
+      config: AUTHORIZATION_SERVER_CONFIG,
       description: 'OAuth authorization server for MCP clients, in front of Cognito',
       memorySize: 256,
       environment: {
@@ -147,7 +149,7 @@ export class AuthorizationFacade extends Construct {
     });
 
     const integration = new LambdaIntegration(this.fn.fn, { allowTestInvoke: false });
-    for (const route of FACADE_ROUTES) {
+    for (const route of routesOf('authorizationServer')) {
       const resource = props.api.root.resourceForPath(route.path);
       for (const httpMethod of route.methods) {
         const method = resource.addMethod(httpMethod, integration, {

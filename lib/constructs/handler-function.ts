@@ -6,25 +6,38 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type * as z from 'zod';
+import { SERVICE_NAME } from '../../lambda/shared/platform/service.js';
 import { LAMBDA_BUNDLING } from '../bundling.js';
 import { guardRule } from '../validation.js';
 
 const LAMBDA_ROOT = fileURLToPath(new URL('../../lambda', import.meta.url));
 const PROJECT_ROOT = path.dirname(LAMBDA_ROOT);
 
-/** The service name every function logs under (Powertools). */
-export const SERVICE_NAME = 'multi-tenant-mcp';
+export { SERVICE_NAME };
 
-export interface HandlerFunctionProps {
+/** The variables of a function's configuration that have no default and are not optional. */
+export type RequiredVariable<Config extends z.ZodRawShape> = {
+  [Name in keyof Config]: undefined extends z.input<Config[Name]> ? never : Name;
+}[keyof Config] &
+  string;
+
+export interface HandlerFunctionProps<Config extends z.ZodRawShape> {
   /** The folder under `lambda/` whose `index.ts` exports `handler`. */
   readonly entry: string;
+  /**
+   * What the handler reads from its environment: the shape `lambda/<entry>/config.ts` exports.
+   * The environment may name only these variables, and synth fails while one the handler
+   * requires is not set.
+   */
+  readonly config: Config;
   /** What the function is for, shown in the console. */
   readonly description: string;
   /**
    * Environment of the function (configuration it reads at load).
    * @default - none besides the Powertools settings
    */
-  readonly environment?: Readonly<Record<string, string>>;
+  readonly environment?: { readonly [Name in keyof Config & string]?: string };
   /** @default 256 */
   readonly memorySize?: number;
   /** @default Duration.seconds(10) */
@@ -45,16 +58,30 @@ export interface HandlerFunctionProps {
  * its own role and log group. The role starts with permission to write its own logs only
  * (no managed policy); callers grant the rest with L2 grant methods.
  */
-export class HandlerFunction extends Construct {
+export class HandlerFunction<Config extends z.ZodRawShape = z.ZodRawShape> extends Construct {
   /** The folder under `lambda/` the handler comes from. */
   readonly entry: string;
+  /** The handler's configuration shape (`lambda/<entry>/config.ts`). */
+  readonly config: Config;
   readonly fn: NodejsFunction;
   readonly role: IRole;
   readonly logGroup: LogGroup;
 
-  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+  private readonly variables = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps<Config>) {
     super(scope, id);
     this.entry = props.entry;
+    this.config = props.config;
+    for (const name of Object.keys(props.environment ?? {})) this.variables.add(name);
+    this.node.addValidation({
+      validate: () =>
+        this.requiredVariables()
+          .filter((name) => !this.variables.has(name))
+          .map(
+            (name) => `lambda/${props.entry} requires ${name}, which its environment does not set`,
+          ),
+    });
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
@@ -114,6 +141,19 @@ export class HandlerFunction extends Construct {
         'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no ' +
         'resource-level permissions, so X-Ray documents "*" for them.',
     });
+  }
+
+  /** Sets one variable of the handler's configuration (a name it does not read does not compile). */
+  setEnvironment(name: keyof Config & string, value: string): void {
+    this.variables.add(name);
+    this.fn.addEnvironment(name, value);
+  }
+
+  /** The variables the handler cannot start without (no default, not optional). */
+  requiredVariables(): string[] {
+    return Object.entries(this.config)
+      .filter(([, schema]) => !(schema as z.ZodType).safeParse(undefined).success)
+      .map(([name]) => name);
   }
 }
 

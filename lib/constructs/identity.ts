@@ -17,6 +17,9 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type * as z from 'zod';
+import { PRE_SIGN_UP_CONFIG } from '../../lambda/pre-sign-up/config.js';
+import { PRE_TOKEN_GENERATION_CONFIG } from '../../lambda/pre-token-generation/config.js';
 import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/registry/organization.js';
 import { HandlerFunction } from './handler-function.js';
@@ -55,7 +58,7 @@ export class Identity extends Construct {
   /** The full scope (`<identifier>/<name>`) an access token needs to call the MCP API. */
   readonly mcpScope: string;
   readonly mcpOAuthScope: OAuthScope;
-  readonly preTokenGeneration: HandlerFunction;
+  readonly preTokenGeneration: HandlerFunction<typeof PRE_TOKEN_GENERATION_CONFIG>;
   /**
    * The key of the keyed hash that stands for a user id in logs and usage counters (see
    * lambda/shared/platform/pseudonym.ts). Generated at deploy time; no person needs to read it.
@@ -154,6 +157,7 @@ export class Identity extends Construct {
 
     this.preTokenGeneration = new HandlerFunction(this, 'PreTokenGeneration', {
       entry: 'pre-token-generation',
+      config: PRE_TOKEN_GENERATION_CONFIG,
       // Cognito waits 5 seconds for a trigger.
       timeout: Duration.seconds(5),
       description: 'Adds the tenant, tier and role from the registry to Cognito tokens',
@@ -171,6 +175,7 @@ export class Identity extends Construct {
 
     const preSignUp = new HandlerFunction(this, 'PreSignUp', {
       entry: 'pre-sign-up',
+      config: PRE_SIGN_UP_CONFIG,
       description: 'Refuses sign-ups with an invalid organisation name or invitation',
       memorySize: 128,
       timeout: Duration.seconds(5),
@@ -196,9 +201,9 @@ export class Identity extends Construct {
   }
 
   /** Lets a function compute user pseudonyms: read access to the key, and where to find it. */
-  grantPseudonyms(handler: HandlerFunction): void {
+  grantPseudonyms(handler: HandlerFunction<{ PSEUDONYM_KEY_SECRET_ID: z.ZodType }>): void {
     this.pseudonymKey.grantRead(handler.fn);
-    handler.fn.addEnvironment('PSEUDONYM_KEY_SECRET_ID', this.pseudonymKey.secretArn);
+    handler.setEnvironment('PSEUDONYM_KEY_SECRET_ID', this.pseudonymKey.secretArn);
   }
 }
 

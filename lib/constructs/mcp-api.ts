@@ -17,6 +17,9 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { AUTHORIZER_CONFIG } from '../../lambda/authorizer/config.js';
+import { MCP_CONFIG } from '../../lambda/mcp/config.js';
+import { PROTECTED_RESOURCE_CONFIG } from '../../lambda/protected-resource/config.js';
 import {
   API_STAGE_NAME,
   AUTHORIZATION_HEADER_PATTERN,
@@ -27,13 +30,8 @@ import {
   gatewayResponseBody,
   MCP_FUNCTION_TIMEOUT_SECONDS,
 } from '../../lambda/shared/edge/api-contract.js';
-import {
-  bearerChallenge,
-  endpointUrls,
-  FACADE_ROUTES,
-  MCP_PATH,
-  PROTECTED_RESOURCE_PATH,
-} from '../../lambda/shared/edge/oauth-metadata.js';
+import { bearerChallenge, endpointUrls } from '../../lambda/shared/edge/oauth-metadata.js';
+import { API_ROUTES, routesOf } from '../../lambda/shared/edge/routes.js';
 import { TIERS, type TierName } from '../../lambda/shared/fair-use/tiers.js';
 import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { guardRule } from '../validation.js';
@@ -82,8 +80,8 @@ const apiGatewayInvokePermission = {
  */
 export class McpApi extends Construct {
   readonly api: RestApi;
-  readonly authorizerFunction: HandlerFunction;
-  readonly mcpFunction: HandlerFunction;
+  readonly authorizerFunction: HandlerFunction<typeof AUTHORIZER_CONFIG>;
+  readonly mcpFunction: HandlerFunction<typeof MCP_CONFIG>;
   readonly isolation: TenantIsolation;
   /** The public base URL (`https://<id>.execute-api.<region>.amazonaws.com/<stage>`). */
   readonly baseUrl: string;
@@ -116,7 +114,7 @@ export class McpApi extends Construct {
         throttlingBurstLimit: props.stageThrottle.burstLimit,
         // The anonymous OAuth endpoints get limits of their own below the stage's.
         methodOptions: Object.fromEntries(
-          FACADE_ROUTES.flatMap((route) =>
+          API_ROUTES.flatMap((route) =>
             route.throttle
               ? route.methods
                   .filter((method) => method !== 'OPTIONS')
@@ -189,6 +187,7 @@ export class McpApi extends Construct {
 
     this.authorizerFunction = new HandlerFunction(this, 'Authorizer', {
       entry: 'authorizer',
+      config: AUTHORIZER_CONFIG,
       description: 'Verifies MCP access tokens and resolves the tenant',
       environment: {
         JWT_ISSUER: identity.userPool.userPoolProviderUrl,
@@ -206,6 +205,7 @@ export class McpApi extends Construct {
 
     this.mcpFunction = new HandlerFunction(this, 'Mcp', {
       entry: 'mcp',
+      config: MCP_CONFIG,
       description: 'Stateless MCP server: one server per request, tenant-scoped data access',
       memorySize: 512,
       timeout: Duration.seconds(MCP_FUNCTION_TIMEOUT_SECONDS),
@@ -223,13 +223,11 @@ export class McpApi extends Construct {
       registryTable: props.registryTable,
       callerRole: this.mcpFunction.role,
     });
-    this.mcpFunction.fn.addEnvironment(
-      'DATA_ACCESS_ROLE_ARN',
-      this.isolation.dataAccessRole.roleArn,
-    );
+    this.mcpFunction.setEnvironment('DATA_ACCESS_ROLE_ARN', this.isolation.dataAccessRole.roleArn);
 
     const metadataFunction = new HandlerFunction(this, 'ProtectedResource', {
       entry: 'protected-resource',
+      config: PROTECTED_RESOURCE_CONFIG,
       description: 'OAuth protected resource metadata (RFC 9728)',
       memorySize: 128,
       environment: {
@@ -249,41 +247,47 @@ export class McpApi extends Construct {
     });
 
     const mcpIntegration = new LambdaIntegration(this.mcpFunction.fn, { allowTestInvoke: false });
-    const mcp = this.api.root.addResource(MCP_PATH.slice(1));
-    for (const httpMethod of ['POST', 'GET', 'DELETE']) {
-      const method = mcp.addMethod(httpMethod, mcpIntegration, {
-        authorizer,
-        authorizationType: AuthorizationType.CUSTOM,
-        // The authorizer supplies the tenant's own key: each tenant is throttled and metered
-        // by its tier's usage plan on its own.
-        apiKeyRequired: true,
-      });
-      Validations.of(method).acknowledge({
-        id: 'AwsSolutions-COG4',
-        reason:
-          'The Lambda authorizer verifies the Cognito access token with aws-jwt-verify and ' +
-          'also resolves the tenant in the registry, which a Cognito authorizer cannot do.',
-      });
+    for (const route of routesOf('mcp')) {
+      for (const httpMethod of route.methods) {
+        const method = this.api.root
+          .resourceForPath(route.path)
+          .addMethod(httpMethod, mcpIntegration, {
+            authorizer,
+            authorizationType: AuthorizationType.CUSTOM,
+            // The authorizer supplies the tenant's own key: each tenant is throttled and metered
+            // by its tier's usage plan on its own.
+            apiKeyRequired: true,
+          });
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-COG4',
+          reason:
+            'The Lambda authorizer verifies the Cognito access token with aws-jwt-verify and ' +
+            'also resolves the tenant in the registry, which a Cognito authorizer cannot do.',
+        });
+      }
     }
 
     const metadataIntegration = new LambdaIntegration(metadataFunction.fn, {
       allowTestInvoke: false,
     });
-    const wellKnown = this.api.root.resourceForPath(PROTECTED_RESOURCE_PATH);
-    for (const resource of [wellKnown, wellKnown.addResource(MCP_PATH.slice(1))]) {
-      const method = resource.addMethod('GET', metadataIntegration, {
-        authorizationType: AuthorizationType.NONE,
-      });
-      Validations.of(method).acknowledge(
-        {
-          id: 'AwsSolutions-APIG4',
-          reason: 'RFC 9728 metadata must be readable without a token: it says how to get one.',
-        },
-        {
-          id: 'AwsSolutions-COG4',
-          reason: 'Public discovery document; no authorizer of any kind applies.',
-        },
-      );
+    for (const route of routesOf('protectedResource')) {
+      for (const httpMethod of route.methods) {
+        const method = this.api.root
+          .resourceForPath(route.path)
+          .addMethod(httpMethod, metadataIntegration, {
+            authorizationType: AuthorizationType.NONE,
+          });
+        Validations.of(method).acknowledge(
+          {
+            id: 'AwsSolutions-APIG4',
+            reason: 'RFC 9728 metadata must be readable without a token: it says how to get one.',
+          },
+          {
+            id: 'AwsSolutions-COG4',
+            reason: 'Public discovery document; no authorizer of any kind applies.',
+          },
+        );
+      }
     }
 
     for (const [type, response] of Object.entries(GATEWAY_RESPONSES)) {
@@ -365,7 +369,7 @@ export class McpApi extends Construct {
       ],
       resourceArns: [identity.userPool.userPoolArn],
     });
-    this.mcpFunction.fn.addEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
+    this.mcpFunction.setEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
 
     // Fair use: the per-user windows and the month's admitted calls, added to in place; usage
     // rows and the month's totals read back for usage_report. No Scan, no delete, and no write
@@ -388,9 +392,9 @@ export class McpApi extends Construct {
         Null: { 'dynamodb:LeadingKeys': 'false' },
       },
     });
-    this.mcpFunction.fn.addEnvironment('USAGE_TABLE_NAME', props.usageTable.tableName);
+    this.mcpFunction.setEnvironment('USAGE_TABLE_NAME', props.usageTable.tableName);
     identity.grantPseudonyms(this.authorizerFunction);
-    this.mcpFunction.fn.addEnvironment('USER_POOL_ID', identity.userPool.userPoolId);
+    this.mcpFunction.setEnvironment('USER_POOL_ID', identity.userPool.userPoolId);
   }
 
   /**
@@ -399,7 +403,7 @@ export class McpApi extends Construct {
    * request at all) is refused, which binds tokens to this server (see the README).
    */
   acceptTokensFrom(clients: readonly UserPoolClient[]): void {
-    this.authorizerFunction.fn.addEnvironment(
+    this.authorizerFunction.setEnvironment(
       'CLIENT_IDS',
       clients.map((client) => client.userPoolClientId).join(','),
     );

@@ -7,6 +7,7 @@ import { FilterPattern, SubscriptionFilter } from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METERING_CONFIG } from '../../lambda/metering/config.js';
 import { USAGE_RECORD } from '../../lambda/shared/fair-use/usage-record.js';
 import { guardRule } from '../validation.js';
 import { deadLetterAlarm } from './dead-letter-alarm.js';
@@ -30,7 +31,7 @@ export const USAGE_FILTER_PATTERN = FilterPattern.stringValue('$.record', '=', U
  * the records stay in the log group, from which it can be replayed.
  */
 export class Metering extends Construct {
-  readonly function: HandlerFunction;
+  readonly function: HandlerFunction<typeof METERING_CONFIG>;
   readonly deadLetterQueue: Queue;
   readonly deadLetterAlarm: Alarm;
 
@@ -55,6 +56,7 @@ export class Metering extends Construct {
     );
     this.function = new HandlerFunction(this, 'Function', {
       entry: 'metering',
+      config: METERING_CONFIG,
       description: 'Adds the usage records of the MCP function logs to the usage table',
       timeout: Duration.seconds(30),
       environment: { USAGE_TABLE_NAME: props.usageTable.tableName },

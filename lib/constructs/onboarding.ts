@@ -8,6 +8,9 @@ import { Grant, type IRole } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { POST_CONFIRMATION_CONFIG } from '../../lambda/post-confirmation/config.js';
+import { PROVISIONER_CONFIG } from '../../lambda/provisioner/config.js';
+import { PROVISIONING_SWEEPER_CONFIG } from '../../lambda/provisioning-sweeper/config.js';
 import type { TierName } from '../../lambda/shared/fair-use/tiers.js';
 import { MANAGED_BY } from '../../lambda/shared/lifecycle/tenant-resources.js';
 import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
@@ -44,7 +47,7 @@ export class Onboarding extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly deadLetterAlarm: Alarm;
-  readonly provisioner: HandlerFunction;
+  readonly provisioner: HandlerFunction<typeof PROVISIONER_CONFIG>;
 
   constructor(scope: Construct, id: string, props: OnboardingProps) {
     super(scope, id);
@@ -72,6 +75,7 @@ export class Onboarding extends Construct {
 
     this.provisioner = new HandlerFunction(this, 'Provisioner', {
       entry: 'provisioner',
+      config: PROVISIONER_CONFIG,
       description: "Creates a new tenant's KMS key and API key and activates it",
       timeout: Duration.seconds(60),
       removalPolicy,
@@ -95,14 +99,14 @@ export class Onboarding extends Construct {
         maxConcurrency: 2,
       }),
     );
-    this.provisioner.fn.addEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
-    this.provisioner.fn.addEnvironment(
+    this.provisioner.setEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
+    this.provisioner.setEnvironment(
       'USAGE_PLAN_IDS',
       Stack.of(this).toJsonString(props.usagePlanIds),
     );
-    this.provisioner.fn.addEnvironment('DATA_ACCESS_ROLE_ARN', props.dataAccessRole.roleArn);
-    this.provisioner.fn.addEnvironment('PROVISIONING_QUEUE_URL', this.queue.queueUrl);
-    this.provisioner.fn.addEnvironment('PROVISIONER_ROLE_ARN', this.provisioner.role.roleArn);
+    this.provisioner.setEnvironment('DATA_ACCESS_ROLE_ARN', props.dataAccessRole.roleArn);
+    this.provisioner.setEnvironment('PROVISIONING_QUEUE_URL', this.queue.queueUrl);
+    this.provisioner.setEnvironment('PROVISIONER_ROLE_ARN', this.provisioner.role.roleArn);
     this.grantProvisioning(props, { region, account, partition });
 
     this.deadLetterAlarm = deadLetterAlarm(
@@ -113,6 +117,7 @@ export class Onboarding extends Construct {
 
     const postConfirmation = new HandlerFunction(this, 'PostConfirmation', {
       entry: 'post-confirmation',
+      config: POST_CONFIRMATION_CONFIG,
       description: 'Creates the tenant of a new sign-up and queues its provisioning',
       // Cognito waits 5 seconds for a trigger.
       timeout: Duration.seconds(5),
@@ -133,10 +138,7 @@ export class Onboarding extends Construct {
       });
       this.queue.grantSendMessages(trigger.fn);
     }
-    props.identity.preTokenGeneration.fn.addEnvironment(
-      'PROVISIONING_QUEUE_URL',
-      this.queue.queueUrl,
-    );
+    props.identity.preTokenGeneration.setEnvironment('PROVISIONING_QUEUE_URL', this.queue.queueUrl);
     // A sign-up through an invitation takes the offer (PENDING to ACCEPTED, conditional).
     Grant.addToPrincipal({
       grantee: postConfirmation.fn,
@@ -156,6 +158,7 @@ export class Onboarding extends Construct {
     // dead-letter queue) are queued again; provisioning is idempotent.
     const sweeper = new HandlerFunction(this, 'Sweeper', {
       entry: 'provisioning-sweeper',
+      config: PROVISIONING_SWEEPER_CONFIG,
       description: 'Queues tenants stuck in PROVISIONING for provisioning again',
       timeout: Duration.seconds(60),
       environment: {
@@ -171,7 +174,7 @@ export class Onboarding extends Construct {
         `${props.registryTable.tableArn}/index/${REGISTRY_TABLE.byTenantIndex.indexName}`,
       ],
       conditions: {
-        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['TENANTS'] },
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [REGISTRY_TABLE.allTenantsKey] },
         Null: { 'dynamodb:LeadingKeys': 'false' },
       },
     });

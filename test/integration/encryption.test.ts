@@ -1,8 +1,9 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Notes } from '../../lambda/mcp/notes.js';
+import { NOTES } from '../../lambda/mcp/features/notes/notes.js';
 import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
+import { TenantCollection } from '../../lambda/shared/tenancy/collection.js';
 import { TenantCredentials } from '../../lambda/shared/tenancy/credentials.js';
 import { TenantCryptography } from '../../lambda/shared/tenancy/crypto.js';
 import { TenantDataAccess } from '../../lambda/shared/tenancy/data.js';
@@ -159,7 +160,7 @@ describe('notes encrypted under the tenant key', () => {
   it('keeps KMS calls to a small constant for 1,000 note writes and reads', async () => {
     const tenant = await seedTenant('busy');
     const creds = credentials();
-    const notes = new Notes(
+    const notes = new TenantCollection(
       new TenantDataAccess({
         tableName: process.env.DATA_TABLE_NAME as string,
         credentials: creds,
@@ -168,13 +169,23 @@ describe('notes encrypted under the tenant key', () => {
         tenant.tenantId,
         await keyOf(tenant.tenantId),
       ),
+      NOTES,
     );
     const before = await stats();
 
     const ids: string[] = [];
     for (let i = 0; i < 500; i++)
       ids.push(
-        (await notes.create({ title: `n${i}`, body: `body ${i}`, tags: [] }, tenant.sub)).id,
+        (
+          await notes.create({
+            id: notes.newId(),
+            title: `n${i}`,
+            body: `body ${i}`,
+            tags: [],
+            createdBy: tenant.sub,
+            createdAt: new Date().toISOString(),
+          })
+        ).id,
       );
     for (const id of ids) await notes.get(id);
 

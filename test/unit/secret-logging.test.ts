@@ -1,10 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMcpEndpoint } from '../../lambda/mcp/endpoint.js';
-import type { Notes } from '../../lambda/mcp/notes.js';
-import { buildMcpServer } from '../../lambda/mcp/server.js';
-import type { OwnTenant } from '../../lambda/shared/registry/directory.js';
+import { featureClient } from '../support/feature-client.js';
+import { MemoryTenancy, memoryContext } from '../support/memory-tenancy.js';
 
 const SECRET = 'never-print-me-0123456789';
 
@@ -15,52 +12,19 @@ function serverWith(stored: Map<string, string>, lines: string[]) {
     return true;
   });
   const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
-  const endpoint = createMcpEndpoint(
-    () =>
-      buildMcpServer({
-        context: {
-          tenantId: 'acme',
-          tier: 'premium',
-          role: 'admin',
-          sub: 'u1',
-          user: 'u_AAAAAAAAAAAAAAAAAAAAAA',
-          clientId: 'c',
-          kmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/k',
-        },
-        notes: {} as Notes,
-        tenant: {} as OwnTenant,
-        invitationLink: (code) => `https://example.com/v1/invitations?code=${code}`,
-        secrets: {
-          get: async (name) => stored.get(name),
-          put: async (name, value) => {
-            logger.debug('storing a secret', { name });
-            stored.set(name, value);
-          },
-        },
-        usage: {
-          report: async () => [],
-          budgetSpent: async () => 0,
-        },
-        outbound: { allowLoopback: true },
-        logger,
-      }),
-    { maxRequestBodySize: 65_536 },
-  );
+  const scope = new MemoryTenancy().scope(memoryContext('acme'), {
+    secrets: {
+      get: async (name) => stored.get(name),
+      put: async (name, value) => {
+        logger.debug('storing a secret', { name });
+        stored.set(name, value);
+      },
+    },
+    outbound: { allowLoopback: true },
+    logger,
+  });
   return async (args: Record<string, unknown>) => {
-    const client = new Client(
-      { name: 't', version: '1' },
-      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
-    );
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL('http://127.0.0.1:1/mcp'), {
-        fetch: (url, init) =>
-          endpoint(
-            new Request(url, init),
-            { token: '', clientId: 'c', scopes: [] },
-            JSON.parse(String(init?.body)),
-          ),
-      }),
-    );
+    const client = await featureClient(scope);
     const result = await client.callTool({ name: 'integrations_set', arguments: args });
     await client.close();
     return result;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import {
-  getTier,
-  TIER_NAMES,
-  TIERS,
-  TOOL_NAMES,
-  tierAllowsTool,
-} from '../../lambda/shared/fair-use/tiers.js';
+import { FEATURES, servedTo } from '../../lambda/mcp/features/index.js';
+import { getTier, TIER_NAMES, TIERS, type TierName } from '../../lambda/shared/fair-use/tiers.js';
 
 const ordered = TIER_NAMES.map((name) => TIERS[name]);
+/** Every tool the server implements, and those a tier's admins see (tools say their tier). */
+const TOOL_NAMES = FEATURES.flatMap((feature) => feature.tools.map((tool) => tool.name));
+const toolsOf = (tier: TierName) =>
+  servedTo({ tier, role: 'admin' }).tools.map((tool) => tool.name);
+const tierAllowsTool = (tier: TierName, tool: string) => toolsOf(tier).includes(tool);
 
 describe('tenant tiers', () => {
   it('defines free, standard and premium, each under its own name', () => {
@@ -44,14 +44,14 @@ describe('tenant tiers', () => {
 
   it('never takes a tool away from a higher tier', () => {
     for (const [lower, higher] of ordered.slice(1).map((t, i) => [ordered[i], t] as const)) {
-      expect(higher.tools).toEqual(expect.arrayContaining([...(lower?.tools ?? [])]));
+      expect(toolsOf(higher.name)).toEqual(expect.arrayContaining(toolsOf(lower?.name ?? 'free')));
     }
   });
 
   it('lists only tools the server knows, each once', () => {
     for (const tier of ordered) {
-      expect(new Set(tier.tools).size).toBe(tier.tools.length);
-      for (const tool of tier.tools) expect(TOOL_NAMES).toContain(tool);
+      expect(new Set(toolsOf(tier.name)).size).toBe(toolsOf(tier.name).length);
+      for (const tool of toolsOf(tier.name)) expect(TOOL_NAMES).toContain(tool);
     }
   });
 

@@ -1,31 +1,11 @@
 /**
  * The tenant tiers: the one place that says what each tier may do and how much.
  *
- * Read by the CDK app (usage plans: rate, burst, quota), the authorizer and the MCP handler
- * (which tools a tenant may see), and the local gateway (the same limits, enforced locally).
- * Change a number here and every layer follows.
+ * Read by the CDK app (usage plans: rate, burst, quota), the MCP handler (per-user limits and
+ * the monthly budget) and the local gateway (the same limits, enforced locally). Change a
+ * number here and every layer follows. Which tools a tier gets is said by each tool (its
+ * `minTier`, lambda/mcp/features/): the tiers are ordered as TIER_NAMES lists them.
  */
-
-/** Every MCP tool the server can expose. A tier lists the subset its tenants may call. */
-export const TOOL_NAMES = [
-  'whoami',
-  'notes_create',
-  'notes_get',
-  'notes_list',
-  'notes_search',
-  'notes_delete',
-  'tenant_info',
-  'tenant_users_list',
-  'tenant_users_invite',
-  'tenant_users_set_role',
-  'tenant_users_remove',
-  'tenant_invitations_list',
-  'tenant_invitations_revoke',
-  'integrations_set',
-  'notes_publish',
-  'usage_report',
-] as const;
-export type ToolName = (typeof TOOL_NAMES)[number];
 
 export const TIER_NAMES = ['free', 'standard', 'premium'] as const;
 export type TierName = (typeof TIER_NAMES)[number];
@@ -51,25 +31,7 @@ export interface TierDefinition {
    * month ends. The guard against a runaway client turning into a runaway bill.
    */
   readonly monthlyToolCalls: number;
-  /** The MCP tools this tier's tenants may list and call. */
-  readonly tools: readonly ToolName[];
 }
-
-const BASIC_TOOLS: readonly ToolName[] = [
-  'whoami',
-  'notes_create',
-  'notes_get',
-  'notes_list',
-  'notes_delete',
-  'tenant_info',
-  'tenant_users_list',
-  'tenant_users_invite',
-  'tenant_users_set_role',
-  'tenant_users_remove',
-  'tenant_invitations_list',
-  'tenant_invitations_revoke',
-  'usage_report',
-];
 
 export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
   free: {
@@ -79,7 +41,6 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     quota: { limit: 1_000, period: 'DAY' },
     perUser: { requests: 60, windowSeconds: 60 },
     monthlyToolCalls: 10_000,
-    tools: BASIC_TOOLS,
   },
   standard: {
     name: 'standard',
@@ -88,7 +49,6 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     quota: { limit: 50_000, period: 'DAY' },
     perUser: { requests: 600, windowSeconds: 60 },
     monthlyToolCalls: 1_000_000,
-    tools: [...BASIC_TOOLS, 'notes_search', 'integrations_set', 'notes_publish'],
   },
   premium: {
     name: 'premium',
@@ -97,7 +57,6 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     quota: { limit: 1_000_000, period: 'DAY' },
     perUser: { requests: 1_800, windowSeconds: 60 },
     monthlyToolCalls: 20_000_000,
-    tools: [...BASIC_TOOLS, 'notes_search', 'integrations_set', 'notes_publish'],
   },
 };
 
@@ -111,8 +70,4 @@ export function getTier(name: string): TierDefinition {
     throw new Error(`Unknown tier "${name}". Known tiers: ${TIER_NAMES.join(', ')}`);
   }
   return TIERS[name];
-}
-
-export function tierAllowsTool(tier: TierName, tool: string): tool is ToolName {
-  return (TIERS[tier].tools as readonly string[]).includes(tool);
 }

@@ -5,6 +5,7 @@ import {
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { ignore } from '../edge/usage-plans.js';
+import { SERVICE_NAME } from '../platform/service.js';
 import { TENANT_TAG_KEY } from '../tenancy/isolation.js';
 import type { TenantId } from '../tenancy/tenant.js';
 
@@ -15,7 +16,7 @@ import type { TenantId } from '../tenancy/tenant.js';
  */
 
 /** The tag every resource the project creates for a tenant carries. */
-export const MANAGED_BY = { key: 'ManagedBy', value: 'multi-tenant-mcp' } as const;
+export const MANAGED_BY = { key: 'ManagedBy', value: SERVICE_NAME } as const;
 
 export function apiKeyName(tenantId: TenantId): string {
   return `tenant-${tenantId}`;

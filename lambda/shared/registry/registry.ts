@@ -117,7 +117,7 @@ export class TenantRegistry {
     await this.putIfAbsent(
       {
         ...tenantKey(record.tenantId),
-        [byTenantIndex.partitionKey]: 'TENANTS',
+        [byTenantIndex.partitionKey]: REGISTRY_TABLE.allTenantsKey,
         [byTenantIndex.sortKey]: `TENANT#${record.tenantId}`,
         ...record,
       },
@@ -223,7 +223,7 @@ export class TenantRegistry {
 
   /** Every tenant, by query on the `byTenant` index (one partition; operators only). */
   async listTenants(): Promise<TenantRecord[]> {
-    return this.queryIndex('TENANTS', 'TENANT#', TenantRecordSchema, 'tenant');
+    return this.queryIndex(REGISTRY_TABLE.allTenantsKey, TENANT, TenantRecordSchema, 'tenant');
   }
 
   /** Changes a member's role; the membership must belong to `tenantId`. */

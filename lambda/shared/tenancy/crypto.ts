@@ -91,8 +91,16 @@ export class TenantCryptography {
   }
 }
 
+/** What seals and opens one tenant's fields. */
+export interface FieldCipher {
+  readonly tenantId: TenantId;
+  encrypt(plaintext: string): Promise<string>;
+  /** The plaintext of a message this tenant encrypted; anything else is an InternalError. */
+  decrypt(message: string): Promise<string>;
+}
+
 /** One tenant's cipher: text in, an opaque base64 message out, and back. */
-export class TenantCipher {
+export class TenantCipher implements FieldCipher {
   constructor(
     readonly tenantId: TenantId,
     private readonly materials: NodeCachingMaterialsManager,
@@ -131,13 +139,13 @@ export class TenantCipher {
 
 /**
  * Encrypts the named fields of a record, each as its own message, into `sealed`; the other
- * fields stay in the clear (to list, sort and page). A forker marks a field sensitive by
- * adding it to the list passed here and to `openFields`.
+ * fields stay in the clear (to list, sort and page). Collections (collection.ts) call it with
+ * their `sensitive` list.
  */
 export async function sealFields<T extends Record<string, unknown>, K extends keyof T & string>(
   record: T,
   fields: readonly K[],
-  cipher: TenantCipher,
+  cipher: FieldCipher,
 ): Promise<Omit<T, K> & { sealed: Record<K, string> }> {
   const clear: Record<string, unknown> = { ...record };
   const sealed = {} as Record<K, string>;
@@ -151,7 +159,7 @@ export async function sealFields<T extends Record<string, unknown>, K extends ke
 /** The record with its sealed fields decrypted back in place (for the owning tenant only). */
 export async function openFields(
   item: Record<string, unknown> & { sealed?: Record<string, string> },
-  cipher: TenantCipher,
+  cipher: FieldCipher,
 ): Promise<Record<string, unknown>> {
   const { sealed = {}, ...clear } = item;
   const opened: Record<string, unknown> = { ...clear };

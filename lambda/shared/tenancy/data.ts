@@ -89,8 +89,25 @@ export interface QueryPage {
   readonly lastSortKey?: string;
 }
 
+/** One tenant's partition: what a collection (collection.ts) stores its items in. */
+export interface TenantPartition {
+  readonly tenantId: TenantId;
+  get(sortKey: string): Promise<TenantItem | undefined>;
+  /** Writes a new item; an existing item with the same key is a ConflictError. */
+  create(sortKey: string, item: TenantItem): Promise<void>;
+  /** Overwrites an existing item; a missing one is a NotFoundError. */
+  replace(sortKey: string, item: TenantItem): Promise<void>;
+  /** Deletes an item; a missing one is a NotFoundError. */
+  delete(sortKey: string): Promise<void>;
+  /** Items whose sort key starts with `prefix`, newest (highest key) first unless told. */
+  query(
+    prefix: string,
+    options: { limit: number; after?: string; newestFirst?: boolean },
+  ): Promise<QueryPage>;
+}
+
 /** One tenant's partition of the data table. Every key it builds carries its tenant id. */
-export class TenantTable {
+export class TenantTable implements TenantPartition {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -116,6 +133,22 @@ export class TenantTable {
       );
     } catch (error) {
       if (isConditionFailure(error)) throw new ConflictError('The item already exists.');
+      throw error;
+    }
+  }
+
+  /** Overwrites an existing item; a missing item is a NotFoundError and nothing is written. */
+  async replace(sortKey: string, item: TenantItem): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...item, ...this.key(sortKey) },
+          ConditionExpression: `attribute_exists(${SK})`,
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new NotFoundError();
       throw error;
     }
   }

@@ -1,13 +1,13 @@
 import * as z from 'zod';
-import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../shared/edge/api-contract.js';
-import { TIERS } from '../../shared/fair-use/tiers.js';
-import { INVITATIONS_PER_DAY } from '../../shared/registry/invitations.js';
-import { RoleSchema, TierNameSchema } from '../../shared/tenancy/tenant.js';
-import { defineTool } from './tool.js';
+import { AUTHORIZER_CACHE_TTL_SECONDS } from '../../../shared/edge/api-contract.js';
+import { TIERS } from '../../../shared/fair-use/tiers.js';
+import { INVITATIONS_PER_DAY } from '../../../shared/registry/invitations.js';
+import { RoleSchema, TierNameSchema } from '../../../shared/tenancy/tenant.js';
+import { defineTool, type Feature } from '../feature.js';
 
 const UserSchema = z.object({ userId: z.string(), email: z.string().optional(), role: RoleSchema });
 
-export const tenantInfo = defineTool({
+const tenantInfo = defineTool({
   name: 'tenant_info',
   title: 'Organisation info',
   description: "Shows your organisation's name, tier, status and limits.",
@@ -25,8 +25,8 @@ export const tenantInfo = defineTool({
     }),
   }),
   annotations: { readOnlyHint: true },
-  run: async (_input, deps) => {
-    const tenant = await deps.tenant.info();
+  run: async (_input, scope) => {
+    const tenant = await scope.directory.info();
     const tier = TIERS[tenant.tier];
     return {
       tenantId: tenant.tenantId,
@@ -43,7 +43,7 @@ export const tenantInfo = defineTool({
   },
 });
 
-export const tenantUsersList = defineTool({
+const tenantUsersList = defineTool({
   name: 'tenant_users_list',
   requiredRole: 'admin',
   title: 'List members',
@@ -51,8 +51,8 @@ export const tenantUsersList = defineTool({
   inputSchema: z.object({}),
   outputSchema: z.object({ users: z.array(UserSchema) }),
   annotations: { readOnlyHint: true },
-  run: async (_input, deps) => ({
-    users: (await deps.tenant.members()).map((m) => ({
+  run: async (_input, scope) => ({
+    users: (await scope.directory.members()).map((m) => ({
       userId: m.userSub,
       ...(m.email ? { email: m.email } : {}),
       role: m.role,
@@ -68,7 +68,7 @@ const InvitationSchema = z.object({
   expiresAt: z.string(),
 });
 
-export const tenantUsersInvite = defineTool({
+const tenantUsersInvite = defineTool({
   name: 'tenant_users_invite',
   requiredRole: 'admin',
   title: 'Invite a person',
@@ -84,20 +84,20 @@ export const tenantUsersInvite = defineTool({
     idempotentHint: false,
     openWorldHint: false,
   },
-  run: async ({ email, role }, deps) => {
-    const { invitation, code } = await deps.tenant.invite(email, role);
+  run: async ({ email, role }, scope) => {
+    const { invitation, code } = await scope.directory.invite(email, role);
     return {
       invitationId: invitation.invitationId,
       email: invitation.email,
       role: invitation.role,
       status: invitation.status,
       expiresAt: invitation.expiresAt,
-      acceptUrl: deps.invitationLink(code),
+      acceptUrl: scope.links.invitation(code),
     };
   },
 });
 
-export const tenantInvitationsList = defineTool({
+const tenantInvitationsList = defineTool({
   name: 'tenant_invitations_list',
   requiredRole: 'admin',
   title: 'List invitations',
@@ -106,10 +106,10 @@ export const tenantInvitationsList = defineTool({
   inputSchema: z.object({}),
   outputSchema: z.object({ invitations: z.array(InvitationSchema) }),
   annotations: { readOnlyHint: true },
-  run: async (_input, deps) => ({ invitations: [...(await deps.tenant.invitations())] }),
+  run: async (_input, scope) => ({ invitations: [...(await scope.directory.invitations())] }),
 });
 
-export const tenantInvitationsRevoke = defineTool({
+const tenantInvitationsRevoke = defineTool({
   name: 'tenant_invitations_revoke',
   requiredRole: 'admin',
   title: 'Withdraw an invitation',
@@ -122,8 +122,8 @@ export const tenantInvitationsRevoke = defineTool({
     idempotentHint: false,
     openWorldHint: false,
   },
-  run: async ({ invitationId }, deps) => {
-    await deps.tenant.revokeInvitation(invitationId);
+  run: async ({ invitationId }, scope) => {
+    await scope.directory.revokeInvitation(invitationId);
     return { invitationId, revoked: true as const };
   },
 });
@@ -132,7 +132,7 @@ export const tenantInvitationsRevoke = defineTool({
 const CACHE = `${AUTHORIZER_CACHE_TTL_SECONDS} seconds (the authorizer cache time)`;
 const TAKES_EFFECT = `Their current tokens lose the access within ${CACHE}; they sign in again for a token with the new role.`;
 
-export const tenantUsersSetRole = defineTool({
+const tenantUsersSetRole = defineTool({
   name: 'tenant_users_set_role',
   requiredRole: 'admin',
   title: "Change a member's role",
@@ -145,8 +145,8 @@ export const tenantUsersSetRole = defineTool({
     idempotentHint: true,
     openWorldHint: false,
   },
-  run: async ({ userId, role }, deps) => {
-    const membership = await deps.tenant.setRole(userId, role);
+  run: async ({ userId, role }, scope) => {
+    const membership = await scope.directory.setRole(userId, role);
     return {
       userId: membership.userSub,
       ...(membership.email ? { email: membership.email } : {}),
@@ -155,7 +155,7 @@ export const tenantUsersSetRole = defineTool({
   },
 });
 
-export const tenantUsersRemove = defineTool({
+const tenantUsersRemove = defineTool({
   name: 'tenant_users_remove',
   requiredRole: 'admin',
   title: 'Remove a member',
@@ -168,8 +168,22 @@ export const tenantUsersRemove = defineTool({
     idempotentHint: false,
     openWorldHint: false,
   },
-  run: async ({ userId }, deps) => {
-    await deps.tenant.remove(userId);
+  run: async ({ userId }, scope) => {
+    await scope.directory.remove(userId);
     return { userId, removed: true as const };
   },
 });
+
+/** The organisation itself: its record, members and invitations (admin tools). */
+export const organisation: Feature = {
+  name: 'organisation',
+  tools: [
+    tenantInfo,
+    tenantUsersList,
+    tenantUsersInvite,
+    tenantUsersSetRole,
+    tenantUsersRemove,
+    tenantInvitationsList,
+    tenantInvitationsRevoke,
+  ],
+};

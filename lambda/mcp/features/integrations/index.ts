@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { checkDestination, postOutbound } from '../../shared/outbound/outbound.js';
+import { checkDestination, postOutbound } from '../../../shared/outbound/outbound.js';
 import {
   SIGNATURE_HEADER,
   signWebhook,
   TIMESTAMP_HEADER,
-} from '../../shared/outbound/webhook-signature.js';
-import { ValidationError } from '../../shared/platform/errors.js';
-import { NoteIdSchema } from '../notes.js';
-import { defineTool } from './tool.js';
+} from '../../../shared/outbound/webhook-signature.js';
+import { ValidationError } from '../../../shared/platform/errors.js';
+import { defineTool, type Feature } from '../feature.js';
+import { NOTES, NoteIdSchema } from '../notes/notes.js';
 
 /** The tenant secret holding the webhook integration (URL and signing secret). */
 const WEBHOOK_SECRET = 'webhook';
 const WebhookConfigSchema = z.object({ url: z.url(), signingSecret: z.string().min(16) });
 
-export const integrationsSet = defineTool({
+const integrationsSet = defineTool({
   name: 'integrations_set',
+  minTier: 'standard',
   requiredRole: 'admin',
   title: 'Set the webhook integration',
   description:
@@ -31,17 +32,18 @@ export const integrationsSet = defineTool({
     idempotentHint: true,
     openWorldHint: false,
   },
-  run: async ({ webhookUrl, signingSecret }, deps) => {
+  run: async ({ webhookUrl, signingSecret }, scope) => {
     const url = new URL(webhookUrl);
     // Refuse a destination now rather than at the first delivery.
-    await checkDestination(url, deps.outbound);
-    await deps.secrets.put(WEBHOOK_SECRET, JSON.stringify({ url: url.href, signingSecret }));
+    await checkDestination(url, scope.outbound);
+    await scope.secrets.put(WEBHOOK_SECRET, JSON.stringify({ url: url.href, signingSecret }));
     return { configured: true as const, webhookHost: url.host };
   },
 });
 
-export const notesPublish = defineTool({
+const notesPublish = defineTool({
   name: 'notes_publish',
+  minTier: 'standard',
   title: 'Publish a note',
   description: "Sends a note to your organisation's webhook, signed with its secret.",
   inputSchema: z.object({ id: NoteIdSchema.describe('The note id') }),
@@ -52,14 +54,14 @@ export const notesPublish = defineTool({
     idempotentHint: false,
     openWorldHint: true,
   },
-  run: async ({ id }, deps) => {
-    const stored = await deps.secrets.get(WEBHOOK_SECRET);
+  run: async ({ id }, scope) => {
+    const stored = await scope.secrets.get(WEBHOOK_SECRET);
     if (!stored)
       throw new ValidationError(
         'No webhook is configured: an admin sets one with integrations_set.',
       );
     const config = WebhookConfigSchema.parse(JSON.parse(stored));
-    const note = await deps.notes.get(id);
+    const note = await scope.collection(NOTES).get(id);
     // The delivery id is signed with the rest: receivers can drop a delivery seen before.
     const body = JSON.stringify({ event: 'note.published', deliveryId: randomUUID(), note });
     const timestamp = Math.floor(Date.now() / 1000);
@@ -71,7 +73,7 @@ export const notesPublish = defineTool({
         [TIMESTAMP_HEADER]: String(timestamp),
         [SIGNATURE_HEADER]: signWebhook(config.signingSecret, timestamp, body),
       },
-      deps.outbound,
+      scope.outbound,
     );
     if (response.status < 200 || response.status >= 300) {
       throw new ValidationError(`The webhook answered ${response.status}.`);
@@ -79,3 +81,9 @@ export const notesPublish = defineTool({
     return { published: true as const, status: response.status };
   },
 });
+
+/** The tenant's webhook: set it (admins), publish notes to it. */
+export const integrations: Feature = {
+  name: 'integrations',
+  tools: [integrationsSet, notesPublish],
+};

@@ -1,13 +1,13 @@
 import * as z from 'zod';
-import { TIERS } from '../../shared/fair-use/tiers.js';
-import { dayOf } from '../../shared/fair-use/usage-meter.js';
-import { ValidationError } from '../../shared/platform/errors.js';
-import { defineTool } from './tool.js';
+import { TIERS } from '../../../shared/fair-use/tiers.js';
+import { dayOf } from '../../../shared/fair-use/usage-meter.js';
+import { ValidationError } from '../../../shared/platform/errors.js';
+import { defineTool, type Feature } from '../feature.js';
 
 const Day = z.iso.date().describe('A day, yyyy-mm-dd (UTC)');
 const MAX_DAYS = 92;
 
-export const usageReport = defineTool({
+const usageReport = defineTool({
   name: 'usage_report',
   title: 'Usage report',
   description:
@@ -37,7 +37,7 @@ export const usageReport = defineTool({
     }),
   }),
   annotations: { readOnlyHint: true, openWorldHint: false },
-  run: async (input, deps) => {
+  run: async (input, scope) => {
     const today = dayOf(Date.now());
     const to = input.to ?? today;
     const from = input.from ?? `${to.slice(0, 7)}-01`;
@@ -48,10 +48,10 @@ export const usageReport = defineTool({
       );
     }
     const [rows, spent] = await Promise.all([
-      deps.usage.report(from, to),
-      deps.usage.budgetSpent(),
+      scope.usage.report(from, to),
+      scope.usage.budgetSpent(),
     ]);
-    const limit = TIERS[deps.context.tier].monthlyToolCalls;
+    const limit = TIERS[scope.context.tier].monthlyToolCalls;
     return {
       from,
       to,
@@ -72,3 +72,6 @@ export const usageReport = defineTool({
     };
   },
 });
+
+/** The tenant's metered usage and monthly budget. */
+export const usage: Feature = { name: 'usage', tools: [usageReport] };

@@ -1,0 +1,26 @@
+import * as z from 'zod';
+import { tableName } from '../shared/platform/config.js';
+
+/**
+ * What lambda/authorizer reads from its environment, checked at load (readConfig). The CDK
+ * construct that deploys it takes its variables by these names (lib/constructs/handler-function.ts)
+ * and synth fails when one without a default is missing.
+ */
+export const AUTHORIZER_CONFIG = {
+  JWT_ISSUER: z.url({ protocol: /^https?$/ }),
+  JWKS_URI: z.url({ protocol: /^https?$/ }).optional(),
+  CLIENT_IDS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string()).min(1)),
+  REQUIRED_SCOPE: z.string().min(1),
+  /** The API's public base URL: this server's resource URL derives from it. */
+  API_BASE_URL: z.url({ protocol: /^https?$/ }),
+  REGISTRY_TABLE_NAME: tableName(),
+  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
+} satisfies z.ZodRawShape;

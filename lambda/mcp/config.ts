@@ -1,0 +1,32 @@
+import * as z from 'zod';
+import { tableName } from '../shared/platform/config.js';
+
+/**
+ * What lambda/mcp reads from its environment, checked at load (readConfig). The CDK
+ * construct that deploys it takes its variables by these names (lib/constructs/handler-function.ts)
+ * and synth fails when one without a default is missing.
+ */
+export const MCP_CONFIG = {
+  DATA_TABLE_NAME: tableName(),
+  REGISTRY_TABLE_NAME: tableName(),
+  USAGE_TABLE_NAME: tableName(),
+  USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'not a user pool id'),
+  DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
+  API_BASE_URL: z.url({ protocol: /^https?$/ }),
+  ALLOWED_ORIGIN_HOSTNAMES: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
+  MAX_REQUEST_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
+  /** Development only: webhooks may use plain http and loopback addresses. */
+  ALLOW_LOOPBACK_WEBHOOKS: z.enum(['true', 'false']).default('false'),
+} satisfies z.ZodRawShape;

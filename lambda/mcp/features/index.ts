@@ -1,0 +1,29 @@
+import type { TenantContext } from '../../shared/tenancy/context.js';
+import { type Access, allows, type Feature } from './feature.js';
+import { integrations } from './integrations/index.js';
+import { notes } from './notes/index.js';
+import { organisation } from './organisation/index.js';
+import { tasks } from './tasks/index.js';
+import { usage } from './usage/index.js';
+import { whoami } from './whoami/index.js';
+
+/** Every feature the server serves. A new feature is one line here. */
+export const FEATURES: readonly Feature[] = [
+  whoami,
+  notes,
+  organisation,
+  integrations,
+  usage,
+  tasks,
+];
+
+/** What this caller may see and use, across every feature: allowed by tier and role. */
+export function servedTo(caller: Pick<TenantContext, 'tier' | 'role'>) {
+  const allowed = <T extends Access>(parts: readonly T[] | undefined) =>
+    (parts ?? []).filter((part) => allows(part, caller));
+  return {
+    tools: FEATURES.flatMap((feature) => allowed(feature.tools)),
+    resources: FEATURES.flatMap((feature) => allowed(feature.resources)),
+    prompts: FEATURES.flatMap((feature) => allowed(feature.prompts)),
+  };
+}

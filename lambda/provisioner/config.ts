@@ -1,0 +1,21 @@
+import * as z from 'zod';
+import { parseUsagePlanIds } from '../shared/edge/usage-plans.js';
+import { tableName } from '../shared/platform/config.js';
+
+/**
+ * What lambda/provisioner reads from its environment, checked at load (readConfig). The CDK
+ * construct that deploys it takes its variables by these names (lib/constructs/handler-function.ts)
+ * and synth fails when one without a default is missing.
+ */
+export const PROVISIONER_CONFIG = {
+  REGISTRY_TABLE_NAME: tableName(),
+  USAGE_PLAN_IDS: z.string().transform(parseUsagePlanIds),
+  DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
+  PROVISIONER_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
+  PROVISIONING_QUEUE_URL: z.url({ protocol: /^https?$/ }),
+  /**
+   * First retry delay, doubled on each further receive: with five tries the last comes after
+   * 7.5 minutes, beyond the few minutes AWS may need to make a new resource visible.
+   */
+  RETRY_BASE_SECONDS: z.coerce.number().int().min(0).default(30),
+} satisfies z.ZodRawShape;
