@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { tenantKeyPolicy } from '../../lambda/shared/tenancy/isolation.js';
 import { readAppConfig } from '../../lib/config.js';
-import { CLI_OUTPUTS } from '../../lib/stack-outputs.js';
+import { CLI_OUTPUTS, MCP_URL_OUTPUT } from '../../lib/stack-outputs.js';
 import {
   actionsOf,
   buildApp,
@@ -202,9 +202,12 @@ describe('deploy day: callback URLs Cognito accepts', () => {
 });
 
 describe('deploy day: every stack output the CLI reads exists', () => {
-  it.each(Object.entries(CLI_OUTPUTS))('%s from output %s', (_setting, output) => {
-    expect(Object.keys(template.toJSON().Outputs)).toContain(output);
-  });
+  it.each([...Object.entries(CLI_OUTPUTS), ['API_BASE_URL', MCP_URL_OUTPUT]])(
+    '%s from output %s',
+    (_setting, output) => {
+      expect(Object.keys(template.toJSON().Outputs)).toContain(output);
+    },
+  );
 });
 
 describe('deploy day: grants narrowed to what each function needs', () => {

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as z from 'zod';
+import { FEATURES } from '../../lambda/mcp/features/index.js';
+import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
+import { TENANT_DATA_TABLE } from '../../lambda/shared/platform/table-schema.js';
+import { encodeCursor } from '../../lambda/shared/tenancy/collection.js';
 import {
   hs256WithPublicKey,
   signedWithAnotherKey,
@@ -41,6 +47,8 @@ let deletedToken: string;
 let victimToken: string;
 const victimNotes: Array<{ id: string; title: string; body: string }> = [];
 let victimCursor: string;
+/** Every record of the victim, of every feature's collection: its sort key and id. */
+let victimRecords: Array<{ sortKey: string; id: string }> = [];
 const replies: Reply[] = [];
 
 const rpc = (method: string, params: Record<string, unknown> = {}, id: number | string = 1) => ({
@@ -143,6 +151,12 @@ beforeAll(async () => {
     authorization: `Bearer ${victimToken}`,
   });
   victimCursor = String(result(page)?.structuredContent?.nextCursor);
+  // A record of each feature that keeps records: the attacks below aim at all of them.
+  await seed(victimToken, 'tasks_create', {
+    title: `${VICTIM_MARKER} task`,
+    details: VICTIM_MARKER,
+  });
+  victimRecords = await recordsOf(victim.tenantId);
 });
 
 afterAll(async () => {
@@ -155,7 +169,57 @@ afterAll(async () => {
     .map((n) => n.title)
     .sort();
   expect(titles).toEqual(victimNotes.map((n) => n.title).sort());
+  // Nor any record of any feature.
+  expect(await recordsOf(victim.tenantId)).toEqual(victimRecords);
 });
+
+/** A tool call the seeding needs to succeed. */
+async function seed(token: string, name: string, args: Record<string, unknown>) {
+  const reply = await postMcp(tool(name, args), { ...LEGACY, authorization: `Bearer ${token}` });
+  if (!result(reply)?.structuredContent)
+    throw new Error(`seeding failed: ${reply.text.slice(0, 200)}`);
+}
+
+/** The tenant's collection records as stored (read with the operator's credentials). */
+async function recordsOf(tenantId: string) {
+  const { Items = [] } = await createDocumentClient().send(
+    new QueryCommand({
+      TableName: process.env.DATA_TABLE_NAME,
+      KeyConditionExpression: '#pk = :tenant',
+      ExpressionAttributeNames: { '#pk': TENANT_DATA_TABLE.partitionKey },
+      ExpressionAttributeValues: { ':tenant': tenantId },
+    }),
+  );
+  return Items.filter((item) => typeof item.id === 'string' && typeof item.type === 'string')
+    .map((item) => ({
+      sortKey: String(item[TENANT_DATA_TABLE.sortKey]),
+      id: String(item.id),
+      stored: JSON.stringify(item),
+    }))
+    .sort((a, b) => a.sortKey.localeCompare(b.sortKey));
+}
+
+/**
+ * The tools of every feature that take a record id or a cursor: each is attacked with every
+ * record of the victim's (of any feature) and a cursor into each of the victim's collections,
+ * so a new feature is attacked without a line written for it.
+ */
+const allTools = FEATURES.flatMap((feature) => feature.tools);
+const takes = (key: string) =>
+  allTools.filter((t) => key in t.inputSchema.shape).map((t) => t.name);
+const ID_TOOLS = takes('id');
+const CURSOR_TOOLS = takes('cursor');
+/** The smallest valid arguments besides the one under attack (a string field: 'x'). */
+const fill = (name: string, except: string) => {
+  const shape = allTools.find((t) => t.name === name)?.inputSchema.shape ?? {};
+  return Object.fromEntries(
+    Object.entries(shape)
+      .filter(
+        ([key, schema]) => key !== except && !(schema as z.ZodType).safeParse(undefined).success,
+      )
+      .map(([key]) => [key, 'x']),
+  );
+};
 
 const ATTACKS: Array<[string, () => Promise<Reply>, (reply: Reply) => void]> = [
   // Token forgery: the attacker's token turned into the victim's.
@@ -394,6 +458,36 @@ describe.each(ERAS)(
       expect(reply.text).not.toContain(victim.tenantId);
       expect(reply.text).not.toMatch(/\bat .+:\d+:\d+/);
     });
+
+    it('aims at a record of every collection the features keep, with every tool that takes one', () => {
+      expect(new Set(victimRecords.map((r) => r.sortKey.split('#')[0]))).toEqual(
+        new Set(['NOTE', 'TASK']),
+      );
+      expect(ID_TOOLS).toEqual(expect.arrayContaining(['notes_get', 'tasks_complete']));
+      expect(CURSOR_TOOLS).toEqual(expect.arrayContaining(['notes_list', 'tasks_list']));
+    });
+
+    it.each(ID_TOOLS)("every record id of the victim's, given to %s", async (name) => {
+      for (const record of victimRecords) {
+        const reply = await send(tool(name, { ...fill(name, 'id'), id: record.id }));
+        toolError(reply);
+        expect(reply.text).not.toContain(VICTIM_MARKER);
+        expect(reply.text).not.toContain(victim.tenantId);
+      }
+    });
+
+    it.each(CURSOR_TOOLS)(
+      "a cursor into each of the victim's collections, given to %s",
+      async (name) => {
+        for (const record of victimRecords) {
+          const cursor = encodeCursor(victim.tenantId, record.sortKey);
+          const reply = await send(tool(name, { ...fill(name, 'cursor'), cursor }));
+          toolError(reply);
+          expect(result(reply)?.structuredContent).toBeUndefined();
+          expect(reply.text).not.toContain(VICTIM_MARKER);
+        }
+      },
+    );
 
     it("sent every attack, and no reply anywhere carried the victim's data", () => {
       expect(replies.length).toBeGreaterThanOrEqual(ATTACKS.length);

@@ -61,6 +61,8 @@ export interface ServedTools {
 
 export interface ToolDefinition extends Access {
   readonly name: string;
+  /** What the tool accepts (read by the adversarial suite to aim its attacks). */
+  readonly inputSchema: z.ZodObject;
   register(server: McpServer, scope: TenantScope, served: ServedTools): void;
 }
 
@@ -91,6 +93,7 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject
   return {
     name,
     ...access,
+    inputSchema,
     register(server, scope, served) {
       server.registerTool(name, { ...config, ...schemas }, (input) => {
         // The arguments passed validation: the call is served (and counted) from here on.
