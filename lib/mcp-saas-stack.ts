@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { type AppConfig, assertManagedLoginRegion } from './config.js';
 import { AuthorizationFacade } from './constructs/authorization-facade.js';
@@ -8,6 +9,7 @@ import { Metering } from './constructs/metering.js';
 import { Observability } from './constructs/observability.js';
 import { Onboarding } from './constructs/onboarding.js';
 import { TenantData } from './constructs/tenant-data.js';
+import { TenantIsolation } from './constructs/tenant-isolation.js';
 import { CLI_OUTPUTS, type CliSetting, MCP_URL_OUTPUT } from './stack-outputs.js';
 
 export interface McpSaasStackProps extends StackProps {
@@ -17,11 +19,16 @@ export interface McpSaasStackProps extends StackProps {
 /** The client id of the pre-registered public client (redirect URIs from `-c callbackUrls`). */
 export const PRE_REGISTERED_CLIENT_ID = 'mcp-client';
 
+/** The data-access role's logical id since its first release (see the constructor). */
+const DATA_ACCESS_ROLE_LOGICAL_ID = 'McpApiIsolationDataAccessRole8D498FAC';
+
 /** The whole multi-tenant MCP service in one stack, composed of one construct per concern. */
 export class McpSaasStack extends Stack {
   readonly tenantData: TenantData;
   readonly identity: Identity;
   readonly mcpApi: McpApi;
+  /** The data-access role, the only way to tenant data (lambda/shared/tenancy/policy.ts). */
+  readonly isolation: TenantIsolation;
   readonly authorizationFacade: AuthorizationFacade;
   readonly onboarding: Onboarding;
   readonly metering: Metering;
@@ -64,10 +71,22 @@ export class McpSaasStack extends Stack {
       removalPolicy: config.removalPolicy,
     });
     this.mcpApi.acceptTokensFrom([this.authorizationFacade.cognitoClient]);
+    // No grant on tenant data anywhere else: only this role, per request, per tenant.
+    this.isolation = new TenantIsolation(this, 'Isolation', {
+      dataTable: this.tenantData.dataTable,
+      registryTable: this.tenantData.registryTable,
+      callerRole: this.mcpApi.mcpFunction.role,
+    });
+    // Its logical id is the one it had inside McpApi: every tenant's KMS key policy names
+    // this role's ARN, and a replaced role (new ARN) would lock every tenant out of its data.
+    (this.isolation.dataAccessRole.node.defaultChild as CfnRole).overrideLogicalId(
+      DATA_ACCESS_ROLE_LOGICAL_ID,
+    );
+    this.mcpApi.mcpFunction.useDataAccessRole(this.isolation.dataAccessRole);
     this.onboarding = new Onboarding(this, 'Onboarding', {
       identity: this.identity,
       registryTable: this.tenantData.registryTable,
-      dataAccessRole: this.mcpApi.isolation.dataAccessRole,
+      dataAccessRole: this.isolation.dataAccessRole,
       usagePlanIds: this.mcpApi.usagePlanIds,
       removalPolicy: config.removalPolicy,
     });

@@ -60,14 +60,14 @@ export function deployedContract(): DeployedContract {
   }
 
   const template = app.synth().getStackByName(stack.stackName).template as TemplateJson;
-  const role = stack.mcpApi.isolation.dataAccessRole.node.defaultChild as CfnRole;
+  const role = stack.isolation.dataAccessRole.node.defaultChild as CfnRole;
   const subscription = Object.values(template.Resources ?? {}).find(
     (resource) => resource.Type === 'AWS::Logs::SubscriptionFilter',
   );
   return {
     functions,
     usageFilterPattern: String(subscription?.Properties?.FilterPattern ?? ''),
-    dataAccessPolicies: rolePolicies(template, Stack.of(role).getLogicalId(role), {
+    dataAccessPolicies: rolePolicies(template, Stack.of(role).resolve(role.logicalId) as string, {
       account: LOCAL_ACCOUNT,
       region: LOCAL_REGION,
       names,

@@ -36,7 +36,7 @@ export interface AuthorizationFacadeProps {
   /** Clients the operator registers up front (MCP Inspector, an assistant with a fixed id). */
   readonly preRegisteredClients: readonly PreRegisteredClient[];
   /**
-   * Lifetime of Cognito's access tokens, which the façade hands on. Short, because the kill
+   * Lifetime of Cognito's access and ID tokens, which the façade hands on. Short, because the kill
    * switch also acts at refresh.
    * @default Duration.minutes(30)
    */

@@ -16,12 +16,6 @@ const PROJECT_ROOT = path.dirname(LAMBDA_ROOT);
 
 export { SERVICE_NAME };
 
-/** The variables of a function's configuration that have no default and are not optional. */
-export type RequiredVariable<Config extends z.ZodRawShape> = {
-  [Name in keyof Config]: undefined extends z.input<Config[Name]> ? never : Name;
-}[keyof Config] &
-  string;
-
 export interface HandlerFunctionProps<Config extends z.ZodRawShape> {
   /** The folder under `lambda/` whose `index.ts` exports `handler`. */
   readonly entry: string;

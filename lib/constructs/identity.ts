@@ -30,7 +30,9 @@ export interface IdentityProps {
   /**
    * Prefix of the Cognito domain that serves Managed Login
    * (`https://<prefix>.auth.<region>.amazoncognito.com`). Unique per Region.
-   * @default - `<stack name>-<account id>`, lowercased
+   * @default - `<stack name>-<account id>`: the stack name lowercased, without characters
+   * other than a-z, 0-9 and '-' and without "aws", "amazon" and "cognito" (which Cognito
+   * refuses in a prefix), cut to 40 characters ('mcp' if nothing is left)
    */
   readonly domainPrefix?: string;
   /**

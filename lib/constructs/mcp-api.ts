@@ -7,18 +7,14 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
-  Period,
   ResponseType,
   RestApi,
   TokenAuthorizer,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { AUTHORIZER_CONFIG } from '../../lambda/authorizer/config.js';
-import { MCP_CONFIG } from '../../lambda/mcp/config.js';
 import { PROTECTED_RESOURCE_CONFIG } from '../../lambda/protected-resource/config.js';
 import {
   API_STAGE_NAME,
@@ -28,16 +24,16 @@ import {
   GATEWAY_RESPONSES,
   type GatewayResponseType,
   gatewayResponseBody,
-  MCP_FUNCTION_TIMEOUT_SECONDS,
 } from '../../lambda/shared/edge/api-contract.js';
 import { bearerChallenge, endpointUrls } from '../../lambda/shared/edge/oauth-metadata.js';
 import { API_ROUTES, routesOf } from '../../lambda/shared/edge/routes.js';
-import { TIERS, type TierName } from '../../lambda/shared/fair-use/tiers.js';
-import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
+import type { TierName } from '../../lambda/shared/fair-use/tiers.js';
 import { guardRule } from '../validation.js';
+import { AuthorizerFunction } from './authorizer-function.js';
 import { acknowledgeLogGroupFindings, HandlerFunction } from './handler-function.js';
 import type { Identity } from './identity.js';
-import { TenantIsolation } from './tenant-isolation.js';
+import { McpFunction } from './mcp-function.js';
+import { addTierUsagePlans } from './tier-usage-plans.js';
 
 export interface McpApiProps {
   readonly identity: Identity;
@@ -59,7 +55,7 @@ export interface McpApiProps {
   readonly allowedOriginHostnames?: readonly string[];
   /** The global limit: the stage's steady rate and burst, for all tenants together. */
   readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
-  /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (log groups) */
+  /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (log groups and the API Gateway CloudWatch role) */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -80,9 +76,8 @@ const apiGatewayInvokePermission = {
  */
 export class McpApi extends Construct {
   readonly api: RestApi;
-  readonly authorizerFunction: HandlerFunction<typeof AUTHORIZER_CONFIG>;
-  readonly mcpFunction: HandlerFunction<typeof MCP_CONFIG>;
-  readonly isolation: TenantIsolation;
+  readonly authorizerFunction: AuthorizerFunction;
+  readonly mcpFunction: McpFunction;
   /** The public base URL (`https://<id>.execute-api.<region>.amazonaws.com/<stage>`). */
   readonly baseUrl: string;
   /** The MCP endpoint MCP clients connect to. */
@@ -185,45 +180,24 @@ export class McpApi extends Construct {
       },
     );
 
-    this.authorizerFunction = new HandlerFunction(this, 'Authorizer', {
-      entry: 'authorizer',
-      config: AUTHORIZER_CONFIG,
-      description: 'Verifies MCP access tokens and resolves the tenant',
-      environment: {
-        JWT_ISSUER: identity.userPool.userPoolProviderUrl,
-        REQUIRED_SCOPE: identity.mcpScope,
-        API_BASE_URL: this.baseUrl,
-        REGISTRY_TABLE_NAME: props.registryTable.tableName,
-      },
+    this.authorizerFunction = new AuthorizerFunction(this, 'Authorizer', {
+      identity,
+      apiBaseUrl: this.baseUrl,
+      registryTable: props.registryTable,
       removalPolicy,
     });
-    Grant.addToPrincipal({
-      grantee: this.authorizerFunction.fn,
-      actions: ['dynamodb:GetItem'],
-      resourceArns: [props.registryTable.tableArn],
-    });
-
-    this.mcpFunction = new HandlerFunction(this, 'Mcp', {
-      entry: 'mcp',
-      config: MCP_CONFIG,
-      description: 'Stateless MCP server: one server per request, tenant-scoped data access',
-      memorySize: 512,
-      timeout: Duration.seconds(MCP_FUNCTION_TIMEOUT_SECONDS),
-      reservedConcurrentExecutions: props.mcpReservedConcurrency,
-      environment: {
-        DATA_TABLE_NAME: props.dataTable.tableName,
-        API_BASE_URL: this.baseUrl,
-        ALLOWED_ORIGIN_HOSTNAMES: (props.allowedOriginHostnames ?? []).join(','),
-      },
-      removalPolicy,
-    });
-    // No grant on tenant data: only the isolation role, per request, per tenant.
-    this.isolation = new TenantIsolation(this, 'Isolation', {
+    identity.grantPseudonyms(this.authorizerFunction);
+    // Its own role reaches no tenant data: the stack names the data-access role it assumes.
+    this.mcpFunction = new McpFunction(this, 'Mcp', {
+      apiBaseUrl: this.baseUrl,
       dataTable: props.dataTable,
       registryTable: props.registryTable,
-      callerRole: this.mcpFunction.role,
+      usageTable: props.usageTable,
+      userPool: identity.userPool,
+      allowedOriginHostnames: props.allowedOriginHostnames,
+      reservedConcurrentExecutions: props.mcpReservedConcurrency,
+      removalPolicy,
     });
-    this.mcpFunction.setEnvironment('DATA_ACCESS_ROLE_ARN', this.isolation.dataAccessRole.roleArn);
 
     const metadataFunction = new HandlerFunction(this, 'ProtectedResource', {
       entry: 'protected-resource',
@@ -313,99 +287,11 @@ export class McpApi extends Construct {
 
     this.mcpUrl = urls.resource;
 
-    // One usage plan per tier, with the tier's limits; each tenant's API key joins its tier's.
-    const usagePlanIds: Partial<Record<TierName, string>> = {};
-    for (const tier of Object.values(TIERS)) {
-      const plan = this.api.addUsagePlan(`UsagePlan-${tier.name}`, {
-        description: `Tier ${tier.name}: per-tenant limits`,
-        throttle: { rateLimit: tier.throttle.rateLimit, burstLimit: tier.throttle.burstLimit },
-        quota: { limit: tier.quota.limit, period: Period[tier.quota.period] },
-        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-      });
-      usagePlanIds[tier.name] = plan.usagePlanId;
-    }
-    this.usagePlanIds = usagePlanIds as Record<TierName, string>;
-
-    // The tenant-admin tools: read the caller's tenant and members, invite into it, change a
-    // member's role, remove a member. Writes are memberships (`USER#...` items) and the
-    // members lease (`LOCK#...`): never a tenant record, its tier or its keys.
-    Grant.addToPrincipal({
-      grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:GetItem'],
-      resourceArns: [props.registryTable.tableArn],
-    });
-    const registryKeys = (...prefixes: string[]) => ({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) },
-      Null: { 'dynamodb:LeadingKeys': 'false' },
-    });
-    // Invitations are made, listed and withdrawn through the tenant-scoped session instead
-    // (see tenant-isolation.ts).
-    Grant.addToPrincipal({
-      grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-      resourceArns: [props.registryTable.tableArn],
-      conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix, REGISTRY_TABLE.lockKeyPrefix),
-    });
-    Grant.addToPrincipal({
-      grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:UpdateItem'],
-      resourceArns: [props.registryTable.tableArn],
-      conditions: registryKeys(REGISTRY_TABLE.userKeyPrefix),
-    });
-    Grant.addToPrincipal({
-      grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:Query'],
-      resourceArns: [
-        `${props.registryTable.tableArn}/index/${REGISTRY_TABLE.byTenantIndex.indexName}`,
-      ],
-    });
-    Grant.addToPrincipal({
-      grantee: this.mcpFunction.fn,
-      actions: [
-        // Removal and demotion: no sign-in, no refresh, then no account.
-        'cognito-idp:AdminDisableUser',
-        'cognito-idp:AdminUserGlobalSignOut',
-        'cognito-idp:AdminDeleteUser',
-      ],
-      resourceArns: [identity.userPool.userPoolArn],
-    });
-    this.mcpFunction.setEnvironment('REGISTRY_TABLE_NAME', props.registryTable.tableName);
-
-    // Fair use: the per-user windows and the month's admitted calls, added to in place; usage
-    // rows and the month's totals read back for usage_report. No Scan, no delete, and no write
-    // to the metered rows, which only the metering function writes.
-    Grant.addToPrincipal({
-      grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:UpdateItem'],
-      resourceArns: [props.usageTable.tableArn],
-      conditions: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RATE#*', 'BUDGET#*'] },
-        Null: { 'dynamodb:LeadingKeys': 'false' },
-      },
-    });
-    Grant.addToPrincipal({
-      grantee: this.mcpFunction.fn,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query'],
-      resourceArns: [props.usageTable.tableArn],
-      conditions: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BUDGET#*', 'USAGE#*'] },
-        Null: { 'dynamodb:LeadingKeys': 'false' },
-      },
-    });
-    this.mcpFunction.setEnvironment('USAGE_TABLE_NAME', props.usageTable.tableName);
-    identity.grantPseudonyms(this.authorizerFunction);
-    this.mcpFunction.setEnvironment('USER_POOL_ID', identity.userPool.userPoolId);
+    this.usagePlanIds = addTierUsagePlans(this.api);
   }
 
-  /**
-   * The app clients whose tokens the authorizer accepts. Only the authorization façade's: a
-   * token the same user pool issued to any other client (or through no MCP authorization
-   * request at all) is refused, which binds tokens to this server (see the README).
-   */
+  /** The app clients whose tokens the authorizer accepts (see AuthorizerFunction). */
   acceptTokensFrom(clients: readonly UserPoolClient[]): void {
-    this.authorizerFunction.setEnvironment(
-      'CLIENT_IDS',
-      clients.map((client) => client.userPoolClientId).join(','),
-    );
+    this.authorizerFunction.acceptTokensFrom(clients);
   }
 }

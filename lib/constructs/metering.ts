@@ -17,6 +17,7 @@ export interface MeteringProps {
   /** The function whose log group carries the usage records (the MCP function). */
   readonly source: HandlerFunction;
   readonly usageTable: ITableV2;
+  /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (the function's log group) */
   readonly removalPolicy?: RemovalPolicy;
 }
 

@@ -33,7 +33,10 @@ export interface ObservabilityProps {
   readonly authorizerFunction: HandlerFunction;
   readonly provisionerFunction: HandlerFunction;
   readonly provisioningDeadLetterQueue: Queue;
-  /** Alarms already defined elsewhere that should notify the same topic. */
+  /**
+   * Alarms already defined elsewhere that should notify the same topic.
+   * @default - none (only this construct's alarms notify the topic)
+   */
   readonly otherAlarms?: readonly Alarm[];
   /**
    * An e-mail address subscribed to the alarm topic (it must confirm the subscription).

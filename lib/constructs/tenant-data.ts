@@ -24,7 +24,7 @@ export interface TenantDataProps {
 
 /**
  * The tenant registry, the tenant data table and the usage table, all on demand, with point-in-time recovery
- * and, by default, deletion protection and RETAIN.
+ * and, by default, RETAIN_ON_UPDATE_OR_DELETE (deletion protection only with RemovalPolicy.RETAIN).
  */
 export class TenantData extends Construct {
   /** Tenants, memberships and (later) references to each tenant's keys. */

@@ -6,10 +6,12 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import {
   ConflictError,
   InternalError,
   NotFoundError,
+  ValidationError,
 } from '../../lambda/shared/platform/errors.js';
 import { TENANT_DATA_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import type { TenantContext } from '../../lambda/shared/tenancy/context.js';
@@ -18,7 +20,9 @@ import type { QueryPage, TenantItem, TenantPartition } from '../../lambda/shared
 import { scopeOf, type TenantScope } from '../../lambda/shared/tenancy/scope.js';
 import type { TenantId } from '../../lambda/shared/tenancy/tenant.js';
 
-const SK = TENANT_DATA_TABLE.sortKey;
+const { partitionKey: PK, sortKey: SK } = TENANT_DATA_TABLE;
+/** DynamoDB's item size limit. */
+const MAX_ITEM_BYTES = 400 * 1024;
 
 /** One table for every tenant, as in DynamoDB: partitions keep tenants apart, not the store. */
 export class MemoryTable {
@@ -30,15 +34,26 @@ export class MemoryTable {
       this.items.set(tenantId, items);
       return items;
     };
-    // Items are copied in and out: a caller never holds the stored object.
-    const stored = (sortKey: string, item: TenantItem) =>
-      structuredClone({ ...item, [SK]: sortKey });
+    // Items go in as the DocumentClient writes them (TenantTable: `removeUndefinedValues`, the
+    // keys written over the item's own attributes): what it cannot marshal, or DynamoDB would
+    // refuse as too large, is refused here too. A read gives the item back without its
+    // partition key, as TenantTable does.
+    const stored = (sortKey: string, item: TenantItem) => {
+      const written = { ...item, [PK]: tenantId, [SK]: sortKey };
+      const attributes = marshall(written, { removeUndefinedValues: true });
+      if (Buffer.byteLength(JSON.stringify(attributes)) > MAX_ITEM_BYTES) {
+        throw new ValidationError('Item size has exceeded the maximum allowed size');
+      }
+      return JSON.parse(JSON.stringify(written)) as TenantItem;
+    };
+    const read = (item: TenantItem | undefined) => {
+      if (!item) return undefined;
+      const { [PK]: _partition, ...rest } = structuredClone(item);
+      return rest;
+    };
     return {
       tenantId,
-      get: async (sortKey) => {
-        const item = own().get(sortKey);
-        return item && structuredClone(item);
-      },
+      get: async (sortKey) => read(own().get(sortKey)),
       create: async (sortKey, item) => {
         if (own().has(sortKey)) throw new ConflictError('The item already exists.');
         own().set(sortKey, stored(sortKey, item));
@@ -51,6 +66,8 @@ export class MemoryTable {
         if (!own().delete(sortKey)) throw new NotFoundError();
       },
       query: async (prefix, options): Promise<QueryPage> => {
+        // DynamoDB: "Limit must be greater than or equal to 1".
+        if (!(options.limit >= 1)) throw new ValidationError('Limit must be at least 1');
         const newestFirst = options.newestFirst ?? true;
         const keys = [...own().keys()]
           .filter((key) => key.startsWith(prefix))
@@ -63,7 +80,7 @@ export class MemoryTable {
         const page = start < 0 ? [] : keys.slice(start, start + options.limit);
         const last = page.at(-1);
         return {
-          items: page.map((key) => structuredClone(own().get(key) as TenantItem)),
+          items: page.map((key) => read(own().get(key)) as TenantItem),
           // DynamoDB answers LastEvaluatedKey whenever the limit stopped the query.
           ...(page.length === options.limit && last !== undefined ? { lastSortKey: last } : {}),
         };

@@ -19,7 +19,10 @@ import {
 } from '../../shared/platform/errors.js';
 import { emitMetric, errorFields, METRIC } from '../../shared/platform/observability.js';
 import { currentScope } from '../../shared/platform/request-scope.js';
-import { CrossTenantCursorError } from '../../shared/tenancy/collection.js';
+import {
+  type CollectionDefinition,
+  CrossTenantCursorError,
+} from '../../shared/tenancy/collection.js';
 import type { TenantContext } from '../../shared/tenancy/context.js';
 import type { TenantScope } from '../../shared/tenancy/scope.js';
 import type { Role } from '../../shared/tenancy/tenant.js';
@@ -32,6 +35,11 @@ import { jsonSchemaOnce } from './json-schema-once.js';
  */
 export interface Feature {
   readonly name: string;
+  /**
+   * The collections the feature keeps in the tenant's partition: the adversarial suite checks
+   * that it attacks a record of each.
+   */
+  readonly collections?: readonly Pick<CollectionDefinition<{ id: string }, never>, 'prefix'>[];
   readonly tools: readonly ToolDefinition[];
   readonly resources?: readonly ResourceDefinition[];
   readonly prompts?: readonly PromptDefinition[];
@@ -104,7 +112,9 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject
           if (!allows(access, scope.context)) {
             throw new ForbiddenError('This tool is not available to you.');
           }
-          return run(input as z.output<Input>, scope, served);
+          // What the tool returns is cut to its output schema: a field the schema does not
+          // name (a sealed field a tool forgot to leave out) never reaches the caller.
+          return outputSchema.parse(await run(input as z.output<Input>, scope, served));
         });
       });
     },

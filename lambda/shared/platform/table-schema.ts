@@ -18,12 +18,12 @@ export const REGISTRY_TABLE = {
   lockKeyPrefix: 'LOCK#',
   /** A tenant's invitations (offers) and their daily count: `INVITES#<tenant id>`. */
   invitesKeyPrefix: 'INVITES#',
+  /** The byTenant index partition that lists every tenant (for operators). */
+  allTenantsKey: 'TENANTS',
   /**
    * Lists a tenant's members, and all tenants for operators: never a Scan. It projects only
    * what those lists show, never a tenant's API key value or key ARN.
    */
-  /** The byTenant index partition that lists every tenant (for operators). */
-  allTenantsKey: 'TENANTS',
   byTenantIndex: {
     indexName: 'byTenant',
     partitionKey: 'gsi1pk',

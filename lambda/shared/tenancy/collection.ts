@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { NotFoundError, ValidationError } from '../platform/errors.js';
+import { TENANT_DATA_TABLE } from '../platform/table-schema.js';
 import { type FieldCipher, openFields, sealFields } from './crypto.js';
 import type { TenantItem, TenantPartition } from './data.js';
 import type { TenantId } from './tenant.js';
@@ -14,7 +15,8 @@ import type { TenantId } from './tenant.js';
  */
 
 /** Time-ordered, unguessable: 9 base-36 characters of milliseconds, 12 hex of randomness. */
-export const ItemIdSchema = z.string().regex(/^[a-z0-9]{21}$/, 'not an id');
+export const ITEM_ID_PATTERN = /^[a-z0-9]{21}$/;
+export const ItemIdSchema = z.string().regex(ITEM_ID_PATTERN, 'not an id');
 
 export function newItemId(now = Date.now()): string {
   return now.toString(36).padStart(9, '0') + randomBytes(6).toString('hex');
@@ -27,6 +29,16 @@ export interface Page<T> {
 
 /** What every record of a collection has. */
 type Identified = { readonly id: string };
+
+/** Attribute names the table and the collection use themselves: no record field may take one. */
+const RESERVED_FIELDS = [
+  TENANT_DATA_TABLE.partitionKey,
+  TENANT_DATA_TABLE.sortKey,
+  'type',
+  'sealed',
+];
+/** Sort-key prefixes other parts of the platform keep in the tenant's partition. */
+const RESERVED_NAMES = ['SECRET'];
 
 export interface CollectionDefinition<Item extends Identified, Sealed extends keyof Item> {
   /** The sort-key prefix of the collection's items (`NOTE#`). */
@@ -70,11 +82,20 @@ export function defineCollection<
   if (!/^[A-Z][A-Z_]{0,30}$/.test(spec.name)) {
     throw new Error(`A collection name is upper-case letters and underscores, not "${spec.name}"`);
   }
+  if (RESERVED_NAMES.includes(spec.name)) {
+    throw new Error(`The collection name "${spec.name}" is taken by the platform`);
+  }
+  const reserved = RESERVED_FIELDS.filter((field) => field in spec.schema.shape);
+  if (reserved.length > 0) {
+    throw new Error(`A record cannot have a field named ${reserved.join(', ')}`);
+  }
   if ((spec.sensitive as readonly string[]).includes('id')) {
     throw new Error('The id keys the item: it cannot be sealed');
   }
   const mask = Object.fromEntries(spec.sensitive.map((field) => [field, true])) as never;
-  const summary = spec.schema.omit(mask);
+  // A plain (stripping) object whatever the schema's catch-all: a page never carries a key
+  // the summary does not name, such as `sealed` or a field that was clear before.
+  const summary = z.object(spec.schema.shape).omit(mask);
   return {
     prefix: `${spec.name}#`,
     type: spec.name.toLowerCase(),
@@ -240,10 +261,10 @@ export function decodeCursor(cursor: string, tenantId: TenantId, prefix: string)
     throw new ValidationError('Invalid cursor.');
   }
   const parsed = CursorSchema.safeParse(decoded);
-  if (!parsed.success || !parsed.data.k.startsWith(prefix)) {
-    throw new ValidationError('Invalid cursor.');
-  }
+  if (!parsed.success) throw new ValidationError('Invalid cursor.');
+  // The tenant first: another tenant's cursor is an attempt, whatever collection it is for.
   if (parsed.data.t !== tenantId) throw new CrossTenantCursorError();
+  if (!parsed.data.k.startsWith(prefix)) throw new ValidationError('Invalid cursor.');
   return parsed.data.k;
 }
 

@@ -150,8 +150,10 @@ export async function sealFields<T extends Record<string, unknown>, K extends ke
   const clear: Record<string, unknown> = { ...record };
   const sealed = {} as Record<K, string>;
   for (const field of fields) {
-    sealed[field] = await cipher.encrypt(JSON.stringify(record[field]));
     delete clear[field];
+    // An optional field that is absent stays absent: there is nothing to seal.
+    if (record[field] === undefined) continue;
+    sealed[field] = await cipher.encrypt(JSON.stringify(record[field]));
   }
   return { ...(clear as Omit<T, K>), sealed };
 }

@@ -8,15 +8,14 @@ import {
 
 /**
  * The data-access role's policies as plain IAM JSON, built in one place: CDK attaches exactly
- * these statements (lib/constructs/tenant-isolation.ts), the IAM-evaluation tests decide
- * requests against them directly and against the synthesized template, and the local
- * stand-ins decide with the synthesized template (local/deployed-contract.ts). A rule changed
- * here changes everywhere, and nowhere else holds a copy of it.
+ * these statements and trust conditions (lib/constructs/tenant-isolation.ts); an infra test
+ * proves the synthesized role holds exactly them, and the IAM-evaluation tests and the local
+ * stand-ins (local/deployed-contract.ts) decide requests with that synthesized policy. A rule
+ * changed here changes everywhere, and nowhere else holds a copy of it.
  */
 
 /** The session tag as an IAM policy variable. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
-export const TENANT_TAG_VARIABLE = '${aws:PrincipalTag/TenantId}';
+export const TENANT_TAG_VARIABLE = `\${aws:PrincipalTag/${TENANT_TAG_KEY}}`;
 
 export interface DataAccessResources {
   /** The tenant data table, partitioned by exactly the tenant id. */

@@ -17,10 +17,12 @@ import type { TenantSecrets } from './secrets.js';
  * Where the tenant is scoped: one request's tenant context in, that tenant's capabilities out.
  *
  * A tool, resource or prompt gets a `TenantScope` and nothing else. Every capability in it is
- * bound to the caller's tenant when the scope is made, and the ones that touch tenant data
- * (collections, the cipher, secrets, the tenant's registry entries and invitations) are signed
- * with credentials scoped to that tenant by IAM (isolation.ts, policy.ts): code that named
- * another tenant's key would get AccessDenied, not data.
+ * bound to the caller's tenant id when the scope is made. Those that touch tenant data
+ * (collections, the cipher, secrets, the tenant's own registry record, member list and
+ * invitations) are signed with credentials IAM scopes to that tenant (isolation.ts, policy.ts):
+ * code that named another tenant's key would get AccessDenied, not data. Membership items
+ * (keyed by user) and usage counters go through the function's own role, with the tenant id
+ * fixed here.
  */
 export interface TenantScope {
   /** Who is calling: tenant, tier, role, user, from the verified authorizer context. */

@@ -143,6 +143,10 @@ describe('a tenant collection', () => {
     await expect(globex.list({ limit: 2, cursor: first.nextCursor })).rejects.toThrow(
       CrossTenantCursorError,
     );
+    // Another tenant's cursor is an attempt even when it is for another collection.
+    await expect(acme.list({ limit: 2, cursor: encodeCursor('globex', 'TASK#x') })).rejects.toThrow(
+      CrossTenantCursorError,
+    );
     const other = encodeCursor('acme', 'TASK#x');
     for (const cursor of ['%%%', 'e30', other]) {
       const refusal = acme.list({ limit: 2, cursor });
@@ -180,6 +184,33 @@ describe('a tenant collection', () => {
     await expect(notes.create({ ...note(notes), createdAt: 'yesterday' })).rejects.toThrow();
   });
 
+  it('never puts a key the summary does not name in a page, even for a loose schema', async () => {
+    const { open } = tenants();
+    const loose = defineCollection({
+      name: 'LOOSE',
+      schema: z.looseObject({ id: ItemIdSchema, title: z.string(), body: z.string() }),
+      sensitive: ['body'],
+      notFound: 'No.',
+    });
+    const records = open('acme', loose);
+    await records.create({ id: records.newId(), title: 't', body: 'secret' });
+    const [item] = (await records.list({ limit: 5 })).items;
+    expect(Object.keys(item ?? {}).sort()).toEqual(['id', 'title']);
+  });
+
+  it('leaves an absent optional sensitive field absent', async () => {
+    const { open } = tenants();
+    const optional = defineCollection({
+      name: 'OPT',
+      schema: z.object({ id: ItemIdSchema, note: z.string().optional() }),
+      sensitive: ['note'],
+      notFound: 'No.',
+    });
+    const records = open('acme', optional);
+    const { id } = await records.create({ id: records.newId() });
+    expect(await records.get(id)).toEqual({ id });
+  });
+
   it('refuses collection names and sensitive lists that would break the key scheme', () => {
     expect(() =>
       defineCollection({ name: 'note#', schema: RecordSchema, sensitive: [], notFound: '' }),
@@ -187,5 +218,14 @@ describe('a tenant collection', () => {
     expect(() =>
       defineCollection({ name: 'REC', schema: RecordSchema, sensitive: ['id'], notFound: '' }),
     ).toThrow();
+    expect(() =>
+      defineCollection({ name: 'SECRET', schema: RecordSchema, sensitive: [], notFound: '' }),
+    ).toThrow(/taken/);
+    for (const field of ['tenantId', 'sk', 'type', 'sealed']) {
+      const schema = RecordSchema.extend({ [field]: z.string() }) as typeof RecordSchema;
+      expect(() => defineCollection({ name: 'REC', schema, sensitive: [], notFound: '' })).toThrow(
+        field,
+      );
+    }
   });
 });

@@ -15,9 +15,12 @@ describe('the feature list', () => {
     for (const name of tools) expect(name).toMatch(/^[a-z][a-z0-9_]{0,63}$/);
   });
 
-  it('names features, resources and prompts once each, with real tiers', () => {
-    const names = FEATURES.map((feature) => feature.name);
-    expect(new Set(names).size).toBe(names.length);
+  it('names features, resources, prompts and collections once each, with real tiers', () => {
+    const unique = (names: string[]) => expect(new Set(names).size).toBe(names.length);
+    unique(FEATURES.map((feature) => feature.name));
+    unique(FEATURES.flatMap((feature) => (feature.resources ?? []).map((r) => r.name)));
+    unique(FEATURES.flatMap((feature) => (feature.prompts ?? []).map((p) => p.name)));
+    unique(FEATURES.flatMap((feature) => (feature.collections ?? []).map((c) => c.prefix)));
     for (const part of parts) if (part.minTier) expect(TIER_NAMES).toContain(part.minTier);
   });
 });

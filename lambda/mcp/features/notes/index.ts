@@ -23,6 +23,7 @@ const IdInput = z.object({ id: NoteIdSchema });
 
 export const notes: Feature = {
   name: 'notes',
+  collections: [NOTES],
   tools: [
     defineTool({
       name: 'notes_create',

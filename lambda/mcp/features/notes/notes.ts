@@ -1,12 +1,16 @@
 import * as z from 'zod';
-import { defineCollection, ItemIdSchema } from '../../../shared/tenancy/collection.js';
+import { defineCollection, ITEM_ID_PATTERN } from '../../../shared/tenancy/collection.js';
 
 /**
  * Tenant notes: the small domain the tools serve. Stored in the tenant's own partition as a
  * collection (`NOTE#<id>`); the body is sealed under the tenant's key.
  */
 
-export const NoteIdSchema = ItemIdSchema.describe('The note id');
+/** A collection id that says what it is when it is malformed. */
+export const NoteIdSchema = z
+  .string()
+  .regex(ITEM_ID_PATTERN, 'not a note id')
+  .describe('The note id');
 
 export const NoteSchema = z.object({
   id: NoteIdSchema,

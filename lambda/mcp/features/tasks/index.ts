@@ -7,6 +7,7 @@ const TaskSummarySchema = TaskSchema.omit({ details: true });
 /** A to-do list per organisation: the example feature of docs/EXTENDING.md. */
 export const tasks: Feature = {
   name: 'tasks',
+  collections: [TASKS],
   tools: [
     defineTool({
       name: 'tasks_create',
