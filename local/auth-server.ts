@@ -111,12 +111,25 @@ const authorization = new AuthorizationServer({
   },
 });
 
+/** How much of a refused body is read and dropped before the connection is cut. */
+const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
+
 const server = createServer((req, res) => {
   route(req, res).catch((error: Error) => {
     if (error instanceof BodyTooLarge) {
-      // Bounded like a service's front end: a large body is refused, never read to the end.
-      if (!res.headersSent) send(res, 413, { error: 'invalid_request' });
-      req.destroy();
+      // Bounded like a service's front end: a large body is refused and never kept. The rest
+      // is read and dropped (up to DRAIN_LIMIT_BYTES, then the connection is cut), so a client
+      // still sending gets the 413 rather than a reset connection.
+      if (!res.headersSent) {
+        res.setHeader('connection', 'close');
+        send(res, 413, { error: 'invalid_request' });
+      }
+      let drained = 0;
+      req.on('data', (chunk: Buffer) => {
+        drained += chunk.length;
+        if (drained > DRAIN_LIMIT_BYTES) req.destroy();
+      });
+      req.resume();
       return;
     }
     process.stderr.write(`auth-server: ${error.stack ?? error.message}\n`);

@@ -95,9 +95,9 @@ const cognito = new CognitoStandIn(() => {
       () => import('../lambda/post-confirmation/index.js'),
     );
     return {
-      preSignUp: (event) => preSignUp.handler(event as never, lambdaContext('pre-sign-up', 5_000)),
+      preSignUp: (event) => preSignUp.handler(event as never, lambdaContext('pre-sign-up')),
       postConfirmation: (event) =>
-        postConfirmation.handler(event as never, lambdaContext('post-confirmation', 5_000)),
+        postConfirmation.handler(event as never, lambdaContext('post-confirmation')),
     } satisfies CognitoTriggers;
   })();
   return triggers;
@@ -484,7 +484,7 @@ function deliverUsage(
     try {
       for (let delivery = logs.next(); delivery; delivery = logs.next()) {
         try {
-          await handler(delivery.event, lambdaContext('metering', 30_000));
+          await handler(delivery.event, lambdaContext('metering'));
           logs.ack(delivery.id);
         } catch (error) {
           process.stderr.write(`aws-stand-in: metering: ${(error as Error).message}\n`);

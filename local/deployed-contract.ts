@@ -25,6 +25,8 @@ import { LOCAL_TABLE_NAMES } from './tables.js';
 export interface DeployedContract {
   /** Environment variable names each function's CDK definition gives it, by `lambda/` entry. */
   readonly functions: Readonly<Record<string, readonly string[]>>;
+  /** Each function's timeout in seconds, by `lambda/` entry: local runs get the same deadline. */
+  readonly timeouts: Readonly<Record<string, number>>;
   /** The data-access role's identity policies, as deployed, for the local names. */
   readonly dataAccessPolicies: readonly NamedPolicy[];
   /** The filter pattern of the subscription that feeds the metering function. */
@@ -52,11 +54,13 @@ export function deployedContract(): DeployedContract {
   };
 
   const functions: Record<string, string[]> = {};
+  const timeouts: Record<string, number> = {};
   for (const construct of stack.node.findAll()) {
     if (!(construct instanceof HandlerFunction)) continue;
     const cfn = construct.fn.node.defaultChild as CfnFunction;
     const environment = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> };
     functions[construct.entry] = Object.keys(environment?.variables ?? {}).sort();
+    timeouts[construct.entry] = Number(stack.resolve(cfn.timeout) ?? 3);
   }
 
   const template = app.synth().getStackByName(stack.stackName).template as TemplateJson;
@@ -66,6 +70,7 @@ export function deployedContract(): DeployedContract {
   );
   return {
     functions,
+    timeouts,
     usageFilterPattern: String(subscription?.Properties?.FilterPattern ?? ''),
     dataAccessPolicies: rolePolicies(template, Stack.of(role).resolve(role.logicalId) as string, {
       account: LOCAL_ACCOUNT,

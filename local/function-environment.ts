@@ -27,6 +27,14 @@ export function loadContract(): DeployedContract {
   return contract;
 }
 
+/** The function's deployed timeout (its CDK definition), for the deadline of a local run. */
+export function deployedTimeoutMs(entry: string): number {
+  const seconds = loadContract().timeouts[entry];
+  if (seconds === undefined)
+    throw new Error(`the CDK app defines no function from lambda/${entry}`);
+  return seconds * 1000;
+}
+
 /**
  * Loads a handler with the environment its CDK definition gives it and nothing more, as Lambda
  * would: the process's merged environment is narrowed to the function's own variables while

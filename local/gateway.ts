@@ -54,6 +54,13 @@ export interface ApiKeyState {
   readonly plan?: PlanLimits;
 }
 
+/** The `lambda/` entry of each route handler (its deployed timeout is the local deadline). */
+const ENTRY_OF = {
+  mcp: 'mcp',
+  protectedResource: 'protected-resource',
+  authorizationServer: 'authorization-server',
+} as const;
+
 /** The REST API's routes: the one list CDK builds the API from (lambda/shared/edge/routes.ts). */
 export const LOCAL_ROUTES: readonly ApiRoute[] = API_ROUTES;
 
@@ -130,7 +137,7 @@ export function createGateway(options: GatewayOptions) {
     );
     let result: APIGatewayProxyResult;
     try {
-      result = await options[route.handler](event, lambdaContext(route.handler));
+      result = await options[route.handler](event, lambdaContext(ENTRY_OF[route.handler]));
     } catch (error) {
       process.stderr.write(`gateway: ${route.handler} failed: ${(error as Error).stack}\n`);
       res.writeHead(502, { 'content-type': 'application/json' });

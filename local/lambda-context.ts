@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { deployedTimeoutMs } from './function-environment.js';
 
-/** A Lambda context with the fields Powertools reads, for running handlers locally. */
-export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
+/**
+ * A Lambda context with the fields Powertools reads, for running the handler of
+ * `lambda/<functionName>` locally, by default with the timeout CDK deploys it with (so a
+ * handler that leaves itself a margin before its deadline leaves the same margin here).
+ */
+export function lambdaContext(
+  functionName: string,
+  timeoutMs: number = deployedTimeoutMs(functionName),
+): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,

@@ -56,7 +56,7 @@ export function startQueueRunner(options: QueueRunnerOptions): { stop(): Promise
           };
           let failed = true;
           try {
-            const result = await options.handler(event, lambdaContext('provisioner', 60_000));
+            const result = await options.handler(event, lambdaContext('provisioner'));
             failed = (result?.batchItemFailures ?? []).length > 0;
           } catch (error) {
             options.onError?.(error);

@@ -10,7 +10,6 @@ import { createDocumentClient } from '../shared/platform/aws-clients.js';
 import { readConfig } from '../shared/platform/config.js';
 import { apiRequestId, logger, observed } from '../shared/platform/observability.js';
 import { abortWithRequest } from '../shared/platform/request-scope.js';
-import { TenantContextSchema } from '../shared/tenancy/context.js';
 import { TenantCredentials } from '../shared/tenancy/credentials.js';
 import { TenantCryptography } from '../shared/tenancy/crypto.js';
 import { TenantDataAccess } from '../shared/tenancy/data.js';
@@ -20,7 +19,7 @@ import { MCP_CONFIG } from './config.js';
 import { createMcpEndpoint } from './endpoint.js';
 import { FairUseGate } from './fair-use.js';
 import { serveMcpRequest } from './http.js';
-import { buildMcpServer } from './server.js';
+import { serverFactory } from './server.js';
 
 /** The MCP endpoint (`POST /mcp`), behind the API Gateway Lambda authorizer. */
 const config = readConfig(MCP_CONFIG);
@@ -63,18 +62,13 @@ const scopes = new TenantScopes({
   logger,
 });
 
-const mcp = createMcpEndpoint(
-  // The context was put there by serveMcpRequest from the authorizer's output; parse it
-  // again rather than trust a cast.
-  (authInfo) =>
-    buildMcpServer(scopes.forRequest(TenantContextSchema.parse(authInfo?.extra?.tenant))),
-  {
-    maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES,
-    // The SDK's reasons may quote client-chosen headers (`Mcp-Name`): cut them short.
-    onerror: (error) =>
-      logger.warn('MCP request rejected', { reason: error.message.slice(0, 300) }),
-  },
-);
+// The request path: serveMcpRequest (HTTP, fair use, deadline) -> the endpoint (protocol
+// era) -> serverFactory (tenant scope, per-request server) -> the features' tools.
+const mcp = createMcpEndpoint(serverFactory(scopes), {
+  maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES,
+  // The SDK's reasons may quote client-chosen headers (`Mcp-Name`): cut them short.
+  onerror: (error) => logger.warn('MCP request rejected', { reason: error.message.slice(0, 300) }),
+});
 
 const options = {
   resourceUrl: new URL(endpointUrls(config.API_BASE_URL).resource),

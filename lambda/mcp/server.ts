@@ -1,9 +1,21 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import { SERVICE_NAME } from '../shared/platform/service.js';
-import type { TenantScope } from '../shared/tenancy/scope.js';
+import { TenantContextSchema } from '../shared/tenancy/context.js';
+import type { TenantScope, TenantScopes } from '../shared/tenancy/scope.js';
+import type { ServerFactory } from './endpoint.js';
 import { servedTo } from './features/index.js';
 
 export const SERVER_INFO = { name: SERVICE_NAME, version: '0.1.0' } as const;
+
+/**
+ * The endpoint's server factory: the tenant context serveMcpRequest took from the authorizer
+ * (and put in `authInfo.extra.tenant`) becomes the request's tenant scope, and the scope a
+ * server. The context is parsed again here rather than trusted as a cast.
+ */
+export function serverFactory(scopes: TenantScopes): ServerFactory {
+  return (authInfo) =>
+    buildMcpServer(scopes.forRequest(TenantContextSchema.parse(authInfo?.extra?.tenant)));
+}
 
 /**
  * Builds the MCP server for one request, for one caller: only the tools, resources and prompts

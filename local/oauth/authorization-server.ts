@@ -525,15 +525,31 @@ export async function form(req: IncomingMessage): Promise<FlowParams> {
   return Object.fromEntries(new URLSearchParams(await boundedBody(req, MAX_FORM_BYTES)));
 }
 
-/** A request body as text, refusing (BodyTooLarge) one longer than `limit` bytes. */
-export async function boundedBody(req: IncomingMessage, limit: number): Promise<string> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) throw new BodyTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * A request body as text, refusing (BodyTooLarge) one longer than `limit` bytes. Past the
+ * limit nothing more is kept, and the stream is left open for the caller to answer on (an
+ * async iterator would destroy the request, and the client would see a reset, not the answer).
+ */
+export function boundedBody(req: IncomingMessage, limit: number): Promise<string> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        chunks.length = 0;
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!refused) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+  });
 }

@@ -106,10 +106,7 @@ export class TokenIssuer {
         scopes: input.scope.split(' '),
       });
       event.triggerSource = input.triggerSource ?? 'TokenGeneration_HostedAuth';
-      shaped = await this.deps.preTokenGeneration(
-        event,
-        lambdaContext('pre-token-generation', 5_000),
-      );
+      shaped = await this.deps.preTokenGeneration(event, lambdaContext('pre-token-generation'));
     } catch (error) {
       // Cognito answers a refused trigger with an error naming the trigger and its message.
       return {

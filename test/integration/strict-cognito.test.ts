@@ -138,7 +138,7 @@ describe('Cognito stand-in: refresh tokens and request bodies', () => {
     expect(after.status).toBe(200);
   });
 
-  it('refuses an oversized form body (413) without reading it to the end', async () => {
+  it('refuses an oversized form body (413) without keeping it', async () => {
     const response = await post('/oauth2/token', {
       grant_type: 'refresh_token',
       client_id: CLIENT_ID,

@@ -39,3 +39,23 @@ export async function call(
   }
   return result.structuredContent as Record<string, unknown>;
 }
+
+/**
+ * Clients for one test file, each closed after every test: `connect(scope)` connects one.
+ * @example
+ * const clients = featureClients();
+ * afterEach(clients.closeAll);
+ */
+export function featureClients() {
+  const open: Client[] = [];
+  return {
+    connect: async (scope: TenantScope) => {
+      const client = await featureClient(scope);
+      open.push(client);
+      return client;
+    },
+    closeAll: async () => {
+      await Promise.all(open.splice(0).map((client) => client.close()));
+    },
+  };
+}

@@ -122,33 +122,35 @@ export class TenantTable implements TenantPartition {
   }
 
   /** Writes a new item; an existing item with the same key is a conflict and stays as it was. */
-  async create(sortKey: string, item: TenantItem): Promise<void> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...item, ...this.key(sortKey) },
-          ConditionExpression: `attribute_not_exists(${SK})`,
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) throw new ConflictError('The item already exists.');
-      throw error;
-    }
+  create(sortKey: string, item: TenantItem): Promise<void> {
+    return this.put(sortKey, item, `attribute_not_exists(${SK})`, () => {
+      throw new ConflictError('The item already exists.');
+    });
   }
 
   /** Overwrites an existing item; a missing item is a NotFoundError and nothing is written. */
-  async replace(sortKey: string, item: TenantItem): Promise<void> {
+  replace(sortKey: string, item: TenantItem): Promise<void> {
+    return this.put(sortKey, item, `attribute_exists(${SK})`, () => {
+      throw new NotFoundError();
+    });
+  }
+
+  private async put(
+    sortKey: string,
+    item: TenantItem,
+    condition: string,
+    refused: () => never,
+  ): Promise<void> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...item, ...this.key(sortKey) },
-          ConditionExpression: `attribute_exists(${SK})`,
+          ConditionExpression: condition,
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) throw new NotFoundError();
+      if (isConditionFailure(error)) refused();
       throw error;
     }
   }

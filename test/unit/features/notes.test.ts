@@ -1,23 +1,16 @@
-import type { Client } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TenantContext } from '../../../lambda/shared/tenancy/context.js';
-import { call, featureClient } from '../../support/feature-client.js';
+import { call, featureClients } from '../../support/feature-client.js';
 import { MemoryTenancy, memoryContext } from '../../support/memory-tenancy.js';
 
 describe('the notes feature', () => {
-  const clients: Client[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()));
-  });
-  const connect = async (
+  const clients = featureClients();
+  afterEach(clients.closeAll);
+  const connect = (
     tenancy: MemoryTenancy,
     tenantId: string,
     context: Partial<TenantContext> = {},
-  ) => {
-    const client = await featureClient(tenancy.scope(memoryContext(tenantId, context)));
-    clients.push(client);
-    return client;
-  };
+  ) => clients.connect(tenancy.scope(memoryContext(tenantId, context)));
 
   it('writes, reads, searches and deletes notes of the caller’s tenant only', async () => {
     const tenancy = new MemoryTenancy();

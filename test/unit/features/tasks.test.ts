@@ -1,25 +1,13 @@
-import type { Client } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, featureClient } from '../../support/feature-client.js';
+import { call, featureClients } from '../../support/feature-client.js';
 import { MemoryTenancy, memoryContext } from '../../support/memory-tenancy.js';
 
 /** The example feature of docs/EXTENDING.md, through the MCP SDK's client, in memory. */
 describe('the tasks feature', () => {
-  const clients: Client[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()));
-  });
-  const connect = async (
-    tenancy: MemoryTenancy,
-    tenantId: string,
-    role: 'admin' | 'member' = 'member',
-  ) => {
-    const client = await featureClient(
-      tenancy.scope(memoryContext(tenantId, { role, tier: 'free' })),
-    );
-    clients.push(client);
-    return client;
-  };
+  const clients = featureClients();
+  afterEach(clients.closeAll);
+  const connect = (tenancy: MemoryTenancy, tenantId: string) =>
+    clients.connect(tenancy.scope(memoryContext(tenantId, { role: 'member', tier: 'free' })));
 
   it('creates, lists and completes a task, keeping its details sealed and out of lists', async () => {
     const tenancy = new MemoryTenancy();
