@@ -1,5 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import type { CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { type AppConfig, assertManagedLoginRegion } from './config.js';
 import { AuthorizationFacade } from './constructs/authorization-facade.js';
@@ -20,7 +20,8 @@ export interface McpSaasStackProps extends StackProps {
 export const PRE_REGISTERED_CLIENT_ID = 'mcp-client';
 
 /** The data-access role's logical id since its first release (see the constructor). */
-const DATA_ACCESS_ROLE_LOGICAL_ID = 'McpApiIsolationDataAccessRole8D498FAC';
+export const DATA_ACCESS_ROLE_LOGICAL_ID = 'McpApiIsolationDataAccessRole8D498FAC';
+export const DATA_ACCESS_POLICY_LOGICAL_ID = 'McpApiIsolationDataAccessRoleDefaultPolicy75157F2A';
 
 /** The whole multi-tenant MCP service in one stack, composed of one construct per concern. */
 export class McpSaasStack extends Stack {
@@ -82,6 +83,10 @@ export class McpSaasStack extends Stack {
     (this.isolation.dataAccessRole.node.defaultChild as CfnRole).overrideLogicalId(
       DATA_ACCESS_ROLE_LOGICAL_ID,
     );
+    // And its policy's, so an update of a deployed stack changes nothing here.
+    const policy = this.isolation.dataAccessRole.node.findChild('DefaultPolicy').node
+      .defaultChild as CfnPolicy;
+    policy.overrideLogicalId(DATA_ACCESS_POLICY_LOGICAL_ID);
     this.mcpApi.mcpFunction.useDataAccessRole(this.isolation.dataAccessRole);
     this.onboarding = new Onboarding(this, 'Onboarding', {
       identity: this.identity,

@@ -114,22 +114,36 @@ const authorization = new AuthorizationServer({
 /** How much of a refused body is read and dropped before the connection is cut. */
 const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * 413 for a body over the limit, bounded like a service's front end: nothing of it is kept.
+ * The rest is read and dropped first and the answer sent once the client has finished sending,
+ * so the client reads the 413 instead of a connection reset under its write; a body past
+ * DRAIN_LIMIT_BYTES is answered at once and the connection cut.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  const answer = (cut: boolean) => {
+    if (res.headersSent) return;
+    if (cut) res.setHeader('connection', 'close');
+    send(res, 413, { error: 'invalid_request' });
+    if (cut) req.destroy();
+  };
+  if (req.readableEnded) {
+    answer(false);
+    return;
+  }
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT_BYTES) answer(true);
+  });
+  req.on('end', () => answer(false));
+  req.resume();
+}
+
 const server = createServer((req, res) => {
   route(req, res).catch((error: Error) => {
     if (error instanceof BodyTooLarge) {
-      // Bounded like a service's front end: a large body is refused and never kept. The rest
-      // is read and dropped (up to DRAIN_LIMIT_BYTES, then the connection is cut), so a client
-      // still sending gets the 413 rather than a reset connection.
-      if (!res.headersSent) {
-        res.setHeader('connection', 'close');
-        send(res, 413, { error: 'invalid_request' });
-      }
-      let drained = 0;
-      req.on('data', (chunk: Buffer) => {
-        drained += chunk.length;
-        if (drained > DRAIN_LIMIT_BYTES) req.destroy();
-      });
-      req.resume();
+      refuseTooLarge(req, res);
       return;
     }
     process.stderr.write(`auth-server: ${error.stack ?? error.message}\n`);

@@ -20,6 +20,9 @@ const RUNTIME = /^(AWS_|NODE_|PATH$|HOME$|LANG$|TZ$|TMPDIR$)/;
 
 let contract: DeployedContract | undefined;
 export function loadContract(): DeployedContract {
+  // Cached first: while loadHandler narrows the environment for a handler's import, other
+  // work of the process (a timer's delivery) may still ask.
+  if (contract) return contract;
   const file = process.env[CONTRACT_FILE_VARIABLE];
   if (!file)
     throw new Error(`${CONTRACT_FILE_VARIABLE} is not set: start the stack with the harness`);

@@ -515,7 +515,7 @@ function html(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-/** The largest form body read; a larger one is refused (413) unread, as a service would. */
+/** The largest form body kept; a larger one is refused (413) and dropped, as a service would. */
 export const MAX_FORM_BYTES = 16 * 1024;
 
 export class BodyTooLarge extends Error {}
@@ -527,8 +527,9 @@ export async function form(req: IncomingMessage): Promise<FlowParams> {
 
 /**
  * A request body as text, refusing (BodyTooLarge) one longer than `limit` bytes. Past the
- * limit nothing more is kept, and the stream is left open for the caller to answer on (an
- * async iterator would destroy the request, and the client would see a reset, not the answer).
+ * limit nothing more is kept, and the request is left open for the caller to answer on (an
+ * async iterator would destroy it, and the client would see a reset, not the answer): the
+ * caller must then drain or destroy it (local/auth-server.ts refuseTooLarge).
  */
 export function boundedBody(req: IncomingMessage, limit: number): Promise<string> {
   if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(new BodyTooLarge());

@@ -2,6 +2,10 @@ import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { tenantKeyPolicy } from '../../lambda/shared/tenancy/isolation.js';
 import { readAppConfig } from '../../lib/config.js';
+import {
+  DATA_ACCESS_POLICY_LOGICAL_ID,
+  DATA_ACCESS_ROLE_LOGICAL_ID,
+} from '../../lib/mcp-saas-stack.js';
 import { CLI_OUTPUTS, MCP_URL_OUTPUT } from '../../lib/stack-outputs.js';
 import {
   actionsOf,
@@ -198,6 +202,19 @@ describe('deploy day: callback URLs Cognito accepts', () => {
     const flat = JSON.stringify(template.findResources('AWS::Cognito::UserPoolClient'));
     expect(flat).not.toContain('127.0.0.1');
     expect(flat).not.toContain('http://localhost');
+  });
+});
+
+describe('deploy day: an update keeps the data-access role', () => {
+  it('keeps the logical ids the role and its policy were first deployed with', () => {
+    // Every tenant's KMS key policy names the role's ARN: a replaced role would lock every
+    // tenant out of its data.
+    const resources = template.toJSON().Resources;
+    expect(resources[DATA_ACCESS_ROLE_LOGICAL_ID]?.Type).toBe('AWS::IAM::Role');
+    expect(resources[DATA_ACCESS_POLICY_LOGICAL_ID]).toMatchObject({
+      Type: 'AWS::IAM::Policy',
+      Properties: { Roles: [{ Ref: DATA_ACCESS_ROLE_LOGICAL_ID }] },
+    });
   });
 });
 
