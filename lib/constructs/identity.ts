@@ -211,10 +211,20 @@ export class Identity extends Construct {
 
 /** Unique per stack, account and Region, so a dev and a prod stack in one account never clash. */
 function defaultDomainPrefix(scope: Construct): string {
-  const stackName = Stack.of(scope)
-    .stackName.toLowerCase()
-    .replace(/[^a-z0-9-]/g, '')
-    .replace(/aws|amazon|cognito/g, '')
-    .slice(0, 40);
-  return `${stackName || 'mcp'}-${Aws.ACCOUNT_ID}`;
+  return `${domainNameOf(Stack.of(scope).stackName)}-${Aws.ACCOUNT_ID}`;
+}
+
+/**
+ * The stack name's part of the default domain prefix, within Cognito's rules for a prefix:
+ * lower-case letters, digits and hyphens, neither first nor last, and never "aws", "amazon"
+ * or "cognito" (removed until none is left: removing one can join the letters of another).
+ */
+export function domainNameOf(stackName: string): string {
+  let name = stackName.toLowerCase().replace(/[^a-z0-9-]/g, '');
+  for (let before = ''; before !== name; ) {
+    before = name;
+    name = name.replace(/aws|amazon|cognito/g, '');
+  }
+  name = name.slice(0, 40).replace(/^-+|-+$/g, '');
+  return name || 'mcp';
 }

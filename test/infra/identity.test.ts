@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { domainNameOf } from '../../lib/constructs/identity.js';
 import { actionsOf, policyStatements, pseudonymKeyRead, synthTemplate } from '../support/app.js';
 
 const template = synthTemplate();
@@ -131,6 +132,15 @@ describe('identity construct', () => {
       Domain: { 'Fn::Join': ['', ['multitenantmcp-', { Ref: 'AWS::AccountId' }]] },
     });
   });
+
+  it.each(['Aws-Mcp', 'mcp-aws', 'amaawszon-saas', 'Cognito', `${'x'.repeat(39)}-aws-more`])(
+    'makes a prefix Cognito accepts from a stack named %s',
+    (stackName) => {
+      const prefix = `${domainNameOf(stackName)}-123456789012`;
+      expect(prefix).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
+      expect(prefix).not.toMatch(/aws|amazon|cognito/);
+    },
+  );
 
   it('gives Cognito no longer than its 5-second trigger budget', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
