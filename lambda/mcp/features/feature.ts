@@ -61,6 +61,11 @@ export function allows(access: Access, caller: Pick<TenantContext, 'tier' | 'rol
   );
 }
 
+/** A part's access as it declares it (absent when not declared, so the defaults apply). */
+function accessOf({ minTier, requiredRole }: Access): Access {
+  return { ...(minTier ? { minTier } : {}), ...(requiredRole ? { requiredRole } : {}) };
+}
+
 /** What the server tells a tool about the request besides the scope. */
 export interface ServedTools {
   /** The tools this caller can see (tier and role applied). */
@@ -94,10 +99,7 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject
     inputSchema: jsonSchemaOnce<z.ZodObject>(inputSchema),
     outputSchema: jsonSchemaOnce<z.ZodObject>(outputSchema),
   };
-  const access: Access = {
-    ...(minTier ? { minTier } : {}),
-    ...(requiredRole ? { requiredRole } : {}),
-  };
+  const access = accessOf({ minTier, requiredRole });
   return {
     name,
     ...access,
@@ -166,8 +168,7 @@ export function defineResource(
   const { name, minTier, requiredRole, uriTemplate, list, read, ...metadata } = spec;
   return {
     name,
-    ...(minTier ? { minTier } : {}),
-    ...(requiredRole ? { requiredRole } : {}),
+    ...accessOf({ minTier, requiredRole }),
     register(server, scope) {
       server.registerResource(
         name,
@@ -211,8 +212,7 @@ export function definePrompt<Args extends z.ZodObject>(
   const { name, minTier, requiredRole, messages, ...config } = spec;
   return {
     name,
-    ...(minTier ? { minTier } : {}),
-    ...(requiredRole ? { requiredRole } : {}),
+    ...accessOf({ minTier, requiredRole }),
     register(server) {
       server.registerPrompt(
         name,

@@ -1,5 +1,12 @@
 import type { TenantContext } from '../../shared/tenancy/context.js';
-import { type Access, allows, type Feature } from './feature.js';
+import {
+  type Access,
+  allows,
+  type Feature,
+  type PromptDefinition,
+  type ResourceDefinition,
+  type ToolDefinition,
+} from './feature.js';
 import { integrations } from './integrations/index.js';
 import { notes } from './notes/index.js';
 import { organisation } from './organisation/index.js';
@@ -17,13 +24,27 @@ export const FEATURES: readonly Feature[] = [
   tasks,
 ];
 
+export interface Served {
+  readonly tools: readonly ToolDefinition[];
+  readonly resources: readonly ResourceDefinition[];
+  readonly prompts: readonly PromptDefinition[];
+}
+
+/** What each tier and role may use: the same for every request of it, so worked out once. */
+const served = new Map<string, Served>();
+
 /** What this caller may see and use, across every feature: allowed by tier and role. */
-export function servedTo(caller: Pick<TenantContext, 'tier' | 'role'>) {
+export function servedTo(caller: Pick<TenantContext, 'tier' | 'role'>): Served {
+  const key = `${caller.tier} ${caller.role}`;
+  const known = served.get(key);
+  if (known) return known;
   const allowed = <T extends Access>(parts: readonly T[] | undefined) =>
     (parts ?? []).filter((part) => allows(part, caller));
-  return {
+  const parts: Served = {
     tools: FEATURES.flatMap((feature) => allowed(feature.tools)),
     resources: FEATURES.flatMap((feature) => allowed(feature.resources)),
     prompts: FEATURES.flatMap((feature) => allowed(feature.prompts)),
   };
+  served.set(key, parts);
+  return parts;
 }

@@ -50,6 +50,8 @@ export interface CollectionDefinition<Item extends Identified, Sealed extends ke
   readonly sensitive: readonly Sealed[];
   /** The record as the domain sees it. */
   readonly schema: z.ZodType<Item>;
+  /** Its `id` field: what `get` and `delete` accept before they ask the table. */
+  readonly id: z.ZodType<string>;
   /** The record without its sensitive fields: what a list page shows. */
   readonly summary: z.ZodType<Omit<Item, Sealed>>;
   /** The record as stored: the clear fields and `sealed`. */
@@ -102,6 +104,7 @@ export function defineCollection<
     notFound: spec.notFound,
     sensitive: spec.sensitive as never,
     schema: spec.schema as never,
+    id: spec.schema.shape.id,
     summary: summary as never,
     // Loose: a record written while a field was still clear keeps it until it is written again.
     stored: summary.extend({ sealed: z.record(z.string(), z.string().min(1)) }).loose() as never,
@@ -204,8 +207,7 @@ export class TenantCollection<Item extends Identified, Sealed extends keyof Item
   }
 
   private isId(id: string): boolean {
-    const idSchema = (this.definition.schema as unknown as z.ZodObject).shape.id as z.ZodType;
-    return idSchema.safeParse(id).success;
+    return this.definition.id.safeParse(id).success;
   }
 
   private key(id: string): string {
