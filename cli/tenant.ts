@@ -40,6 +40,7 @@ import { ProvisioningQueue } from '../lambda/shared/lifecycle/provisioning-queue
 import { TenantAdmin } from '../lambda/shared/lifecycle/tenant-admin.js';
 import { createDocumentClient } from '../lambda/shared/platform/aws-clients.js';
 import { AppError } from '../lambda/shared/platform/errors.js';
+import { Agents } from '../lambda/shared/registry/agents.js';
 import { Invitations } from '../lambda/shared/registry/invitations.js';
 import { TenantRegistry } from '../lambda/shared/registry/registry.js';
 import { CLI_OUTPUTS, MCP_URL_OUTPUT } from '../lib/stack-outputs.js';
@@ -141,6 +142,7 @@ async function main(): Promise<void> {
   const admin = new TenantAdmin({
     registry,
     invitations: new Invitations(createDocumentClient(), config.REGISTRY_TABLE_NAME as string),
+    agents: new Agents(createDocumentClient(), config.REGISTRY_TABLE_NAME as string),
     cognito: new CognitoIdentityProviderClient({}),
     userPoolId: config.USER_POOL_ID as string,
     apigw: new APIGatewayClient({}),

@@ -10,6 +10,7 @@ import { Observability } from './constructs/observability.js';
 import { Onboarding } from './constructs/onboarding.js';
 import { TenantData } from './constructs/tenant-data.js';
 import { TenantIsolation } from './constructs/tenant-isolation.js';
+import { TokenSigningKey } from './constructs/token-signing-key.js';
 import { CLI_OUTPUTS, type CliSetting, MCP_URL_OUTPUT } from './stack-outputs.js';
 
 export interface McpSaasStackProps extends StackProps {
@@ -31,6 +32,7 @@ export class McpSaasStack extends Stack {
   /** The data-access role, the only way to tenant data (lambda/shared/tenancy/policy.ts). */
   readonly isolation: TenantIsolation;
   readonly authorizationFacade: AuthorizationFacade;
+  readonly tokenSigning: TokenSigningKey;
   readonly onboarding: Onboarding;
   readonly metering: Metering;
   readonly observability: Observability;
@@ -58,8 +60,16 @@ export class McpSaasStack extends Stack {
       stageThrottle: config.stageThrottle,
       removalPolicy: config.removalPolicy,
     });
+    // Signs what the platform issues itself: agents' tokens and webhook credentials.
+    this.tokenSigning = new TokenSigningKey(this, 'TokenSigning', {
+      removalPolicy: config.removalPolicy,
+    });
+    this.mcpApi.authorizerFunction.useTokenSigningKey(this.tokenSigning);
+    this.mcpApi.mcpFunction.useTokenSigningKey(this.tokenSigning);
     this.authorizationFacade = new AuthorizationFacade(this, 'AuthorizationServer', {
       identity: this.identity,
+      registryTable: this.tenantData.registryTable,
+      tokenSigningKey: this.tokenSigning,
       api: this.mcpApi.api,
       apiBaseUrl: this.mcpApi.baseUrl,
       preRegisteredClients: [

@@ -22,6 +22,12 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  KMSClient,
+} from '@aws-sdk/client-kms';
+import {
   CreateSecretCommand,
   DescribeSecretCommand,
   SecretsManagerClient,
@@ -47,6 +53,7 @@ export const LOCAL_SCOPE = 'mcp/invoke';
 export const LOCAL_DATA_ACCESS_ROLE_ARN = 'arn:aws:iam::000000000000:role/local-tenant-data-access';
 export const LOCAL_USER_POOL_ID = 'us-east-1_local';
 export const LOCAL_PSEUDONYM_KEY_SECRET = 'mcp-platform/pseudonym-key';
+export const LOCAL_SIGNING_KEY_ALIAS = 'alias/mcp-platform/token-signing';
 
 /** One usage plan per tier, from the tier module, as the CDK app creates them (kept on restart). */
 async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
@@ -121,6 +128,36 @@ async function ensurePseudonymKey(awsUrl: string): Promise<void> {
     );
   } finally {
     secrets.destroy();
+  }
+}
+
+/**
+ * The token signing key (RSA_2048, SIGN_VERIFY), as the CDK app creates it in KMS (kept on
+ * restart through its alias, so tokens and webhook receivers' cached keys stay valid).
+ */
+async function ensureTokenSigningKey(awsUrl: string): Promise<string> {
+  const kms = new KMSClient({
+    region: 'us-east-1',
+    endpoint: awsUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const { KeyMetadata } = await kms.send(
+      new DescribeKeyCommand({ KeyId: LOCAL_SIGNING_KEY_ALIAS }),
+    );
+    return String(KeyMetadata?.Arn);
+  } catch (error) {
+    if ((error as Error).name !== 'NotFoundException') throw error;
+    const { KeyMetadata } = await kms.send(
+      new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }),
+    );
+    const arn = String(KeyMetadata?.Arn);
+    await kms.send(
+      new CreateAliasCommand({ AliasName: LOCAL_SIGNING_KEY_ALIAS, TargetKeyId: arn }),
+    );
+    return arn;
+  } finally {
+    kms.destroy();
   }
 }
 
@@ -247,12 +284,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const awsUrl = `http://127.0.0.1:${aws.port}`;
     const usagePlanIds = await ensureUsagePlans(awsUrl);
     await ensurePseudonymKey(awsUrl);
+    const tokenSigningKeyArn = await ensureTokenSigningKey(awsUrl);
     const env = {
       ...localAwsEnv({ aws: awsUrl }),
       ...base,
       DATA_TABLE_NAME: LOCAL_TABLE_NAMES.data,
       USAGE_TABLE_NAME: LOCAL_TABLE_NAMES.usage,
       DATA_ACCESS_ROLE_ARN: LOCAL_DATA_ACCESS_ROLE_ARN,
+      TOKEN_SIGNING_KEY_ARN: tokenSigningKeyArn,
       PROVISIONER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-provisioner',
       // The authorizer accepts only tokens Cognito issued to the façade's app client.
       CLIENT_IDS: LOCAL_COGNITO_CLIENT_ID,

@@ -13,8 +13,14 @@ export const AUTHORIZATION_SERVER_CONFIG = {
   COGNITO_DOMAIN_URL: z.url({ protocol: /^https?$/ }),
   /** The façade's own app client at Cognito. */
   COGNITO_CLIENT_ID: z.string().min(1),
+  /** The user pool's issuer: people's access tokens, the subjects of token exchanges. */
+  JWT_ISSUER: z.url({ protocol: /^https?$/ }),
   /** Where the token signing keys are: the user pool's JWKS. */
   JWKS_URI: z.url({ protocol: /^https?$/ }),
+  /** Agents (`AGENTS#`), memberships and tenants, read by key. */
+  REGISTRY_TABLE_NAME: tableName(),
+  /** The KMS key (RSA_2048, SIGN_VERIFY) that signs agents' and delegations' tokens. */
+  TOKEN_SIGNING_KEY_ARN: z.string().min(1),
   REQUIRED_SCOPE: z.string().min(1),
   /** The operator's clients: `[{ "clientId", "redirectUris": [...], "clientName" }]`. */
   PRE_REGISTERED_CLIENTS: z

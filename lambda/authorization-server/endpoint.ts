@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { endpointUrls, facadeUrls } from '../shared/edge/oauth-metadata.js';
+import type { AgentGrantOptions } from './agent-grants.js';
 import type { ClientDirectory } from './clients.js';
 import { type FacadeResponse, html, redirect } from './http.js';
 import type { InvitationSignUp } from './invitation-endpoint.js';
@@ -26,6 +27,11 @@ export interface FacadeOptions {
   readonly refreshTtlSeconds?: number;
   /** The user pool's sign-up for the invitation page; without it the page is a 404. */
   readonly invitationSignUp?: InvitationSignUp;
+  /**
+   * Agents' grants (client credentials, token exchange) and the platform's JWKS; without it
+   * the token endpoint serves public MCP clients only.
+   */
+  readonly agentGrants?: AgentGrantOptions;
   /** Dynamic registrations per source address and in all, per hour. @default 20 and 1,000 */
   readonly registrationLimits?: { readonly perSource: number; readonly total: number };
 }

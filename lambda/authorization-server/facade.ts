@@ -1,3 +1,4 @@
+import { TOKEN_EXCHANGE_GRANT } from '../shared/edge/agent-token.js';
 import { FACADE_PATHS } from '../shared/edge/oauth-metadata.js';
 import { AuthorizationEndpoint } from './authorization-endpoint.js';
 import { FacadeEndpoint, type FacadeOptions } from './endpoint.js';
@@ -47,9 +48,17 @@ export class AuthorizationFacade extends FacadeEndpoint {
       scopes_supported: [this.options.scope],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code', 'refresh_token'],
+      grant_types_supported: [
+        'authorization_code',
+        'refresh_token',
+        ...(this.options.agentGrants ? ['client_credentials', TOKEN_EXCHANGE_GRANT] : []),
+      ],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none'],
+      // Public MCP clients use none; agents (their own OAuth clients) client_secret_basic.
+      token_endpoint_auth_methods_supported: [
+        'none',
+        ...(this.options.agentGrants ? ['client_secret_basic'] : []),
+      ],
       client_id_metadata_document_supported: true,
       authorization_response_iss_parameter_supported: true,
       subject_types_supported: ['public'],
@@ -69,6 +78,13 @@ export class AuthorizationFacade extends FacadeEndpoint {
         case `OPTIONS ${FACADE_PATHS.token}`:
         case `OPTIONS ${FACADE_PATHS.register}`:
           return preflight();
+        case `GET ${FACADE_PATHS.jwks}`:
+          if (this.options.agentGrants) {
+            return json(200, await this.options.agentGrants.signer.jwks(), {
+              'cache-control': 'public, max-age=300',
+            });
+          }
+          break;
         case `GET ${FACADE_PATHS.authorize}`:
           return await this.authorization.authorize(request);
         case `POST ${FACADE_PATHS.consent}`:

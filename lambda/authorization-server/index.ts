@@ -1,11 +1,16 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { KMSClient } from '@aws-sdk/client-kms';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { facadeUrls } from '../shared/edge/oauth-metadata.js';
+import { createAccessTokenVerifier } from '../shared/edge/access-token.js';
+import { KmsJwtSigner } from '../shared/edge/jwt-signer.js';
+import { endpointUrls, facadeUrls } from '../shared/edge/oauth-metadata.js';
 import { getOutbound } from '../shared/outbound/outbound.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
 import { readConfig } from '../shared/platform/config.js';
 import { apiRequestId, logger, observed } from '../shared/platform/observability.js';
+import { Agents } from '../shared/registry/agents.js';
+import { TenantRegistry } from '../shared/registry/registry.js';
 import { ClientDirectory } from './clients.js';
 import { AUTHORIZATION_SERVER_CONFIG } from './config.js';
 import { AuthorizationFacade, type FacadeRequest } from './facade.js';
@@ -16,7 +21,8 @@ import { CognitoUpstream } from './upstream.js';
 /** The authorization-server façade in front of Cognito (see facade.ts), behind the REST API. */
 const config = readConfig(AUTHORIZATION_SERVER_CONFIG);
 
-const store = new FacadeStore(createDocumentClient(), config.OAUTH_TABLE_NAME);
+const db = createDocumentClient();
+const store = new FacadeStore(db, config.OAUTH_TABLE_NAME);
 const facade = new AuthorizationFacade({
   apiBaseUrl: config.API_BASE_URL,
   scope: config.REQUIRED_SCOPE,
@@ -46,6 +52,18 @@ const facade = new AuthorizationFacade({
     // from Cognito's userInfo endpoint, which is more than the consent page offers.
     scope: config.REQUIRED_SCOPE,
   }),
+  agentGrants: {
+    agents: new Agents(db, config.REGISTRY_TABLE_NAME),
+    registry: new TenantRegistry(db, config.REGISTRY_TABLE_NAME),
+    signer: new KmsJwtSigner(new KMSClient({}), config.TOKEN_SIGNING_KEY_ARN),
+    subjectTokens: createAccessTokenVerifier({
+      issuer: config.JWT_ISSUER,
+      jwksUri: config.JWKS_URI,
+      clientIds: [config.COGNITO_CLIENT_ID],
+      requiredScope: config.REQUIRED_SCOPE,
+      resource: endpointUrls(config.API_BASE_URL).resource,
+    }),
+  },
   invitationSignUp: invitationSignUp(
     new CognitoIdentityProviderClient({}),
     config.COGNITO_CLIENT_ID,

@@ -214,6 +214,22 @@ export class FacadeStore {
     });
   }
 
+  /** How many events a window counter holds (0 for none, or one whose window has passed). */
+  async count(key: string): Promise<number> {
+    const item = await this.get<{ count?: number }>(key);
+    return item?.count ?? 0;
+  }
+
+  /** Counts one event in a window counter, whatever its count. */
+  async increment(key: string, ttlSeconds: number): Promise<void> {
+    await this.updateIf({
+      pk: key,
+      UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expires)',
+      ExpressionAttributeNames: { '#count': 'count' },
+      ExpressionAttributeValues: { ':one': 1, ':expires': this.nowSeconds() + ttlSeconds },
+    });
+  }
+
   /**
    * Counts one event in each window counter, all or nothing in effect: false when a counter is
    * at its limit (the counters already raised stay raised, which only errs towards refusing).

@@ -1,6 +1,7 @@
 import { REFRESH_ROTATION_GRACE_SECONDS } from '../shared/edge/oauth-metadata.js';
+import { AgentGrants } from './agent-grants.js';
 import type { OAuthClient } from './clients.js';
-import { FacadeEndpoint } from './endpoint.js';
+import { FacadeEndpoint, type FacadeOptions } from './endpoint.js';
 import { type FacadeRequest, type FacadeResponse, formFields, json } from './http.js';
 import { OAuthError } from './oauth-error.js';
 import { digest, pkceMatches, unseal } from './secrets.js';
@@ -12,19 +13,27 @@ import { REFUSED_BY_TRIGGER, type UpstreamTokens } from './upstream.js';
  * refresh token bound to the client it was issued to.
  */
 export class TokenEndpoint extends FacadeEndpoint {
+  private readonly agents?: AgentGrants;
+
+  constructor(options: FacadeOptions) {
+    super(options);
+    if (options.agentGrants) this.agents = new AgentGrants(options, options.agentGrants);
+  }
+
   async token(request: FacadeRequest): Promise<FacadeResponse> {
-    if (request.headers.authorization) {
-      throw new OAuthError(
-        'invalid_client',
-        'Only public clients (no client authentication) are supported.',
-      );
-    }
     const form = formFields(request);
     if (!form)
       throw new OAuthError(
         'invalid_request',
         'The request must be a form with each parameter once.',
       );
+    // Client authentication is an agent's (confidential client); MCP clients are public.
+    if (request.headers.authorization !== undefined) {
+      if (!this.agents) {
+        throw new OAuthError('invalid_client', 'Client authentication failed.');
+      }
+      return this.agents.token(request.headers.authorization, form, request.sourceIp);
+    }
     const clientId = form.client_id ?? '';
     // Only an unknown or unacceptable client is invalid_client (clients then register anew);
     // a store or network failure is a server error, which they retry.

@@ -2,8 +2,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { type AccessTokenVerifier, isTokenRejection } from '../shared/edge/access-token.js';
+import {
+  AGENT_CLAIMS,
+  type PlatformTokenClaims,
+  PlatformTokenClaimsSchema,
+  toolsOfScope,
+} from '../shared/edge/agent-token.js';
 import { errorFields } from '../shared/platform/observability.js';
 import type { Pseudonyms } from '../shared/platform/pseudonym.js';
+import { type AgentRecord, type Agents, agentClientId } from '../shared/registry/agents.js';
 import type { TenantRegistry } from '../shared/registry/registry.js';
 import type { TenantContext } from '../shared/tenancy/context.js';
 import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenancy/tenant.js';
@@ -39,7 +46,10 @@ const TenantClaimsSchema = z.object({
 
 export interface AuthorizeDeps {
   readonly verifier: AccessTokenVerifier;
+  /** The issuer of the platform's own tokens (agents, delegations): the façade's. */
+  readonly platformIssuer: string;
   readonly registry: TenantRegistry;
+  readonly agents: Agents;
   readonly logger: Logger;
   readonly pseudonyms: () => Promise<Pseudonyms>;
 }
@@ -54,8 +64,9 @@ export interface AuthorizeDeps {
  */
 export async function authorize(
   event: APIGatewayTokenAuthorizerEvent,
-  { verifier, registry, logger, pseudonyms }: AuthorizeDeps,
+  deps: AuthorizeDeps,
 ): Promise<APIGatewayAuthorizerResult> {
+  const { verifier, registry, logger, pseudonyms } = deps;
   const token = BEARER_TOKEN.exec(event.authorizationToken ?? '')?.[1];
   if (!token) {
     logger.info('Refused: no bearer token');
@@ -63,9 +74,11 @@ export async function authorize(
   }
 
   let claims: z.infer<typeof TenantClaimsSchema>;
+  let agentClaims: PlatformTokenClaims | undefined;
   try {
     const payload = await verifier.verify(token);
-    const parsed = TenantClaimsSchema.safeParse(payload);
+    const platform = payload.iss === deps.platformIssuer;
+    const parsed = (platform ? PlatformTokenClaimsSchema : TenantClaimsSchema).safeParse(payload);
     if (!parsed.success) {
       logger.warn('Refused: verified token without valid tenant claims', {
         claims: parsed.error.issues.map((issue) => issue.path.join('.')),
@@ -73,6 +86,21 @@ export async function authorize(
       throw new TokenRefused();
     }
     claims = parsed.data;
+    if (platform) {
+      agentClaims = parsed.data as PlatformTokenClaims;
+      // The agent is the client, and either the subject (its own token) or the actor.
+      const agentClient = agentClientId(
+        agentClaims[TENANT_CLAIMS.tenantId],
+        agentClaims[AGENT_CLAIMS.agentId],
+      );
+      if (
+        agentClaims.client_id !== agentClient ||
+        (agentClaims.act ? agentClaims.act.sub : agentClaims.sub) !== agentClient
+      ) {
+        logger.warn('Refused: platform token whose agent claims disagree');
+        throw new TokenRefused();
+      }
+    }
   } catch (error) {
     if (error instanceof TokenRefused) throw error;
     if (isTokenRejection(error)) {
@@ -93,13 +121,32 @@ export async function authorize(
     throw new AuthorizerUnavailable();
   }
   logger.appendKeys({ tenantId, user, clientId: claims.client_id });
-  // The registry, not the token, has the last word: a removed member, a demoted admin or a
-  // suspended tenant loses access within the authorizer cache time, not at token expiry.
-  const [membership, tenant] = await Promise.all([
-    registry.getMembership(claims.sub),
+  if (agentClaims) {
+    logger.appendKeys({ agentId: agentClaims[AGENT_CLAIMS.agentId] });
+  }
+  // The registry, not the token, has the last word: a removed member, a demoted admin, a
+  // revoked or rotated agent or a suspended tenant loses access within the authorizer cache
+  // time, not at token expiry.
+  const agentId = agentClaims?.[AGENT_CLAIMS.agentId];
+  const [membership, tenant, agent] = await Promise.all([
+    // An agent acting on its own is no member; one a person delegated to needs that person
+    // still in the tenant.
+    agentClaims && !agentClaims.act ? undefined : registry.getMembership(claims.sub),
     registry.getTenant(tenantId),
+    agentId ? deps.agents.get(tenantId, agentId) : undefined,
   ]);
-  if (membership?.tenantId !== tenantId) {
+  let agentGrant: Pick<TenantContext, 'agentId' | 'agentTools' | 'agentAccess'> = {};
+  if (agentClaims) {
+    const tools = agent ? agentToolsOf(agentClaims, agent) : [];
+    if (!agent || agent.generation !== agentClaims[AGENT_CLAIMS.generation] || !tools.length) {
+      logger.warn('Denied: agent revoked, rotated, or left with no tool of the token', {
+        agentState: agent ? 'CHANGED' : 'MISSING',
+      });
+      return policy(claims.sub, 'Deny', event.methodArn);
+    }
+    agentGrant = { agentId: agent.agentId, agentTools: tools.join(' '), agentAccess: agent.access };
+  }
+  if ((!agentClaims || agentClaims.act) && membership?.tenantId !== tenantId) {
     logger.warn('Denied: user is not a member of the tenant in the token');
     return policy(claims.sub, 'Deny', event.methodArn);
   }
@@ -114,13 +161,15 @@ export async function authorize(
 
   const context: TenantContext = {
     tenantId,
-    // The registry's tier and role, not the token's: changes apply without a new token.
+    // The registry's tier and role, not the token's: changes apply without a new token. An
+    // agent, and a person's delegation to one, is a member limited to the agent's tools.
     tier: tenant.tier,
-    role: membership.role,
+    role: agentClaims ? 'member' : (membership?.role ?? 'member'),
     sub: claims.sub,
     user,
     clientId: claims.client_id,
     kmsKeyArn: tenant.kmsKeyArn,
+    ...agentGrant,
   };
   logger.info('Allowed', { tier: context.tier, role: context.role });
   // The tenant's own API key: API Gateway meters and throttles the request against the
@@ -131,6 +180,15 @@ export async function authorize(
     context,
     usageIdentifierKey: tenant.apiKeyValue,
   };
+}
+
+/**
+ * The tools a platform token may call now: those its scope grants that the agent's current
+ * allowlist still holds (an admin may have narrowed it since the token was issued).
+ */
+function agentToolsOf(claims: PlatformTokenClaims, agent: AgentRecord): string[] {
+  const allowed = new Set(agent.tools);
+  return toolsOfScope(claims.scope).filter((tool) => allowed.has(tool));
 }
 
 /**

@@ -23,4 +23,6 @@ export const AUTHORIZER_CONFIG = {
   API_BASE_URL: z.url({ protocol: /^https?$/ }),
   REGISTRY_TABLE_NAME: tableName(),
   PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
+  /** The KMS key that signs the platform's tokens: its public half verifies them. */
+  TOKEN_SIGNING_KEY_ARN: z.string().min(1),
 } satisfies z.ZodRawShape;

@@ -1,3 +1,4 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import middy from '@middy/core';
 import type {
   APIGatewayAuthorizerResult,
@@ -5,7 +6,8 @@ import type {
   Context,
 } from 'aws-lambda';
 import { createAccessTokenVerifier } from '../shared/edge/access-token.js';
-import { endpointUrls } from '../shared/edge/oauth-metadata.js';
+import { KmsJwtSigner } from '../shared/edge/jwt-signer.js';
+import { endpointUrls, facadeUrls } from '../shared/edge/oauth-metadata.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
 import { readConfig } from '../shared/platform/config.js';
 import {
@@ -16,6 +18,7 @@ import {
   observed,
 } from '../shared/platform/observability.js';
 import { pseudonymsFromSecret } from '../shared/platform/pseudonym.js';
+import { Agents } from '../shared/registry/agents.js';
 import { TenantRegistry } from '../shared/registry/registry.js';
 import { authorize, TokenRefused } from './authorize.js';
 import { AUTHORIZER_CONFIG } from './config.js';
@@ -24,12 +27,17 @@ import { AUTHORIZER_CONFIG } from './config.js';
 const config = readConfig(AUTHORIZER_CONFIG);
 const pseudonyms = pseudonymsFromSecret(config.PSEUDONYM_KEY_SECRET_ID);
 
+// The platform's tokens (agents, delegations) are checked against the signing key's public
+// half, read from KMS: the authorizer never fetches keys from the API it guards.
+const platformIssuer = facadeUrls(config.API_BASE_URL).issuer;
+const signer = new KmsJwtSigner(new KMSClient({}), config.TOKEN_SIGNING_KEY_ARN);
 const verifier = createAccessTokenVerifier({
   issuer: config.JWT_ISSUER,
   jwksUri: config.JWKS_URI,
   clientIds: config.CLIENT_IDS,
   requiredScope: config.REQUIRED_SCOPE,
   resource: endpointUrls(config.API_BASE_URL).resource,
+  platform: { issuer: platformIssuer, jwks: () => signer.jwks() },
 });
 // Fetch the signing keys and the pseudonym key during initialisation; if that fails, the
 // first request fetches them.
@@ -40,7 +48,9 @@ await Promise.all([
   ),
 ]);
 
-const registry = new TenantRegistry(createDocumentClient(), config.REGISTRY_TABLE_NAME);
+const db = createDocumentClient();
+const registry = new TenantRegistry(db, config.REGISTRY_TABLE_NAME);
+const agents = new Agents(db, config.REGISTRY_TABLE_NAME);
 
 export const handler = middy<
   APIGatewayTokenAuthorizerEvent,
@@ -51,7 +61,14 @@ export const handler = middy<
   .use(observed())
   .handler(async (event) => {
     try {
-      const result = await authorize(event, { verifier, registry, logger, pseudonyms });
+      const result = await authorize(event, {
+        verifier,
+        platformIssuer,
+        registry,
+        agents,
+        logger,
+        pseudonyms,
+      });
       if (result.policyDocument.Statement.some((s) => s.Effect === 'Deny')) {
         emitMetric(METRIC.authorizerDenied);
       }

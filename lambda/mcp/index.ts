@@ -1,8 +1,10 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { STSClient } from '@aws-sdk/client-sts';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { endpointUrls, invitationLink } from '../shared/edge/oauth-metadata.js';
+import { KmsJwtSigner } from '../shared/edge/jwt-signer.js';
+import { endpointUrls, facadeUrls, invitationLink } from '../shared/edge/oauth-metadata.js';
 import { MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
 import { UsageMeter } from '../shared/fair-use/usage-meter.js';
 import { UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
@@ -58,7 +60,12 @@ const scopes = new TenantScopes({
   usageMeter,
   budget,
   outbound: { allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS === 'true' },
+  credentials: {
+    signer: new KmsJwtSigner(new KMSClient({}), config.TOKEN_SIGNING_KEY_ARN),
+    issuer: facadeUrls(config.API_BASE_URL).issuer,
+  },
   invitationLink: (code) => invitationLink(config.API_BASE_URL, code),
+  tokenEndpoint: facadeUrls(config.API_BASE_URL).token,
   logger,
 });
 

@@ -36,7 +36,11 @@ export function buildMcpServer(scope: TenantScope): McpServer {
     instructions:
       "Notes and tasks of the user's organisation. Every tool acts inside that organisation only.",
   });
-  const tools = { tools: served.tools.map((tool) => tool.name) };
+  const tools = {
+    tools: served.tools.map((tool) => tool.name),
+    // An agent is never more than a member of the tenant's tier.
+    grantable: servedTo({ tier: scope.context.tier, role: 'member' }).tools,
+  };
   for (const tool of served.tools) tool.register(server, scope, tools);
   for (const resource of served.resources) resource.register(server, scope);
   for (const prompt of served.prompts) prompt.register(server);

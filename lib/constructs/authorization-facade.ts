@@ -6,7 +6,13 @@ import {
   type UserPoolClient,
   UserPoolClientIdentityProvider,
 } from 'aws-cdk-lib/aws-cognito';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  Billing,
+  type ITableV2,
+  TableEncryptionV2,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { AUTHORIZATION_SERVER_CONFIG } from '../../lambda/authorization-server/config.js';
@@ -15,10 +21,12 @@ import {
   REFRESH_ROTATION_GRACE_SECONDS,
 } from '../../lambda/shared/edge/oauth-metadata.js';
 import { routesOf } from '../../lambda/shared/edge/routes.js';
-import { OAUTH_TABLE } from '../../lambda/shared/platform/table-schema.js';
+import { OAUTH_TABLE, REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/registry/organization.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Identity } from './identity.js';
+import { leadingKeysLike } from './leading-keys.js';
+import type { TokenSigningKey } from './token-signing-key.js';
 
 /** A client MCP clients may use without registering (`client_id` and its redirect URIs). */
 export interface PreRegisteredClient {
@@ -33,6 +41,10 @@ export interface AuthorizationFacadeProps {
   readonly api: RestApi;
   /** The API's public base URL: the façade's issuer. */
   readonly apiBaseUrl: string;
+  /** Agents (`AGENTS#`), memberships (`USER#`) and tenants (`TENANT#`), read by key. */
+  readonly registryTable: ITableV2;
+  /** Signs agents' and delegations' access tokens; its public half is the façade's JWKS. */
+  readonly tokenSigningKey: TokenSigningKey;
   /** Clients the operator registers up front (MCP Inspector, an assistant with a fixed id). */
   readonly preRegisteredClients: readonly PreRegisteredClient[];
   /**
@@ -130,7 +142,10 @@ export class AuthorizationFacade extends Construct {
         OAUTH_TABLE_NAME: this.table.tableName,
         COGNITO_DOMAIN_URL: identity.domain.baseUrl(),
         COGNITO_CLIENT_ID: this.cognitoClient.userPoolClientId,
+        JWT_ISSUER: identity.userPool.userPoolProviderUrl,
         JWKS_URI: `${identity.userPool.userPoolProviderUrl}/.well-known/jwks.json`,
+        REGISTRY_TABLE_NAME: props.registryTable.tableName,
+        TOKEN_SIGNING_KEY_ARN: props.tokenSigningKey.key.keyArn,
         REQUIRED_SCOPE: identity.mcpScope,
         PRE_REGISTERED_CLIENTS: JSON.stringify(props.preRegisteredClients),
       },
@@ -147,6 +162,19 @@ export class AuthorizationFacade extends Construct {
       ],
       resourceArns: [this.table.tableArn],
     });
+    // Agents' grants: the agent, its tenant and (token exchange) the person's membership, read by
+    // key; nothing else of the registry, and no write.
+    Grant.addToPrincipal({
+      grantee: this.fn.fn,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [props.registryTable.tableArn],
+      conditions: leadingKeysLike(
+        REGISTRY_TABLE.agentsKeyPrefix,
+        REGISTRY_TABLE.userKeyPrefix,
+        REGISTRY_TABLE.tenantKeyPrefix,
+      ),
+    });
+    props.tokenSigningKey.grantSign(this.fn.fn);
 
     const integration = new LambdaIntegration(this.fn.fn, { allowTestInvoke: false });
     for (const route of routesOf('authorizationServer')) {

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import { AUTHORIZER_CONFIG } from '../../lambda/authorizer/config.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Identity } from './identity.js';
+import type { TokenSigningKey } from './token-signing-key.js';
 
 export interface AuthorizerFunctionProps {
   readonly identity: Identity;
@@ -41,6 +42,15 @@ export class AuthorizerFunction extends HandlerFunction<typeof AUTHORIZER_CONFIG
       actions: ['dynamodb:GetItem'],
       resourceArns: [props.registryTable.tableArn],
     });
+  }
+
+  /**
+   * Agents' and delegations' tokens, which the façade signs with this key: the authorizer reads
+   * its public half from KMS (never from the API it guards) and agents from the registry.
+   */
+  useTokenSigningKey(signing: TokenSigningKey): void {
+    this.setEnvironment('TOKEN_SIGNING_KEY_ARN', signing.key.keyArn);
+    signing.grantPublicKey(this.fn);
   }
 
   /**

@@ -7,6 +7,8 @@ import { MCP_CONFIG } from '../../lambda/mcp/config.js';
 import { MCP_FUNCTION_TIMEOUT_SECONDS } from '../../lambda/shared/edge/api-contract.js';
 import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { HandlerFunction } from './handler-function.js';
+import { leadingKeysLike } from './leading-keys.js';
+import type { TokenSigningKey } from './token-signing-key.js';
 
 export interface McpFunctionProps {
   /** The API's public base URL: the resource URL and invitation links derive from it. */
@@ -56,6 +58,12 @@ export class McpFunction extends HandlerFunction<typeof MCP_CONFIG> {
   /** The role the function assumes, tagged with the request's tenant, for all tenant data. */
   useDataAccessRole(role: IRole): void {
     this.setEnvironment('DATA_ACCESS_ROLE_ARN', role.roleArn);
+  }
+
+  /** Webhook deliveries carry a credential signed for their destination with this key. */
+  useTokenSigningKey(signing: TokenSigningKey): void {
+    this.setEnvironment('TOKEN_SIGNING_KEY_ARN', signing.key.keyArn);
+    signing.grantSign(this.fn);
   }
 
   /**
@@ -123,12 +131,4 @@ export class McpFunction extends HandlerFunction<typeof MCP_CONFIG> {
       ...(conditions ? { conditions } : {}),
     });
   }
-}
-
-/** Only items whose every partition key starts with one of the prefixes (and one does). */
-function leadingKeysLike(...prefixes: string[]) {
-  return {
-    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) },
-    Null: { 'dynamodb:LeadingKeys': 'false' },
-  };
 }

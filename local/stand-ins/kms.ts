@@ -1,4 +1,15 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  privateEncrypt,
+  randomBytes,
+  randomUUID,
+  sign,
+} from 'node:crypto';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalIam } from '../iam/local-iam.js';
 import { type Answer, AwsError, epochSeconds, json, jsonError } from './protocol.js';
 import type { Caller } from './sessions.js';
@@ -12,9 +23,17 @@ interface Key {
   tags: Array<{ TagKey: string; TagValue: string }>;
   state: 'Enabled' | 'Disabled' | 'PendingDeletion';
   deletionDate?: number;
-  /** The key material (base64), which never leaves the stand-in. */
+  /** `SYMMETRIC_DEFAULT` (ENCRYPT_DECRYPT) or `RSA_2048` (SIGN_VERIFY): the only two used. */
+  readonly keySpec: 'SYMMETRIC_DEFAULT' | 'RSA_2048';
+  /**
+   * The key material, which never leaves the stand-in: AES-256 (base64) for a symmetric key,
+   * the private key (PKCS#8 PEM) for an RSA key.
+   */
   secret: string;
 }
+
+/** The one signing algorithm the platform uses (RS256). */
+const RSA_SIGNING_ALGORITHM = 'RSASSA_PKCS1_V1_5_SHA_256';
 
 /**
  * KMS key management as the provisioner and offboarding use it: CreateKey (policy and tags
@@ -44,6 +63,7 @@ export class KmsStandIn {
   ): Promise<Answer> {
     try {
       if (CRYPTO_ACTIONS.has(action)) return json(await this.crypto(action, input, caller));
+      if (SIGNING_ACTIONS.has(action)) return json(await this.signing(action, input, caller));
       return json(this.dispatch(action, input));
     } catch (error) {
       if (error instanceof AwsError) return jsonError(error);
@@ -74,7 +94,19 @@ export class KmsStandIn {
     switch (action) {
       case 'CreateKey': {
         const keyId = randomUUID();
+        const keySpec = String(input.KeySpec ?? 'SYMMETRIC_DEFAULT');
+        const keyUsage = String(input.KeyUsage ?? 'ENCRYPT_DECRYPT');
+        // KMS refuses a spec with a usage it cannot have; only the two combinations used here
+        // exist in the stand-in.
+        const rsa = keySpec === 'RSA_2048' && keyUsage === 'SIGN_VERIFY';
+        if (!rsa && !(keySpec === 'SYMMETRIC_DEFAULT' && keyUsage === 'ENCRYPT_DECRYPT')) {
+          throw new AwsError(
+            'ValidationException',
+            `KMS stand-in does not implement KeySpec ${keySpec} with KeyUsage ${keyUsage}`,
+          );
+        }
         const key: Key = {
+          keySpec: rsa ? 'RSA_2048' : 'SYMMETRIC_DEFAULT',
           keyId,
           arn: `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/${keyId}`,
           createdAt: Date.now(),
@@ -82,7 +114,11 @@ export class KmsStandIn {
           policy: String(input.Policy ?? '{}'),
           tags: (input.Tags as Key['tags']) ?? [],
           state: 'Enabled',
-          secret: randomBytes(32).toString('base64'),
+          secret: rsa
+            ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+                .privateKey.export({ type: 'pkcs8', format: 'pem' })
+                .toString()
+            : randomBytes(32).toString('base64'),
         };
         JSON.parse(key.policy); // KMS refuses a policy that is not JSON
         this.keys.set(keyId, key);
@@ -162,6 +198,12 @@ export class KmsStandIn {
       action === 'Decrypt'
         ? this.find(blobKeyId(String(input.CiphertextBlob)))
         : this.find(String(input.KeyId));
+    if (keySpecOf(key) !== 'SYMMETRIC_DEFAULT') {
+      throw new AwsError(
+        'InvalidKeyUsageException',
+        `${key.arn} key usage is SIGN_VERIFY which is not valid for ${action}.`,
+      );
+    }
     if (action === 'Decrypt' && input.KeyId && this.find(String(input.KeyId)).keyId !== key.keyId) {
       throw new AwsError(
         'IncorrectKeyException',
@@ -220,6 +262,93 @@ export class KmsStandIn {
     }
   }
 
+  /**
+   * Sign and GetPublicKey on an RSA_2048 SIGN_VERIFY key, as KMS answers them: only the key's
+   * own algorithm, a RAW message of at most 4096 bytes or a DIGEST of exactly 32 bytes, the
+   * public key as DER SubjectPublicKeyInfo. A symmetric key refuses both
+   * (InvalidKeyUsageException), and a symmetric operation on an RSA key refuses too. A
+   * session (tenant-scoped) is decided by IAM as deployed, where the data-access role has no
+   * signing grant; the platform's own roles stand for roles the template grants.
+   */
+  private async signing(
+    action: string,
+    input: Record<string, unknown>,
+    caller: Caller,
+  ): Promise<unknown> {
+    const key = this.find(String(input.KeyId));
+    if ('refused' in caller) {
+      throw new AwsError('UnrecognizedClientException', caller.refused);
+    }
+    if ('session' in caller) {
+      const decision = await this.iam.decide(caller.session, {
+        action: `kms:${action}`,
+        resource: key.arn,
+        context: { 'kms:CallerAccount': LOCAL_ACCOUNT },
+        resourcePolicy: JSON.parse(key.policy),
+      });
+      if (decision !== 'Allowed') {
+        throw new AwsError(
+          'AccessDeniedException',
+          `User is not authorized to perform: kms:${action} on resource: ${key.arn}`,
+        );
+      }
+    }
+    if (keySpecOf(key) !== 'RSA_2048') {
+      throw new AwsError(
+        'InvalidKeyUsageException',
+        `${key.arn} key usage is ENCRYPT_DECRYPT which is not valid for ${action}.`,
+      );
+    }
+    if (key.state === 'Disabled')
+      throw new AwsError('DisabledException', `${key.arn} is disabled.`);
+    if (key.state === 'PendingDeletion')
+      throw new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+    const publicDer = createPublicKey(createPrivateKey(key.secret)).export({
+      type: 'spki',
+      format: 'der',
+    });
+    if (action === 'GetPublicKey') {
+      return {
+        KeyId: key.arn,
+        PublicKey: publicDer.toString('base64'),
+        KeySpec: 'RSA_2048',
+        KeyUsage: 'SIGN_VERIFY',
+        SigningAlgorithms: [RSA_SIGNING_ALGORITHM],
+      };
+    }
+    if (input.SigningAlgorithm !== RSA_SIGNING_ALGORITHM) {
+      throw new AwsError(
+        'InvalidKeyUsageException',
+        `Signing algorithm ${String(input.SigningAlgorithm)} is not valid for ${key.arn}.`,
+      );
+    }
+    const message = Buffer.from(String(input.Message ?? ''), 'base64');
+    const type = String(input.MessageType ?? 'RAW');
+    if (message.length === 0 || (type === 'RAW' && message.length > 4096)) {
+      throw new AwsError('ValidationException', 'Message must be 1 to 4096 bytes long.');
+    }
+    if (type === 'DIGEST' && message.length !== 32) {
+      throw new AwsError('ValidationException', 'Digest is invalid length for algorithm.');
+    }
+    if (type !== 'RAW' && type !== 'DIGEST') {
+      throw new AwsError('ValidationException', `MessageType ${type} is not valid.`);
+    }
+    // A DIGEST is signed as is (PKCS#1 v1.5 with the SHA-256 DigestInfo), a RAW message is
+    // hashed first: both give the signature RS256 verifiers expect.
+    const signature =
+      type === 'RAW'
+        ? sign('sha256', message, key.secret)
+        : privateEncrypt(
+            { key: key.secret, padding: constants.RSA_PKCS1_PADDING },
+            Buffer.concat([SHA256_DIGEST_INFO, message]),
+          );
+    return {
+      KeyId: key.arn,
+      Signature: signature.toString('base64'),
+      SigningAlgorithm: RSA_SIGNING_ALGORITHM,
+    };
+  }
+
   /** A key by id, ARN, alias name or alias ARN. */
   find(reference: string): Key {
     const alias = reference.startsWith('alias/') ? reference : /:(alias\/.+)$/.exec(reference)?.[1];
@@ -239,8 +368,9 @@ export class KmsStandIn {
       CreationDate: epochSeconds(key.createdAt),
       Enabled: key.state === 'Enabled',
       Description: key.description,
-      KeyUsage: 'ENCRYPT_DECRYPT',
-      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: keySpecOf(key) === 'RSA_2048' ? 'SIGN_VERIFY' : 'ENCRYPT_DECRYPT',
+      KeySpec: keySpecOf(key),
+      ...(keySpecOf(key) === 'RSA_2048' ? { SigningAlgorithms: [RSA_SIGNING_ALGORITHM] } : {}),
       KeyState: key.state,
       KeyManager: 'CUSTOMER',
       Origin: 'AWS_KMS',
@@ -250,6 +380,14 @@ export class KmsStandIn {
 }
 
 const CRYPTO_ACTIONS = new Set(['GenerateDataKey', 'Encrypt', 'Decrypt']);
+const SIGNING_ACTIONS = new Set(['Sign', 'GetPublicKey']);
+/** DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256 (RFC 8017, 9.2, note 1). */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/** Keys saved before the stand-in knew RSA keys are symmetric. */
+function keySpecOf(key: Key): Key['keySpec'] {
+  return key.keySpec ?? 'SYMMETRIC_DEFAULT';
+}
 
 /** The context as additional authenticated data, independent of key order. */
 function aad(context: Record<string, string>): Buffer {

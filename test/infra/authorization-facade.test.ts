@@ -10,6 +10,14 @@ const facadeFunction = Object.entries(template.findResources('AWS::Lambda::Funct
   ([, fn]) => String(fn.Properties.Description).startsWith('OAuth authorization server'),
 );
 const clients = template.findResources('AWS::Cognito::UserPoolClient');
+const registryId =
+  Object.keys(template.findResources('AWS::DynamoDB::GlobalTable')).find((id) =>
+    id.startsWith('TenantDataRegistry'),
+  ) ?? '';
+const signingKeyId =
+  Object.keys(template.findResources('AWS::KMS::Key')).find((id) =>
+    id.startsWith('TokenSigning'),
+  ) ?? '';
 const envOf = (description: RegExp) =>
   Object.values(template.findResources('AWS::Lambda::Function')).find((fn) =>
     description.test(String(fn.Properties.Description)),
@@ -27,7 +35,7 @@ describe('authorization façade', () => {
     });
   });
 
-  it('may only get, put, update and delete items of its table: no Query, no Scan, no tenant data', () => {
+  it('may only get, put, update and delete items of its table, read agents, members and tenants by key, and sign with the token key: no Query, no Scan, no tenant data', () => {
     const [functionId, fn] = facadeFunction ?? ['', undefined];
     const role = fn?.Properties.Role['Fn::GetAtt'][0];
     const statements = policyStatements(template).filter((s) => s.roles.includes(role));
@@ -45,9 +53,26 @@ describe('authorization façade', () => {
         ],
         Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
       }),
+      // Agents' grants: the agent, its tenant, the delegating person's membership; by key only.
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: { 'Fn::GetAtt': [registryId, 'Arn'] },
+        Condition: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': ['AGENTS#*', 'USER#*', 'TENANT#*'],
+          },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['kms:GetPublicKey', 'kms:Sign'],
+        Resource: { 'Fn::GetAtt': [signingKeyId, 'Arn'] },
+      }),
     ]);
     expect(statements.flatMap(actionsOf).join()).not.toMatch(
-      /Scan|Query|kms:|sts:|secretsmanager:|\*/,
+      /Scan|Query|kms:(Decrypt|Encrypt|GenerateDataKey|CreateGrant)|sts:|secretsmanager:|\*/,
     );
   });
 
@@ -110,8 +135,10 @@ describe('authorization façade', () => {
       (method) => JSON.stringify(method.Properties.Integration ?? {}).includes(functionId),
     );
 
-    // The OAuth endpoints, and the invitation page (GET, POST) and its confirmation (POST).
+    // The OAuth endpoints, the platform's JWKS, and the invitation page (GET, POST) and its
+    // confirmation (POST).
     expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual([
+      'GET',
       'GET',
       'GET',
       'GET',

@@ -9,6 +9,7 @@ import { TIER_NAMES, TIERS } from '../../lambda/shared/fair-use/tiers.js';
 import { McpFunction } from '../../lib/constructs/mcp-function.js';
 import { TenantIsolation } from '../../lib/constructs/tenant-isolation.js';
 import { addTierUsagePlans } from '../../lib/constructs/tier-usage-plans.js';
+import { TokenSigningKey } from '../../lib/constructs/token-signing-key.js';
 
 /** Each construct alone on a fresh stack: what it creates by itself, and nothing else. */
 function freshStack() {
@@ -54,7 +55,7 @@ describe('TenantIsolation on its own', () => {
     });
   });
 
-  it('has the seven statements of the policy builder and no Scan anywhere', () => {
+  it('has the eight statements of the policy builder and no Scan anywhere', () => {
     const [policy] = Object.values(
       template.findResources('AWS::IAM::Policy', {
         Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^IsolationDataAccessRole') }] },
@@ -69,6 +70,7 @@ describe('TenantIsolation on its own', () => {
       'OwnTenantRecordOnly',
       'OwnTenantMembersOnly',
       'OwnTenantInvitationsOnly',
+      'OwnTenantAgentsOnly',
     ]);
     expect(JSON.stringify(statements)).not.toContain('dynamodb:Scan');
   });
@@ -90,6 +92,8 @@ describe('McpFunction on its own', () => {
 
   it('then has every variable it reads, and no grant on the data table', () => {
     fn.useDataAccessRole(new Role(stack, 'DataAccess', { assumedBy: fn.role }));
+    // Webhook credentials: it signs with the platform's key.
+    fn.useTokenSigningKey(new TokenSigningKey(stack, 'Signing'));
     const template = Template.fromStack(stack);
     const [lambda] = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(Object.keys(lambda?.Properties.Environment.Variables)).toEqual(
@@ -98,6 +102,7 @@ describe('McpFunction on its own', () => {
     const grants = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(grants).not.toMatch(/"Ref":"Data[0-9A-F]{8}"|Data[0-9A-F]{8}","Arn"/);
     expect(grants).toContain('cognito-idp:AdminDeleteUser');
+    expect(grants).toContain('kms:Sign');
   });
 });
 

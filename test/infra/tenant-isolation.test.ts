@@ -51,7 +51,7 @@ describe('tenant isolation policies', () => {
     ]);
   });
 
-  it("lets a session read its own tenant's record and member list, and keep its own invitations, in the registry, nothing else", () => {
+  it("lets a session read its own tenant's record and member list, and keep its own invitations and agents, in the registry, nothing else", () => {
     const registry = logicalId('AWS::DynamoDB::GlobalTable', /Registry/);
     const statements = statementsOf(dataAccessRole).filter((s) =>
       JSON.stringify(s.Resource).includes(registry),
@@ -84,6 +84,25 @@ describe('tenant isolation policies', () => {
           'ForAllValues:StringEquals': {
             // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
             'dynamodb:LeadingKeys': ['INVITES#${aws:PrincipalTag/TenantId}'],
+          },
+          Null: { 'dynamodb:LeadingKeys': 'false' },
+        },
+      }),
+      // Its own agents: created, listed, rotated and revoked (deleted).
+      expect.objectContaining({
+        Sid: 'OwnTenantAgentsOnly',
+        Action: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
+        Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
+        Condition: {
+          'ForAllValues:StringEquals': {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable
+            'dynamodb:LeadingKeys': ['AGENTS#${aws:PrincipalTag/TenantId}'],
           },
           Null: { 'dynamodb:LeadingKeys': 'false' },
         },
@@ -256,8 +275,9 @@ describe('tenant isolation policies', () => {
     ]);
   });
 
-  it('lets the authorizer read registry items by key and nothing else', () => {
+  it("lets the authorizer read registry items by key and the signing key's public half, nothing else", () => {
     const registry = logicalId('AWS::DynamoDB::GlobalTable', /Registry/);
+    const signingKey = logicalId('AWS::KMS::Key', /^TokenSigning/);
     const statements = statementsOf(logicalId('AWS::IAM::Role', /^McpApiAuthorizerRole/)).filter(
       (s) => actionsOf(s).some((a) => !a.startsWith('logs:')),
     );
@@ -268,6 +288,11 @@ describe('tenant isolation policies', () => {
         Resource: { 'Fn::GetAtt': [registry, 'Arn'] },
       }),
       pseudonymKeyRead(template),
+      // Verifying agents' tokens: never kms:Sign, so it cannot mint one.
+      expect.objectContaining({
+        Action: 'kms:GetPublicKey',
+        Resource: { 'Fn::GetAtt': [signingKey, 'Arn'] },
+      }),
     ]);
   });
 });

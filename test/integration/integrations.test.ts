@@ -9,11 +9,20 @@ import {
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postOutbound } from '../../lambda/shared/outbound/outbound.js';
+import { createDeliveryVerifier } from '../../lambda/shared/outbound/webhook-receiver.js';
 import { verifyWebhook } from '../../lambda/shared/outbound/webhook-signature.js';
 import { TenantCredentials } from '../../lambda/shared/tenancy/credentials.js';
 import { LOCAL_DATA_ACCESS_ROLE_ARN } from '../../local/harness.js';
 import { localAdmin } from '../support/admin.js';
-import { accessToken, connect, seedTenant, type TestUser, toolOutput } from '../support/mcp.js';
+import {
+  accessToken,
+  callTool,
+  connect,
+  harness,
+  seedTenant,
+  type TestUser,
+  toolOutput,
+} from '../support/mcp.js';
 
 interface Delivery {
   headers: Record<string, string | string[] | undefined>;
@@ -97,6 +106,44 @@ describe('webhook integration with per-tenant secrets', () => {
     expect(verifyWebhook(SECRET_A, headers, delivery.body)).toBe(true);
     expect(verifyWebhook(SECRET_B, headers, delivery.body)).toBe(false);
     expect(hookB.deliveries.map((d) => d.body).join()).not.toContain('ACME-LAUNCH-NOTE');
+  });
+
+  it("carries the platform's credential for that webhook only: verified with the JWKS, refused by any other receiver and by the MCP API", async () => {
+    const note = toolOutput(await call(acme, 'notes_create', { title: 'Signed', body: 'JWT' }));
+    toolOutput(await call(acme, 'notes_publish', { id: note.id }));
+    const delivery = hookA.deliveries.at(-1) as Delivery;
+    const headers = {
+      signature: String(delivery.headers['x-mcp-signature']),
+      timestamp: String(delivery.headers['x-mcp-timestamp']),
+      authorization: String(delivery.headers.authorization),
+    };
+    const issuer = harness().gatewayUrl;
+    const receiverA = createDeliveryVerifier({
+      secret: SECRET_A,
+      issuer,
+      audience: new URL(hookA.url).origin,
+    });
+    // The same delivery replayed to another destination (globex's receiver, its own secret
+    // aside): the credential names hook A's origin, so it is refused there.
+    const receiverB = createDeliveryVerifier({
+      secret: SECRET_A,
+      issuer,
+      audience: new URL(hookB.url).origin,
+    });
+
+    expect(await receiverA(headers, delivery.body)).toEqual({
+      tenantId: acme.tenantId,
+      actor: expect.stringMatching(/^u_/),
+    });
+    expect(await receiverB(headers, delivery.body)).toBeUndefined();
+    // Another body under the same credential, or no credential at all: refused.
+    expect(await receiverA(headers, delivery.body.replace('JWT', 'XYZ'))).toBeUndefined();
+    expect(await receiverA({ ...headers, authorization: '' }, delivery.body)).toBeUndefined();
+    // It is no access token: the MCP API refuses it (audience, type).
+    const credential = headers.authorization.replace('Bearer ', '');
+    expect((await callTool(credential, 'whoami')).reply.status).toBe(401);
+    const claims = JSON.parse(Buffer.from(credential.split('.')[1] ?? '', 'base64url').toString());
+    expect(claims.exp - claims.iat).toBeLessThanOrEqual(300);
   });
 
   it('answers "no webhook is configured" to notes_publish before any integrations_set, as on AWS', async () => {

@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { parseUsagePlanIds } from '../../lambda/shared/edge/usage-plans.js';
 import { TenantAdmin } from '../../lambda/shared/lifecycle/tenant-admin.js';
 import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
+import { Agents } from '../../lambda/shared/registry/agents.js';
 import { Invitations } from '../../lambda/shared/registry/invitations.js';
 import { localRegistry } from './registry.js';
 
@@ -21,6 +22,7 @@ export function localAdmin(progress?: (message: string) => void): TenantAdmin {
     drainMs: (inject('authorizerCacheTtlSeconds') + 3) * 1000,
     registry: localRegistry(),
     invitations: new Invitations(createDocumentClient(), process.env.REGISTRY_TABLE_NAME as string),
+    agents: new Agents(createDocumentClient(), process.env.REGISTRY_TABLE_NAME as string),
     cognito: new CognitoIdentityProviderClient({}),
     userPoolId: process.env.USER_POOL_ID as string,
     apigw: new APIGatewayClient({}),

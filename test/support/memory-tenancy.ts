@@ -174,7 +174,11 @@ export class MemoryTenancy {
       ) as TenantScope['directory'],
       usage: { report: async () => [], budgetSpent: async () => 0 },
       outbound: { allowLoopback: false },
-      links: { invitation: (code) => `https://mcp.example.com/v1/invitations?code=${code}` },
+      destinationCredential: unavailable('destinationCredential'),
+      links: {
+        invitation: (code) => `https://mcp.example.com/v1/invitations?code=${code}`,
+        tokenEndpoint: 'https://mcp.example.com/v1/oauth/token',
+      },
       logger: new Logger({ serviceName: 'unit', logLevel: 'SILENT' }),
       ...overrides,
     });

@@ -61,6 +61,20 @@ export function allows(access: Access, caller: Pick<TenantContext, 'tier' | 'rol
   );
 }
 
+/**
+ * Whether an agent's grant (if the caller is an agent, or a person's delegation to one) covers
+ * a tool: it must be in the agent's tools, and a read-only agent gets read-only tools only.
+ * A person who is no agent is not limited here.
+ */
+export function agentMay(
+  tool: Pick<ToolDefinition, 'name' | 'readOnly'>,
+  caller: Pick<TenantContext, 'agentId' | 'agentTools' | 'agentAccess'>,
+): boolean {
+  if (caller.agentId === undefined) return true;
+  const granted = (caller.agentTools ?? '').split(' ').includes(tool.name);
+  return granted && (caller.agentAccess === 'write' || tool.readOnly);
+}
+
 /** A part's access as it declares it (absent when not declared, so the defaults apply). */
 function accessOf({ minTier, requiredRole }: Access): Access {
   return { ...(minTier ? { minTier } : {}), ...(requiredRole ? { requiredRole } : {}) };
@@ -70,10 +84,14 @@ function accessOf({ minTier, requiredRole }: Access): Access {
 export interface ServedTools {
   /** The tools this caller can see (tier and role applied). */
   readonly tools: readonly string[];
+  /** The tools an agent of the caller's tenant may be given: a member's, on its tier. */
+  readonly grantable: readonly Pick<ToolDefinition, 'name' | 'readOnly'>[];
 }
 
 export interface ToolDefinition extends Access {
   readonly name: string;
+  /** Declared read-only (`readOnlyHint`): the only tools a read-only agent may call. */
+  readonly readOnly: boolean;
   /** What the tool accepts (read by the adversarial suite to aim its attacks). */
   readonly inputSchema: z.ZodObject;
   register(server: McpServer, scope: TenantScope, served: ServedTools): void;
@@ -100,9 +118,11 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject
     outputSchema: jsonSchemaOnce<z.ZodObject>(outputSchema),
   };
   const access = accessOf({ minTier, requiredRole });
+  const readOnly = config.annotations.readOnlyHint === true;
   return {
     name,
     ...access,
+    readOnly,
     inputSchema,
     register(server, scope, served) {
       server.registerTool(name, { ...config, ...schemas }, (input) => {
@@ -111,7 +131,7 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject
         return runTool(scope.logger, name, async () => {
           // Registration already hides the tool from callers it is not for; this guards the
           // call itself.
-          if (!allows(access, scope.context)) {
+          if (!allows(access, scope.context) || !agentMay({ name, readOnly }, scope.context)) {
             throw new ForbiddenError('This tool is not available to you.');
           }
           // What the tool returns is cut to its output schema: a field the schema does not

@@ -1,6 +1,8 @@
 import type { TenantContext } from '../../shared/tenancy/context.js';
+import { agents } from './agents/index.js';
 import {
   type Access,
+  agentMay,
   allows,
   type Feature,
   type PromptDefinition,
@@ -22,6 +24,7 @@ export const FEATURES: readonly Feature[] = [
   integrations,
   usage,
   tasks,
+  agents,
 ];
 
 export interface Served {
@@ -33,8 +36,23 @@ export interface Served {
 /** What each tier and role may use: the same for every request of it, so worked out once. */
 const served = new Map<string, Served>();
 
-/** What this caller may see and use, across every feature: allowed by tier and role. */
-export function servedTo(caller: Pick<TenantContext, 'tier' | 'role'>): Served {
+/**
+ * What this caller may see and use, across every feature: allowed by tier and role, and for an
+ * agent (or a delegation to one) exactly its granted tools, with no resource or prompt.
+ */
+export function servedTo(
+  caller: Pick<TenantContext, 'tier' | 'role' | 'agentId' | 'agentTools' | 'agentAccess'>,
+): Served {
+  const base = servedToRole(caller);
+  if (caller.agentId === undefined) return base;
+  return {
+    tools: base.tools.filter((tool) => agentMay(tool, caller)),
+    resources: [],
+    prompts: [],
+  };
+}
+
+function servedToRole(caller: Pick<TenantContext, 'tier' | 'role'>): Served {
   const key = `${caller.tier} ${caller.role}`;
   const known = served.get(key);
   if (known) return known;

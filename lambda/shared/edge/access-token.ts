@@ -2,7 +2,8 @@ import { JwtRsaVerifier } from 'aws-jwt-verify';
 import { FetchError, JwtBaseError } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { ACCESS_TOKEN_TYP } from './agent-token.js';
 
 export interface AccessTokenVerifierOptions {
   /** The token issuer: `https://cognito-idp.<region>.amazonaws.com/<user pool id>`. */
@@ -18,6 +19,12 @@ export interface AccessTokenVerifierOptions {
    * with resource binding; one that does must name this resource, not another server's.
    */
   readonly resource: string;
+  /**
+   * The platform's own tokens (agents and delegations, lambda/shared/edge/agent-token.ts),
+   * signed by the authorization façade with a KMS key: its issuer and where its public key
+   * comes from. Without it only Cognito's tokens are accepted.
+   */
+  readonly platform?: { readonly issuer: string; readonly jwks: () => Promise<unknown> };
 }
 
 /**
@@ -25,9 +32,21 @@ export interface AccessTokenVerifierOptions {
  * plain-http issuer on 127.0.0.1 alike, so local runs verify tokens with this same code.
  */
 export class FetchJwksFetcher implements Fetcher {
-  constructor(private readonly timeoutMs = 3_000) {}
+  constructor(
+    private readonly timeoutMs = 3_000,
+    /** Key sets read elsewhere than over HTTP, by URI (the platform's, from KMS). */
+    private readonly local: Record<string, () => Promise<unknown>> = {},
+  ) {}
 
   async fetch(uri: string): Promise<ArrayBuffer> {
+    const local = this.local[uri];
+    if (local) {
+      try {
+        return new TextEncoder().encode(JSON.stringify(await local())).buffer as ArrayBuffer;
+      } catch (error) {
+        throw new FetchError(uri, (error as Error).name);
+      }
+    }
     const response = await fetch(uri, { signal: AbortSignal.timeout(this.timeoutMs) });
     if (!response.ok) throw new FetchError(uri, `HTTP ${response.status}`);
     return response.arrayBuffer();
@@ -43,26 +62,47 @@ export class FetchJwksFetcher implements Fetcher {
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   const clientIds = new Set(options.clientIds);
-  return JwtRsaVerifier.create(
-    {
-      issuer: options.issuer,
-      jwksUri: options.jwksUri ?? `${options.issuer}/.well-known/jwks.json`,
-      audience: null,
-      scope: options.requiredScope,
-      customJwtCheck: ({ header, payload }) => {
-        if (header.alg !== 'RS256') throw new InvalidAccessTokenError('alg is not RS256');
-        if (payload.token_use !== 'access')
-          throw new InvalidAccessTokenError('not an access token');
-        if (typeof payload.client_id !== 'string' || !clientIds.has(payload.client_id)) {
-          throw new InvalidAccessTokenError('client_id not allowed');
-        }
-        if (payload.aud !== undefined && ![payload.aud].flat().includes(options.resource)) {
-          throw new InvalidAccessTokenError('audience is another resource');
-        }
-      },
+  const cognito = {
+    issuer: options.issuer,
+    jwksUri: options.jwksUri ?? `${options.issuer}/.well-known/jwks.json`,
+    audience: null,
+    scope: options.requiredScope,
+    customJwtCheck: ({ header, payload }: { header: JwtHeader; payload: JwtPayload }) => {
+      if (header.alg !== 'RS256') throw new InvalidAccessTokenError('alg is not RS256');
+      if (payload.token_use !== 'access') throw new InvalidAccessTokenError('not an access token');
+      if (typeof payload.client_id !== 'string' || !clientIds.has(payload.client_id)) {
+        throw new InvalidAccessTokenError('client_id not allowed');
+      }
+      if (payload.aud !== undefined && ![payload.aud].flat().includes(options.resource)) {
+        throw new InvalidAccessTokenError('audience is another resource');
+      }
+      // Only the platform names an actor; a person's token that claims one is forged or
+      // misconfigured (a pre-token trigger must never add it).
+      if (payload.act !== undefined) throw new InvalidAccessTokenError('act in a Cognito token');
     },
-    { jwksCache: new SimpleJwksCache({ fetcher: new FetchJwksFetcher() }) },
-  );
+  };
+  if (!options.platform) {
+    return JwtRsaVerifier.create([cognito], {
+      jwksCache: new SimpleJwksCache({ fetcher: new FetchJwksFetcher() }),
+    });
+  }
+  const platformJwksUri = `${options.platform.issuer}/.well-known/jwks.json`;
+  const platform = {
+    issuer: options.platform.issuer,
+    jwksUri: platformJwksUri,
+    // RFC 9068: the audience is the resource the token is for; a webhook credential, whose
+    // audience is a receiver's origin, is never accepted here.
+    audience: options.resource,
+    customJwtCheck: ({ header }: { header: JwtHeader; payload: JwtPayload }) => {
+      if (header.alg !== 'RS256') throw new InvalidAccessTokenError('alg is not RS256');
+      if (header.typ !== ACCESS_TOKEN_TYP) throw new InvalidAccessTokenError('not an at+jwt');
+    },
+  };
+  return JwtRsaVerifier.create([cognito, platform], {
+    jwksCache: new SimpleJwksCache({
+      fetcher: new FetchJwksFetcher(3_000, { [platformJwksUri]: options.platform.jwks }),
+    }),
+  });
 }
 
 export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;

@@ -68,6 +68,11 @@ export const FACADE_PATHS = {
   callback: '/oauth/callback',
   token: '/oauth/token',
   register: '/oauth/register',
+  /**
+   * The public keys of what the platform signs itself: agents' and delegations' access tokens
+   * and webhook credentials (`<issuer>/.well-known/jwks.json`).
+   */
+  jwks: '/.well-known/jwks.json',
   /** The invitation page: sign up with the invited address to accept (see invitations.ts). */
   invitation: '/invitations',
   invitationConfirm: '/invitations/confirm',
@@ -89,6 +94,7 @@ export interface FacadeRoute {
  */
 export const FACADE_ROUTES: readonly FacadeRoute[] = [
   { path: FACADE_PATHS.metadata, methods: ['GET', 'OPTIONS'] },
+  { path: FACADE_PATHS.jwks, methods: ['GET'] },
   { path: FACADE_PATHS.openidConfiguration, methods: ['GET', 'OPTIONS'] },
   { path: FACADE_PATHS.authorize, methods: ['GET'], throttle: { rateLimit: 20, burstLimit: 40 } },
   { path: FACADE_PATHS.consent, methods: ['POST'], throttle: { rateLimit: 20, burstLimit: 40 } },

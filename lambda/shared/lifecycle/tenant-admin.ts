@@ -247,7 +247,8 @@ export class TenantAdmin {
 
   /**
    * Everything that lets the tenant in, switched off: its API keys disabled, its members
-   * disabled, signed out and removed, its pending invitations withdrawn, its KMS keys disabled. Returns the keys it found.
+   * disabled, signed out and removed, its pending invitations withdrawn, its agents revoked, its
+   * KMS keys disabled. Returns the keys it found.
    */
   private async cutAccess(
     id: TenantId,
@@ -277,6 +278,7 @@ export class TenantAdmin {
       await this.deps.invitations.revoke(id, offer.invitationId).catch(ignore('NotFoundError'));
     }
     this.report(`Pending invitations withdrawn: ${offers.length}`);
+    this.report(`Agents revoked: ${await this.deps.agents.revokeAll(id)}`);
     const keyArns = await this.tenantKeyArns(id, recorded.kmsKeyArn);
     for (const keyArn of keyArns) {
       await this.deps.kms

@@ -12,10 +12,19 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-/** What a receiver runs: the signature matches and the timestamp is recent. */
+export interface WebhookSignatureHeaders {
+  readonly signature?: string;
+  readonly timestamp?: string;
+}
+
+/**
+ * The HMAC half of what a receiver checks: the signature matches and the timestamp is recent.
+ * A receiver checks the platform's credential too (webhook-credential.ts,
+ * createDeliveryVerifier), which runs this.
+ */
 export function verifyWebhook(
   secret: string,
-  headers: { signature?: string; timestamp?: string },
+  headers: WebhookSignatureHeaders,
   body: string,
   options: { toleranceSeconds?: number; now?: number } = {},
 ): boolean {

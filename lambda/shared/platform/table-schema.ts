@@ -18,6 +18,8 @@ export const REGISTRY_TABLE = {
   lockKeyPrefix: 'LOCK#',
   /** A tenant's invitations (offers) and their daily count: `INVITES#<tenant id>`. */
   invitesKeyPrefix: 'INVITES#',
+  /** A tenant's agents (OAuth clients of its own): `AGENTS#<tenant id>`. */
+  agentsKeyPrefix: 'AGENTS#',
   /** The byTenant index partition that lists every tenant (for operators). */
   allTenantsKey: 'TENANTS',
   /**

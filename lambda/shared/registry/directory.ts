@@ -8,6 +8,7 @@ import {
 import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../platform/errors.js';
 import { type Role, RoleSchema, type TenantId, TenantIdSchema } from '../tenancy/tenant.js';
+import type { Agents, AgentView } from './agents.js';
 import type { InvitationRecord, Invitations, InvitationView } from './invitations.js';
 import type { MembershipRecord, TenantRecord, TenantRegistry } from './registry.js';
 
@@ -27,6 +28,8 @@ export interface TenantDirectoryDeps {
    * lets reach `INVITES#<its tenant>` only; the CLI on the operator's credentials.
    */
   readonly invitations: Invitations;
+  /** Agents, like invitations: on the tenant-scoped session in the MCP function. */
+  readonly agents: Agents;
 }
 
 const EmailSchema = z.email().max(254);
@@ -51,6 +54,14 @@ export interface OwnTenant {
   revokeInvitation(invitationId: string): Promise<void>;
   setRole(userId: string, role: Role): Promise<MembershipRecord>;
   remove(userId: string): Promise<void>;
+  /** The tenant's agents (see agents.ts); the tools are checked against the tier by the caller. */
+  agents(): Promise<AgentView[]>;
+  createAgent(
+    input: Omit<Parameters<Agents['create']>[1], 'createdBy'>,
+    createdBy: string,
+  ): Promise<{ agent: AgentView; clientSecret: string }>;
+  rotateAgent(agentId: string): Promise<{ agent: AgentView; clientSecret: string }>;
+  revokeAgent(agentId: string): Promise<void>;
 }
 
 /**
@@ -71,6 +82,13 @@ export class TenantDirectory {
       revokeInvitation: (invitationId) => this.revokeInvitation(tenantId, invitationId),
       setRole: (userId, role) => this.setRole(tenantId, userId, role),
       remove: (userId) => this.remove(tenantId, userId),
+      agents: () => this.deps.agents.list(tenantId),
+      createAgent: async (input, createdBy) => {
+        await this.changeable(tenantId);
+        return this.deps.agents.create(tenantId, { ...input, createdBy });
+      },
+      rotateAgent: (agentId) => this.deps.agents.rotate(tenantId, agentId),
+      revokeAgent: (agentId) => this.deps.agents.revoke(tenantId, agentId),
     };
   }
 
@@ -143,8 +161,8 @@ export class TenantDirectory {
   /**
    * Removes a member: access first (their account is disabled and signed out everywhere, so no
    * sign-in or refresh gives them a token), then their account is deleted (the address is free
-   * to sign up or be invited again), and last the membership, so the authorizer refuses their
-   * existing tokens within its cache time. Each step treats "already done" as done, and the
+   * to sign up or be invited again), then the agents they created, and last the membership, so
+   * the authorizer refuses their existing tokens and their delegations within its cache time. Each step treats "already done" as done, and the
    * membership goes last, so a removal that failed part way is finished by running it again.
    * The last admin cannot be removed.
    */
@@ -157,6 +175,8 @@ export class TenantDirectory {
       await this.cognitoCall(this.deps.cognito.send(new AdminDisableUserCommand(user)));
       await this.signOut(member.userSub);
       await this.cognitoCall(this.deps.cognito.send(new AdminDeleteUserCommand(user)));
+      // The agents they made leave with them (their delegations die with the membership).
+      await this.deps.agents.revokeAll(tenant.tenantId, member.userSub);
       lease.check();
       await this.memberships.removeMembership(member.userSub, tenant.tenantId);
     });

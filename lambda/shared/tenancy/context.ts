@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { PSEUDONYM_PATTERN } from '../platform/pseudonym.js';
+import { AgentAccessSchema, AgentIdSchema } from '../registry/agents.js';
 import { RoleSchema, TenantIdSchema, TierNameSchema } from './tenant.js';
 
 /**
@@ -22,6 +23,14 @@ export const TenantContextSchema = z.object({
   user: z.string().regex(PSEUDONYM_PATTERN, 'not a user pseudonym'),
   /** The app client the token was issued to. */
   clientId: z.string().min(1).max(128),
+  /**
+   * Set when an agent calls (lambda/shared/registry/agents.ts): its id, the tools it may call
+   * (space-separated: the token's scope, its current allowlist and nothing more) and whether
+   * it may only read. With a delegation, `sub` and `user` are the person it acts for.
+   */
+  agentId: AgentIdSchema.optional(),
+  agentTools: z.string().max(4096).optional(),
+  agentAccess: AgentAccessSchema.optional(),
   /** The tenant's own KMS key, for envelope encryption of its data. */
   kmsKeyArn: z
     .string()

@@ -52,7 +52,7 @@ export function ownSecretsArn(secretArnPrefix: string): string {
 /**
  * What a session tagged `TenantId=<t>` may do, and nothing else: item actions on `<t>`'s
  * partition of the data table (never Scan, never an index); its own record and member list in
- * the registry; its own invitations; its own secrets, new ones tagged with it; and no use of
+ * the registry; its own invitations and agents; its own secrets, new ones tagged with it; and no use of
  * any KMS key with another tenant's encryption context.
  */
 export function dataAccessPolicy(resources: DataAccessResources): readonly PolicyStatementJson[] {
@@ -125,6 +125,20 @@ export function dataAccessPolicy(resources: DataAccessResources): readonly Polic
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
       Resource: [resources.registryTableArn],
       Condition: leadingKeysEqual(`${REGISTRY_TABLE.invitesKeyPrefix}${tag}`),
+    },
+    {
+      // Its agents (lambda/shared/registry/agents.ts): `AGENTS#<tenant id>` exactly.
+      Sid: 'OwnTenantAgentsOnly',
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      ],
+      Resource: [resources.registryTableArn],
+      Condition: leadingKeysEqual(`${REGISTRY_TABLE.agentsKeyPrefix}${tag}`),
     },
   ];
 }

@@ -1,9 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { JwtSigner } from '../edge/jwt-signer.js';
 import type { MonthlyBudget } from '../fair-use/monthly-budget.js';
 import type { UsageMeter, UsageRow } from '../fair-use/usage-meter.js';
 import type { OutboundPolicy } from '../outbound/outbound.js';
+import { webhookCredential } from '../outbound/webhook-credential.js';
+import { Agents } from '../registry/agents.js';
 import { type OwnTenant, TenantDirectory } from '../registry/directory.js';
 import { Invitations } from '../registry/invitations.js';
 import { TenantRegistry } from '../registry/registry.js';
@@ -41,8 +44,13 @@ export interface TenantScope {
   readonly usage: TenantUsage;
   /** Where tenant-chosen URLs may lead. */
   readonly outbound: OutboundPolicy;
+  /**
+   * A credential for one outbound delivery, minted for its destination (never the caller's
+   * token): see outbound/webhook-credential.ts.
+   */
+  destinationCredential(destination: URL, body: string): Promise<string>;
   /** Links to the platform's own pages. */
-  readonly links: { invitation(code: string): string };
+  readonly links: { invitation(code: string): string; readonly tokenEndpoint: string };
   readonly logger: Logger;
 }
 
@@ -69,7 +77,11 @@ export interface TenantScopesOptions {
   readonly usageMeter: UsageMeter;
   readonly budget: MonthlyBudget;
   readonly outbound: OutboundPolicy;
+  /** Signs outbound credentials; `issuer` is the platform's (its JWKS is published there). */
+  readonly credentials: { readonly signer: JwtSigner; readonly issuer: string };
   readonly invitationLink: (code: string) => string;
+  /** Where agents get their tokens (the authorization façade's token endpoint). */
+  readonly tokenEndpoint: string;
   readonly logger: Logger;
 }
 
@@ -92,12 +104,13 @@ export class TenantScopes {
       partition: table,
       cipher,
       secrets: options.secrets.forTenant(tenantId, table),
-      // The tenant's record, member list and invitations through the tenant-scoped session:
-      // IAM lets it reach `TENANT#<its tenant>` and `INVITES#<its tenant>` only.
+      // The tenant's record, member list, invitations and agents through the tenant-scoped
+      // session: IAM lets it reach `TENANT#`, `INVITES#` and `AGENTS#<its tenant>` only.
       directory: new TenantDirectory({
         registry: new TenantRegistry(scoped, options.registryTableName),
         memberships: this.memberships,
         invitations: new Invitations(scoped, options.registryTableName),
+        agents: new Agents(scoped, options.registryTableName),
         cognito: options.cognito,
         userPoolId: options.userPoolId,
       }).forTenant(tenantId),
@@ -106,7 +119,15 @@ export class TenantScopes {
         budgetSpent: () => options.budget.spent(tenantId),
       },
       outbound: options.outbound,
-      links: { invitation: options.invitationLink },
+      destinationCredential: (destination, body) =>
+        webhookCredential(
+          options.credentials.signer,
+          options.credentials.issuer,
+          destination,
+          context,
+          body,
+        ),
+      links: { invitation: options.invitationLink, tokenEndpoint: options.tokenEndpoint },
       logger: options.logger,
     });
   }

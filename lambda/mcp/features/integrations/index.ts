@@ -45,7 +45,8 @@ const notesPublish = defineTool({
   name: 'notes_publish',
   minTier: 'standard',
   title: 'Publish a note',
-  description: "Sends a note to your organisation's webhook, signed with its secret.",
+  description:
+    "Sends a note to your organisation's webhook, signed with its secret and carrying the platform's credential for that webhook.",
   inputSchema: z.object({ id: NoteIdSchema.describe('The note id') }),
   outputSchema: z.object({ published: z.literal(true), status: z.number().int() }),
   annotations: {
@@ -72,6 +73,8 @@ const notesPublish = defineTool({
         'content-type': 'application/json',
         [TIMESTAMP_HEADER]: String(timestamp),
         [SIGNATURE_HEADER]: signWebhook(config.signingSecret, timestamp, body),
+        // Minted for this destination: its audience is the webhook's origin, nothing else.
+        authorization: `Bearer ${await scope.destinationCredential(new URL(config.url), body)}`,
       },
       scope.outbound,
     );

@@ -17,6 +17,9 @@ export const whoami: Feature = {
         role: RoleSchema,
         userId: z.string(),
         tools: z.array(z.string()),
+        /** Set when an agent calls, on its own or for the person `userId`. */
+        agentId: z.string().optional(),
+        agentAccess: z.enum(['read', 'write']).optional(),
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
       run: async (_input, { context }, served) => ({
@@ -25,6 +28,7 @@ export const whoami: Feature = {
         role: context.role,
         userId: context.sub,
         tools: [...served.tools],
+        ...(context.agentId ? { agentId: context.agentId, agentAccess: context.agentAccess } : {}),
       }),
     }),
   ],
