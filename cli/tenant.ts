@@ -14,6 +14,10 @@
  *   npm run tenant -- remove <tenant> <user id or e-mail> --yes
  *   npm run tenant -- reprovision <tenant>
  *   npm run tenant -- usage <tenant> [--from yyyy-mm-dd] [--to yyyy-mm-dd]
+ *   npm run tenant -- agents <tenant>
+ *   npm run tenant -- agent-create <tenant> <name> --tools a,b [--access read|write]
+ *   npm run tenant -- agent-rotate <tenant> <agent id>
+ *   npm run tenant -- agent-revoke <tenant> <agent id>
  *
  * Where: `--stack NAME` reads a deployed stack's outputs (AWS credentials from the usual
  * places); `--local` uses the stack `npm run dev` runs; with neither, the configuration comes
@@ -31,7 +35,9 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { invitationLink } from '../lambda/shared/edge/oauth-metadata.js';
+import { checkAgentTools } from '../lambda/mcp/features/agents/index.js';
+import { servedTo } from '../lambda/mcp/features/index.js';
+import { facadeUrls, invitationLink } from '../lambda/shared/edge/oauth-metadata.js';
 import { parseUsagePlanIds } from '../lambda/shared/edge/usage-plans.js';
 import { MonthlyBudget } from '../lambda/shared/fair-use/monthly-budget.js';
 import { TIERS } from '../lambda/shared/fair-use/tiers.js';
@@ -40,7 +46,7 @@ import { ProvisioningQueue } from '../lambda/shared/lifecycle/provisioning-queue
 import { TenantAdmin } from '../lambda/shared/lifecycle/tenant-admin.js';
 import { createDocumentClient } from '../lambda/shared/platform/aws-clients.js';
 import { AppError } from '../lambda/shared/platform/errors.js';
-import { Agents } from '../lambda/shared/registry/agents.js';
+import { AgentAccessSchema, Agents } from '../lambda/shared/registry/agents.js';
 import { Invitations } from '../lambda/shared/registry/invitations.js';
 import { TenantRegistry } from '../lambda/shared/registry/registry.js';
 import { CLI_OUTPUTS, MCP_URL_OUTPUT } from '../lib/stack-outputs.js';
@@ -63,6 +69,11 @@ const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --
   remove <tenant> <user> --yes  remove a member and delete their account
   usage <tenant> [--from yyyy-mm-dd] [--to yyyy-mm-dd]
                                 tool calls per day and tool (default: this month), and budget
+  agents <tenant>               the tenant's agents (OAuth clients of its own)
+  agent-create <tenant> <name> --tools a,b [--access read|write]
+                                a new agent; prints its client id and secret (shown once)
+  agent-rotate <tenant> <agent> a new secret; the old one and its tokens stop working
+  agent-revoke <tenant> <agent> delete an agent; its tokens stop within the cache time
 Options: --stack NAME (a deployed stack's outputs), --local (the stack npm run dev runs, its
 data in .dev-data/ or --data DIR), --help`;
 
@@ -78,6 +89,8 @@ const { values, positionals } = (() => {
         /** Where `npm run dev --data DIR` keeps its data (and its harness.json). */
         data: { type: 'string', default: join(PROJECT_ROOT, '.dev-data') },
         role: { type: 'string', default: 'member' },
+        tools: { type: 'string' },
+        access: { type: 'string', default: 'read' },
         yes: { type: 'boolean', default: false },
         from: { type: 'string' },
         to: { type: 'string' },
@@ -318,9 +331,61 @@ async function main(): Promise<void> {
       );
       return;
     }
+    case 'agents': {
+      need(1);
+      const list = await admin.agents(args[0] as string);
+      for (const a of list) {
+        process.stdout.write(
+          `${a.agentId}  ${a.access.padEnd(5)} gen ${a.generation}  ${printable(a.name).padEnd(24)} ${a.tools.join(',')}\n`,
+        );
+      }
+      process.stdout.write(`${list.length} agent(s)\n`);
+      return;
+    }
+    case 'agent-create': {
+      need(2);
+      const tenant = await admin.tenant(args[0] as string);
+      const tools = (values.tools ?? '').split(',').filter(Boolean);
+      const access = AgentAccessSchema.safeParse(values.access);
+      if (tools.length === 0 || !access.success) {
+        throw new UsageError('agent-create needs --tools a,b and --access read or write.');
+      }
+      checkAgentTools(tools, access.data, {
+        grantable: servedTo({ tier: tenant.tier, role: 'member' }).tools,
+      });
+      const { agent, clientSecret } = await admin.createAgent(tenant.tenantId, {
+        name: args[1] as string,
+        tools,
+        access: access.data,
+      });
+      printCredentials(agent.clientId, clientSecret, config.API_BASE_URL);
+      return;
+    }
+    case 'agent-rotate': {
+      need(2);
+      const { agent, clientSecret } = await admin.rotateAgent(args[0] as string, args[1] as string);
+      printCredentials(agent.clientId, clientSecret, config.API_BASE_URL);
+      return;
+    }
+    case 'agent-revoke': {
+      need(2);
+      await admin.revokeAgent(args[0] as string, args[1] as string);
+      process.stdout.write(
+        `Agent ${printable(args[1] as string)} is revoked; its tokens stop within the authorizer cache time.\n`,
+      );
+      return;
+    }
     default:
       throw new UsageError(`Unknown command "${command}".\n${USAGE}`);
   }
+}
+
+/** An agent's credentials, printed once. */
+function printCredentials(clientId: string, clientSecret: string, apiBaseUrl?: string): void {
+  const tokenUrl = apiBaseUrl ? facadeUrls(apiBaseUrl).token : '<API base URL>/oauth/token';
+  process.stdout.write(
+    `Client id:     ${clientId}\nClient secret: ${clientSecret}   (shown once: store it now)\nTokens:        POST grant_type=client_credentials to ${tokenUrl} with HTTP Basic authentication\n`,
+  );
 }
 
 /** A member's user id, given as the id or as the e-mail address the tenant has for them. */

@@ -29,7 +29,7 @@ export interface AgentGrantOptions {
   readonly failureLimits?: { perClient: number; perSource: number; windowSeconds: number };
 }
 
-const DEFAULT_FAILURE_LIMITS = { perClient: 10, perSource: 50, windowSeconds: 900 };
+const DEFAULT_FAILURE_LIMITS = { perClient: 10, perSource: 100, windowSeconds: 900 };
 const BAD_CLIENT = 'Client authentication failed.';
 
 /**
@@ -90,12 +90,21 @@ export class AgentGrants extends FacadeEndpoint {
     const window = Math.floor(Date.now() / 1000 / this.limits.windowSeconds);
     const ttl = this.limits.windowSeconds * 2;
     // Hashed: the table keeps neither a client id an attacker made up nor an IP address.
-    const clientKey = `AGENTFAIL#${window}#c#${digest(credentials.clientId).slice(0, 22)}`;
-    const sourceKey = `AGENTFAIL#${window}#s#${digest(sourceIp).slice(0, 22)}`;
-    const [byClient, bySource] = await Promise.all([
-      this.options.store.count(clientKey),
-      this.options.store.count(sourceKey),
-    ]);
+    const key = (w: number, kind: string, value: string) =>
+      `AGENTFAIL#${w}#${kind}#${digest(value).slice(0, 22)}`;
+    const clientKey = key(window, 'c', credentials.clientId);
+    const sourceKey = key(window, 's', sourceIp);
+    // This window and the one before: failures that straddle a boundary still add up.
+    const [byClient = 0, bySource = 0] = await Promise.all(
+      (['c', 's'] as const).map(async (kind) => {
+        const value = kind === 'c' ? credentials.clientId : sourceIp;
+        const [now, before] = await Promise.all([
+          this.options.store.count(key(window, kind, value)),
+          this.options.store.count(key(window - 1, kind, value)),
+        ]);
+        return now + before;
+      }),
+    );
     if (byClient >= this.limits.perClient || bySource >= this.limits.perSource) {
       this.options.logger.warn('Agent authentication refused: too many failures', {
         clientId: credentials.clientId.slice(0, 128),

@@ -34,6 +34,7 @@ import {
 import { isTierName, TIER_NAMES, type TierName } from '../fair-use/tiers.js';
 import { ConflictError, ValidationError } from '../platform/errors.js';
 import { TENANT_DATA_TABLE } from '../platform/table-schema.js';
+import type { AgentAccess, AgentView } from '../registry/agents.js';
 import { TenantDirectory, type TenantDirectoryDeps } from '../registry/directory.js';
 import type { InvitationRecord, InvitationView } from '../registry/invitations.js';
 import type { MembershipRecord, TenantRecord } from '../registry/registry.js';
@@ -102,6 +103,34 @@ export class TenantAdmin {
 
   revokeInvitation(tenantId: string, invitationId: string): Promise<void> {
     return this.directory.revokeInvitation(tenantId, invitationId);
+  }
+
+  /** The tenant's agents (lambda/shared/registry/agents.ts), never a secret. */
+  async agents(tenantId: string): Promise<AgentView[]> {
+    const tenant = await this.tenant(tenantId);
+    return this.directory.forTenant(tenant.tenantId).agents();
+  }
+
+  /** A new agent and its secret (shown once); the caller checks the tools against the tier. */
+  async createAgent(
+    tenantId: string,
+    input: { name: string; tools: readonly string[]; access: AgentAccess },
+  ): Promise<{ agent: AgentView; clientSecret: string }> {
+    const tenant = await this.tenant(tenantId);
+    return this.directory.forTenant(tenant.tenantId).createAgent(input, 'operator');
+  }
+
+  async rotateAgent(
+    tenantId: string,
+    agentId: string,
+  ): Promise<{ agent: AgentView; clientSecret: string }> {
+    const tenant = await this.tenant(tenantId);
+    return this.directory.forTenant(tenant.tenantId).rotateAgent(agentId);
+  }
+
+  async revokeAgent(tenantId: string, agentId: string): Promise<void> {
+    const tenant = await this.tenant(tenantId);
+    await this.directory.forTenant(tenant.tenantId).revokeAgent(agentId);
   }
 
   /** See TenantDirectory.setRole: the last admin is never demoted. */

@@ -38,7 +38,11 @@ const agentOut = ({ tenantId: _tenant, ...agent }: AgentView) => agent;
  * Checks an allowlist against what a member of the caller's tier may call: an agent is never
  * more than a member, never an admin, and a read-only agent only gets read-only tools.
  */
-function checkTools(tools: readonly string[], access: 'read' | 'write', served: ServedTools): void {
+export function checkAgentTools(
+  tools: readonly string[],
+  access: 'read' | 'write',
+  served: Pick<ServedTools, 'grantable'>,
+): void {
   const byName = new Map(served.grantable.map((tool) => [tool.name, tool]));
   const refused = tools.filter((name) => {
     const tool = byName.get(name);
@@ -64,7 +68,7 @@ const agentsCreate = defineTool({
   outputSchema: CredentialsSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   run: async ({ name, tools, access }, scope, served) => {
-    checkTools(tools, access, served);
+    checkAgentTools(tools, access, served);
     const { agent, clientSecret } = await scope.directory.createAgent(
       { name, tools, access },
       scope.context.sub,
