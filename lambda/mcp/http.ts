@@ -62,12 +62,14 @@ export async function serveMcpRequest(
     logger.error('Request without a valid tenant context', errorFields(error));
     return jsonRpcError(500, -32603, 'Internal error.');
   }
-  // Every later line of this request carries who and what, never the sub or the e-mail.
+  // Every later line of this request carries who and what, never the sub or the e-mail: with
+  // an agent, its id too (and `user` is the person it acts for, or the agent itself).
   logger.appendKeys({
     tenantId: context.tenantId,
     tier: context.tier,
     role: context.role,
     user: context.user,
+    ...(context.agentId ? { agentId: context.agentId } : {}),
   });
 
   const bytes = bodyOf(event);
@@ -174,6 +176,8 @@ export async function serveMcpRequest(
       outcome,
       durationMs,
       time: startedAt,
+      user: context.user,
+      ...(context.agentId ? { agentId: context.agentId } : {}),
       ...(deps.requestId ? { requestId: deps.requestId.slice(0, 100) } : {}),
     });
     if (message.tool) emitToolCall(context.tier, message.tool, outcome, durationMs);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MCP_PATH } from '../../lambda/shared/edge/oauth-metadata.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { proxyEvent } from '../../local/proxy-event.js';
+import { createAgent, exchange } from '../support/agents.js';
 import { accessToken, seedTenant, type TestUser } from '../support/mcp.js';
 
 // The real handlers in this process, logging at INFO with metrics on, their stdout captured.
@@ -31,6 +32,16 @@ beforeAll(async () => {
   });
 });
 afterAll(() => vi.restoreAllMocks());
+
+function parsedLines(): Array<Record<string, unknown>> {
+  return lines.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
 
 async function callTool(name: string, args: Record<string, unknown>) {
   return send(
@@ -151,6 +162,27 @@ describe('observability of a real request', () => {
       durationMs: expect.any(Number),
       time: expect.any(Number),
     });
+  });
+
+  it('names both the person (pseudonymised) and the agent of a delegated call, in the logs and the usage record', async () => {
+    const agent = await createAgent(user, { tools: ['whoami'] });
+    const person = token;
+    lines.length = 0;
+    await callTool('whoami', {});
+    const personLine = parsedLines().find((l) => l.message === 'MCP request answered');
+    token = String((await exchange(agent, person)).body.access_token);
+    lines.length = 0;
+    try {
+      expect((await callTool('whoami', {})).result.statusCode).toBe(200);
+    } finally {
+      token = person;
+    }
+    const served = parsedLines().find((l) => l.message === 'MCP request answered');
+    const record = parsedLines().find((l) => l.record === 'mcp-usage/1');
+
+    expect(served).toMatchObject({ user: personLine?.user, agentId: agent.agentId });
+    expect(record).toMatchObject({ user: personLine?.user, agentId: agent.agentId });
+    expect(lines.join('\n')).not.toContain(user.sub);
   });
 
   it('keeps client-chosen strings short in every line: a huge Mcp-Name, a huge refused body', async () => {

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { PSEUDONYM_PATTERN } from '../platform/pseudonym.js';
+import { AgentIdSchema } from '../registry/agents.js';
 import { TenantIdSchema } from '../tenancy/tenant.js';
 
 /**
@@ -25,6 +27,9 @@ export const UsageRecordSchema = z
     /** When the call was served (ms since the epoch): its day and month. */
     time: z.number().int().positive(),
     requestId: z.string().max(100).optional(),
+    /** Who: the person's pseudonym (or an agent's own), and the agent if one called. */
+    user: z.string().regex(PSEUDONYM_PATTERN).optional(),
+    agentId: AgentIdSchema.optional(),
   })
   .strict();
 export type UsageRecord = z.infer<typeof UsageRecordSchema>;
