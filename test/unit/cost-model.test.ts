@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AGENT_PRICES, agentCost, DEFAULT_AGENT_WORKLOAD } from '../../bench/agent-cost.js';
 import { DEFAULT_WORKLOAD, monthlyCost, PRICES } from '../../bench/cost-model.js';
 
 describe('cost model (docs/COST.md, npm run cost)', () => {
@@ -56,5 +57,33 @@ describe('cost model: fair use and observability', () => {
     expect(small.platform).toBeGreaterThan(
       DEFAULT_WORKLOAD.customMetrics * PRICES.cloudwatchPerMetricMonth,
     );
+  });
+});
+
+describe('agent identities (docs/COST.md, npm run cost -- --agents)', () => {
+  it('at 10,000 always-on agents, the façade with one KMS key costs under a hundredth of Cognito M2M', () => {
+    const { cognito, facade } = agentCost(DEFAULT_AGENT_WORKLOAD);
+
+    // A token every 15 minutes: 2,880 a month per agent.
+    expect(DEFAULT_AGENT_WORKLOAD.tokensPerAgentMonth).toBe(2_880);
+    expect(cognito.monthly).toBeCloseTo(10_000 * 2_880 * AGENT_PRICES.cognitoPerTokenRequest, 2);
+    expect(facade.monthly * 100).toBeLessThan(cognito.monthly);
+    // Cognito needs the app-client quota raised tenfold (to its maximum); the façade has no
+    // per-agent resource at all.
+    expect(cognito.limit).toMatch(/quota/);
+    expect(facade.limit).toBeUndefined();
+    expect(facade.tokenRequestsPerSecond).toBeLessThan(facade.tokenRateQuota / 10);
+  });
+
+  it('past 10,000 agents Cognito cannot hold them in one user pool', () => {
+    const { cognito } = agentCost({ ...DEFAULT_AGENT_WORKLOAD, agents: 10_001 });
+
+    expect(cognito.limit).toMatch(/more than 10000 app clients/);
+  });
+
+  it('costs nothing per idle agent with the façade: no token, no charge beyond the key', () => {
+    const { facade } = agentCost({ ...DEFAULT_AGENT_WORKLOAD, tokensPerAgentMonth: 0 });
+
+    expect(facade.monthly).toBe(PRICES.kmsPerKeyMonth);
   });
 });
