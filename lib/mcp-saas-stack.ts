@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { facadeUrls } from '../lambda/shared/edge/oauth-metadata.js';
 import { type AppConfig, assertManagedLoginRegion } from './config.js';
 import { AuthorizationFacade } from './constructs/authorization-facade.js';
 import { Identity } from './constructs/identity.js';
@@ -139,6 +140,11 @@ export class McpSaasStack extends Stack {
       'TokenIssuer',
       this.identity.userPool.userPoolProviderUrl,
       'Issuer of the access tokens (the Cognito user pool)',
+    );
+    output(
+      'Jwks',
+      facadeUrls(this.mcpApi.baseUrl).jwks,
+      "Public keys of the platform's own tokens: agents', delegations' and webhook credentials",
     );
     output('ManagedLoginDomain', this.identity.domain.baseUrl(), 'Sign-up and sign-in pages');
     output('McpScope', this.identity.mcpScope, 'The scope MCP clients ask for');

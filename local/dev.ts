@@ -200,6 +200,8 @@ Multi-tenant MCP server running locally (started in ${((Date.now() - started) / 
   Sign-in pages:   ${harness.issuerUrl} (stands in for Cognito Managed Login)
   Data:            ${values.reset ? 'reset, ' : ''}kept in ${values.data} (npm run dev -- --reset to start empty)
   Tenants:         npm run tenant -- list --local   (show, tier, suspend, resume, offboard, invite)
+  Agents:          npm run tenant -- agent-create <tenant> <name> --tools whoami --local, then
+                   curl -u <client id>:<secret> -d grant_type=client_credentials ${harness.gatewayUrl}/oauth/token
 
 Connect an MCP client:
   MCP Inspector:  npx @modelcontextprotocol/inspector, transport "Streamable HTTP", URL

@@ -19,7 +19,9 @@ export type { FacadeRequest, FacadeResponse } from './http.js';
  * client and PKCE, a callback that redeems Cognito's code and hands the client a one-time
  * code, and a token endpoint for that code and for refresh. Cognito stays the identity
  * provider: its access tokens, with the tenant from the pre-token trigger, are what the client
- * gets. No code, token or state is ever logged.
+ * gets. Agents (a tenant's own confidential clients) also get their tokens here, signed by the
+ * platform's KMS key, whose public half the façade publishes as a JWKS (agent-grants.ts). No
+ * code, token, secret or state is ever logged.
  */
 export class AuthorizationFacade extends FacadeEndpoint {
   private readonly authorization: AuthorizationEndpoint;
