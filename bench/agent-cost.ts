@@ -43,8 +43,13 @@ export interface AgentWorkload {
   readonly tokensPerAgentMonth: number;
   /** Billed duration of the façade's token request, at 256 MB. */
   readonly facadeMs: number;
-  /** DynamoDB read units per token request: agent, tenant, and 4 failure-counter reads. */
+  /**
+   * DynamoDB read units per token request: the agent, its tenant, its creator's membership and
+   * the previous window's attempt counter (a token exchange also reads the person's).
+   */
   readonly readUnitsPerToken: number;
+  /** Write units per token request: the attempt taken before the check, given back after. */
+  readonly writeUnitsPerToken: number;
   /** Per app client a month (Cognito's retired M2M client fee, if it still applies). */
   readonly cognitoClientFee: number;
 }
@@ -53,7 +58,8 @@ export const DEFAULT_AGENT_WORKLOAD: AgentWorkload = {
   agents: 10_000,
   tokensPerAgentMonth: Math.ceil((30 * 24 * 3600) / AGENT_TOKEN_TTL_SECONDS),
   facadeMs: 50,
-  readUnitsPerToken: 6,
+  readUnitsPerToken: 4,
+  writeUnitsPerToken: 2,
   cognitoClientFee: AGENT_PRICES.cognitoPerAppClientMonth,
 };
 
@@ -80,11 +86,13 @@ export function agentCost(
   const lambdaPerToken =
     p.lambdaPerMillionRequests / 1_000_000 + 0.25 * (w.facadeMs / 1000) * p.lambdaArmPerGbSecond;
   const facade =
-    p.kmsPerKeyMonth +
+    // Two keys: access tokens, and webhook credentials (kept apart, see SECURITY.md).
+    2 * p.kmsPerKeyMonth +
     (tokens / 10_000) * a.kmsPer10kAsymmetricRequests +
     (tokens / 1_000_000) * p.apiGatewayRestPerMillion +
     tokens * lambdaPerToken +
-    ((tokens * w.readUnitsPerToken) / 1_000_000) * p.dynamodbPerMillionReadUnits;
+    ((tokens * w.readUnitsPerToken) / 1_000_000) * p.dynamodbPerMillionReadUnits +
+    ((tokens * w.writeUnitsPerToken) / 1_000_000) * p.dynamodbPerMillionWriteUnits;
   const per = (monthly: number) => (w.agents > 0 ? monthly / w.agents : 0);
   return {
     cognito: {

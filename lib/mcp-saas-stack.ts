@@ -34,6 +34,7 @@ export class McpSaasStack extends Stack {
   readonly isolation: TenantIsolation;
   readonly authorizationFacade: AuthorizationFacade;
   readonly tokenSigning: TokenSigningKey;
+  readonly webhookSigning: TokenSigningKey;
   readonly onboarding: Onboarding;
   readonly metering: Metering;
   readonly observability: Observability;
@@ -61,16 +62,23 @@ export class McpSaasStack extends Stack {
       stageThrottle: config.stageThrottle,
       removalPolicy: config.removalPolicy,
     });
-    // Signs what the platform issues itself: agents' tokens and webhook credentials.
+    // What the platform signs itself, one key each: agents' access tokens (the façade signs,
+    // the authorizer trusts) and webhook credentials (the MCP function signs).
     this.tokenSigning = new TokenSigningKey(this, 'TokenSigning', {
+      signs: "agents' and delegations' access tokens",
+      removalPolicy: config.removalPolicy,
+    });
+    this.webhookSigning = new TokenSigningKey(this, 'WebhookSigning', {
+      signs: 'webhook delivery credentials',
       removalPolicy: config.removalPolicy,
     });
     this.mcpApi.authorizerFunction.useTokenSigningKey(this.tokenSigning);
-    this.mcpApi.mcpFunction.useTokenSigningKey(this.tokenSigning);
+    this.mcpApi.mcpFunction.useWebhookSigningKey(this.webhookSigning);
     this.authorizationFacade = new AuthorizationFacade(this, 'AuthorizationServer', {
       identity: this.identity,
       registryTable: this.tenantData.registryTable,
       tokenSigningKey: this.tokenSigning,
+      webhookSigningKey: this.webhookSigning,
       api: this.mcpApi.api,
       apiBaseUrl: this.mcpApi.baseUrl,
       preRegisteredClients: [

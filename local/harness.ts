@@ -53,7 +53,10 @@ export const LOCAL_SCOPE = 'mcp/invoke';
 export const LOCAL_DATA_ACCESS_ROLE_ARN = 'arn:aws:iam::000000000000:role/local-tenant-data-access';
 export const LOCAL_USER_POOL_ID = 'us-east-1_local';
 export const LOCAL_PSEUDONYM_KEY_SECRET = 'mcp-platform/pseudonym-key';
-export const LOCAL_SIGNING_KEY_ALIAS = 'alias/mcp-platform/token-signing';
+export const LOCAL_SIGNING_KEY_ALIASES = {
+  tokens: 'alias/mcp-platform/token-signing',
+  webhooks: 'alias/mcp-platform/webhook-signing',
+} as const;
 
 /** One usage plan per tier, from the tier module, as the CDK app creates them (kept on restart). */
 async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
@@ -132,19 +135,17 @@ async function ensurePseudonymKey(awsUrl: string): Promise<void> {
 }
 
 /**
- * The token signing key (RSA_2048, SIGN_VERIFY), as the CDK app creates it in KMS (kept on
- * restart through its alias, so tokens and webhook receivers' cached keys stay valid).
+ * A signing key (RSA_2048, SIGN_VERIFY), as the CDK app creates its two in KMS (kept on restart
+ * through its alias, so tokens and webhook receivers' cached keys stay valid).
  */
-async function ensureTokenSigningKey(awsUrl: string): Promise<string> {
+async function ensureSigningKey(awsUrl: string, alias: string): Promise<string> {
   const kms = new KMSClient({
     region: 'us-east-1',
     endpoint: awsUrl,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
-    const { KeyMetadata } = await kms.send(
-      new DescribeKeyCommand({ KeyId: LOCAL_SIGNING_KEY_ALIAS }),
-    );
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: alias }));
     return String(KeyMetadata?.Arn);
   } catch (error) {
     if ((error as Error).name !== 'NotFoundException') throw error;
@@ -152,9 +153,7 @@ async function ensureTokenSigningKey(awsUrl: string): Promise<string> {
       new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }),
     );
     const arn = String(KeyMetadata?.Arn);
-    await kms.send(
-      new CreateAliasCommand({ AliasName: LOCAL_SIGNING_KEY_ALIAS, TargetKeyId: arn }),
-    );
+    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: arn }));
     return arn;
   } finally {
     kms.destroy();
@@ -284,7 +283,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const awsUrl = `http://127.0.0.1:${aws.port}`;
     const usagePlanIds = await ensureUsagePlans(awsUrl);
     await ensurePseudonymKey(awsUrl);
-    const tokenSigningKeyArn = await ensureTokenSigningKey(awsUrl);
+    const tokenSigningKeyArn = await ensureSigningKey(awsUrl, LOCAL_SIGNING_KEY_ALIASES.tokens);
+    const webhookSigningKeyArn = await ensureSigningKey(awsUrl, LOCAL_SIGNING_KEY_ALIASES.webhooks);
     const env = {
       ...localAwsEnv({ aws: awsUrl }),
       ...base,
@@ -292,6 +292,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       USAGE_TABLE_NAME: LOCAL_TABLE_NAMES.usage,
       DATA_ACCESS_ROLE_ARN: LOCAL_DATA_ACCESS_ROLE_ARN,
       TOKEN_SIGNING_KEY_ARN: tokenSigningKeyArn,
+      WEBHOOK_SIGNING_KEY_ARN: webhookSigningKeyArn,
       PROVISIONER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-provisioner',
       // The authorizer accepts only tokens Cognito issued to the façade's app client.
       CLIENT_IDS: LOCAL_COGNITO_CLIENT_ID,

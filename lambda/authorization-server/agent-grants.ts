@@ -10,12 +10,17 @@ import {
   toolsOfScope,
 } from '../shared/edge/agent-token.js';
 import type { JwtSigner } from '../shared/edge/jwt-signer.js';
-import { type AgentRecord, type Agents, agentClientId } from '../shared/registry/agents.js';
+import {
+  type AgentRecord,
+  type Agents,
+  agentClientId,
+  creatorStillMember,
+} from '../shared/registry/agents.js';
 import type { TenantRegistry } from '../shared/registry/registry.js';
 import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenancy/tenant.js';
 import { FacadeEndpoint, type FacadeOptions } from './endpoint.js';
 import { type FacadeResponse, json } from './http.js';
-import { OAuthError } from './oauth-error.js';
+import { OAuthError, OAuthRetryLater } from './oauth-error.js';
 import { digest } from './secrets.js';
 
 /** What the façade needs to serve agents: their registry, the signer, people's tokens. */
@@ -23,13 +28,15 @@ export interface AgentGrantOptions {
   readonly agents: Agents;
   readonly registry: TenantRegistry;
   readonly signer: JwtSigner;
+  /** Other keys of the platform whose public halves the JWKS lists (webhook credentials). */
+  readonly published?: readonly Pick<JwtSigner, 'jwks'>[];
   /** Verifies a person's (Cognito) access token: the subject of a token exchange. */
   readonly subjectTokens: AccessTokenVerifier;
-  /** Failed client authentications allowed per client id, and per source, in a window. */
-  readonly failureLimits?: { perClient: number; perSource: number; windowSeconds: number };
+  /** Failed client authentications allowed per client id and source address, in a window. */
+  readonly failureLimits?: { perClient: number; windowSeconds: number };
 }
 
-const DEFAULT_FAILURE_LIMITS = { perClient: 10, perSource: 100, windowSeconds: 900 };
+const DEFAULT_FAILURE_LIMITS = { perClient: 10, windowSeconds: 900 };
 const BAD_CLIENT = 'Client authentication failed.';
 
 /**
@@ -39,8 +46,8 @@ const BAD_CLIENT = 'Client authentication failed.';
  * - token exchange (RFC 8693): a person's access token as `subject_token` becomes a token for
  *   the agent acting for them (`act`), within the person's tenant and the agent's allowlist,
  *   and never longer than the person's token or AGENT_TOKEN_TTL_SECONDS.
- * Failed authentications are counted per client id and per source address; past the limit the
- * client is refused before its secret is checked, for the rest of the window.
+ * Failed authentications are counted per client id and source address; past the limit the
+ * client is refused from that address before its secret is checked, until the window passes.
  */
 export class AgentGrants extends FacadeEndpoint {
   private readonly limits: NonNullable<AgentGrantOptions['failureLimits']>;
@@ -87,45 +94,14 @@ export class AgentGrants extends FacadeEndpoint {
     if (form.client_id !== undefined && form.client_id !== credentials.clientId) {
       throw new OAuthError('invalid_client', BAD_CLIENT, 400, 'client_id differs from Basic');
     }
-    const window = Math.floor(Date.now() / 1000 / this.limits.windowSeconds);
-    const ttl = this.limits.windowSeconds * 2;
-    // Hashed: the table keeps neither a client id an attacker made up nor an IP address.
-    const key = (w: number, kind: string, value: string) =>
-      `AGENTFAIL#${w}#${kind}#${digest(value).slice(0, 22)}`;
-    const clientKey = key(window, 'c', credentials.clientId);
-    const sourceKey = key(window, 's', sourceIp);
-    // This window and the one before: failures that straddle a boundary still add up.
-    const [byClient = 0, bySource = 0] = await Promise.all(
-      (['c', 's'] as const).map(async (kind) => {
-        const value = kind === 'c' ? credentials.clientId : sourceIp;
-        const [now, before] = await Promise.all([
-          this.options.store.count(key(window, kind, value)),
-          this.options.store.count(key(window - 1, kind, value)),
-        ]);
-        return now + before;
-      }),
-    );
-    if (byClient >= this.limits.perClient || bySource >= this.limits.perSource) {
-      this.options.logger.warn('Agent authentication refused: too many failures', {
-        clientId: credentials.clientId.slice(0, 128),
-      });
-      throw new OAuthError(
-        'invalid_client',
-        'Too many failed attempts. Try again later.',
-        429,
-        'failure limit reached',
-      );
-    }
-    const agent = await this.grants.agents.authenticate(
-      credentials.clientId,
-      credentials.clientSecret,
+    const agent = await this.admitted(credentials.clientId, sourceIp, () =>
+      this.grants.agents.authenticate(credentials.clientId, credentials.clientSecret),
     );
     if (!agent) {
-      await Promise.all([
-        this.options.store.increment(clientKey, ttl),
-        this.options.store.increment(sourceKey, ttl),
-      ]);
       throw new OAuthError('invalid_client', BAD_CLIENT, 400, 'unknown client or wrong secret');
+    }
+    if (!(await creatorStillMember(agent, this.grants.registry))) {
+      throw new OAuthError('invalid_client', BAD_CLIENT, 400, "the agent's creator left");
     }
     const tenant = await this.grants.registry.getTenant(agent.tenantId);
     if (tenant?.status !== 'ACTIVE') {
@@ -136,6 +112,43 @@ export class AgentGrants extends FacadeEndpoint {
         `tenant ${tenant?.status ?? 'MISSING'}`,
       );
     }
+    return agent;
+  }
+
+  /**
+   * Runs `authenticate` if this client id, from this source, has attempts left in the window
+   * (and the one before, so failures straddling a boundary still add up). Every attempt takes
+   * one atomically before the secret is checked, so parallel guesses cannot overrun the limit;
+   * a success gives it back. Counted per client id and source together: whoever knows a client
+   * id cannot lock the agent out from elsewhere, and no tenant's failures touch another's
+   * agents behind the same address.
+   */
+  private async admitted(
+    clientId: string,
+    sourceIp: string,
+    authenticate: () => Promise<AgentRecord | undefined>,
+  ): Promise<AgentRecord | undefined> {
+    const { windowSeconds, perClient } = this.limits;
+    const window = Math.floor(Date.now() / 1000 / windowSeconds);
+    // Hashed: the table keeps neither a client id an attacker made up nor an IP address.
+    const key = (w: number) => `AGENTFAIL#${w}#${digest(`${clientId}\n${sourceIp}`).slice(0, 22)}`;
+    const before = await this.options.store.count(key(window - 1));
+    const admitted =
+      before < perClient &&
+      (await this.options.store.admit([
+        { key: key(window), limit: perClient - before, ttlSeconds: windowSeconds * 2 },
+      ]));
+    if (!admitted) {
+      this.options.logger.warn('Agent authentication refused: too many failures', {
+        clientId: clientId.slice(0, 128),
+      });
+      throw new OAuthRetryLater(
+        'Too many failed attempts. Try again later.',
+        windowSeconds - (Math.floor(Date.now() / 1000) % windowSeconds),
+      );
+    }
+    const agent = await authenticate();
+    if (agent) await this.options.store.increment(key(window), windowSeconds * 2, -1);
     return agent;
   }
 

@@ -21,6 +21,8 @@ export const AUTHORIZATION_SERVER_CONFIG = {
   REGISTRY_TABLE_NAME: tableName(),
   /** The KMS key (RSA_2048, SIGN_VERIFY) that signs agents' and delegations' tokens. */
   TOKEN_SIGNING_KEY_ARN: z.string().min(1),
+  /** The key of webhook credentials (the MCP function signs): published in the JWKS only. */
+  WEBHOOK_SIGNING_KEY_ARN: z.string().min(1),
   REQUIRED_SCOPE: z.string().min(1),
   /** The operator's clients: `[{ "clientId", "redirectUris": [...], "clientName" }]`. */
   PRE_REGISTERED_CLIENTS: z

@@ -4,7 +4,7 @@ import { AuthorizationEndpoint } from './authorization-endpoint.js';
 import { FacadeEndpoint, type FacadeOptions } from './endpoint.js';
 import { type FacadeRequest, type FacadeResponse, json, preflight } from './http.js';
 import { InvitationEndpoint } from './invitation-endpoint.js';
-import { OAuthError } from './oauth-error.js';
+import { OAuthError, OAuthRetryLater } from './oauth-error.js';
 import { RegistrationEndpoint } from './registration-endpoint.js';
 import { TokenEndpoint } from './token-endpoint.js';
 
@@ -45,8 +45,9 @@ export class AuthorizationFacade extends FacadeEndpoint {
       authorization_endpoint: this.urls.authorize,
       token_endpoint: this.urls.token,
       registration_endpoint: this.urls.register,
-      // The OpenID alias must name the keys; they are Cognito's, which signs the tokens.
-      jwks_uri: this.options.jwksUri,
+      // The keys of what this issuer signs (agents' tokens, webhook credentials). People's
+      // tokens carry Cognito's issuer and are verified with Cognito's keys.
+      jwks_uri: this.options.agentGrants ? this.urls.jwks : this.options.jwksUri,
       scopes_supported: [this.options.scope],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
@@ -82,9 +83,15 @@ export class AuthorizationFacade extends FacadeEndpoint {
           return preflight();
         case `GET ${FACADE_PATHS.jwks}`:
           if (this.options.agentGrants) {
-            return json(200, await this.options.agentGrants.signer.jwks(), {
-              'cache-control': 'public, max-age=300',
-            });
+            const { signer, published = [] } = this.options.agentGrants;
+            const sets = await Promise.all([signer, ...published].map((key) => key.jwks()));
+            return json(
+              200,
+              { keys: sets.flatMap((set) => set.keys) },
+              {
+                'cache-control': 'public, max-age=300',
+              },
+            );
           }
           break;
         case `GET ${FACADE_PATHS.authorize}`:
@@ -115,7 +122,13 @@ export class AuthorizationFacade extends FacadeEndpoint {
           error: error.code,
           detail: error.detail ?? error.description,
         });
-        return json(error.status, { error: error.code, error_description: error.description });
+        return json(
+          error.status,
+          { error: error.code, error_description: error.description },
+          error instanceof OAuthRetryLater
+            ? { 'retry-after': String(error.retryAfterSeconds) }
+            : {},
+        );
       }
       this.options.logger.error('OAuth request failed', {
         route,

@@ -22,6 +22,7 @@ import { CognitoUpstream } from './upstream.js';
 const config = readConfig(AUTHORIZATION_SERVER_CONFIG);
 
 const db = createDocumentClient();
+const kms = new KMSClient({});
 const store = new FacadeStore(db, config.OAUTH_TABLE_NAME);
 const facade = new AuthorizationFacade({
   apiBaseUrl: config.API_BASE_URL,
@@ -55,7 +56,8 @@ const facade = new AuthorizationFacade({
   agentGrants: {
     agents: new Agents(db, config.REGISTRY_TABLE_NAME),
     registry: new TenantRegistry(db, config.REGISTRY_TABLE_NAME),
-    signer: new KmsJwtSigner(new KMSClient({}), config.TOKEN_SIGNING_KEY_ARN),
+    signer: new KmsJwtSigner(kms, config.TOKEN_SIGNING_KEY_ARN),
+    published: [new KmsJwtSigner(kms, config.WEBHOOK_SIGNING_KEY_ARN)],
     subjectTokens: createAccessTokenVerifier({
       issuer: config.JWT_ISSUER,
       jwksUri: config.JWKS_URI,

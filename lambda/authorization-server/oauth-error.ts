@@ -31,3 +31,13 @@ export class OAuthError extends Error {
     this.name = 'OAuthError';
   }
 }
+
+/** A refusal the client may try again after `retryAfterSeconds` (a 429 with Retry-After). */
+export class OAuthRetryLater extends OAuthError {
+  constructor(
+    description: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('invalid_client', description, 429, 'failure limit reached');
+  }
+}

@@ -220,13 +220,13 @@ export class FacadeStore {
     return item?.count ?? 0;
   }
 
-  /** Counts one event in a window counter, whatever its count. */
-  async increment(key: string, ttlSeconds: number): Promise<void> {
+  /** Adds `by` to a window counter, whatever its count (-1 gives back what `admit` took). */
+  async increment(key: string, ttlSeconds: number, by = 1): Promise<void> {
     await this.updateIf({
       pk: key,
-      UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expires)',
+      UpdateExpression: 'ADD #count :by SET expiresAt = if_not_exists(expiresAt, :expires)',
       ExpressionAttributeNames: { '#count': 'count' },
-      ExpressionAttributeValues: { ':one': 1, ':expires': this.nowSeconds() + ttlSeconds },
+      ExpressionAttributeValues: { ':by': by, ':expires': this.nowSeconds() + ttlSeconds },
     });
   }
 

@@ -10,7 +10,12 @@ import {
 } from '../shared/edge/agent-token.js';
 import { errorFields } from '../shared/platform/observability.js';
 import type { Pseudonyms } from '../shared/platform/pseudonym.js';
-import { type AgentRecord, type Agents, agentClientId } from '../shared/registry/agents.js';
+import {
+  type AgentRecord,
+  type Agents,
+  agentClientId,
+  creatorStillMember,
+} from '../shared/registry/agents.js';
 import type { TenantRegistry } from '../shared/registry/registry.js';
 import type { TenantContext } from '../shared/tenancy/context.js';
 import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenancy/tenant.js';
@@ -138,8 +143,13 @@ export async function authorize(
   let agentGrant: Pick<TenantContext, 'agentId' | 'agentTools' | 'agentAccess'> = {};
   if (agentClaims) {
     const tools = agent ? agentToolsOf(agentClaims, agent) : [];
-    if (!agent || agent.generation !== agentClaims[AGENT_CLAIMS.generation] || !tools.length) {
-      logger.warn('Denied: agent revoked, rotated, or left with no tool of the token', {
+    if (
+      !agent ||
+      agent.generation !== agentClaims[AGENT_CLAIMS.generation] ||
+      !tools.length ||
+      !(await creatorStillMember(agent, registry))
+    ) {
+      logger.warn('Denied: agent revoked, rotated, narrowed, or its creator left', {
         agentState: agent ? 'CHANGED' : 'MISSING',
       });
       return policy(claims.sub, 'Deny', event.methodArn);

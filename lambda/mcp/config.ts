@@ -14,7 +14,7 @@ export const MCP_CONFIG = {
   DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
   API_BASE_URL: z.url({ protocol: /^https?$/ }),
   /** Signs each webhook delivery's credential (RS256; the façade publishes the JWKS). */
-  TOKEN_SIGNING_KEY_ARN: z.string().min(1),
+  WEBHOOK_SIGNING_KEY_ARN: z.string().min(1),
   ALLOWED_ORIGIN_HOSTNAMES: z
     .string()
     .default('')

@@ -61,7 +61,7 @@ const scopes = new TenantScopes({
   budget,
   outbound: { allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS === 'true' },
   credentials: {
-    signer: new KmsJwtSigner(new KMSClient({}), config.TOKEN_SIGNING_KEY_ARN),
+    signer: new KmsJwtSigner(new KMSClient({}), config.WEBHOOK_SIGNING_KEY_ARN),
     issuer: facadeUrls(config.API_BASE_URL).issuer,
   },
   invitationLink: (code) => invitationLink(config.API_BASE_URL, code),

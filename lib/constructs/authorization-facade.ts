@@ -43,8 +43,10 @@ export interface AuthorizationFacadeProps {
   readonly apiBaseUrl: string;
   /** Agents (`AGENTS#`), memberships (`USER#`) and tenants (`TENANT#`), read by key. */
   readonly registryTable: ITableV2;
-  /** Signs agents' and delegations' access tokens; its public half is the façade's JWKS. */
+  /** Signs agents' and delegations' access tokens; its public half is in the façade's JWKS. */
   readonly tokenSigningKey: TokenSigningKey;
+  /** Signs webhook credentials (the MCP function); its public half is in the JWKS too. */
+  readonly webhookSigningKey: TokenSigningKey;
   /** Clients the operator registers up front (MCP Inspector, an assistant with a fixed id). */
   readonly preRegisteredClients: readonly PreRegisteredClient[];
   /**
@@ -146,6 +148,7 @@ export class AuthorizationFacade extends Construct {
         JWKS_URI: `${identity.userPool.userPoolProviderUrl}/.well-known/jwks.json`,
         REGISTRY_TABLE_NAME: props.registryTable.tableName,
         TOKEN_SIGNING_KEY_ARN: props.tokenSigningKey.key.keyArn,
+        WEBHOOK_SIGNING_KEY_ARN: props.webhookSigningKey.key.keyArn,
         REQUIRED_SCOPE: identity.mcpScope,
         PRE_REGISTERED_CLIENTS: JSON.stringify(props.preRegisteredClients),
       },
@@ -175,6 +178,7 @@ export class AuthorizationFacade extends Construct {
       ),
     });
     props.tokenSigningKey.grantSign(this.fn.fn);
+    props.webhookSigningKey.grantPublicKey(this.fn.fn);
 
     const integration = new LambdaIntegration(this.fn.fn, { allowTestInvoke: false });
     for (const route of routesOf('authorizationServer')) {

@@ -60,9 +60,12 @@ export class McpFunction extends HandlerFunction<typeof MCP_CONFIG> {
     this.setEnvironment('DATA_ACCESS_ROLE_ARN', role.roleArn);
   }
 
-  /** Webhook deliveries carry a credential signed for their destination with this key. */
-  useTokenSigningKey(signing: TokenSigningKey): void {
-    this.setEnvironment('TOKEN_SIGNING_KEY_ARN', signing.key.keyArn);
+  /**
+   * Webhook deliveries carry a credential signed for their destination with this key, which is
+   * never the key of access tokens: this function cannot mint one.
+   */
+  useWebhookSigningKey(signing: TokenSigningKey): void {
+    this.setEnvironment('WEBHOOK_SIGNING_KEY_ARN', signing.key.keyArn);
     signing.grantSign(this.fn);
   }
 

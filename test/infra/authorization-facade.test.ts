@@ -18,6 +18,10 @@ const signingKeyId =
   Object.keys(template.findResources('AWS::KMS::Key')).find((id) =>
     id.startsWith('TokenSigning'),
   ) ?? '';
+const webhookKeyId =
+  Object.keys(template.findResources('AWS::KMS::Key')).find((id) =>
+    id.startsWith('WebhookSigning'),
+  ) ?? '';
 const envOf = (description: RegExp) =>
   Object.values(template.findResources('AWS::Lambda::Function')).find((fn) =>
     description.test(String(fn.Properties.Description)),
@@ -65,10 +69,19 @@ describe('authorization façade', () => {
           Null: { 'dynamodb:LeadingKeys': 'false' },
         },
       }),
+      // Signs agents' access tokens (digests only), and publishes both keys' public halves.
       expect.objectContaining({
         Effect: 'Allow',
-        Action: ['kms:GetPublicKey', 'kms:Sign'],
+        Action: 'kms:Sign',
         Resource: { 'Fn::GetAtt': [signingKeyId, 'Arn'] },
+      }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'kms:GetPublicKey',
+        Resource: [
+          { 'Fn::GetAtt': [signingKeyId, 'Arn'] },
+          { 'Fn::GetAtt': [webhookKeyId, 'Arn'] },
+        ],
       }),
     ]);
     expect(statements.flatMap(actionsOf).join()).not.toMatch(

@@ -93,7 +93,7 @@ describe('McpFunction on its own', () => {
   it('then has every variable it reads, and no grant on the data table', () => {
     fn.useDataAccessRole(new Role(stack, 'DataAccess', { assumedBy: fn.role }));
     // Webhook credentials: it signs with the platform's key.
-    fn.useTokenSigningKey(new TokenSigningKey(stack, 'Signing'));
+    fn.useWebhookSigningKey(new TokenSigningKey(stack, 'Signing', { signs: 'webhooks' }));
     const template = Template.fromStack(stack);
     const [lambda] = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(Object.keys(lambda?.Properties.Environment.Variables)).toEqual(

@@ -24,6 +24,7 @@ import {
   type TestUser,
   toolOutput,
 } from '../support/mcp.js';
+import { localRegistry } from '../support/registry.js';
 
 /**
  * Agents (issue 18): a tenant's own OAuth clients, with client credentials, an allowlist of
@@ -43,9 +44,6 @@ const toolsOf = async (token: string) => {
     .map((tool) => tool.name)
     .sort();
 };
-/** A call the server did not serve: a JSON-RPC error (an unknown or hidden tool) or a tool error. */
-const refused = (call: Awaited<ReturnType<typeof callTool>>) =>
-  call.result?.isError === true || (call.reply.json() as { error?: unknown }).error !== undefined;
 
 describe('agents: client credentials', () => {
   let acme: TestUser;
@@ -107,8 +105,20 @@ describe('agents: client credentials', () => {
       agentId: reader.agentId,
       agentAccess: 'read',
     });
-    for (const tool of ['notes_create', 'notes_delete', 'tenant_info', 'agents_list']) {
-      expect(refused(await callTool(token, tool, {})), tool).toBe(true);
+    // Valid arguments, so only the allowlist can refuse: the tool is not there for it.
+    const { id } = toolOutput(
+      (await callTool(await accessToken(acme), 'notes_create', { title: 'T', body: 'B' })).result,
+    );
+    for (const [tool, args] of [
+      ['notes_create', { title: 'Agent', body: 'not allowed' }],
+      ['notes_delete', { id }],
+      ['tenant_info', {}],
+      ['agents_list', {}],
+    ] as const) {
+      const call = await callTool(token, tool, args);
+      expect((call.reply.json() as { error?: { message: string } }).error?.message, tool).toBe(
+        `Tool ${tool} not found`,
+      );
     }
   });
 
@@ -202,15 +212,15 @@ describe('agents: client credentials', () => {
 
   it('refuses an expired token', async () => {
     const now = Math.floor(Date.now() / 1000);
+    const claims = claimsOf(await agentToken(reader));
+    // The same claims signed again are accepted: only the expiry differs below.
+    const resigned = await platformSigner().sign(claims, 'at+jwt');
     const expired = await platformSigner().sign(
-      {
-        ...claimsOf(await agentToken(reader)),
-        iat: now - 1000,
-        exp: now - 60,
-      },
+      { ...claims, iat: now - 1000, exp: now - 60 },
       'at+jwt',
     );
 
+    expect((await callTool(resigned, 'whoami')).reply.status).toBe(200);
     expect((await callTool(expired, 'whoami')).reply.status).toBe(401);
   });
 
@@ -311,6 +321,23 @@ describe('agents: delegation by token exchange (RFC 8693)', () => {
       status: 400,
       body: { error: 'invalid_grant' },
     });
+  });
+
+  it("an agent dies with its creator's membership, even one the removal's own revocation missed", async () => {
+    const departing = await addMember(acme.tenantId, 'admin');
+    const theirs = await createAgent(departing, { tools: ['whoami'] });
+    const token = await agentToken(theirs);
+
+    // As if made in the moment between the removal's revocation and the membership's deletion:
+    // the membership goes, the agent stays.
+    await localRegistry().removeMembership(departing.sub, acme.tenantId);
+    await cacheExpiry();
+
+    expect(await clientCredentials(theirs)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_client' },
+    });
+    expect((await callTool(token, 'whoami')).reply.status).toBe(403);
   });
 
   it('removing a member revokes the agents they created', async () => {

@@ -121,14 +121,23 @@ describe('webhook integration with per-tenant secrets', () => {
     const receiverA = createDeliveryVerifier({
       secret: SECRET_A,
       issuer,
-      audience: new URL(hookA.url).origin,
+      audience: hookA.url,
+      tenantId: acme.tenantId,
     });
     // The same delivery replayed to another destination (globex's receiver, its own secret
     // aside): the credential names hook A's origin, so it is refused there.
     const receiverB = createDeliveryVerifier({
       secret: SECRET_A,
       issuer,
-      audience: new URL(hookB.url).origin,
+      audience: hookB.url,
+      tenantId: acme.tenantId,
+    });
+    // A receiver of another tenant on the same origin, with the same secret: refused.
+    const otherTenant = createDeliveryVerifier({
+      secret: SECRET_A,
+      issuer,
+      audience: hookA.url,
+      tenantId: globex.tenantId,
     });
 
     expect(await receiverA(headers, delivery.body)).toEqual({
@@ -136,6 +145,7 @@ describe('webhook integration with per-tenant secrets', () => {
       actor: expect.stringMatching(/^u_/),
     });
     expect(await receiverB(headers, delivery.body)).toBeUndefined();
+    expect(await otherTenant(headers, delivery.body)).toBeUndefined();
     // Another body under the same credential, or no credential at all: refused.
     expect(await receiverA(headers, delivery.body.replace('JWT', 'XYZ'))).toBeUndefined();
     expect(await receiverA({ ...headers, authorization: '' }, delivery.body)).toBeUndefined();

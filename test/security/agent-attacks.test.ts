@@ -1,4 +1,6 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { KmsJwtSigner } from '../../lambda/shared/edge/jwt-signer.js';
 import {
   agentToken,
   basic,
@@ -92,6 +94,10 @@ describe('agent attacks', () => {
   it('a correctly signed token whose actor, client and tenant disagree is refused', async () => {
     const claims = claimsOf(await agentToken(acmeAgent));
     const signer = platformSigner();
+    // The control: the same claims, signed again, are served.
+    expect((await callTool(await signer.sign(claims, 'at+jwt'), 'notes_list')).reply.status).toBe(
+      200,
+    );
     const disagreeing = [
       // Acme's agent claiming to act for globex's admin, inside globex.
       {
@@ -109,8 +115,20 @@ describe('agent attacks', () => {
     for (const payload of disagreeing) {
       const status = (await callTool(await signer.sign(payload, 'at+jwt'), 'notes_list')).reply
         .status;
-      expect([401, 403]).toContain(status);
+      expect(status).toBe(401);
     }
+  });
+
+  it("an access token signed with the webhook key (the MCP function's) is refused: that key mints no access", async () => {
+    const claims = claimsOf(await agentToken(acmeAgent));
+    const webhookKey = new KmsJwtSigner(
+      new KMSClient({}),
+      String(process.env.WEBHOOK_SIGNING_KEY_ARN),
+    );
+
+    expect(
+      (await callTool(await webhookKey.sign(claims, 'at+jwt'), 'notes_list')).reply.status,
+    ).toBe(401);
   });
 
   it('a person token (Cognito) carrying an act claim is refused: only the platform names actors', async () => {
@@ -207,9 +225,26 @@ describe('agent attacks', () => {
         error: 'invalid_client',
         error_description: 'Too many failed attempts. Try again later.',
       },
+      retryAfter: expect.stringMatching(/^\d+$/),
     });
     // Another agent of the same tenant is not locked out.
     expect((await clientCredentials(acmeAgent)).status).toBe(200);
+  });
+
+  it('guessing in parallel does not overrun the bound: at most 10 guesses are checked', async () => {
+    const victim = await createAgent(acme, { tools: ['whoami'] });
+    const guesses = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        clientCredentials({
+          clientId: victim.clientId,
+          clientSecret: `${'B'.repeat(41)}${String(i).padStart(2, '0')}`,
+        }),
+      ),
+    );
+
+    expect(guesses.filter((g) => g.status === 400)).toHaveLength(10);
+    expect(guesses.filter((g) => g.status === 429)).toHaveLength(15);
+    expect((await clientCredentials(victim)).status).toBe(429);
   });
 
   it('malformed client authentication and grant parameters get the RFC errors, generically', async () => {

@@ -49,6 +49,8 @@ export function basic(clientId: string, clientSecret: string): string {
 export interface TokenAnswer {
   readonly status: number;
   readonly body: Record<string, unknown>;
+  /** The Retry-After header, if any. */
+  readonly retryAfter?: string;
 }
 
 /** A raw POST to the token endpoint, as an agent's HTTP client sends it. */
@@ -64,7 +66,12 @@ export async function postToken(
     },
     body: new URLSearchParams(fields).toString(),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const retryAfter = response.headers.get('retry-after');
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    ...(retryAfter ? { retryAfter } : {}),
+  };
 }
 
 export function clientCredentials(

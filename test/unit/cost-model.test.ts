@@ -81,9 +81,9 @@ describe('agent identities (docs/COST.md, npm run cost -- --agents)', () => {
     expect(cognito.limit).toMatch(/more than 10000 app clients/);
   });
 
-  it('costs nothing per idle agent with the façade: no token, no charge beyond the key', () => {
+  it('costs nothing per idle agent with the façade: no token, no charge beyond the two keys', () => {
     const { facade } = agentCost({ ...DEFAULT_AGENT_WORKLOAD, tokensPerAgentMonth: 0 });
 
-    expect(facade.monthly).toBe(PRICES.kmsPerKeyMonth);
+    expect(facade.monthly).toBe(2 * PRICES.kmsPerKeyMonth);
   });
 });

@@ -34,7 +34,7 @@ import {
 import { isTierName, TIER_NAMES, type TierName } from '../fair-use/tiers.js';
 import { ConflictError, ValidationError } from '../platform/errors.js';
 import { TENANT_DATA_TABLE } from '../platform/table-schema.js';
-import type { AgentAccess, AgentView } from '../registry/agents.js';
+import { type AgentAccess, type AgentView, OPERATOR } from '../registry/agents.js';
 import { TenantDirectory, type TenantDirectoryDeps } from '../registry/directory.js';
 import type { InvitationRecord, InvitationView } from '../registry/invitations.js';
 import type { MembershipRecord, TenantRecord } from '../registry/registry.js';
@@ -117,7 +117,7 @@ export class TenantAdmin {
     input: { name: string; tools: readonly string[]; access: AgentAccess },
   ): Promise<{ agent: AgentView; clientSecret: string }> {
     const tenant = await this.tenant(tenantId);
-    return this.directory.forTenant(tenant.tenantId).createAgent(input, 'operator');
+    return this.directory.forTenant(tenant.tenantId).createAgent(input, OPERATOR);
   }
 
   async rotateAgent(

@@ -15,10 +15,13 @@ export interface DeliveryVerifierOptions {
   readonly secret: string;
   /** The platform's issuer (the API's base URL); its JWKS is at `<issuer>/.well-known/jwks.json`. */
   readonly issuer: string;
-  /** This receiver's own origin, e.g. `https://hooks.example.com`. */
+  /** This receiver's own origin, e.g. `https://hooks.example.com` (a path is ignored). */
   readonly audience: string;
-  /** Only deliveries for this tenant. */
-  readonly tenantId?: string;
+  /**
+   * The tenant whose deliveries this receiver takes: several receivers on one host (one
+   * origin) tell their tenants' credentials apart by it, as by the HMAC secret.
+   */
+  readonly tenantId: string;
   /** Seconds of clock skew allowed on the HMAC timestamp. @default 300 */
   readonly toleranceSeconds?: number;
 }
@@ -40,7 +43,7 @@ export function createDeliveryVerifier(options: DeliveryVerifierOptions) {
   const verifier = JwtRsaVerifier.create(
     {
       issuer: options.issuer,
-      audience: options.audience,
+      audience: new URL(options.audience).origin,
       jwksUri: `${options.issuer}/.well-known/jwks.json`,
       customJwtCheck: ({ header }) => {
         if (header.alg !== 'RS256' || header.typ !== WEBHOOK_TOKEN_TYP) {
@@ -66,7 +69,7 @@ export function createDeliveryVerifier(options: DeliveryVerifierOptions) {
       const digest = createHash('sha256').update(body).digest('base64url');
       if (claims.body_sha256 !== digest) return undefined;
       if (typeof claims.tenant_id !== 'string' || typeof claims.sub !== 'string') return undefined;
-      if (options.tenantId !== undefined && claims.tenant_id !== options.tenantId) return undefined;
+      if (claims.tenant_id !== options.tenantId) return undefined;
       return {
         tenantId: claims.tenant_id,
         actor: claims.sub,

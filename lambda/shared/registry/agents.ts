@@ -12,6 +12,7 @@ import { isConditionFailure } from '../platform/aws-clients.js';
 import { ConflictError, InternalError, NotFoundError } from '../platform/errors.js';
 import { REGISTRY_TABLE } from '../platform/table-schema.js';
 import { type TenantId, TenantIdSchema } from '../tenancy/tenant.js';
+import type { TenantRegistry } from './registry.js';
 
 /**
  * Agents: a tenant's unattended callers (a nightly job, a CI bot, a backend integration), each
@@ -31,6 +32,23 @@ import { type TenantId, TenantIdSchema } from '../tenancy/tenant.js';
  * (it is 256 random bits: a fast hash is as good as a slow one against guessing).
  */
 
+/** `createdBy` of an agent the operator made (CLI): it belongs to no member. */
+export const OPERATOR = 'operator';
+
+/**
+ * Whether an agent still has someone behind it: one the operator made always does; one a member
+ * made only while that person is a member of the agent's tenant. A removed member's agents die
+ * with the membership, even one made in the moments before the removal (while the member's
+ * token was still honoured), which the removal's own revocation could miss.
+ */
+export async function creatorStillMember(
+  agent: Pick<AgentRecord, 'createdBy' | 'tenantId'>,
+  registry: Pick<TenantRegistry, 'getMembership'>,
+): Promise<boolean> {
+  if (agent.createdBy === OPERATOR) return true;
+  return (await registry.getMembership(agent.createdBy))?.tenantId === agent.tenantId;
+}
+
 /** Agents a tenant may have at a time. */
 export const AGENTS_PER_TENANT = 25;
 
@@ -42,6 +60,11 @@ export const AgentNameSchema = z
   .max(64)
   .regex(/^[\p{L}\p{N} ._-]+$/u, 'letters, digits, spaces, dots, dashes and underscores only');
 export const ToolNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'not a tool name');
+/**
+ * Tools an agent may be given: its scope (`tool:<name>` each, at most 70 characters) then fits
+ * in the 4,096 characters the token's scope and the authorizer's context allow.
+ */
+export const MAX_AGENT_TOOLS = 32;
 export const AgentAccessSchema = z.enum(['read', 'write']);
 export type AgentAccess = z.infer<typeof AgentAccessSchema>;
 
@@ -50,12 +73,12 @@ export const AgentRecordSchema = z.object({
   tenantId: TenantIdSchema,
   name: AgentNameSchema,
   /** The tools it may call: a subset of what a member of its tenant's tier may call. */
-  tools: z.array(ToolNameSchema).min(1).max(64),
+  tools: z.array(ToolNameSchema).min(1).max(MAX_AGENT_TOOLS),
   access: AgentAccessSchema,
   secretHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** Counts rotations: a token names the generation it was issued under, and dies with it. */
   generation: z.number().int().min(1),
-  /** Who created it: a member's Cognito `sub`, or `operator`. */
+  /** Who created it: a member's Cognito `sub`, or OPERATOR. */
   createdBy: z.string().min(1).max(128),
   createdAt: z.iso.datetime(),
   rotatedAt: z.iso.datetime().optional(),

@@ -7,6 +7,7 @@ import {
   AgentIdSchema,
   AgentNameSchema,
   type AgentView,
+  MAX_AGENT_TOOLS,
   ToolNameSchema,
 } from '../../../shared/registry/agents.js';
 import { defineTool, type Feature, type ServedTools } from '../feature.js';
@@ -62,7 +63,7 @@ const agentsCreate = defineTool({
   description: `Creates an agent: an OAuth client of your organisation for an unattended caller (a job, a bot, a backend), limited to the tools you list, read-only or read-write. Returns its client id and secret (shown once). At most ${AGENTS_PER_TENANT} agents. Admins only.`,
   inputSchema: z.object({
     name: AgentNameSchema,
-    tools: z.array(ToolNameSchema).min(1).max(64),
+    tools: z.array(ToolNameSchema).min(1).max(MAX_AGENT_TOOLS),
     access: AgentAccessSchema.default('read'),
   }),
   outputSchema: CredentialsSchema,
