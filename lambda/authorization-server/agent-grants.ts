@@ -66,8 +66,14 @@ export class AgentGrants extends FacadeEndpoint {
     sourceIp: string,
   ): Promise<FacadeResponse> {
     const agent = await this.authenticate(authorization, form, sourceIp);
-    if (form.resource !== undefined && !this.isOurResource(form.resource)) {
-      throw new OAuthError('invalid_target', 'The requested resource is not served here.');
+    // RFC 8707 `resource`, and RFC 8693 `audience`: only this server's MCP resource.
+    for (const target of [form.resource, form.audience]) {
+      if (target !== undefined && !this.isOurResource(target)) {
+        throw new OAuthError('invalid_target', 'The requested resource is not served here.');
+      }
+    }
+    if (form.grant_type === undefined) {
+      throw new OAuthError('invalid_request', 'grant_type is required.');
     }
     if (form.grant_type === 'client_credentials') return this.clientCredentials(agent, form);
     if (form.grant_type === TOKEN_EXCHANGE_GRANT) return this.exchange(agent, form);

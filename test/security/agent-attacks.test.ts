@@ -265,6 +265,12 @@ describe('agent attacks', () => {
         auth,
         'invalid_request',
       ],
+      [
+        { grant_type: 'client_credentials', audience: 'https://evil.example/mcp' },
+        auth,
+        'invalid_target',
+      ],
+      [{ scope: 'tool:whoami' }, auth, 'invalid_request'],
     ];
 
     for (const [fields, authorization, error] of cases) {

@@ -57,8 +57,10 @@ export class FetchJwksFetcher implements Fetcher {
  * Verifies Cognito **access** tokens: signature against the issuer's JWKS (RS256 only, so
  * `alg: none` and HMAC tricks fail), issuer, expiry, `token_use: access` (an ID token is
  * refused), the client id allowlist (the authorization façade's client only: tokens issued
- * through it are for this server), the required scope, and an audience, if the token has one,
- * that names this server's resource.
+ * through it are for this server), the required scope, an audience, if the token has one,
+ * that names this server's resource, and no `act` claim. With `platform`, also the platform's
+ * own access tokens (agents, delegations): that issuer's key only, `typ: at+jwt`, and this
+ * server's resource as the audience; their claims are checked by the caller (agent-token.ts).
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
   const clientIds = new Set(options.clientIds);
