@@ -66,6 +66,11 @@ export interface AuthorizeDeps {
  * user, client), denies it (403) for a user no longer in that tenant or a tenant that is
  * unknown or not active, and refuses it (401) for anything wrong with the token. No header
  * other than `Authorization` is read.
+ *
+ * A platform token (an agent's, or a person's delegation to an agent: the façade's issuer)
+ * must name its agent consistently, and the agent must still exist with that credential
+ * generation and a creator who is still a member (and, for a delegation, the person too): it
+ * is served as a member limited to the tools its token and its current allowlist both grant.
  */
 export async function authorize(
   event: APIGatewayTokenAuthorizerEvent,
