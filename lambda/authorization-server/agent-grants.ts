@@ -148,12 +148,21 @@ export class AgentGrants extends FacadeEndpoint {
       this.options.logger.warn('Agent authentication refused: too many failures', {
         clientId: clientId.slice(0, 128),
       });
+      // This window's attempts still count in the next one: the wait is the rest of this
+      // window and the next (at most twice the window, never less than needed).
       throw new OAuthRetryLater(
         'Too many failed attempts. Try again later.',
-        windowSeconds - (Math.floor(Date.now() / 1000) % windowSeconds),
+        2 * windowSeconds - (Math.floor(Date.now() / 1000) % windowSeconds),
       );
     }
-    const agent = await authenticate();
+    let agent: AgentRecord | undefined;
+    try {
+      agent = await authenticate();
+    } catch (error) {
+      // The registry could not answer: no guess was checked, so none is counted.
+      await this.options.store.increment(key(window), windowSeconds * 2, -1);
+      throw error;
+    }
     if (agent) await this.options.store.increment(key(window), windowSeconds * 2, -1);
     return agent;
   }
