@@ -1,10 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -12,6 +11,13 @@ import { isConditionFailure } from '../platform/aws-clients.js';
 import { ConflictError, InternalError, NotFoundError } from '../platform/errors.js';
 import { REGISTRY_TABLE } from '../platform/table-schema.js';
 import { type TenantId, TenantIdSchema } from '../tenancy/tenant.js';
+import {
+  matchesDigest,
+  newSecret,
+  partitionItems,
+  SECRET_PATTERN,
+  secretDigest,
+} from './partition.js';
 import type { TenantRegistry } from './registry.js';
 
 /**
@@ -94,7 +100,6 @@ const agentKey = (tenantId: TenantId, agentId: string) => ({
   [PK]: partition(tenantId),
   [SK]: `AGENT#${agentId}`,
 });
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** `<tenant>.<agent id>`. */
 export function agentClientId(tenantId: TenantId, agentId: string): string {
@@ -140,7 +145,7 @@ export class Agents {
       name: input.name,
       tools: [...new Set(input.tools)].sort(),
       access: input.access,
-      secretHash: sha256(clientSecret),
+      secretHash: secretDigest(clientSecret),
       generation: 1,
       createdBy: input.createdBy,
       createdAt: this.now().toISOString(),
@@ -184,14 +189,9 @@ export class Agents {
    */
   async authenticate(clientId: string, clientSecret: string): Promise<AgentRecord | undefined> {
     const named = parseAgentClientId(clientId);
-    if (!named || !/^[A-Za-z0-9_-]{43}$/.test(clientSecret)) return undefined;
+    if (!named || !SECRET_PATTERN.test(clientSecret)) return undefined;
     const agent = await this.get(named.tenantId, named.agentId);
-    if (!agent) return undefined;
-    const matches = timingSafeEqual(
-      Buffer.from(agent.secretHash, 'hex'),
-      Buffer.from(sha256(clientSecret), 'hex'),
-    );
-    return matches ? agent : undefined;
+    return agent && matchesDigest(clientSecret, agent.secretHash) ? agent : undefined;
   }
 
   /**
@@ -212,7 +212,7 @@ export class Agents {
           UpdateExpression: 'SET secretHash = :hash, rotatedAt = :at ADD generation :one',
           ConditionExpression: `attribute_exists(${PK})`,
           ExpressionAttributeValues: {
-            ':hash': sha256(clientSecret),
+            ':hash': secretDigest(clientSecret),
             ':at': this.now().toISOString(),
             ':one': 1,
           },
@@ -260,29 +260,9 @@ export class Agents {
   }
 
   private async records(tenantId: TenantId): Promise<AgentRecord[]> {
-    const records: AgentRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-          ExpressionAttributeValues: { ':pk': partition(tenantId), ':prefix': 'AGENT#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) records.push(parse(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const items = await partitionItems(this.db, this.tableName, partition(tenantId), 'AGENT#');
+    return items.map(parse).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
-}
-
-/** 256 random bits, base64url (43 characters). */
-function newSecret(): string {
-  return randomBytes(32).toString('base64url');
 }
 
 function view({ secretHash: _hash, createdBy: _by, ...agent }: AgentRecord): AgentView {

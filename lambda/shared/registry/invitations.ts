@@ -1,9 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -16,6 +15,13 @@ import {
 } from '../platform/errors.js';
 import { REGISTRY_TABLE } from '../platform/table-schema.js';
 import { type Role, RoleSchema, type TenantId, TenantIdSchema } from '../tenancy/tenant.js';
+import {
+  matchesDigest,
+  newSecret,
+  partitionItems,
+  SECRET_PATTERN,
+  secretDigest,
+} from './partition.js';
 
 /**
  * Invitations are offers, never accounts: inviting an address creates nothing in the user pool,
@@ -74,7 +80,6 @@ const invitationKey = (tenantId: TenantId, id: string) => ({
   [PK]: partition(tenantId),
   [SK]: `INVITE#${id}`,
 });
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export class Invitations {
   constructor(
@@ -95,14 +100,14 @@ export class Invitations {
     const now = this.now();
     await this.countToday(tenantId, now);
     const invitationId = randomBytes(8).toString('hex');
-    const secret = randomBytes(32).toString('base64url');
+    const secret = newSecret();
     const invitation = InvitationRecordSchema.parse({
       invitationId,
       tenantId,
       email,
       role,
       status: 'PENDING',
-      secretHash: sha256(secret),
+      secretHash: secretDigest(secret),
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + INVITATION_TTL_MS).toISOString(),
     });
@@ -118,23 +123,10 @@ export class Invitations {
 
   /** The tenant's offers, newest first. */
   async list(tenantId: TenantId): Promise<InvitationView[]> {
-    const views: InvitationView[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-          ExpressionAttributeValues: { ':pk': partition(tenantId), ':prefix': 'INVITE#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) views.push(this.view(parse(item)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return views.sort((a, b) => b.expiresAt.localeCompare(a.expiresAt));
+    const items = await partitionItems(this.db, this.tableName, partition(tenantId), 'INVITE#');
+    return items
+      .map((item) => this.view(parse(item)))
+      .sort((a, b) => b.expiresAt.localeCompare(a.expiresAt));
   }
 
   /** Withdraws a pending offer of this tenant; NotFoundError for anything else. */
@@ -222,7 +214,7 @@ export class Invitations {
       extra !== undefined ||
       !TenantIdSchema.safeParse(tenantId).success ||
       !InvitationIdSchema.safeParse(invitationId).success ||
-      !/^[A-Za-z0-9_-]{43}$/.test(secret)
+      !SECRET_PATTERN.test(secret)
     ) {
       return undefined;
     }
@@ -235,11 +227,9 @@ export class Invitations {
     );
     if (!Item) return undefined;
     const invitation = parse(Item);
-    const matches = timingSafeEqual(
-      Buffer.from(invitation.secretHash, 'hex'),
-      Buffer.from(sha256(secret), 'hex'),
-    );
-    return matches && invitation.tenantId === tenantId ? invitation : undefined;
+    return matchesDigest(secret, invitation.secretHash) && invitation.tenantId === tenantId
+      ? invitation
+      : undefined;
   }
 
   /** Counts one more offer today, refusing the one past the daily limit. */
