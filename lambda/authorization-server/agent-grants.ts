@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { type AccessTokenVerifier, isTokenRejection } from '../shared/edge/access-token.js';
+import {
+  type AccessTokenVerifier,
+  createPlatformTokenVerifier,
+  isTokenRejection,
+} from '../shared/edge/access-token.js';
 import {
   ACCESS_TOKEN_TYP,
   ACCESS_TOKEN_TYPE_URN,
   AGENT_CLAIMS,
   AGENT_TOKEN_TTL_SECONDS,
+  type PlatformTokenClaims,
+  PlatformTokenClaimsSchema,
   TOKEN_EXCHANGE_GRANT,
   toolScopes,
   toolsOfScope,
@@ -51,6 +57,8 @@ const BAD_CLIENT = 'Client authentication failed.';
  */
 export class AgentGrants extends FacadeEndpoint {
   private readonly limits: NonNullable<AgentGrantOptions['failureLimits']>;
+  /** The agents' own tokens, as actors: the access-token key only. */
+  private readonly actorTokens: ReturnType<typeof createPlatformTokenVerifier>;
 
   constructor(
     options: FacadeOptions,
@@ -58,6 +66,11 @@ export class AgentGrants extends FacadeEndpoint {
   ) {
     super(options);
     this.limits = grants.failureLimits ?? DEFAULT_FAILURE_LIMITS;
+    this.actorTokens = createPlatformTokenVerifier({
+      issuer: this.urls.issuer,
+      resource: this.resource,
+      jwks: () => grants.signer.jwks(),
+    });
   }
 
   async token(
@@ -66,12 +79,7 @@ export class AgentGrants extends FacadeEndpoint {
     sourceIp: string,
   ): Promise<FacadeResponse> {
     const agent = await this.authenticate(authorization, form, sourceIp);
-    // RFC 8707 `resource`, and RFC 8693 `audience`: only this server's MCP resource.
-    for (const target of [form.resource, form.audience]) {
-      if (target !== undefined && !this.isOurResource(target)) {
-        throw new OAuthError('invalid_target', 'The requested resource is not served here.');
-      }
-    }
+    this.checkTargets(form);
     if (form.grant_type === undefined) {
       throw new OAuthError('invalid_request', 'grant_type is required.');
     }
@@ -186,16 +194,88 @@ export class AgentGrants extends FacadeEndpoint {
     agent: AgentRecord,
     form: Record<string, string>,
   ): Promise<FacadeResponse> {
-    if (form.subject_token_type !== ACCESS_TOKEN_TYPE_URN || !form.subject_token) {
-      throw new OAuthError(
-        'invalid_request',
-        'subject_token must be an access token (subject_token_type access_token).',
-      );
-    }
     if (form.actor_token !== undefined || form.actor_token_type !== undefined) {
       throw new OAuthError(
         'invalid_request',
         'The authenticated client is the actor: actor_token is not accepted.',
+      );
+    }
+    return this.delegate(agent, agent.tools, form);
+  }
+
+  /**
+   * RFC 8693 from the person's side, so the agent never holds the person's token: the person's
+   * own (public) client sends its access token as `subject_token` and the agent's own access
+   * token as `actor_token`, and hands the agent only the result. The actor token must be the
+   * platform's, for an agent acting on its own (not a delegation), still valid, of a live agent
+   * of an active tenant; the result has at most the actor token's tools.
+   */
+  async exchangeWithActor(form: Record<string, string>): Promise<FacadeResponse> {
+    this.checkTargets(form);
+    if (form.actor_token_type !== ACCESS_TOKEN_TYPE_URN || !form.actor_token) {
+      throw new OAuthError(
+        'invalid_request',
+        'actor_token must be an access token (actor_token_type access_token).',
+      );
+    }
+    const invalidActor = (detail: string) =>
+      new OAuthError('invalid_grant', 'The actor token is not acceptable.', 400, detail);
+    let claims: PlatformTokenClaims;
+    try {
+      const parsed = PlatformTokenClaimsSchema.safeParse(
+        await this.actorTokens.verify(form.actor_token),
+      );
+      if (!parsed.success) throw invalidActor('actor token without agent claims');
+      claims = parsed.data;
+    } catch (error) {
+      if (error instanceof OAuthError) throw error;
+      if (isTokenRejection(error)) throw invalidActor(`actor token: ${(error as Error).name}`);
+      throw error;
+    }
+    const tenantId = claims[TENANT_CLAIMS.tenantId];
+    const clientId = agentClientId(tenantId, claims[AGENT_CLAIMS.agentId]);
+    if (claims.act || claims.sub !== clientId || claims.client_id !== clientId) {
+      throw invalidActor('actor token is a delegation or names another agent');
+    }
+    const agent = await this.grants.agents.get(tenantId, claims[AGENT_CLAIMS.agentId]);
+    if (
+      !agent ||
+      agent.generation !== claims[AGENT_CLAIMS.generation] ||
+      !(await creatorStillMember(agent, this.grants.registry)) ||
+      (await this.grants.registry.getTenant(tenantId))?.status !== 'ACTIVE'
+    ) {
+      throw invalidActor('agent revoked, rotated, left without its creator, or tenant inactive');
+    }
+    const granted = new Set(toolsOfScope(claims.scope));
+    return this.delegate(
+      agent,
+      agent.tools.filter((tool) => granted.has(tool)),
+      form,
+    );
+  }
+
+  /** RFC 8707 `resource`, and RFC 8693 `audience`: only this server's MCP resource. */
+  private checkTargets(form: Record<string, string>): void {
+    for (const target of [form.resource, form.audience]) {
+      if (target !== undefined && !this.isOurResource(target)) {
+        throw new OAuthError('invalid_target', 'The requested resource is not served here.');
+      }
+    }
+  }
+
+  /**
+   * The token of `agent` acting for the person whose access token is the subject, with at most
+   * `allowed` tools.
+   */
+  private async delegate(
+    agent: AgentRecord,
+    allowed: readonly string[],
+    form: Record<string, string>,
+  ): Promise<FacadeResponse> {
+    if (form.subject_token_type !== ACCESS_TOKEN_TYPE_URN || !form.subject_token) {
+      throw new OAuthError(
+        'invalid_request',
+        'subject_token must be an access token (subject_token_type access_token).',
       );
     }
     if (
@@ -230,7 +310,8 @@ export class AgentGrants extends FacadeEndpoint {
     if (membership?.tenantId !== agent.tenantId) {
       throw invalidSubject('subject is no longer a member');
     }
-    const tools = this.requestedTools(agent.tools, form.scope);
+    const tools = this.requestedTools(allowed, form.scope);
+    if (tools.length === 0) throw invalidSubject('no tool left to delegate');
     const now = Math.floor(Date.now() / 1000);
     const exp = Math.min(now + AGENT_TOKEN_TTL_SECONDS, subject.exp);
     if (exp <= now) throw invalidSubject('subject token expired');

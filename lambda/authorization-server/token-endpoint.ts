@@ -1,3 +1,4 @@
+import { TOKEN_EXCHANGE_GRANT } from '../shared/edge/agent-token.js';
 import { REFRESH_ROTATION_GRACE_SECONDS } from '../shared/edge/oauth-metadata.js';
 import { AgentGrants } from './agent-grants.js';
 import type { OAuthClient } from './clients.js';
@@ -33,6 +34,11 @@ export class TokenEndpoint extends FacadeEndpoint {
         throw new OAuthError('invalid_client', 'Client authentication failed.');
       }
       return this.agents.token(request.headers.authorization, form, request.sourceIp);
+    }
+    // A person's client delegating to an agent, with the agent's token as the actor (RFC 8693):
+    // the two tokens are the credentials, as the standard allows for a public client.
+    if (this.agents && form.grant_type === TOKEN_EXCHANGE_GRANT) {
+      return this.agents.exchangeWithActor(form);
     }
     const clientId = form.client_id ?? '';
     // Only an unknown or unacceptable client is invalid_client (clients then register anew);

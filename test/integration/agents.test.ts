@@ -12,6 +12,7 @@ import {
   exchange,
   headerOf,
   platformSigner,
+  postToken,
   type TestAgent,
 } from '../support/agents.js';
 import {
@@ -305,6 +306,42 @@ describe('agents: delegation by token exchange (RFC 8693)', () => {
     expect(
       await exchange(agent, await accessToken(member), { scope: 'tool:notes_create' }),
     ).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+  });
+
+  it("lets the person's own client delegate with the agent's token as actor, so the agent never holds the person's token", async () => {
+    const actor = await agentToken(agent, 'tool:whoami');
+    const asPerson = (fields: Record<string, string>) =>
+      postToken({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        ...fields,
+      });
+
+    const answer = await asPerson({ subject_token: await accessToken(member), actor_token: actor });
+
+    expect(answer.status).toBe(200);
+    const token = String(answer.body.access_token);
+    expect(claimsOf(token)).toMatchObject({ sub: member.sub, act: { sub: agent.clientId } });
+    // No more than the actor token's tools.
+    expect(await toolsOf(token)).toEqual(['whoami']);
+
+    const globex = await seedTenant('delegate-globex');
+    const foreignAgent = await createAgent(globex, { tools: ['whoami'] });
+    const refusals = [
+      // Another tenant's agent as the actor.
+      { subject_token: await accessToken(member), actor_token: await agentToken(foreignAgent) },
+      // A delegation as the actor, or a person's token.
+      { subject_token: await accessToken(member), actor_token: token },
+      { subject_token: await accessToken(member), actor_token: await accessToken(member) },
+    ];
+    for (const fields of refusals) {
+      expect((await asPerson(fields)).body.error).toBe('invalid_grant');
+    }
+    expect(
+      (await asPerson({ subject_token: await accessToken(member), actor_token_type: '' })).body
+        .error,
+    ).toBe('invalid_request');
   });
 
   it("dies with the person's membership", async () => {

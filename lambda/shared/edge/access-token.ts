@@ -88,21 +88,49 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions) {
       jwksCache: new SimpleJwksCache({ fetcher: new FetchJwksFetcher() }),
     });
   }
-  const platformJwksUri = `${options.platform.issuer}/.well-known/jwks.json`;
-  const platform = {
-    issuer: options.platform.issuer,
-    jwksUri: platformJwksUri,
-    // RFC 9068: the audience is the resource the token is for; a webhook credential, whose
-    // audience is a receiver's origin, is never accepted here.
-    audience: options.resource,
-    customJwtCheck: ({ header }: { header: JwtHeader; payload: JwtPayload }) => {
-      if (header.alg !== 'RS256') throw new InvalidAccessTokenError('alg is not RS256');
-      if (header.typ !== ACCESS_TOKEN_TYP) throw new InvalidAccessTokenError('not an at+jwt');
-    },
-  };
-  return JwtRsaVerifier.create([cognito, platform], {
+  const platform = platformIssuer({ ...options.platform, resource: options.resource });
+  return JwtRsaVerifier.create([cognito, platform.config], {
     jwksCache: new SimpleJwksCache({
-      fetcher: new FetchJwksFetcher(3_000, { [platformJwksUri]: options.platform.jwks }),
+      fetcher: new FetchJwksFetcher(3_000, { [platform.config.jwksUri]: platform.jwks }),
+    }),
+  });
+}
+
+/**
+ * How the platform's own access tokens are verified: that issuer's key only (its public half
+ * from `jwks`, never fetched over HTTP), `typ: at+jwt`, and this server's resource as the
+ * audience (RFC 9068), so a webhook credential, whose audience is a receiver's origin and
+ * whose key is another, is never accepted.
+ */
+function platformIssuer(options: {
+  issuer: string;
+  resource: string;
+  jwks: () => Promise<unknown>;
+}) {
+  return {
+    config: {
+      issuer: options.issuer,
+      jwksUri: `${options.issuer}/.well-known/jwks.json`,
+      audience: options.resource,
+      customJwtCheck: ({ header }: { header: JwtHeader; payload: JwtPayload }) => {
+        if (header.alg !== 'RS256') throw new InvalidAccessTokenError('alg is not RS256');
+        if (header.typ !== ACCESS_TOKEN_TYP) throw new InvalidAccessTokenError('not an at+jwt');
+      },
+    },
+    jwks: options.jwks,
+  };
+}
+
+/** Verifies the platform's own access tokens only (the façade, for an RFC 8693 actor token). */
+export function createPlatformTokenVerifier(options: {
+  issuer: string;
+  resource: string;
+  jwks: () => Promise<unknown>;
+}) {
+  const platform = platformIssuer(options);
+  return JwtRsaVerifier.create(platform.config, {
+    jwksCache: new SimpleJwksCache({
+      fetcher: new FetchJwksFetcher(3_000, { [platform.config.jwksUri]: platform.jwks }),
     }),
   });
 }
