@@ -9,6 +9,7 @@ import {
   ACCESS_TOKEN_TYPE_URN,
   AGENT_CLAIMS,
   AGENT_TOKEN_TTL_SECONDS,
+  agentClaimsAgree,
   type PlatformTokenClaims,
   PlatformTokenClaimsSchema,
   TOKEN_EXCHANGE_GRANT,
@@ -233,8 +234,7 @@ export class AgentGrants extends FacadeEndpoint {
       throw error;
     }
     const tenantId = claims[TENANT_CLAIMS.tenantId];
-    const clientId = agentClientId(tenantId, claims[AGENT_CLAIMS.agentId]);
-    if (claims.act || claims.sub !== clientId || claims.client_id !== clientId) {
+    if (claims.act || !agentClaimsAgree(claims)) {
       throw invalidActor('actor token is a delegation or names another agent');
     }
     const agent = await this.grants.agents.get(tenantId, claims[AGENT_CLAIMS.agentId]);

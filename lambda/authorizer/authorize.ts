@@ -4,18 +4,14 @@ import * as z from 'zod';
 import { type AccessTokenVerifier, isTokenRejection } from '../shared/edge/access-token.js';
 import {
   AGENT_CLAIMS,
+  agentClaimsAgree,
   type PlatformTokenClaims,
   PlatformTokenClaimsSchema,
   toolsOfScope,
 } from '../shared/edge/agent-token.js';
 import { errorFields } from '../shared/platform/observability.js';
 import type { Pseudonyms } from '../shared/platform/pseudonym.js';
-import {
-  type AgentRecord,
-  type Agents,
-  agentClientId,
-  creatorStillMember,
-} from '../shared/registry/agents.js';
+import { type AgentRecord, type Agents, creatorStillMember } from '../shared/registry/agents.js';
 import type { TenantRegistry } from '../shared/registry/registry.js';
 import type { TenantContext } from '../shared/tenancy/context.js';
 import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenancy/tenant.js';
@@ -99,14 +95,7 @@ export async function authorize(
     if (platform) {
       agentClaims = parsed.data as PlatformTokenClaims;
       // The agent is the client, and either the subject (its own token) or the actor.
-      const agentClient = agentClientId(
-        agentClaims[TENANT_CLAIMS.tenantId],
-        agentClaims[AGENT_CLAIMS.agentId],
-      );
-      if (
-        agentClaims.client_id !== agentClient ||
-        (agentClaims.act ? agentClaims.act.sub : agentClaims.sub) !== agentClient
-      ) {
+      if (!agentClaimsAgree(agentClaims)) {
         logger.warn('Refused: platform token whose agent claims disagree');
         throw new TokenRefused();
       }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { AgentIdSchema, ToolNameSchema } from '../registry/agents.js';
+import { AgentIdSchema, agentClientId, ToolNameSchema } from '../registry/agents.js';
 import { TENANT_CLAIMS, TenantIdSchema } from '../tenancy/tenant.js';
 
 /**
@@ -52,3 +52,13 @@ export const PlatformTokenClaimsSchema = z.object({
     .optional(),
 });
 export type PlatformTokenClaims = z.infer<typeof PlatformTokenClaimsSchema>;
+
+/**
+ * Whether a platform token names its agent consistently: `client_id` is the agent's client id
+ * (`<tenant>.<agent id>` of its own claims), and so is the subject of its own token, or the
+ * actor of a delegation.
+ */
+export function agentClaimsAgree(claims: PlatformTokenClaims): boolean {
+  const clientId = agentClientId(claims[TENANT_CLAIMS.tenantId], claims[AGENT_CLAIMS.agentId]);
+  return claims.client_id === clientId && (claims.act ? claims.act.sub : claims.sub) === clientId;
+}

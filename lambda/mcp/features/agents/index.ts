@@ -30,10 +30,20 @@ const CredentialsSchema = z.object({
   howTo: z.string(),
 });
 
-const howTo = (tokenEndpoint: string) =>
-  `Shown once: store the secret now. POST grant_type=client_credentials to ${tokenEndpoint} with HTTP Basic authentication (client id and secret) for a token of ${AGENT_TOKEN_TTL_SECONDS / 60} minutes, then call the MCP endpoint with it as a Bearer token.`;
-
 const agentOut = ({ tenantId: _tenant, ...agent }: AgentView) => agent;
+
+/** What an admin gets once, at creation and at rotation: the secret and how to use it. */
+function credentials(
+  { agent, clientSecret }: { agent: AgentView; clientSecret: string },
+  tokenEndpoint: string,
+) {
+  return {
+    agent: agentOut(agent),
+    clientSecret,
+    tokenEndpoint,
+    howTo: `Shown once: store the secret now. POST grant_type=client_credentials to ${tokenEndpoint} with HTTP Basic authentication (client id and secret) for a token of ${AGENT_TOKEN_TTL_SECONDS / 60} minutes, then call the MCP endpoint with it as a Bearer token.`,
+  };
+}
 
 /**
  * Checks an allowlist against what a member of the caller's tier may call: an agent is never
@@ -70,17 +80,9 @@ const agentsCreate = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   run: async ({ name, tools, access }, scope, served) => {
     checkAgentTools(tools, access, served);
-    const { agent, clientSecret } = await scope.directory.createAgent(
-      { name, tools, access },
-      scope.context.sub,
-    );
-    scope.logger.info('Agent created', { agentId: agent.agentId, access });
-    return {
-      agent: agentOut(agent),
-      clientSecret,
-      tokenEndpoint: scope.links.tokenEndpoint,
-      howTo: howTo(scope.links.tokenEndpoint),
-    };
+    const created = await scope.directory.createAgent({ name, tools, access }, scope.context.sub);
+    scope.logger.info('Agent created', { agentId: created.agent.agentId, access });
+    return credentials(created, scope.links.tokenEndpoint);
   },
 });
 
@@ -106,14 +108,9 @@ const agentsRotate = defineTool({
   outputSchema: CredentialsSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   run: async ({ agentId }, scope) => {
-    const { agent, clientSecret } = await scope.directory.rotateAgent(agentId);
-    scope.logger.info('Agent secret rotated', { agentId, generation: agent.generation });
-    return {
-      agent: agentOut(agent),
-      clientSecret,
-      tokenEndpoint: scope.links.tokenEndpoint,
-      howTo: howTo(scope.links.tokenEndpoint),
-    };
+    const rotated = await scope.directory.rotateAgent(agentId);
+    scope.logger.info('Agent secret rotated', { agentId, generation: rotated.agent.generation });
+    return credentials(rotated, scope.links.tokenEndpoint);
   },
 });
 
