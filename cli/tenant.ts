@@ -18,11 +18,14 @@
  *   npm run tenant -- agent-create <tenant> <name> --tools a,b [--access read|write]
  *   npm run tenant -- agent-rotate <tenant> <agent id>
  *   npm run tenant -- agent-revoke <tenant> <agent id>
+ *   npm run tenant -- audit <tenant> [--from ISO] [--to ISO] [--actor A] [--action A]
+ *                                    [--outcome ok|error|refused] [--cursor C]
  *
  * Where: `--stack NAME` reads a deployed stack's outputs (AWS credentials from the usual
  * places); `--local` uses the stack `npm run dev` runs; with neither, the configuration comes
  * from the environment (REGISTRY_TABLE_NAME, DATA_TABLE_NAME, USER_POOL_ID, USAGE_PLAN_IDS,
- * USAGE_TABLE_NAME).
+ * USAGE_TABLE_NAME, AUDIT_TABLE_NAME). Every command that changes a tenant is appended to its
+ * audit trail as an operator action.
  * Exit codes: 0 done, 2 bad usage or unknown tenant or tier, 1 anything else.
  */
 import { readFileSync } from 'node:fs';
@@ -52,6 +55,7 @@ import { TenantRegistry } from '../lambda/shared/registry/registry.js';
 import { CLI_OUTPUTS, MCP_URL_OUTPUT } from '../lib/stack-outputs.js';
 import { printable } from '../local/printable.js';
 import { PROJECT_ROOT } from '../local/process.js';
+import { OperatorAudit } from './audit.js';
 
 const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --local [--data DIR]]
   list                          all tenants
@@ -74,6 +78,8 @@ const USAGE = `Usage: npm run tenant -- <command> [arguments] [--stack NAME | --
                                 a new agent; prints its client id and secret (shown once)
   agent-rotate <tenant> <agent> a new secret; the old one and its tokens stop working
   agent-revoke <tenant> <agent> delete an agent; its tokens stop within the cache time
+  audit <tenant> [--from ISO] [--to ISO] [--actor A] [--action A] [--outcome ok|error|refused]
+                [--cursor C]    the tenant's audit trail, newest first (50 a page)
 Options: --stack NAME (a deployed stack's outputs), --local (the stack npm run dev runs, its
 data in .dev-data/ or --data DIR), --help`;
 
@@ -94,6 +100,10 @@ const { values, positionals } = (() => {
         yes: { type: 'boolean', default: false },
         from: { type: 'string' },
         to: { type: 'string' },
+        actor: { type: 'string' },
+        action: { type: 'string' },
+        outcome: { type: 'string' },
+        cursor: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -169,6 +179,7 @@ async function main(): Promise<void> {
   const need = (count: number) => {
     if (args.length < count) throw new UsageError(USAGE);
   };
+  const audit = new OperatorAudit(config.AUDIT_TABLE_NAME);
 
   switch (command) {
     case 'list': {
@@ -205,16 +216,19 @@ async function main(): Promise<void> {
     case 'tier':
       need(2);
       await admin.changeTier(args[0] as string, args[1] as string);
+      await audit.record(args[0] as string, 'tier', [args[1] as string]);
       process.stdout.write(`${args[0]} is now on the ${args[1]} tier.\n`);
       return;
     case 'suspend':
       need(1);
       await admin.suspend(args[0] as string);
+      await audit.record(args[0] as string, 'suspend');
       process.stdout.write(`${args[0]} is suspended.\n`);
       return;
     case 'resume':
       need(1);
       await admin.resume(args[0] as string);
+      await audit.record(args[0] as string, 'resume');
       process.stdout.write(`${args[0]} is active again.\n`);
       return;
     case 'offboard':
@@ -225,6 +239,7 @@ async function main(): Promise<void> {
         );
       }
       await admin.offboard(args[0] as string);
+      await audit.record(args[0] as string, 'offboard');
       process.stdout.write(`${args[0]} is offboarded.\n`);
       return;
     case 'invite': {
@@ -234,6 +249,7 @@ async function main(): Promise<void> {
         args[1] as string,
         values.role ?? 'member',
       );
+      await audit.record(invitation.tenantId, 'invite', [invitation.invitationId]);
       const base = config.API_BASE_URL;
       process.stdout.write(
         `${printable(invitation.email)} is invited to ${invitation.tenantId} as ${invitation.role} until ${invitation.expiresAt} (invitation ${invitation.invitationId}).\nSend them this link (shown once); they accept by signing up with that address through it:\n  ${base ? invitationLink(base, code) : `<API base URL>/invitations?code=${code}`}\n`,
@@ -254,6 +270,7 @@ async function main(): Promise<void> {
     case 'revoke': {
       need(2);
       await admin.revokeInvitation(args[0] as string, args[1] as string);
+      await audit.record(args[0] as string, 'revoke', [args[1] as string]);
       process.stdout.write(`Invitation ${printable(args[1] as string)} is withdrawn.\n`);
       return;
     }
@@ -265,6 +282,8 @@ async function main(): Promise<void> {
         await memberId(admin, tenantId, args[1] as string),
         args[2] as string,
       );
+      // Members are named by pseudonym in the trail, which the CLI cannot compute: no target.
+      await audit.record(tenantId, 'role', [member.role]);
       process.stdout.write(
         `${printable(member.email ?? member.userSub)} is a${member.role === 'admin' ? 'n' : ''} ${member.role} of ${tenantId}; their current tokens follow within the authorizer cache time.\n`,
       );
@@ -279,6 +298,7 @@ async function main(): Promise<void> {
         );
       }
       await admin.removeMember(tenantId, await memberId(admin, tenantId, args[1] as string));
+      await audit.record(tenantId, 'remove');
       process.stdout.write(
         `${printable(args[1] as string)} is no longer a member of ${tenantId}.\n`,
       );
@@ -297,6 +317,19 @@ async function main(): Promise<void> {
         `cli-${Date.now()}`,
       );
       process.stdout.write(`${tenant.tenantId} is queued for provisioning.\n`);
+      return;
+    }
+    case 'audit': {
+      need(1);
+      const tenant = await admin.tenant(args[0] as string);
+      await audit.print(tenant.tenantId, {
+        ...(values.from ? { from: values.from } : {}),
+        ...(values.to ? { to: values.to } : {}),
+        ...(values.actor ? { actor: values.actor } : {}),
+        ...(values.action ? { action: values.action } : {}),
+        ...(values.outcome ? { outcome: values.outcome as 'ok' } : {}),
+        ...(values.cursor ? { cursor: values.cursor } : {}),
+      });
       return;
     }
     case 'usage': {
@@ -358,18 +391,21 @@ async function main(): Promise<void> {
         tools,
         access: access.data,
       });
+      await audit.record(tenant.tenantId, 'agent-create', [agent.agentId]);
       printCredentials(agent.clientId, clientSecret, config.API_BASE_URL);
       return;
     }
     case 'agent-rotate': {
       need(2);
       const { agent, clientSecret } = await admin.rotateAgent(args[0] as string, args[1] as string);
+      await audit.record(args[0] as string, 'agent-rotate', [agent.agentId]);
       printCredentials(agent.clientId, clientSecret, config.API_BASE_URL);
       return;
     }
     case 'agent-revoke': {
       need(2);
       await admin.revokeAgent(args[0] as string, args[1] as string);
+      await audit.record(args[0] as string, 'agent-revoke', [args[1] as string]);
       process.stdout.write(
         `Agent ${printable(args[1] as string)} is revoked; its tokens stop within the authorizer cache time.\n`,
       );

@@ -27,6 +27,8 @@ export interface AppConfig {
   readonly mcpReservedConcurrency?: number;
   /** An e-mail address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
+  /** How many days audit records are kept before DynamoDB's TTL removes them. */
+  readonly auditRetentionDays: number;
 }
 
 export { DEFAULT_CALLBACK_URLS } from '../lambda/shared/edge/oauth-metadata.js';
@@ -78,6 +80,7 @@ const ContextSchema = z.object({
   stageBurstLimit: z.coerce.number().int().positive().default(1000),
   mcpReservedConcurrency: z.coerce.number().int().positive().optional(),
   alarmEmail: z.email().optional(),
+  auditRetentionDays: z.coerce.number().int().min(1).max(3653).default(365),
 });
 
 export function readAppConfig(node: Node): AppConfig {
@@ -101,6 +104,7 @@ export function readAppConfig(node: Node): AppConfig {
     stageThrottle: { rateLimit: data.stageRateLimit, burstLimit: data.stageBurstLimit },
     ...(data.mcpReservedConcurrency ? { mcpReservedConcurrency: data.mcpReservedConcurrency } : {}),
     ...(data.alarmEmail ? { alarmEmail: data.alarmEmail } : {}),
+    auditRetentionDays: data.auditRetentionDays,
   };
 }
 

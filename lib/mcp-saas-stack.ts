@@ -1,9 +1,13 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { facadeUrls } from '../lambda/shared/edge/oauth-metadata.js';
 import { type AppConfig, assertManagedLoginRegion } from './config.js';
+import { CONSOLE_CLIENT_ID } from './console-policy.js';
+import { AuditTrail } from './constructs/audit-trail.js';
 import { AuthorizationFacade } from './constructs/authorization-facade.js';
+import { ConsoleSite } from './constructs/console-site.js';
 import { Identity } from './constructs/identity.js';
 import { McpApi } from './constructs/mcp-api.js';
 import { Metering } from './constructs/metering.js';
@@ -20,6 +24,10 @@ export interface McpSaasStackProps extends StackProps {
 
 /** The client id of the pre-registered public client (redirect URIs from `-c callbackUrls`). */
 export const PRE_REGISTERED_CLIENT_ID = 'mcp-client';
+
+/** The API's origin: where the console's scripts send MCP calls and token requests. */
+const apiOriginOf = (api: RestApi) =>
+  `https://${api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
 
 /** The data-access role's logical id since its first release (see the constructor). */
 export const DATA_ACCESS_ROLE_LOGICAL_ID = 'McpApiIsolationDataAccessRole8D498FAC';
@@ -38,6 +46,8 @@ export class McpSaasStack extends Stack {
   readonly onboarding: Onboarding;
   readonly metering: Metering;
   readonly observability: Observability;
+  readonly consoleSite: ConsoleSite;
+  readonly auditTrail: AuditTrail;
 
   constructor(scope: Construct, id: string, props: McpSaasStackProps) {
     super(scope, id, props);
@@ -52,7 +62,14 @@ export class McpSaasStack extends Stack {
       domainPrefix: config.domainPrefix,
       removalPolicy: config.removalPolicy,
     });
+    // The console's origin is CloudFront's; its CSP names the API's origin, known only once the
+    // API exists (a token: CloudFormation orders the two, nothing here depends on the order).
+    this.consoleSite = new ConsoleSite(this, 'Console', {
+      apiOrigin: Lazy.string({ produce: () => apiOriginOf(this.mcpApi.api) }),
+      removalPolicy: config.removalPolicy,
+    });
     this.mcpApi = new McpApi(this, 'McpApi', {
+      consoleOrigin: this.consoleSite.origin,
       identity: this.identity,
       registryTable: this.tenantData.registryTable,
       dataTable: this.tenantData.dataTable,
@@ -87,14 +104,38 @@ export class McpSaasStack extends Stack {
           clientName: 'Pre-registered MCP client',
           redirectUris: config.callbackUrls,
         },
+        {
+          clientId: CONSOLE_CLIENT_ID,
+          clientName: 'Tenant console',
+          redirectUris: [`${this.consoleSite.origin}/`],
+        },
       ],
       removalPolicy: config.removalPolicy,
     });
     this.mcpApi.acceptTokensFrom([this.authorizationFacade.cognitoClient]);
+    const facade = facadeUrls(this.mcpApi.baseUrl);
+    this.consoleSite.publish({
+      mcpUrl: this.mcpApi.mcpUrl,
+      issuer: facade.issuer,
+      authorizationEndpoint: facade.authorize,
+      tokenEndpoint: facade.token,
+      clientId: CONSOLE_CLIENT_ID,
+      scope: this.identity.mcpScope,
+    });
+    // Every call's audit record, appended off the request path from the MCP function's log.
+    this.auditTrail = new AuditTrail(this, 'AuditTrail', {
+      source: this.mcpApi.mcpFunction,
+      retentionDays: config.auditRetentionDays,
+      removalPolicy: config.removalPolicy,
+    });
+    this.mcpApi.mcpFunction.setEnvironment('AUDIT_TABLE_NAME', this.auditTrail.table.tableName);
+    // Audit records and member lists name members by pseudonym, never by sub.
+    this.identity.grantPseudonyms(this.mcpApi.mcpFunction);
     // No grant on tenant data anywhere else: only this role, per request, per tenant.
     this.isolation = new TenantIsolation(this, 'Isolation', {
       dataTable: this.tenantData.dataTable,
       registryTable: this.tenantData.registryTable,
+      auditTable: this.auditTrail.table,
       callerRole: this.mcpApi.mcpFunction.role,
     });
     // Its logical id is the one it had inside McpApi: every tenant's KMS key policy names
@@ -127,7 +168,11 @@ export class McpSaasStack extends Stack {
       authorizerFunction: this.mcpApi.authorizerFunction,
       provisionerFunction: this.onboarding.provisioner,
       provisioningDeadLetterQueue: this.onboarding.deadLetterQueue,
-      otherAlarms: [this.onboarding.deadLetterAlarm, this.metering.deadLetterAlarm],
+      otherAlarms: [
+        this.onboarding.deadLetterAlarm,
+        this.metering.deadLetterAlarm,
+        this.auditTrail.deadLetterAlarm,
+      ],
       alarmEmail: config.alarmEmail,
     });
 
@@ -153,6 +198,11 @@ export class McpSaasStack extends Stack {
       'Jwks',
       facadeUrls(this.mcpApi.baseUrl).jwks,
       "Public keys of the platform's own tokens: agents', delegations' and webhook credentials",
+    );
+    output(
+      'ConsoleUrl',
+      `${this.consoleSite.origin}/`,
+      'The tenant console (sign in as a tenant admin)',
     );
     output('ManagedLoginDomain', this.identity.domain.baseUrl(), 'Sign-up and sign-in pages');
     output('McpScope', this.identity.mcpScope, 'The scope MCP clients ask for');
@@ -182,6 +232,10 @@ export class McpSaasStack extends Stack {
       USAGE_TABLE_NAME: {
         value: this.tenantData.usageTable.tableName,
         description: 'Usage counters (usage reports)',
+      },
+      AUDIT_TABLE_NAME: {
+        value: this.auditTrail.table.tableName,
+        description: 'Audit trail (audit reports, operator actions)',
       },
       USAGE_PLAN_IDS: {
         value: this.toJsonString(this.mcpApi.usagePlanIds),

@@ -7,6 +7,7 @@ export const CLI_OUTPUTS = {
   REGISTRY_TABLE_NAME: 'RegistryTableName',
   DATA_TABLE_NAME: 'DataTableName',
   USAGE_TABLE_NAME: 'UsageTableName',
+  AUDIT_TABLE_NAME: 'AuditTableName',
   USER_POOL_ID: 'UserPoolId',
   USAGE_PLAN_IDS: 'UsagePlanIds',
   PROVISIONING_QUEUE_URL: 'ProvisioningQueueUrl',

@@ -39,6 +39,7 @@ import { STAND_IN_SERVICES } from './aws-env.js';
 import { loadContract, loadHandler } from './function-environment.js';
 import { LOCAL_DATA_ACCESS_ROLE_ARN } from './harness.js';
 import { LocalIam } from './iam/local-iam.js';
+import { decideIam } from './iam/template-policies.js';
 import { lambdaContext } from './lambda-context.js';
 import { ApiGatewayStandIn } from './stand-ins/apigateway.js';
 import { CognitoStandIn, type CognitoTriggers } from './stand-ins/cognito.js';
@@ -51,6 +52,7 @@ import { SecretsManagerStandIn } from './stand-ins/secrets-manager.js';
 import { type Caller, SessionIssuer } from './stand-ins/sessions.js';
 import { SqsStandIn } from './stand-ins/sqs.js';
 import { handleStsRequest } from './stand-ins/sts.js';
+import { LOCAL_TABLE_NAMES } from './tables.js';
 
 const { values } = parseArgs({
   options: {
@@ -76,9 +78,15 @@ const kms = new KmsStandIn(iam);
 const apigateway = new ApiGatewayStandIn();
 const sqs = new SqsStandIn();
 const secrets = new SecretsManagerStandIn(iam);
+// The MCP function's log group has two subscription filters: metering and the audit trail.
+const logGroup = { logGroup: '/aws/lambda/local-mcp', logStream: 'local-gateway' };
 const logs = new LogsStandIn(loadContract().usageFilterPattern, {
-  logGroup: '/aws/lambda/local-mcp',
-  logStream: 'local-gateway',
+  ...logGroup,
+  filterName: 'UsageRecords',
+});
+const auditLogs = new LogsStandIn(loadContract().auditFilterPattern, {
+  ...logGroup,
+  filterName: 'AuditRecords',
 });
 sqs.redrive(QUEUE_NAME, DLQ_NAME, 3);
 let triggers: Promise<CognitoTriggers> | undefined;
@@ -265,10 +273,21 @@ function internal(method: string, url: URL, body: Buffer): Answer {
       // The harness puts the gateway's output lines; the subscription delivers the usage
       // records to the metering function, which runs in this process (see deliverUsage).
       if (arg === '' && method === 'POST') {
-        logs.put(body.toString('utf8').split('\n').filter(Boolean));
+        const lines = body.toString('utf8').split('\n').filter(Boolean);
+        logs.put(lines);
+        auditLogs.put(lines);
         return ok({});
       }
-      if (arg === 'stats') return ok(logs.stats());
+      if (arg === 'stats') {
+        const [usage, audit] = [logs.stats(), auditLogs.stats()];
+        return ok({
+          pendingRecords: usage.pendingRecords + audit.pendingRecords,
+          inFlightDeliveries: usage.inFlightDeliveries + audit.inFlightDeliveries,
+          failedDeliveries: usage.failedDeliveries + audit.failedDeliveries,
+          usage,
+          audit,
+        });
+      }
       return { status: 404, body: '{}' };
     }
     case 'faults': {
@@ -370,6 +389,8 @@ async function handleDynamo(action: string, req: IncomingMessage, body: Buffer):
   const request = JSON.parse(body.toString('utf8') || '{}') as { TableName?: string };
   if (request.TableName) count(`dynamodb:${action}:${request.TableName}`);
   const caller = callerOf(req);
+  const refusal = await auditTableRefusal(action, request);
+  if (refusal) return accessDenied(action, refusal);
   if (action === 'TransactWriteItems') {
     // Only the platform's own roles write transactions (the metering function); a tenant
     // session has no grant for them locally, whatever it asks.
@@ -411,6 +432,42 @@ async function handleDynamo(action: string, req: IncomingMessage, body: Buffer):
   }
   return forwardDynamo(action, req, body);
 }
+
+/**
+ * The audit table's resource policy, as deployed, decided for every caller (a resource policy's
+ * Deny binds every principal, the platform's own roles and operators included). A transaction
+ * or batch that touches the table is refused outright: each of its items would be decided as a
+ * PutItem, UpdateItem or DeleteItem, and nothing of the application writes the table that way.
+ */
+async function auditTableRefusal(
+  action: string,
+  request: { TableName?: string; RequestItems?: Record<string, unknown> },
+): Promise<string | undefined> {
+  const table = LOCAL_TABLE_NAMES.audit;
+  if (action === 'TransactWriteItems' || action === 'BatchWriteItem') {
+    return JSON.stringify(request).includes(`"${table}"`)
+      ? 'the audit table is append-only (resource policy)'
+      : undefined;
+  }
+  if (request.TableName !== table) return undefined;
+  const decision = await decideIam({
+    principal: 'arn:aws:iam::000000000000:role/local-caller',
+    identityPolicies: [ALLOW_EVERYTHING],
+    action: `dynamodb:${action}`,
+    resource: `arn:aws:dynamodb:us-east-1:000000000000:table/${table}`,
+    account: '000000000000',
+    resourcePolicy: loadContract().auditTablePolicy,
+  });
+  return decision === 'ExplicitlyDenied'
+    ? `dynamodb:${action} is denied by the audit table's resource policy`
+    : undefined;
+}
+
+/** The identity side of the audit table's check: its resource policy alone decides. */
+const ALLOW_EVERYTHING = {
+  name: 'local-caller',
+  policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+};
 
 function accessDenied(action: string, reason: string): Answer {
   return {
@@ -470,11 +527,13 @@ function forwardDynamo(action: string, req: IncomingMessage, body: Buffer): Prom
 }
 
 /**
- * The log group's subscription, as CloudWatch Logs runs it: due deliveries go to the metering
+ * A log group subscription, as CloudWatch Logs runs it: due deliveries go to the subscribed
  * function (invoked asynchronously, so one at a time here), acknowledged when it succeeded and
  * offered again after the lease when it failed.
  */
-function deliverUsage(
+function deliver(
+  logs: LogsStandIn,
+  entry: string,
   handler: (event: CloudWatchLogsEvent, context: Context) => Promise<unknown>,
 ): void {
   let busy = false;
@@ -484,10 +543,10 @@ function deliverUsage(
     try {
       for (let delivery = logs.next(); delivery; delivery = logs.next()) {
         try {
-          await handler(delivery.event, lambdaContext('metering'));
+          await handler(delivery.event, lambdaContext(entry));
           logs.ack(delivery.id);
         } catch (error) {
-          process.stderr.write(`aws-stand-in: metering: ${(error as Error).message}\n`);
+          process.stderr.write(`aws-stand-in: ${entry}: ${(error as Error).message}\n`);
         }
       }
     } finally {
@@ -518,8 +577,15 @@ server.listen(Number(values.port), '127.0.0.1', async () => {
   for (const service of STAND_IN_SERVICES) process.env[`AWS_ENDPOINT_URL_${service}`] = url;
   const queueUrl = `${url}/000000000000/${QUEUE_NAME}`;
   process.env.PROVISIONING_QUEUE_URL = queueUrl;
-  deliverUsage(
+  deliver(
+    logs,
+    'metering',
     (await loadHandler('metering', () => import('../lambda/metering/index.js'))).handler,
+  );
+  deliver(
+    auditLogs,
+    'audit',
+    (await loadHandler('audit', () => import('../lambda/audit/index.js'))).handler,
   );
   process.stdout.write(
     `${JSON.stringify({ service: 'aws', port, queueUrl, dlqUrl: `${url}/000000000000/${DLQ_NAME}` })}\n`,

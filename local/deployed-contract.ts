@@ -31,6 +31,10 @@ export interface DeployedContract {
   readonly dataAccessPolicies: readonly NamedPolicy[];
   /** The filter pattern of the subscription that feeds the metering function. */
   readonly usageFilterPattern: string;
+  /** The filter pattern of the subscription that feeds the audit function. */
+  readonly auditFilterPattern: string;
+  /** The audit table's resource policy, as deployed (it denies every change and deletion). */
+  readonly auditTablePolicy: unknown;
 }
 
 export function deployedContract(): DeployedContract {
@@ -51,6 +55,7 @@ export function deployedContract(): DeployedContract {
     [logicalId(stack.tenantData.dataTable)]: LOCAL_TABLE_NAMES.data,
     [logicalId(stack.tenantData.usageTable)]: LOCAL_TABLE_NAMES.usage,
     [logicalId(stack.authorizationFacade.table)]: LOCAL_TABLE_NAMES.oauth,
+    [logicalId(stack.auditTrail.table)]: LOCAL_TABLE_NAMES.audit,
   };
 
   const functions: Record<string, string[]> = {};
@@ -65,13 +70,23 @@ export function deployedContract(): DeployedContract {
 
   const template = app.synth().getStackByName(stack.stackName).template as TemplateJson;
   const role = stack.isolation.dataAccessRole.node.defaultChild as CfnRole;
-  const subscription = Object.values(template.Resources ?? {}).find(
-    (resource) => resource.Type === 'AWS::Logs::SubscriptionFilter',
-  );
+  const subscription = (id: string) =>
+    String(
+      template.Resources?.[
+        stack.getLogicalId(
+          stack.node.findAll().find((c) => c.node.path.endsWith(`/${id}`))?.node
+            .defaultChild as never,
+        )
+      ]?.Properties?.FilterPattern ?? '',
+    );
+  const auditTable = template.Resources?.[logicalId(stack.auditTrail.table)];
+  const replica = (auditTable?.Properties?.Replicas as Array<Record<string, unknown>>)?.[0];
   return {
     functions,
     timeouts,
-    usageFilterPattern: String(subscription?.Properties?.FilterPattern ?? ''),
+    usageFilterPattern: subscription('Metering/UsageRecords'),
+    auditFilterPattern: subscription('AuditTrail/AuditRecords'),
+    auditTablePolicy: (replica?.ResourcePolicy as { PolicyDocument?: unknown })?.PolicyDocument,
     dataAccessPolicies: rolePolicies(template, Stack.of(role).resolve(role.logicalId) as string, {
       account: LOCAL_ACCOUNT,
       region: LOCAL_REGION,

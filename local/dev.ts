@@ -5,7 +5,7 @@
  *   npm run dev -- --seed         also create two demo tenants and print bearer tokens
  *   npm run dev -- --reset        start from empty tables
  *   npm run dev -- --port 3000    the MCP gateway's port (default 8787; the sign-in server
- *                                 uses the next one)
+ *                                 uses the next one, the console the one after)
  *   npm run dev -- --redirect-uri URI   another redirect URI of the pre-registered client
  *                                       (repeatable)
  *   npm run dev -- --data DIR     keep the data somewhere else than .dev-data/
@@ -38,7 +38,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const USAGE = `Usage: npm run dev [-- options]
   --seed              also create two demo tenants (acme, globex) and print bearer tokens
   --reset             start from empty tables
-  --port PORT         the MCP gateway's port (default 8787; the sign-in server uses the next)
+  --port PORT         the MCP gateway's port (default 8787; sign-in uses the next, the console the one after)
   --redirect-uri URI  another redirect URI of the pre-registered client (repeatable)
   --data DIR          keep the data in DIR instead of .dev-data/
   --json              print the handlers' log lines as JSON (default: one readable line each)
@@ -111,6 +111,7 @@ const harness = await startHarness({
   mintTokens: values.seed,
   gatewayPort: values.port,
   authPort: String(Number(values.port) + 1),
+  consolePort: String(Number(values.port) + 2),
   redirectUris: values['redirect-uri']
     ? [...DEFAULT_CALLBACK_URLS, ...values['redirect-uri']]
     : undefined,
@@ -198,6 +199,7 @@ Multi-tenant MCP server running locally (started in ${((Date.now() - started) / 
   Authorization:   ${harness.gatewayUrl} (the façade: metadata, registration, PKCE; client id
                    ${LOCAL_CLIENT_ID} is pre-registered, or clients register themselves)
   Sign-in pages:   ${harness.issuerUrl} (stands in for Cognito Managed Login)
+  Console:         ${harness.consoleUrl}/ (tenant admins: members, agents, usage, audit trail)
   Data:            ${values.reset ? 'reset, ' : ''}kept in ${values.data} (npm run dev -- --reset to start empty)
   Tenants:         npm run tenant -- list --local   (show, tier, suspend, resume, offboard, invite)
   Agents:          npm run tenant -- agent-create <tenant> <name> --tools whoami --local, then

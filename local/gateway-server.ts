@@ -82,6 +82,8 @@ handle = createGateway({
   protectedResource: protectedResource.handler,
   authorizationServer: authorizationServer.handler,
   challenge: bearerChallenge(url, process.env.REQUIRED_SCOPE ?? ''),
+  // The MCP function's own setting: the gateway answers the same origin's preflight.
+  consoleOrigin: process.env.CONSOLE_ORIGIN ?? '',
   apiKey: async (value) => {
     const response = await fetch(
       `${process.env.AWS_ENDPOINT_URL_API_GATEWAY}/__stand-in/apikeys/${encodeURIComponent(value)}`,

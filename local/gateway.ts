@@ -16,6 +16,7 @@ import {
   type GatewayResponseType,
   gatewayResponseBody,
 } from '../lambda/shared/edge/api-contract.js';
+import { consoleCorsHeaders, consolePreflightHeaders } from '../lambda/shared/edge/console-cors.js';
 import { API_ROUTES, type ApiRoute } from '../lambda/shared/edge/routes.js';
 import { lambdaContext } from './lambda-context.js';
 import { proxyEvent } from './proxy-event.js';
@@ -45,6 +46,12 @@ export interface GatewayOptions {
    * and in a usage plan, as API Gateway checks for methods that require an API key.
    */
   readonly apiKey: (value: string) => Promise<ApiKeyState | undefined>;
+  /**
+   * The tenant console's origin: `OPTIONS` on the authorized routes is answered with its
+   * preflight, and their gateway responses carry its CORS headers, as the CDK app configures
+   * API Gateway (a mock integration and static response headers).
+   */
+  readonly consoleOrigin: string;
 }
 
 export interface ApiKeyState {
@@ -107,6 +114,12 @@ export function createGateway(options: GatewayOptions) {
     url.pathname = url.pathname.slice(stage.length);
     const route = LOCAL_ROUTES.find((r) => r.path === url.pathname);
     const method = req.method ?? 'GET';
+    if (route?.consolePreflight && method === 'OPTIONS') {
+      // API Gateway's mock integration: the same static answer whatever the request says.
+      res.writeHead(204, consolePreflightHeaders(options.consoleOrigin));
+      res.end();
+      return;
+    }
     if (!route?.methods.includes(method)) {
       return sendGatewayResponse(res, 'MISSING_AUTHENTICATION_TOKEN');
     }
@@ -196,9 +209,11 @@ export function createGateway(options: GatewayOptions) {
     return { ...cached.result.context, principalId: cached.result.principalId };
   }
 
+  /** Gateway responses are the API's, not a route's: each carries the console's CORS headers. */
   function sendGatewayResponse(res: ServerResponse, type: GatewayResponseType): void {
     res.writeHead(GATEWAY_RESPONSES[type].statusCode, {
       'content-type': 'application/json',
+      ...consoleCorsHeaders(options.consoleOrigin),
       ...GATEWAY_RESPONSE_HEADERS[type],
       ...(type === 'UNAUTHORIZED' ? { 'www-authenticate': options.challenge } : {}),
     });

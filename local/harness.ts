@@ -32,10 +32,15 @@ import {
   DescribeSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { DEFAULT_CALLBACK_URLS, facadeUrls } from '../lambda/shared/edge/oauth-metadata.js';
+import {
+  DEFAULT_CALLBACK_URLS,
+  endpointUrls,
+  facadeUrls,
+} from '../lambda/shared/edge/oauth-metadata.js';
 import type { UsagePlanIds } from '../lambda/shared/edge/usage-plans.js';
 import { TIERS } from '../lambda/shared/fair-use/tiers.js';
 import { SERVICE_NAME } from '../lambda/shared/platform/service.js';
+import { CONSOLE_CLIENT_ID, type ConsoleConfig } from '../lib/console-policy.js';
 import { localAwsEnv } from './aws-env.js';
 import { CONTRACT_FILE_VARIABLE } from './function-environment.js';
 import { type LocalProcess, PROJECT_ROOT, startLocalProcess } from './process.js';
@@ -165,6 +170,8 @@ export interface Harness {
   readonly gatewayUrl: string;
   /** The local Cognito (Managed Login pages, JWKS, OpenID configuration, token minting). */
   readonly issuerUrl: string;
+  /** The tenant console's origin (`http://127.0.0.1:N`, as CloudFront's in AWS). */
+  readonly consoleUrl: string;
   /** STS and DynamoDB stand-in (DynamoDB requests go on to dynalite). */
   readonly awsUrl: string;
   /** dynalite itself, for tools that need to see the raw table. */
@@ -198,6 +205,8 @@ export interface HarnessOptions {
   readonly apiKeyCacheTtlSeconds?: number;
   /** Port of the authorization server. @default a free port */
   readonly authPort?: string;
+  /** Port of the tenant console's static server (its own origin). @default a free port */
+  readonly consolePort?: string;
   /**
    * Serve `POST /local/tokens` on the authorization server (tokens for any user, without a
    * password: for tests, benchmarks and `npm run dev -- --seed` only). @default false
@@ -257,6 +266,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     await createTables(admin);
     admin.destroy();
 
+    // The console's origin comes first: the MCP function and the façade are configured with it.
+    const consoleConfigFile = join(contractDir, 'console-config.json');
+    const consoleServer = await start('local/console-server.ts', [
+      '--config',
+      consoleConfigFile,
+      ...(options.consolePort ? ['--port', options.consolePort] : []),
+    ]);
+    const consoleUrl = String(consoleServer.ready.url);
+
     await contract;
     const base = {
       [CONTRACT_FILE_VARIABLE]: contractFile,
@@ -268,8 +286,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       POWERTOOLS_METRICS_DISABLED: 'true',
       // By name: the stand-in that stores it runs the Cognito triggers that read it.
       PSEUDONYM_KEY_SECRET_ID: LOCAL_PSEUDONYM_KEY_SECRET,
-      // The metering function runs in the AWS stand-in, fed by its log subscription.
+      // The metering and audit functions run in the AWS stand-in, fed by their log
+      // subscriptions.
       USAGE_TABLE_NAME: LOCAL_TABLE_NAMES.usage,
+      AUDIT_TABLE_NAME: LOCAL_TABLE_NAMES.audit,
+      AUDIT_RETENTION_DAYS: '365',
     };
     const aws = await start(
       'local/aws-stand-in-server.ts',
@@ -305,7 +326,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           clientName: 'Local MCP client',
           redirectUris: options.redirectUris ?? [...DEFAULT_CALLBACK_URLS],
         },
+        {
+          clientId: CONSOLE_CLIENT_ID,
+          clientName: 'Tenant console',
+          redirectUris: [`${consoleUrl}/`],
+        },
       ]),
+      CONSOLE_ORIGIN: consoleUrl,
       // Test clients serve their metadata documents on 127.0.0.1.
       ALLOW_LOOPBACK_CLIENT_METADATA: 'true',
       ALLOWED_ORIGIN_HOSTNAMES: 'localhost,127.0.0.1',
@@ -362,10 +389,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       body: JSON.stringify({ callbackUrls: [facadeUrls(gatewayUrl).callback] }),
     });
     if (!registered.ok) throw new Error(`auth-server: app client not set (${registered.status})`);
+    // What the deploy uploads as the console's config.json (lib/mcp-saas-stack.ts).
+    const facade = facadeUrls(gatewayUrl);
+    const consoleConfig: ConsoleConfig = {
+      mcpUrl: endpointUrls(gatewayUrl).resource,
+      issuer: facade.issuer,
+      authorizationEndpoint: facade.authorize,
+      tokenEndpoint: facade.token,
+      clientId: CONSOLE_CLIENT_ID,
+      scope: LOCAL_SCOPE,
+    };
+    writeFileSync(consoleConfigFile, JSON.stringify(consoleConfig));
 
     return {
       gatewayUrl,
       issuerUrl,
+      consoleUrl,
       awsUrl,
       dynamodbUrl,
       dlqUrl: String(aws.ready.dlqUrl),

@@ -5,6 +5,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  AUDIT_TABLE,
   OAUTH_TABLE,
   REGISTRY_TABLE,
   TENANT_DATA_TABLE,
@@ -17,6 +18,7 @@ export const LOCAL_TABLE_NAMES = {
   data: 'tenant-data',
   usage: 'tenant-usage',
   oauth: 'oauth-facade',
+  audit: 'audit-trail',
 } as const;
 
 type TableNames = { readonly [K in keyof typeof LOCAL_TABLE_NAMES]: string };
@@ -77,6 +79,19 @@ export function tableDefinitions(names: TableNames = LOCAL_TABLE_NAMES): CreateT
       KeySchema: [
         { AttributeName: USAGE_TABLE.partitionKey, KeyType: 'HASH' },
         { AttributeName: USAGE_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+    },
+    // The audit trail: append-only (the resource policy, local/deployed-contract.ts).
+    {
+      TableName: names.audit,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: AUDIT_TABLE.partitionKey, AttributeType: S },
+        { AttributeName: AUDIT_TABLE.sortKey, AttributeType: S },
+      ],
+      KeySchema: [
+        { AttributeName: AUDIT_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: AUDIT_TABLE.sortKey, KeyType: 'RANGE' },
       ],
     },
     // The authorization façade's records; expiry is checked on every read.

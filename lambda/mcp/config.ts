@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isOrigin } from '../shared/edge/console-cors.js';
 import { tableName } from '../shared/platform/config.js';
 
 /**
@@ -10,6 +11,10 @@ export const MCP_CONFIG = {
   DATA_TABLE_NAME: tableName(),
   REGISTRY_TABLE_NAME: tableName(),
   USAGE_TABLE_NAME: tableName(),
+  /** The pseudonym key (Secrets Manager): audit records and member lists name members by it. */
+  PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
+  /** The audit trail: read through the tenant-scoped session only (`audit_report`). */
+  AUDIT_TABLE_NAME: tableName(),
   USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'not a user pool id'),
   DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
   API_BASE_URL: z.url({ protocol: /^https?$/ }),
@@ -24,6 +29,8 @@ export const MCP_CONFIG = {
         .map((h) => h.trim())
         .filter(Boolean),
     ),
+  /** The tenant console's origin, the one browser origin that may read the answers. */
+  CONSOLE_ORIGIN: z.string().refine(isOrigin, 'not an origin (scheme://host[:port])'),
   MAX_REQUEST_BODY_BYTES: z.coerce
     .number()
     .int()

@@ -21,6 +21,8 @@ export interface Refused {
   readonly admitted: false;
   readonly retryAfterSeconds: number;
   readonly message: string;
+  /** Which limit refused it, for the audit record. */
+  readonly reason: 'rate-limited' | 'budget-spent';
 }
 
 export type GateAnswer = Admitted | Refused;
@@ -61,6 +63,7 @@ export class FairUseGate {
       });
       return {
         admitted: false,
+        reason: 'rate-limited',
         retryAfterSeconds: rate.retryAfterSeconds,
         message: `Too many requests from this user: at most ${tier.perUser.requests} every ${tier.perUser.windowSeconds} s. Retry after ${rate.retryAfterSeconds} s.`,
       };
@@ -80,6 +83,7 @@ export class FairUseGate {
       logger.warn('Monthly tool-call budget spent', { limit: tier.monthlyToolCalls });
       return {
         admitted: false,
+        reason: 'budget-spent',
         retryAfterSeconds: spend.retryAfterSeconds,
         message: `This organisation's monthly tool-call budget (${tier.monthlyToolCalls}) is spent; calls resume next month.`,
       };

@@ -1,8 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type AuthInfo, originValidationResponse } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import {
+  type AuditOutcome,
+  argumentsDigest,
+  auditTargets,
+  namesMember,
+  writeAuditRecord,
+} from '../shared/audit/audit-record.js';
+import { consoleCorsHeaders } from '../shared/edge/console-cors.js';
 import { type CallOutcome, writeUsageRecord } from '../shared/fair-use/usage-record.js';
 import { annotateTrace, emitToolCall, errorFields } from '../shared/platform/observability.js';
+import type { Pseudonyms } from '../shared/platform/pseudonym.js';
 import { RequestScope, runInScope } from '../shared/platform/request-scope.js';
 import { type TenantContext, tenantContextFromAuthorizer } from '../shared/tenancy/context.js';
 import type { FairUseGate } from './fair-use.js';
@@ -17,6 +26,11 @@ export interface HttpOptions {
   readonly maxRequestBodySize: number;
   /** How long to wait for the MCP layer before answering 504 (below API Gateway's 29 s). */
   readonly responseTimeoutMs: number;
+  /**
+   * The tenant console's origin: the one browser origin that may read this endpoint's answers
+   * (lambda/shared/edge/console-cors.ts), and an Origin that is always allowed.
+   */
+  readonly consoleOrigin?: string;
 }
 
 export type McpFetch = (
@@ -32,21 +46,35 @@ export type McpFetch = (
  */
 export async function serveMcpRequest(
   event: APIGatewayProxyEvent,
-  deps: {
-    mcp: McpFetch;
-    logger: Logger;
-    options: HttpOptions;
-    gate: FairUseGate;
-    /** The invocation's time left (Lambda's `getRemainingTimeInMillis`, less a margin). */
-    remainingTimeMs?: () => number;
-    /** API Gateway's request id, for the usage record. */
-    requestId?: string;
-    /**
-     * Starts, for tenant work, what the work will need and the fair-use checks need not wait
-     * for (the tenant's scoped credentials): on a first call it overlaps their round trips.
-     */
-    prefetch?: (context: TenantContext) => Promise<unknown>;
-  },
+  deps: McpRequestDeps,
+): Promise<APIGatewayProxyResult> {
+  const result = await serve(event, deps);
+  const { consoleOrigin } = deps.options;
+  if (!consoleOrigin) return result;
+  return { ...result, headers: { ...result.headers, ...consoleCorsHeaders(consoleOrigin) } };
+}
+
+export interface McpRequestDeps {
+  mcp: McpFetch;
+  logger: Logger;
+  options: HttpOptions;
+  gate: FairUseGate;
+  /** The invocation's time left (Lambda's `getRemainingTimeInMillis`, less a margin). */
+  remainingTimeMs?: () => number;
+  /** API Gateway's request id, for the usage record. */
+  requestId?: string;
+  /** The pseudonym key: audit records name members by pseudonym, never by sub. */
+  pseudonyms?: () => Promise<Pseudonyms>;
+  /**
+   * Starts, for tenant work, what the work will need and the fair-use checks need not wait
+   * for (the tenant's scoped credentials): on a first call it overlaps their round trips.
+   */
+  prefetch?: (context: TenantContext) => Promise<unknown>;
+}
+
+async function serve(
+  event: APIGatewayProxyEvent,
+  deps: McpRequestDeps,
 ): Promise<APIGatewayProxyResult> {
   const { logger, options } = deps;
   if (event.httpMethod !== 'POST') {
@@ -72,9 +100,28 @@ export async function serveMcpRequest(
     ...(context.agentId ? { agentId: context.agentId } : {}),
   });
 
+  // Every request that reaches this far is audited once: what it tried, and how it ended.
+  const arrivedAt = Date.now();
+  const audit = async (
+    action: string,
+    outcome: AuditOutcome,
+    extra: { reason?: string; body?: Record<string, unknown> } = {},
+  ) =>
+    writeAuditRecord({
+      tenantId: context.tenantId,
+      time: arrivedAt,
+      actor: { user: context.user, ...(context.agentId ? { agentId: context.agentId } : {}) },
+      action,
+      ...(await auditedArguments(extra.body, deps.pseudonyms, logger)),
+      outcome,
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(deps.requestId ? { requestId: deps.requestId.slice(0, 100) } : {}),
+    });
+
   const bytes = bodyOf(event);
   if (bytes.byteLength > options.maxRequestBodySize) {
     logger.warn('Request body too large', { bytes: bytes.byteLength });
+    await audit('invalid-request', 'refused', { reason: 'too-large' });
     return jsonRpcError(413, -32600, 'Request body too large.');
   }
 
@@ -85,17 +132,22 @@ export async function serveMcpRequest(
       reason: parsed.reason,
       excerpt: excerptOf(bytes),
     });
+    await audit('invalid-request', 'refused', { reason: 'malformed' });
     return jsonRpcError(400, parsed.code, parsed.message);
   }
   const message = parsed.message;
+  const action = message.tool ?? message.method;
 
   const signal = new AbortController();
   const request = toRequest(event, options.resourceUrl, signal.signal);
-  const forbidden = originValidationResponse(request, [...options.allowedOriginHostnames]);
+  const forbidden =
+    request.headers.get('origin') !== (options.consoleOrigin ?? null) &&
+    originValidationResponse(request, [...options.allowedOriginHostnames]);
   if (forbidden) {
     logger.warn('Foreign Origin refused', {
       origin: request.headers.get('origin')?.slice(0, LOGGED_NAME_LENGTH),
     });
+    await audit(action, 'refused', { reason: 'foreign-origin', body: message.body });
     return jsonRpcError(403, -32000, 'Forbidden: Origin not allowed.');
   }
 
@@ -124,6 +176,7 @@ export async function serveMcpRequest(
   if (!gate.admitted) {
     await warming;
     logger.info('MCP request refused', { status: 429, outcome: 'refused' });
+    await audit(action, 'refused', { reason: gate.reason, body: message.body });
     return jsonRpcError(
       429,
       -32000,
@@ -182,9 +235,45 @@ export async function serveMcpRequest(
     });
     if (message.tool) emitToolCall(context.tier, message.tool, outcome, durationMs);
   }
+  if (message.tenantWork) {
+    await audit(action, served ? outcome : 'refused', {
+      body: message.body,
+      ...(served ? {} : { reason: 'not-served' }),
+    });
+  }
   await Promise.all([deps.gate.settle(context, gate, served), warming]);
   logger.info('MCP request answered', { status: result.statusCode, served, outcome, durationMs });
   return result;
+}
+
+/**
+ * What the audit record keeps of a call's arguments: the ids it names and a digest, never the
+ * values (a note's body, an e-mail address, a URL). A member is named by pseudonym, which needs
+ * the key (loaded once per environment, only by a call that names a member).
+ */
+async function auditedArguments(
+  body: Record<string, unknown> | undefined,
+  pseudonyms: (() => Promise<Pseudonyms>) | undefined,
+  logger: Logger,
+): Promise<{ targets: string[]; argsDigest?: string }> {
+  const params = body?.params as Record<string, unknown> | undefined;
+  if (!params || typeof params !== 'object') return { targets: [] };
+  const args = body?.method === 'resources/read' ? params : params.arguments;
+  let pseudonymOf = (_sub: string) => 'unavailable';
+  if (namesMember(args) && pseudonyms) {
+    try {
+      const key = await pseudonyms();
+      pseudonymOf = (sub) => key.of(sub);
+    } catch (error) {
+      logger.warn('Pseudonym key unavailable for the audit record', errorFields(error));
+    }
+  }
+  const targets = auditTargets(args, pseudonymOf);
+  if (body?.method === 'prompts/get' && typeof params.name === 'string') {
+    targets.unshift(params.name.slice(0, 100));
+  }
+  const digest = body?.method === 'resources/read' ? undefined : argumentsDigest(args);
+  return { targets: targets.slice(0, 5), ...(digest ? { argsDigest: digest } : {}) };
 }
 
 /**

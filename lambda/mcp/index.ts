@@ -11,6 +11,7 @@ import { UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
 import { readConfig } from '../shared/platform/config.js';
 import { apiRequestId, logger, observed } from '../shared/platform/observability.js';
+import { pseudonymsFromSecret } from '../shared/platform/pseudonym.js';
 import { abortWithRequest } from '../shared/platform/request-scope.js';
 import { TenantCredentials } from '../shared/tenancy/credentials.js';
 import { TenantCryptography } from '../shared/tenancy/crypto.js';
@@ -47,6 +48,9 @@ const gate = new FairUseGate({
   logger,
 });
 
+// Loaded once per environment, and only when a call names a member (audit records, lists).
+const pseudonyms = pseudonymsFromSecret(config.PSEUDONYM_KEY_SECRET_ID);
+
 const cognito = new CognitoIdentityProviderClient({});
 cognito.middlewareStack.use(abortWithRequest());
 const scopes = new TenantScopes({
@@ -59,6 +63,7 @@ const scopes = new TenantScopes({
   userPoolId: config.USER_POOL_ID,
   usageMeter,
   budget,
+  auditTableName: config.AUDIT_TABLE_NAME,
   outbound: { allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS === 'true' },
   credentials: {
     signer: new KmsJwtSigner(new KMSClient({}), config.WEBHOOK_SIGNING_KEY_ARN),
@@ -80,6 +85,7 @@ const mcp = createMcpEndpoint(serverFactory(scopes), {
 const options = {
   resourceUrl: new URL(endpointUrls(config.API_BASE_URL).resource),
   allowedOriginHostnames: config.ALLOWED_ORIGIN_HOSTNAMES,
+  consoleOrigin: config.CONSOLE_ORIGIN,
   maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES,
   responseTimeoutMs: 25_000,
 };
@@ -95,6 +101,7 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error,
       // Leave a second to answer and write the usage record before Lambda stops the invocation.
       remainingTimeMs: () => context.getRemainingTimeInMillis() - 1_000,
       requestId: event.requestContext.requestId,
+      pseudonyms,
       prefetch: (context) => credentials.forTenant(context.tenantId),
     }),
   );

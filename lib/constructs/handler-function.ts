@@ -41,6 +41,12 @@ export interface HandlerFunctionProps<Config extends z.ZodRawShape> {
   /** @default - no reservation (the account's unreserved pool) */
   readonly reservedConcurrentExecutions?: number;
   /**
+   * A folder of static files copied into the bundle beside the handler, under its own name
+   * (the console publisher ships the console's files this way).
+   * @default - none
+   */
+  readonly bundledFolder?: string;
+  /**
    * What happens to the log group when the stack is deleted.
    * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
@@ -119,6 +125,17 @@ export class HandlerFunction<Config extends z.ZodRawShape = z.ZodRawShape> exten
         externalModules: [],
         mainFields: [...LAMBDA_BUNDLING.mainFields],
         banner: LAMBDA_BUNDLING.banner,
+        ...(props.bundledFolder
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_input: string, output: string) => [
+                  `cp -R "${props.bundledFolder}" "${output}/${path.basename(props.bundledFolder as string)}"`,
+                ],
+              },
+            }
+          : {}),
       },
     });
     Validations.of(this.fn).acknowledge({

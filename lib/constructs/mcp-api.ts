@@ -7,6 +7,7 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  MockIntegration,
   ResponseType,
   RestApi,
   TokenAuthorizer,
@@ -25,6 +26,10 @@ import {
   type GatewayResponseType,
   gatewayResponseBody,
 } from '../../lambda/shared/edge/api-contract.js';
+import {
+  consoleCorsHeaders,
+  consolePreflightHeaders,
+} from '../../lambda/shared/edge/console-cors.js';
 import { bearerChallenge, endpointUrls } from '../../lambda/shared/edge/oauth-metadata.js';
 import { API_ROUTES, routesOf } from '../../lambda/shared/edge/routes.js';
 import type { TierName } from '../../lambda/shared/fair-use/tiers.js';
@@ -34,6 +39,17 @@ import { acknowledgeLogGroupFindings, HandlerFunction } from './handler-function
 import type { Identity } from './identity.js';
 import { McpFunction } from './mcp-function.js';
 import { addTierUsagePlans } from './tier-usage-plans.js';
+
+/** Header values as API Gateway mapping expressions: static strings in single quotes. */
+const quoted = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, `'${value}'`]));
+const quotedParameters = (headers: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      `method.response.header.${name}`,
+      `'${value}'`,
+    ]),
+  );
 
 export interface McpApiProps {
   readonly identity: Identity;
@@ -53,6 +69,11 @@ export interface McpApiProps {
    * @default - none: any request that carries an Origin is refused
    */
   readonly allowedOriginHostnames?: readonly string[];
+  /**
+   * The tenant console's origin: the one browser origin that may call `POST /mcp` and read the
+   * answers (a preflight on `OPTIONS /mcp`, CORS headers on every answer).
+   */
+  readonly consoleOrigin: string;
   /** The global limit: the stage's steady rate and burst, for all tenants together. */
   readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (log groups and the API Gateway CloudWatch role) */
@@ -195,6 +216,7 @@ export class McpApi extends Construct {
       usageTable: props.usageTable,
       userPool: identity.userPool,
       allowedOriginHostnames: props.allowedOriginHostnames,
+      consoleOrigin: props.consoleOrigin,
       reservedConcurrentExecutions: props.mcpReservedConcurrency,
       removalPolicy,
     });
@@ -222,6 +244,7 @@ export class McpApi extends Construct {
 
     const mcpIntegration = new LambdaIntegration(this.mcpFunction.fn, { allowTestInvoke: false });
     for (const route of routesOf('mcp')) {
+      if (route.consolePreflight) this.addConsolePreflight(route.path, props.consoleOrigin);
       for (const httpMethod of route.methods) {
         const method = this.api.root
           .resourceForPath(route.path)
@@ -270,6 +293,9 @@ export class McpApi extends Construct {
         statusCode: String(response.statusCode),
         responseHeaders: {
           'Content-Type': "'application/json'",
+          // Gateway responses are the API's: each lets the console read it (a 401 tells it
+          // to sign in again, a 429 to wait).
+          ...quoted(consoleCorsHeaders(props.consoleOrigin)),
           ...Object.fromEntries(
             Object.entries(GATEWAY_RESPONSE_HEADERS[type as GatewayResponseType] ?? {}).map(
               ([name, value]) => [name, `'${value}'`],
@@ -288,6 +314,43 @@ export class McpApi extends Construct {
     this.mcpUrl = urls.resource;
 
     this.usagePlanIds = addTierUsagePlans(this.api);
+  }
+
+  /**
+   * `OPTIONS` answered by API Gateway with the console's preflight: a mock integration, so no
+   * function runs and no authorizer is asked (browsers send no credentials on a preflight).
+   */
+  private addConsolePreflight(path: string, consoleOrigin: string): void {
+    const headers = consolePreflightHeaders(consoleOrigin);
+    const method = this.api.root.resourceForPath(path).addMethod(
+      'OPTIONS',
+      new MockIntegration({
+        requestTemplates: { 'application/json': '{"statusCode": 204}' },
+        integrationResponses: [
+          { statusCode: '204', responseParameters: quotedParameters(headers) },
+        ],
+      }),
+      {
+        authorizationType: AuthorizationType.NONE,
+        methodResponses: [
+          {
+            statusCode: '204',
+            responseParameters: Object.fromEntries(
+              Object.keys(headers).map((name) => [`method.response.header.${name}`, true]),
+            ),
+          },
+        ],
+      },
+    );
+    Validations.of(method).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'A CORS preflight carries no credentials (Fetch standard); API Gateway answers it ' +
+          'from a mock integration with static headers, and nothing runs.',
+      },
+      { id: 'AwsSolutions-COG4', reason: 'CORS preflight: see AwsSolutions-APIG4.' },
+    );
   }
 
   /** The app clients whose tokens the authorizer accepts (see AuthorizerFunction). */

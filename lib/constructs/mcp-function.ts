@@ -23,6 +23,8 @@ export interface McpFunctionProps {
   readonly userPool: IUserPool;
   /** @default - none: any request that carries an Origin is refused */
   readonly allowedOriginHostnames?: readonly string[];
+  /** The tenant console's origin (lambda/shared/edge/console-cors.ts). */
+  readonly consoleOrigin: string;
   /** @default - none (the account's unreserved pool) */
   readonly reservedConcurrentExecutions?: number;
   /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (its log group) */
@@ -47,6 +49,7 @@ export class McpFunction extends HandlerFunction<typeof MCP_CONFIG> {
         DATA_TABLE_NAME: props.dataTable.tableName,
         API_BASE_URL: props.apiBaseUrl,
         ALLOWED_ORIGIN_HOSTNAMES: (props.allowedOriginHostnames ?? []).join(','),
+        CONSOLE_ORIGIN: props.consoleOrigin,
       },
       removalPolicy: props.removalPolicy,
     });

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -14,6 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type ILogGroup, QueryDefinition } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -25,6 +26,13 @@ import {
   type MetricName,
 } from '../../lambda/shared/platform/observability.js';
 import { type HandlerFunction, SERVICE_NAME } from './handler-function.js';
+import {
+  TENANT_PLACEHOLDER,
+  type TenantQueryName,
+  type TenantQuerySource,
+  tenantQueries,
+  tenantQueryFolder,
+} from './tenant-queries.js';
 
 export interface ObservabilityProps {
   /** The MCP API's stage: requests, errors and latency. */
@@ -51,13 +59,15 @@ const FIVE_MINUTES = Duration.minutes(5);
  * What an operator looks at: one dashboard (traffic, tools by tier and tool, fair use,
  * security, onboarding) and alarms on what needs a person, all notifying one SNS topic.
  * Application metrics come from the handlers (lambda/shared/platform/observability.ts) by tier and
- * tool, never by tenant; "what happened to tenant X at 10:42" is a Logs Insights query on
- * `tenantId` and `correlation_id` (see the README).
+ * tool, never by tenant; per-tenant questions are saved Logs Insights queries on `tenantId`
+ * (tenant-queries.ts), listed on the dashboard.
  */
 export class Observability extends Construct {
   readonly dashboard: Dashboard;
   readonly alarmTopic: Topic;
   readonly alarms: Record<'errorRate' | 'throttles' | 'authorizerDenials' | 'crossTenant', Alarm>;
+  /** The saved per-tenant queries, under `<stack>/tenant/` in Logs Insights. */
+  readonly tenantQueries: Record<TenantQueryName, QueryDefinition>;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -192,6 +202,24 @@ export class Observability extends Construct {
       each.addAlarmAction(new SnsAction(this.alarmTopic));
     }
 
+    const logGroups: Record<TenantQuerySource, ILogGroup> = {
+      mcp: props.mcpFunction.logGroup,
+      authorizer: props.authorizerFunction.logGroup,
+      provisioner: props.provisionerFunction.logGroup,
+    };
+    const folder = tenantQueryFolder(Stack.of(this).stackName);
+    const queries = tenantQueries();
+    this.tenantQueries = Object.fromEntries(
+      queries.map(({ name, query, sources }) => [
+        name,
+        new QueryDefinition(this, `Tenant${name.replace(/^./, (c) => c.toUpperCase())}Query`, {
+          queryDefinitionName: `${folder}/${name}`,
+          queryString: query,
+          logGroups: sources.map((source) => logGroups[source]),
+        }),
+      ]),
+    ) as Record<TenantQueryName, QueryDefinition>;
+
     this.dashboard = new Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
     });
@@ -200,7 +228,7 @@ export class Observability extends Construct {
     this.dashboard.addWidgets(
       new TextWidget({
         markdown:
-          '# Multi-tenant MCP\nTraffic, tools by tier and tool, fair use, security and onboarding. Per-tenant detail: Logs Insights on `tenantId` (MCP and authorizer logs) and the access log.',
+          '# Multi-tenant MCP\nTraffic, tools by tier and tool, fair use, security and onboarding. Per-tenant detail: the saved Logs Insights queries at the bottom.',
         width: 24,
         height: 2,
       }),
@@ -260,6 +288,24 @@ export class Observability extends Construct {
         alarms: [...Object.values(this.alarms), ...(props.otherAlarms ?? [])],
         width: 12,
         height: 6,
+      }),
+    );
+    const insights = `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#logsV2:logs-insights`;
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: [
+          '## Per-tenant drill-down',
+          'The metrics above stop at tier and tool: a tenant dimension would be a metric per tenant to pay for. ' +
+            `For one tenant, open [Logs Insights](${insights}), pick a saved query under \`${folder}/\`, ` +
+            `replace \`${TENANT_PLACEHOLDER}\` with the tenant's id and set the time range:`,
+          '',
+          ...queries.map(
+            ({ name, summary, sources }) =>
+              `- \`${folder}/${name}\`: ${summary} (${sources.join(', ')} logs)`,
+          ),
+        ].join('\n'),
+        width: 24,
+        height: 5,
       }),
     );
   }

@@ -21,6 +21,8 @@ export interface TenantIsolationProps {
   readonly dataTable: ITableV2;
   /** The registry: a session may read its own tenant's item and member list there. */
   readonly registryTable: ITableV2;
+  /** The audit trail: a session may query its own tenant's records there. */
+  readonly auditTable: ITableV2;
   /** The role that may assume the data-access role (the MCP function's). */
   readonly callerRole: IRole;
 }
@@ -57,6 +59,7 @@ export class TenantIsolation extends Construct {
     for (const statement of dataAccessPolicy({
       dataTableArn: props.dataTable.tableArn,
       registryTableArn: props.registryTable.tableArn,
+      auditTableArn: props.auditTable.tableArn,
       secretArnPrefix,
     })) {
       this.dataAccessRole.addToPolicy(PolicyStatement.fromJson(statement));

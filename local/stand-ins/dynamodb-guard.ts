@@ -1,4 +1,5 @@
 import {
+  AUDIT_TABLE,
   OAUTH_TABLE,
   REGISTRY_TABLE,
   TENANT_DATA_TABLE,
@@ -32,6 +33,7 @@ const PARTITION_KEYS: Record<string, string> = {
     REGISTRY_TABLE.byTenantIndex.partitionKey,
   [LOCAL_TABLE_NAMES.usage]: USAGE_TABLE.partitionKey,
   [LOCAL_TABLE_NAMES.oauth]: OAUTH_TABLE.partitionKey,
+  [LOCAL_TABLE_NAMES.audit]: AUDIT_TABLE.partitionKey,
 };
 
 /**

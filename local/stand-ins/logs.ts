@@ -1,7 +1,8 @@
 import { gzipSync } from 'node:zlib';
 
 /**
- * CloudWatch Logs for the MCP function's log group, as far as metering needs it: the lines the
+ * CloudWatch Logs for the MCP function's log group, as far as metering and the audit trail
+ * need it, one instance per subscription filter: the lines the
  * function printed (the harness reads them from the gateway process and puts them here, so they
  * outlive that process, as CloudWatch keeps a recycled environment's lines), the subscription
  * filter the CDK app deploys, and deliveries to the subscribed function in CloudWatch's event
@@ -26,6 +27,8 @@ export class LogsStandIn {
     private readonly options: {
       logGroup: string;
       logStream: string;
+      /** The subscription filter's name, as deliveries carry it. */
+      filterName: string;
       /** How long lines gather before they are delivered (CloudWatch batches too). */
       batchWindowMs?: number;
       leaseMs?: number;
@@ -38,7 +41,10 @@ export class LogsStandIn {
     for (const message of lines) {
       if (!this.matches(message)) continue;
       this.sequence += 1;
-      this.pending.push({ id: String(this.sequence).padStart(20, '0'), timestamp: now, message });
+      // Digits, unique in the group (CloudWatch's ids are 56 digits): the time first, so a
+      // restarted stand-in never repeats one.
+      const id = `${now}${String(this.sequence).padStart(12, '0')}`;
+      this.pending.push({ id, timestamp: now, message });
     }
   }
 
@@ -64,7 +70,7 @@ export class LogsStandIn {
         owner: '000000000000',
         logGroup: this.options.logGroup,
         logStream: this.options.logStream,
-        subscriptionFilters: ['UsageRecords'],
+        subscriptionFilters: [this.options.filterName],
         logEvents: events,
       }),
     ).toString('base64');

@@ -135,10 +135,12 @@ describe('authorization façade', () => {
 
     expect(metadata).not.toHaveProperty('JWT_ISSUER');
     expect(facade?.API_BASE_URL).toEqual(metadata?.API_BASE_URL);
-    expect(facade).toMatchObject({
-      REQUIRED_SCOPE: expect.anything(),
-      PRE_REGISTERED_CLIENTS: expect.stringContaining('"clientId":"mcp-client"'),
-    });
+    expect(facade).toMatchObject({ REQUIRED_SCOPE: expect.anything() });
+    // The MCP client, and the tenant console, whose one redirect URI is its own origin.
+    const clients = JSON.stringify(facade?.PRE_REGISTERED_CLIENTS);
+    expect(clients).toContain('\\"clientId\\":\\"mcp-client\\"');
+    expect(clients).toContain('\\"clientId\\":\\"tenant-console\\"');
+    expect(clients).toMatch(/ConsoleDistribution[0-9A-F]{8}","DomainName/);
     expect(facade).not.toHaveProperty('ALLOW_LOOPBACK_CLIENT_METADATA');
   });
 

@@ -28,6 +28,7 @@ describe('TenantIsolation on its own', () => {
   new TenantIsolation(stack, 'Isolation', {
     dataTable: table('Data'),
     registryTable: table('Registry'),
+    auditTable: table('Audit'),
     callerRole: caller,
   });
   const template = Template.fromStack(stack);
@@ -55,7 +56,7 @@ describe('TenantIsolation on its own', () => {
     });
   });
 
-  it('has the eight statements of the policy builder and no Scan anywhere', () => {
+  it('has the nine statements of the policy builder and no Scan anywhere', () => {
     const [policy] = Object.values(
       template.findResources('AWS::IAM::Policy', {
         Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^IsolationDataAccessRole') }] },
@@ -64,6 +65,7 @@ describe('TenantIsolation on its own', () => {
     const statements = policy?.Properties.PolicyDocument.Statement as Array<{ Sid: string }>;
     expect(statements.map((s) => s.Sid)).toEqual([
       'OwnTenantPartitionOnly',
+      'OwnTenantAuditTrailReadOnly',
       'NoOtherTenantsEncryptionContext',
       'OwnTenantSecretsOnly',
       'CreateOwnTenantSecretsTagged',
@@ -80,6 +82,7 @@ describe('McpFunction on its own', () => {
   const { stack, table } = freshStack();
   const fn = new McpFunction(stack, 'Mcp', {
     apiBaseUrl: 'https://api.example.com/v1',
+    consoleOrigin: 'https://console.example.com',
     dataTable: table('Data'),
     registryTable: table('Registry'),
     usageTable: table('Usage'),
@@ -94,6 +97,10 @@ describe('McpFunction on its own', () => {
     fn.useDataAccessRole(new Role(stack, 'DataAccess', { assumedBy: fn.role }));
     // Webhook credentials: it signs with the platform's key.
     fn.useWebhookSigningKey(new TokenSigningKey(stack, 'Signing', { signs: 'webhooks' }));
+    // The audit trail (read through the data-access role) and the pseudonym key, as the stack
+    // sets them.
+    fn.setEnvironment('AUDIT_TABLE_NAME', 'audit');
+    fn.setEnvironment('PSEUDONYM_KEY_SECRET_ID', 'pseudonyms');
     const template = Template.fromStack(stack);
     const [lambda] = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(Object.keys(lambda?.Properties.Environment.Variables)).toEqual(

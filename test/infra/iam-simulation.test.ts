@@ -24,6 +24,7 @@ const tableArn = (pattern: RegExp) =>
   `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${idOf('AWS::DynamoDB::GlobalTable', pattern)}`;
 const dataTable = tableArn(/^TenantData[0-9A-F]{8}$/);
 const registryTable = tableArn(/^TenantDataRegistry/);
+const auditTable = tableArn(/^AuditTrailTable/);
 const keyArn = (n: number) =>
   `arn:aws:kms:${REGION}:${ACCOUNT}:key/0000000${n}-0000-4000-8000-000000000000`;
 const secretArn = (tenant: string) =>
@@ -73,6 +74,7 @@ describe('IAM policy evaluation: a session tagged for tenant acme', () => {
     const built = dataAccessPolicy({
       dataTableArn: dataTable,
       registryTableArn: registryTable,
+      auditTableArn: auditTable,
       secretArnPrefix: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:`,
     });
     expect(canonical(deployed)).toEqual(canonical(built));

@@ -38,14 +38,41 @@ describe('MCP REST API', () => {
       })),
     );
 
-    expect(open).toHaveLength(2 + oauth.length);
+    // And the console's CORS preflight on /mcp, which API Gateway answers itself.
+    expect(open).toHaveLength(3 + oauth.length);
     expect(open).toEqual(
       expect.arrayContaining([
         { method: 'GET', path: 'oauth-protected-resource', authorization: 'NONE' },
         { method: 'GET', path: 'mcp', authorization: 'NONE' },
+        { method: 'OPTIONS', path: 'mcp', authorization: 'NONE' },
         ...oauth,
       ]),
     );
+  });
+
+  it("answers the console's preflight from a mock integration, allowing its origin only", () => {
+    const preflight = Object.values(template.findResources('AWS::ApiGateway::Method')).find(
+      (m) => m.Properties.HttpMethod === 'OPTIONS' && m.Properties.Integration?.Type === 'MOCK',
+    );
+    const headers = preflight?.Properties.Integration.IntegrationResponses[0].ResponseParameters;
+    expect(JSON.stringify(headers['method.response.header.Access-Control-Allow-Origin'])).toMatch(
+      /ConsoleDistribution[0-9A-F]{8}","DomainName/,
+    );
+    expect(headers['method.response.header.Access-Control-Allow-Methods']).toBe("'POST'");
+    expect(headers['method.response.header.Access-Control-Allow-Headers']).toBe(
+      "'authorization, content-type, accept, mcp-protocol-version'",
+    );
+    // Every gateway response (401, 403, 429, 5xx) lets the console read it, and no other origin.
+    for (const response of Object.values(
+      template.findResources('AWS::ApiGateway::GatewayResponse'),
+    )) {
+      const allowed =
+        response.Properties.ResponseParameters[
+          'gatewayresponse.header.Access-Control-Allow-Origin'
+        ];
+      expect(JSON.stringify(allowed)).toMatch(/ConsoleDistribution[0-9A-F]{8}","DomainName/);
+      expect(JSON.stringify(allowed)).not.toContain('*');
+    }
   });
 
   it('caches the authorizer result per token for a minute and checks the header shape first', () => {

@@ -11,7 +11,7 @@ const roleOf = (prefix: RegExp) => {
 const statementsOf = (roleId: string) =>
   policyStatements(template).filter((s) => s.roles.includes(roleId));
 const queues = template.findResources('AWS::SQS::Queue');
-const [dlqId] = Object.keys(queues).filter((id) => id.includes('DeadLetters'));
+const [dlqId] = Object.keys(queues).filter((id) => id.startsWith('OnboardingDeadLetters'));
 
 describe('onboarding', () => {
   it('queues provisioning on an encrypted FIFO queue with a dead-letter queue after five tries', () => {

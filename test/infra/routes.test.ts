@@ -26,9 +26,10 @@ describe('one list of routes', () => {
         ),
       )
       .sort();
-    const local = LOCAL_ROUTES.flatMap((route) =>
-      route.methods.map((method) => key(method, route.path, route.authorized)),
-    ).sort();
+    const local = LOCAL_ROUTES.flatMap((route) => [
+      ...route.methods.map((method) => key(method, route.path, route.authorized)),
+      ...(route.consolePreflight ? [key('OPTIONS', route.path, false)] : []),
+    ]).sort();
 
     expect(local.length).toBeGreaterThan(10);
     expect(local).toEqual(deployed);

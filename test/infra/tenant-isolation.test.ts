@@ -161,9 +161,17 @@ describe('tenant isolation policies', () => {
       StringEquals: { 'aws:RequestTag/TenantId': '${aws:PrincipalTag/TenantId}' },
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['TenantId'] },
     });
-    // The MCP function's own role has no Secrets Manager access at all (the authorizer hands it
-    // the user's pseudonym).
-    expect(JSON.stringify(statementsOf(mcpRole))).not.toContain('secretsmanager:');
+    // The MCP function's own role reads one secret, the pseudonym key (audit records name a
+    // member a call acts on by pseudonym), and no tenant's: nothing under the tenants' path.
+    const own = statementsOf(mcpRole).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(own).toHaveLength(1);
+    expect(actionsOf(own[0] as never).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(JSON.stringify(own[0]?.Resource)).toMatch(/IdentityPseudonymKey/);
   });
 
   it('never matches tenant partitions by prefix and never scans', () => {

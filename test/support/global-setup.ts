@@ -48,6 +48,7 @@ export async function setup(project: TestProject) {
   project.provide('harness', {
     gatewayUrl: harness.gatewayUrl,
     issuerUrl: harness.issuerUrl,
+    consoleUrl: harness.consoleUrl,
     awsUrl: harness.awsUrl,
     dynamodbUrl: harness.dynamodbUrl,
     env: harness.env,
@@ -67,6 +68,7 @@ declare module 'vitest' {
     harness: {
       gatewayUrl: string;
       issuerUrl: string;
+      consoleUrl: string;
       awsUrl: string;
       dynamodbUrl: string;
       env: Record<string, string>;

@@ -173,6 +173,7 @@ export class MemoryTenancy {
         { get: (_, name) => unavailable(`directory.${String(name)}`) },
       ) as TenantScope['directory'],
       usage: { report: async () => [], budgetSpent: async () => 0 },
+      audit: { report: unavailable('audit.report') },
       outbound: { allowLoopback: false },
       destinationCredential: unavailable('destinationCredential'),
       links: {

@@ -11,15 +11,15 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Two consecutive free ports (the dev stack uses N and N+1), below Linux's ephemeral range
- * (32768 and up), so an outgoing connection of a busy test run cannot take N+1 meanwhile.
+ * Three consecutive free ports (the dev stack uses N, N+1 and N+2), below Linux's ephemeral
+ * range (32768 and up), so an outgoing connection of a busy test run cannot take one meanwhile.
  */
 export async function freePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if ((await isFree(port)) && (await isFree(port + 1))) return port;
+    if ((await isFree(port)) && (await isFree(port + 1)) && (await isFree(port + 2))) return port;
   }
-  throw new Error('no two consecutive free ports between 20000 and 32000');
+  throw new Error('no three consecutive free ports between 20000 and 32000');
 }
 
 async function isFree(port: number): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { TenantContext } from '../../shared/tenancy/context.js';
 import { agents } from './agents/index.js';
+import { audit } from './audit/index.js';
 import {
   type Access,
   agentMay,
@@ -25,6 +26,7 @@ export const FEATURES: readonly Feature[] = [
   usage,
   tasks,
   agents,
+  audit,
 ];
 
 export interface Served {

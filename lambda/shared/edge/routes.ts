@@ -11,6 +11,11 @@ export interface ApiRoute {
   readonly handler: RouteHandler;
   /** A per-method limit below the stage's, for all callers together (anonymous routes). */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * `OPTIONS` is answered by API Gateway itself (a mock integration, no authorizer) with the
+   * console's CORS preflight (lambda/shared/edge/console-cors.ts).
+   */
+  readonly consolePreflight?: boolean;
 }
 
 /**
@@ -20,7 +25,13 @@ export interface ApiRoute {
  */
 export const API_ROUTES: readonly ApiRoute[] = [
   // GET and DELETE are answered 405 by the MCP function (stateless: no stream, no session).
-  { path: MCP_PATH, methods: ['POST', 'GET', 'DELETE'], authorized: true, handler: 'mcp' },
+  {
+    path: MCP_PATH,
+    methods: ['POST', 'GET', 'DELETE'],
+    authorized: true,
+    handler: 'mcp',
+    consolePreflight: true,
+  },
   // RFC 9728 metadata: at the root, and at the path of the resource it describes.
   {
     path: PROTECTED_RESOURCE_PATH,

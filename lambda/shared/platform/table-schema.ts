@@ -66,6 +66,17 @@ export const USAGE_TABLE = {
  * `dynamodb:LeadingKeys` condition compares it with the caller's `TenantId` session tag, so no
  * prefix or suffix may be added to it.
  */
+/**
+ * The audit trail (lambda/shared/audit/audit-trail.ts): partitioned by exactly the tenant id,
+ * like tenant data, so the tenant-scoped session's `LeadingKeys` rule applies unchanged; sorted
+ * by `<ISO time>#<log event id>`.
+ */
+export const AUDIT_TABLE = {
+  partitionKey: 'tenantId',
+  sortKey: 'sk',
+  timeToLiveAttribute: 'expiresAt',
+} as const;
+
 export const TENANT_DATA_TABLE = {
   partitionKey: 'tenantId',
   sortKey: 'sk',

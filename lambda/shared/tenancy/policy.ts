@@ -22,6 +22,8 @@ export interface DataAccessResources {
   readonly dataTableArn: string;
   /** The registry: the tenant's own record, member list and invitations. */
   readonly registryTableArn: string;
+  /** The audit trail, partitioned by exactly the tenant id: the session may only read it. */
+  readonly auditTableArn: string;
   /** `arn:<partition>:secretsmanager:<region>:<account>:secret:` */
   readonly secretArnPrefix: string;
 }
@@ -65,6 +67,14 @@ export function dataAccessPolicy(resources: DataAccessResources): readonly Polic
       Effect: 'Allow',
       Action: [...TENANT_DATA_ACTIONS],
       Resource: [resources.dataTableArn],
+      Condition: leadingKeysEqual(tag),
+    },
+    {
+      // Its own audit trail, read only: no write action at all (the audit function appends).
+      Sid: 'OwnTenantAuditTrailReadOnly',
+      Effect: 'Allow',
+      Action: ['dynamodb:Query'],
+      Resource: [resources.auditTableArn],
       Condition: leadingKeysEqual(tag),
     },
     {

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type AuditPage, type AuditQuery, AuditTrail } from '../audit/audit-trail.js';
 import type { JwtSigner } from '../edge/jwt-signer.js';
 import type { MonthlyBudget } from '../fair-use/monthly-budget.js';
 import type { UsageMeter, UsageRow } from '../fair-use/usage-meter.js';
@@ -42,6 +43,8 @@ export interface TenantScope {
   readonly directory: OwnTenant;
   /** The tenant's metered usage. */
   readonly usage: TenantUsage;
+  /** The tenant's audit trail, read through the tenant-scoped session (its partition only). */
+  readonly audit: { report(query: AuditQuery): Promise<AuditPage> };
   /** Where tenant-chosen URLs may lead. */
   readonly outbound: OutboundPolicy;
   /**
@@ -76,6 +79,8 @@ export interface TenantScopesOptions {
   readonly userPoolId: string;
   readonly usageMeter: UsageMeter;
   readonly budget: MonthlyBudget;
+  /** The audit table (read with the tenant-scoped session). */
+  readonly auditTableName: string;
   readonly outbound: OutboundPolicy;
   /** Signs outbound credentials; `issuer` is the platform's (its JWKS is published there). */
   readonly credentials: { readonly signer: JwtSigner; readonly issuer: string };
@@ -117,6 +122,9 @@ export class TenantScopes {
       usage: {
         report: (from, to) => options.usageMeter.report(tenantId, from, to),
         budgetSpent: () => options.budget.spent(tenantId),
+      },
+      audit: {
+        report: (query) => new AuditTrail(scoped, options.auditTableName).report(tenantId, query),
       },
       outbound: options.outbound,
       destinationCredential: (destination, body) =>
