@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tenantKeyPolicy } from '../../lambda/shared/tenancy/isolation.js';
 import { dataAccessPolicy } from '../../lambda/shared/tenancy/policy.js';
 import { synthTemplate } from '../support/app.js';
-import { ACCOUNT, decide, identityPoliciesOf, REGION } from '../support/iam.js';
+import { ACCOUNT, decide, identityPoliciesOf, REGION, resolve } from '../support/iam.js';
 
 /**
  * The deployed policies, evaluated by a real IAM policy evaluator (@cloud-copilot/iam-simulate)
@@ -256,3 +256,65 @@ function resolveTrust(trust: unknown) {
     ),
   );
 }
+
+describe('IAM policy evaluation: the audit trail is append-only for every role of the application', () => {
+  const auditTableId = idOf('AWS::DynamoDB::GlobalTable', /^AuditTrailTable/);
+  const replicas = template.toJSON().Resources[auditTableId].Properties.Replicas as Array<{
+    ResourcePolicy: { PolicyDocument: unknown };
+  }>;
+  const resourcePolicy = resolve(template, replicas[0]?.ResourcePolicy.PolicyDocument);
+  const roles = Object.keys(template.findResources('AWS::IAM::Role'));
+  const auditWriter = idOf('AWS::IAM::Role', /^AuditTrailFunctionRole/);
+  const asRole = (roleId: string, action: string, leadingKey = 'acme') =>
+    decide({
+      principal:
+        roleId === dataRole
+          ? `arn:aws:sts::${ACCOUNT}:assumed-role/${dataRole}/tenant-acme`
+          : roleArn(roleId),
+      identityPolicies: identityPoliciesOf(template, roleId),
+      action: `dynamodb:${action}`,
+      resource: auditTable,
+      resourcePolicy,
+      context: {
+        'dynamodb:LeadingKeys': [leadingKey],
+        ...(roleId === dataRole ? { 'aws:PrincipalTag/TenantId': 'acme' } : {}),
+      },
+    });
+
+  it('denies every role, the platform own included, any change or deletion of a record', async () => {
+    expect(roles.length).toBeGreaterThan(10);
+    for (const roleId of roles) {
+      for (const action of [
+        'UpdateItem',
+        'DeleteItem',
+        'BatchWriteItem',
+        'PartiQLUpdate',
+        'PartiQLDelete',
+        'PartiQLInsert',
+      ]) {
+        expect(`${roleId} ${action}: ${await asRole(roleId, action)}`).toBe(
+          `${roleId} ${action}: ExplicitlyDenied`,
+        );
+      }
+    }
+  });
+
+  it('lets only the audit function put records, and no role read them but the tenant session', async () => {
+    const putters: string[] = [];
+    const readers: string[] = [];
+    for (const roleId of roles) {
+      if ((await asRole(roleId, 'PutItem')) === 'Allowed') putters.push(roleId);
+      if ((await asRole(roleId, 'Query')) === 'Allowed') readers.push(roleId);
+    }
+    expect(putters).toEqual([auditWriter]);
+    expect(readers).toEqual([dataRole]);
+  });
+
+  it("lets a session tagged acme query acme's trail only, never globex's or acme-eu's", async () => {
+    expect(await asRole(dataRole, 'Query', 'acme')).toBe('Allowed');
+    expect(await asRole(dataRole, 'Query', 'globex')).toBe('ImplicitlyDenied');
+    expect(await asRole(dataRole, 'Query', 'acme-eu')).toBe('ImplicitlyDenied');
+    expect(await asRole(dataRole, 'GetItem', 'acme')).toBe('ImplicitlyDenied');
+    expect(await asRole(dataRole, 'Scan', 'acme')).toBe('ImplicitlyDenied');
+  });
+});
