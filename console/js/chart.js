@@ -72,7 +72,7 @@ export function usageChart(id, days, tools, rows) {
         ),
       );
     }
-    if (i % Math.max(2, Math.ceil(days.length / 10)) === 0) {
+    if (i % Math.max(1, Math.ceil(days.length / 10)) === 0) {
       chart.append(
         svg(
           'text',

@@ -71,6 +71,7 @@ const scopes = new TenantScopes({
   },
   invitationLink: (code) => invitationLink(config.API_BASE_URL, code),
   tokenEndpoint: facadeUrls(config.API_BASE_URL).token,
+  pseudonyms,
   logger,
 });
 

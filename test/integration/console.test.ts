@@ -238,6 +238,8 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
       ]) {
         expect(actions.some((text) => text.includes(done))).toBe(true);
       }
+      // Actors by pseudonym, with the member's address beside it while they are a member.
+      expect(actions.some((text) => text.includes(`${adminEmail} (u_`))).toBe(true);
       await page.fill('#audit-action', 'tenant_users_remove');
       await page.click('#audit-apply');
       await expect.poll(() => page.locator('#audit tbody tr').count()).toBe(1);

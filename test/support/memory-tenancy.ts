@@ -4,7 +4,7 @@
  * the limit is reached) and the AWS Encryption SDK under a per-tenant key (another tenant's
  * message does not open), so a feature test that passes here does not rely on kindness.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import {
@@ -174,6 +174,8 @@ export class MemoryTenancy {
       ) as TenantScope['directory'],
       usage: { report: async () => [], budgetSpent: async () => 0 },
       audit: { report: unavailable('audit.report') },
+      pseudonymOf: async (sub) =>
+        `u_${createHash('sha256').update(sub).digest('base64url').slice(0, 22)}`,
       outbound: { allowLoopback: false },
       destinationCredential: unavailable('destinationCredential'),
       links: {

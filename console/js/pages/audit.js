@@ -15,24 +15,43 @@ import { callTool } from '../mcp.js';
 
 const PAGE_SIZE = 50;
 
-/** @param {AuditRecord['actor']} actor */
-function actorOf(actor) {
+/**
+ * A pseudonym with the member's address beside it, when the member list names them (the trail
+ * keeps pseudonyms only; the list, for admins, maps them to the members of today).
+ * @param {string} user
+ * @param {Map<string, string>} names
+ */
+function who(user, names) {
+  const email = names.get(user);
+  return email ? `${email} (${user})` : user;
+}
+
+/**
+ * @param {AuditRecord['actor']} actor
+ * @param {Map<string, string>} names
+ */
+function actorOf(actor, names) {
   if (actor.operator) return 'operator';
   const parts = [];
   if (actor.agentId) parts.push(`agent ${actor.agentId}`);
-  if (actor.user) parts.push(actor.agentId ? `for ${actor.user}` : actor.user);
+  if (actor.user) {
+    parts.push(actor.agentId ? `for ${who(actor.user, names)}` : who(actor.user, names));
+  }
   return parts.join(' ') || 'unknown';
 }
 
-/** @param {AuditRecord} record */
-function recordRow(record) {
+/**
+ * @param {AuditRecord} record
+ * @param {Map<string, string>} names
+ */
+function recordRow(record, names) {
   return h(
     'tr',
     {},
     h('td', {}, time(record.time)),
-    h('td', {}, actorOf(record.actor ?? {})),
+    h('td', {}, actorOf(record.actor ?? {}, names)),
     h('td', {}, record.action),
-    h('td', {}, (record.targets ?? []).join(', ')),
+    h('td', {}, (record.targets ?? []).map((target) => who(target, names)).join(', ')),
     h('td', { class: `outcome-${record.outcome}` }, record.outcome),
     h('td', {}, record.requestId ? h('code', {}, record.requestId) : ''),
   );
@@ -55,9 +74,19 @@ export const audit = {
   requires: ['audit_report'],
   /**
    * @param {HTMLElement} main
-   * @param {PageContext} _ctx
+   * @param {PageContext} ctx
    */
-  async render(main, _ctx) {
+  async render(main, ctx) {
+    /** Members by pseudonym, for the actor and target columns. @type {Map<string, string>} */
+    const names = new Map();
+    if (ctx.has('tenant_users_list')) {
+      try {
+        const { users } = await callTool('tenant_users_list', {});
+        for (const u of users) if (u.user && u.email) names.set(u.user, u.email);
+      } catch {
+        // Pseudonyms alone, then: the trail does not depend on the list.
+      }
+    }
     const from = h('input', { id: 'audit-from', type: 'datetime-local', step: 1 });
     const to = h('input', { id: 'audit-to', type: 'datetime-local', step: 1 });
     const actor = h('input', {
@@ -130,7 +159,7 @@ export const audit = {
       });
       page = more ? page + 1 : 1;
       cursor = answer.nextCursor;
-      replace(tbody, ...answer.records.map(recordRow));
+      replace(tbody, ...answer.records.map((record) => recordRow(record, names)));
       const n = answer.records.length;
       summary.className = '';
       summary.textContent = n

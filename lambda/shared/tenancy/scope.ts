@@ -7,6 +7,7 @@ import type { MonthlyBudget } from '../fair-use/monthly-budget.js';
 import type { UsageMeter, UsageRow } from '../fair-use/usage-meter.js';
 import type { OutboundPolicy } from '../outbound/outbound.js';
 import { webhookCredential } from '../outbound/webhook-credential.js';
+import type { Pseudonyms } from '../platform/pseudonym.js';
 import { Agents } from '../registry/agents.js';
 import { type OwnTenant, TenantDirectory } from '../registry/directory.js';
 import { Invitations } from '../registry/invitations.js';
@@ -52,6 +53,11 @@ export interface TenantScope {
    * token): see outbound/webhook-credential.ts.
    */
   destinationCredential(destination: URL, body: string): Promise<string>;
+  /**
+   * A member's pseudonym (what logs and the audit trail name them by), from their Cognito `sub`:
+   * an admin's member list shows it, so a trail's actors can be told apart.
+   */
+  pseudonymOf(sub: string): Promise<string>;
   /** Links to the platform's own pages. */
   readonly links: { invitation(code: string): string; readonly tokenEndpoint: string };
   readonly logger: Logger;
@@ -87,6 +93,8 @@ export interface TenantScopesOptions {
   readonly invitationLink: (code: string) => string;
   /** Where agents get their tokens (the authorization façade's token endpoint). */
   readonly tokenEndpoint: string;
+  /** The pseudonym key, loaded once per environment when first needed. */
+  readonly pseudonyms: () => Promise<Pseudonyms>;
   readonly logger: Logger;
 }
 
@@ -135,6 +143,7 @@ export class TenantScopes {
           context,
           body,
         ),
+      pseudonymOf: async (sub) => (await options.pseudonyms()).of(sub),
       links: { invitation: options.invitationLink, tokenEndpoint: options.tokenEndpoint },
       logger: options.logger,
     });

@@ -6,6 +6,8 @@ import { RoleSchema, TierNameSchema } from '../../../shared/tenancy/tenant.js';
 import { defineTool, type Feature } from '../feature.js';
 
 const UserSchema = z.object({ userId: z.string(), email: z.string().optional(), role: RoleSchema });
+/** A member as the list shows them: with the pseudonym the audit trail names them by. */
+const MemberSchema = UserSchema.extend({ user: z.string() });
 
 const tenantInfo = defineTool({
   name: 'tenant_info',
@@ -49,14 +51,17 @@ const tenantUsersList = defineTool({
   title: 'List members',
   description: 'Lists the members of your organisation and their roles. Admins only.',
   inputSchema: z.object({}),
-  outputSchema: z.object({ users: z.array(UserSchema) }),
+  outputSchema: z.object({ users: z.array(MemberSchema) }),
   annotations: { readOnlyHint: true },
   run: async (_input, scope) => ({
-    users: (await scope.directory.members()).map((m) => ({
-      userId: m.userSub,
-      ...(m.email ? { email: m.email } : {}),
-      role: m.role,
-    })),
+    users: await Promise.all(
+      (await scope.directory.members()).map(async (m) => ({
+        userId: m.userSub,
+        ...(m.email ? { email: m.email } : {}),
+        role: m.role,
+        user: await scope.pseudonymOf(m.userSub),
+      })),
+    ),
   }),
 });
 
