@@ -1,51 +1,72 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditOutcome } from '../lambda/shared/audit/audit-record.js';
+import {
+  CloudWatchLogsClient,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  AUDIT_RECORD,
+  type AuditOutcome,
+  AuditRecordSchema,
+} from '../lambda/shared/audit/audit-record.js';
 import { type AuditQuery, AuditTrail } from '../lambda/shared/audit/audit-trail.js';
 import { createDocumentClient } from '../lambda/shared/platform/aws-clients.js';
 import { printable } from '../local/printable.js';
 
 /**
- * The operator's side of the audit trail: operator actions appended as they are done (the
- * tenant's admins see them in their trail), and a tenant's trail printed.
+ * The operator's side of the audit trail: operator actions recorded as they are done (the
+ * tenant's admins see them in their trail), and a tenant's trail printed. No one but the audit
+ * function may put a record (the table's resource policy), so an action's record goes as a line
+ * to the operator log group, whose subscription hands it to the audit function.
  */
 export class OperatorAudit {
-  private readonly trail: AuditTrail | undefined;
+  private readonly logs = new CloudWatchLogsClient({});
+  private stream: string | undefined;
 
-  constructor(tableName: string | undefined) {
-    this.trail = tableName ? new AuditTrail(createDocumentClient(), tableName) : undefined;
-  }
+  constructor(
+    private readonly settings: { readonly tableName?: string; readonly logGroup?: string },
+  ) {}
 
-  /** Appends one operator action (`operator/<command>`) to a tenant's trail. */
+  /** Records one operator action (`operator/<command>`) in a tenant's trail. */
   async record(
     tenantId: string,
     command: string,
     targets: readonly string[] = [],
     outcome: AuditOutcome = 'ok',
   ): Promise<void> {
-    if (!this.trail) return;
-    await this.trail.append([
-      {
-        // Digits, like the log event ids of the application's own records.
-        id: `${Date.now()}${BigInt(`0x${randomBytes(6).toString('hex')}`)
-          .toString()
-          .padStart(15, '0')}`,
-        record: {
-          record: 'mcp-audit/1',
-          tenantId,
-          time: Date.now(),
-          actor: { operator: true },
-          action: `operator/${command}`,
-          targets: targets.map((t) => t.slice(0, 100)).slice(0, 5),
-          outcome,
-        },
-      },
-    ]);
+    const { logGroup } = this.settings;
+    if (!logGroup) return;
+    const record = AuditRecordSchema.parse({
+      record: AUDIT_RECORD,
+      tenantId,
+      time: Date.now(),
+      actor: { operator: true },
+      action: `operator/${command}`,
+      targets: targets.map((t) => t.slice(0, 100)).slice(0, 5),
+      outcome,
+    });
+    if (!this.stream) {
+      this.stream = `operator-cli/${new Date().toISOString().slice(0, 10)}/${randomBytes(8).toString('hex')}`;
+      await this.logs.send(
+        new CreateLogStreamCommand({ logGroupName: logGroup, logStreamName: this.stream }),
+      );
+    }
+    await this.logs.send(
+      new PutLogEventsCommand({
+        logGroupName: logGroup,
+        logStreamName: this.stream,
+        logEvents: [{ timestamp: record.time, message: JSON.stringify(record) }],
+      }),
+    );
   }
 
   /** Prints a page of a tenant's trail, newest first, and the cursor of the next one. */
   async print(tenantId: string, query: AuditQuery): Promise<void> {
-    if (!this.trail) throw new Error('Missing configuration: AUDIT_TABLE_NAME.');
-    const page = await this.trail.report(tenantId, query);
+    if (!this.settings.tableName) throw new Error('Missing configuration: AUDIT_TABLE_NAME.');
+    const page = await new AuditTrail(createDocumentClient(), this.settings.tableName).report(
+      tenantId,
+      query,
+    );
     for (const r of page.records) {
       const actor = r.actor.operator
         ? 'operator'

@@ -24,8 +24,8 @@
  * Where: `--stack NAME` reads a deployed stack's outputs (AWS credentials from the usual
  * places); `--local` uses the stack `npm run dev` runs; with neither, the configuration comes
  * from the environment (REGISTRY_TABLE_NAME, DATA_TABLE_NAME, USER_POOL_ID, USAGE_PLAN_IDS,
- * USAGE_TABLE_NAME, AUDIT_TABLE_NAME). Every command that changes a tenant is appended to its
- * audit trail as an operator action.
+ * USAGE_TABLE_NAME, AUDIT_TABLE_NAME, AUDIT_LOG_GROUP_NAME). Every command that changes a
+ * tenant is recorded in its audit trail as an operator action.
  * Exit codes: 0 done, 2 bad usage or unknown tenant or tier, 1 anything else.
  */
 import { readFileSync } from 'node:fs';
@@ -179,7 +179,10 @@ async function main(): Promise<void> {
   const need = (count: number) => {
     if (args.length < count) throw new UsageError(USAGE);
   };
-  const audit = new OperatorAudit(config.AUDIT_TABLE_NAME);
+  const audit = new OperatorAudit({
+    tableName: config.AUDIT_TABLE_NAME,
+    logGroup: config.AUDIT_LOG_GROUP_NAME,
+  });
 
   switch (command) {
     case 'list': {

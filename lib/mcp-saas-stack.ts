@@ -235,7 +235,11 @@ export class McpSaasStack extends Stack {
       },
       AUDIT_TABLE_NAME: {
         value: this.auditTrail.table.tableName,
-        description: 'Audit trail (audit reports, operator actions)',
+        description: 'Audit trail (audit reports)',
+      },
+      AUDIT_LOG_GROUP_NAME: {
+        value: this.auditTrail.operatorLog.logGroupName,
+        description: "Operator actions' audit records, appended to the trail",
       },
       USAGE_PLAN_IDS: {
         value: this.toJsonString(this.mcpApi.usagePlanIds),

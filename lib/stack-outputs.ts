@@ -8,6 +8,7 @@ export const CLI_OUTPUTS = {
   DATA_TABLE_NAME: 'DataTableName',
   USAGE_TABLE_NAME: 'UsageTableName',
   AUDIT_TABLE_NAME: 'AuditTableName',
+  AUDIT_LOG_GROUP_NAME: 'OperatorAuditLogGroup',
   USER_POOL_ID: 'UserPoolId',
   USAGE_PLAN_IDS: 'UsagePlanIds',
   PROVISIONING_QUEUE_URL: 'ProvisioningQueueUrl',

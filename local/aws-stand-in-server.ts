@@ -194,6 +194,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (service === 'AWSCognitoIdentityProviderService' && action) {
     return withFaults(res, `cognito-idp:${action}`, () => cognito.handle(action, input()));
   }
+  if (service === 'Logs_20140328' && action) {
+    return withFaults(res, `logs:${action}`, async () => operatorLog(action, input()));
+  }
   if (service === 'AmazonSQS' && action)
     return withFaults(res, `sqs:${action}`, async () => sqs.handle(action, input()));
   if (/^\/(apikeys|usageplans)(\/|$)/.test(url.pathname)) {
@@ -389,7 +392,7 @@ async function handleDynamo(action: string, req: IncomingMessage, body: Buffer):
   const request = JSON.parse(body.toString('utf8') || '{}') as { TableName?: string };
   if (request.TableName) count(`dynamodb:${action}:${request.TableName}`);
   const caller = callerOf(req);
-  const refusal = await auditTableRefusal(action, request);
+  const refusal = await auditTableRefusal(action, request, caller);
   if (refusal) return accessDenied(action, refusal);
   if (action === 'TransactWriteItems') {
     // Only the platform's own roles write transactions (the metering function); a tenant
@@ -442,6 +445,7 @@ async function handleDynamo(action: string, req: IncomingMessage, body: Buffer):
 async function auditTableRefusal(
   action: string,
   request: { TableName?: string; RequestItems?: Record<string, unknown> },
+  caller: Caller,
 ): Promise<string | undefined> {
   const table = LOCAL_TABLE_NAMES.audit;
   if (action === 'TransactWriteItems' || action === 'BatchWriteItem') {
@@ -450,8 +454,14 @@ async function auditTableRefusal(
       : undefined;
   }
   if (request.TableName !== table) return undefined;
+  // A tenant session is the data-access role; the platform's own callers are not told apart
+  // locally (they share the stand-in's credentials), so they are taken as the audit function,
+  // the one role that may put. Their identity policies are not checked here (see README).
+  const principal =
+    'session' in caller ? LOCAL_DATA_ACCESS_ROLE_ARN : loadContract().auditWriterRoleArn;
   const decision = await decideIam({
-    principal: 'arn:aws:iam::000000000000:role/local-caller',
+    principal,
+    context: { 'aws:PrincipalArn': principal },
     identityPolicies: [ALLOW_EVERYTHING],
     action: `dynamodb:${action}`,
     resource: `arn:aws:dynamodb:us-east-1:000000000000:table/${table}`,
@@ -461,6 +471,49 @@ async function auditTableRefusal(
   return decision === 'ExplicitlyDenied'
     ? `dynamodb:${action} is denied by the audit table's resource policy`
     : undefined;
+}
+
+/**
+ * CloudWatch Logs for the operator log group (the tenant CLI's actions), as far as the CLI uses
+ * it: a stream must be created before events are put to it, and only the group the CDK app
+ * creates exists. Its subscription is the audit function's, like the MCP function's group.
+ */
+const operatorStreams = new Set<string>();
+function operatorLog(action: string, input: Record<string, unknown>): Answer {
+  const json = (status: number, value: unknown): Answer => ({
+    status,
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify(value),
+  });
+  if (input.logGroupName !== process.env.AUDIT_LOG_GROUP_NAME) {
+    return json(400, {
+      __type: 'ResourceNotFoundException',
+      message: 'The specified log group does not exist.',
+    });
+  }
+  const stream = String(input.logStreamName ?? '');
+  if (action === 'CreateLogStream') {
+    if (operatorStreams.has(stream)) {
+      return json(400, {
+        __type: 'ResourceAlreadyExistsException',
+        message: 'The specified log stream already exists',
+      });
+    }
+    operatorStreams.add(stream);
+    return json(200, {});
+  }
+  if (action === 'PutLogEvents') {
+    if (!operatorStreams.has(stream)) {
+      return json(400, {
+        __type: 'ResourceNotFoundException',
+        message: 'The specified log stream does not exist.',
+      });
+    }
+    const events = (input.logEvents as Array<{ message: string }> | undefined) ?? [];
+    auditLogs.put(events.map((event) => event.message));
+    return json(200, { nextSequenceToken: String(Date.now()) });
+  }
+  return json(400, { __type: 'UnknownOperationException' });
 }
 
 /** The identity side of the audit table's check: its resource policy alone decides. */

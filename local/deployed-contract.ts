@@ -18,7 +18,12 @@ import { readAppConfig } from '../lib/config.js';
 import { HandlerFunction } from '../lib/constructs/handler-function.js';
 import { McpSaasStack } from '../lib/mcp-saas-stack.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './iam/local-iam.js';
-import { type NamedPolicy, rolePolicies, type TemplateJson } from './iam/template-policies.js';
+import {
+  type NamedPolicy,
+  resolveValue,
+  rolePolicies,
+  type TemplateJson,
+} from './iam/template-policies.js';
 import { PROJECT_ROOT } from './process.js';
 import { LOCAL_TABLE_NAMES } from './tables.js';
 
@@ -33,8 +38,13 @@ export interface DeployedContract {
   readonly usageFilterPattern: string;
   /** The filter pattern of the subscription that feeds the audit function. */
   readonly auditFilterPattern: string;
-  /** The audit table's resource policy, as deployed (it denies every change and deletion). */
+  /**
+   * The audit table's resource policy, as deployed for the local names (it denies every change
+   * and deletion, and every put but the audit function's).
+   */
   readonly auditTablePolicy: unknown;
+  /** The audit function's role: the one principal the policy lets put. */
+  readonly auditWriterRoleArn: string;
 }
 
 export function deployedContract(): DeployedContract {
@@ -86,7 +96,18 @@ export function deployedContract(): DeployedContract {
     timeouts,
     usageFilterPattern: subscription('Metering/UsageRecords'),
     auditFilterPattern: subscription('AuditTrail/AuditRecords'),
-    auditTablePolicy: (replica?.ResourcePolicy as { PolicyDocument?: unknown })?.PolicyDocument,
+    auditTablePolicy: resolveValue(
+      template,
+      (replica?.ResourcePolicy as { PolicyDocument?: unknown })?.PolicyDocument,
+      { account: LOCAL_ACCOUNT, region: LOCAL_REGION, names },
+    ),
+    auditWriterRoleArn: String(
+      resolveValue(template, stack.resolve(stack.auditTrail.function.role.roleArn), {
+        account: LOCAL_ACCOUNT,
+        region: LOCAL_REGION,
+        names,
+      }),
+    ),
     dataAccessPolicies: rolePolicies(template, Stack.of(role).resolve(role.logicalId) as string, {
       account: LOCAL_ACCOUNT,
       region: LOCAL_REGION,

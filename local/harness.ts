@@ -291,6 +291,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       USAGE_TABLE_NAME: LOCAL_TABLE_NAMES.usage,
       AUDIT_TABLE_NAME: LOCAL_TABLE_NAMES.audit,
       AUDIT_RETENTION_DAYS: '365',
+      // The operator CLI's actions go to this log group, subscribed like the MCP function's.
+      AUDIT_LOG_GROUP_NAME: '/local/audit/operator-actions',
     };
     const aws = await start(
       'local/aws-stand-in-server.ts',

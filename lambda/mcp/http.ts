@@ -136,7 +136,8 @@ async function serve(
     return jsonRpcError(400, parsed.code, parsed.message);
   }
   const message = parsed.message;
-  const action = message.tool ?? message.method;
+  // A tool call without a name is recorded as the method it used.
+  const action = message.tool || message.method;
 
   const signal = new AbortController();
   const request = toRequest(event, options.resourceUrl, signal.signal);

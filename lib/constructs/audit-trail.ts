@@ -3,7 +3,7 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { FilterPattern, SubscriptionFilter } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, RetentionDays, SubscriptionFilter } from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -12,7 +12,7 @@ import { AUDIT_RECORD } from '../../lambda/shared/audit/audit-record.js';
 import { AUDIT_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { guardRule } from '../validation.js';
 import { deadLetterAlarm } from './dead-letter-alarm.js';
-import { HandlerFunction } from './handler-function.js';
+import { acknowledgeLogGroupFindings, HandlerFunction } from './handler-function.js';
 
 export interface AuditTrailProps {
   /** The function whose log group carries the audit records (the MCP function). */
@@ -22,7 +22,7 @@ export interface AuditTrailProps {
    * written. @default 365
    */
   readonly retentionDays?: number;
-  /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE */
+  /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (the table and the log groups) */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -55,33 +55,13 @@ export class AuditTrail extends Construct {
   readonly function: HandlerFunction<typeof AUDIT_CONFIG>;
   readonly deadLetterQueue: Queue;
   readonly deadLetterAlarm: Alarm;
+  /** Where the operator CLI writes its actions' records (the audit function appends them). */
+  readonly operatorLog: LogGroup;
 
   constructor(scope: Construct, id: string, props: AuditTrailProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const retentionDays = props.retentionDays ?? 365;
-    this.table = new TableV2(this, 'Table', {
-      partitionKey: { name: AUDIT_TABLE.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: AUDIT_TABLE.sortKey, type: AttributeType.STRING },
-      timeToLiveAttribute: AUDIT_TABLE.timeToLiveAttribute,
-      billing: Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy,
-      encryption: TableEncryptionV2.awsManagedKey(),
-      resourcePolicy: new PolicyDocument({
-        statements: [
-          new PolicyStatement({
-            sid: 'AppendOnly',
-            effect: Effect.DENY,
-            principals: [new AnyPrincipal()],
-            actions: [...AUDIT_MUTATIONS],
-            resources: ['*'],
-          }),
-        ],
-      }),
-    });
-
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -101,12 +81,42 @@ export class AuditTrail extends Construct {
       config: AUDIT_CONFIG,
       description: 'Appends the audit records of the MCP function logs to the audit trail',
       timeout: Duration.seconds(60),
-      environment: {
-        AUDIT_TABLE_NAME: this.table.tableName,
-        AUDIT_RETENTION_DAYS: String(retentionDays),
-      },
+      environment: { AUDIT_RETENTION_DAYS: String(retentionDays) },
       removalPolicy: props.removalPolicy,
     });
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: { name: AUDIT_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: AUDIT_TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: AUDIT_TABLE.timeToLiveAttribute,
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+      encryption: TableEncryptionV2.awsManagedKey(),
+      resourcePolicy: new PolicyDocument({
+        statements: [
+          new PolicyStatement({
+            sid: 'AppendOnly',
+            effect: Effect.DENY,
+            principals: [new AnyPrincipal()],
+            actions: [...AUDIT_MUTATIONS],
+            resources: ['*'],
+          }),
+          new PolicyStatement({
+            // The one way in is the audit function: no other principal, an administrator's
+            // included, may put (a put replaces an item that is there).
+            sid: 'OnlyTheAuditFunctionAppends',
+            effect: Effect.DENY,
+            principals: [new AnyPrincipal()],
+            actions: ['dynamodb:PutItem'],
+            resources: ['*'],
+            conditions: { ArnNotEquals: { 'aws:PrincipalArn': this.function.role.roleArn } },
+          }),
+        ],
+      }),
+    });
+
+    this.function.setEnvironment('AUDIT_TABLE_NAME', this.table.tableName);
     this.function.fn.configureAsyncInvoke({
       retryAttempts: 2,
       onFailure: new SqsDestination(this.deadLetterQueue),
@@ -116,6 +126,18 @@ export class AuditTrail extends Construct {
     this.table.grant(this.function.fn, 'dynamodb:PutItem');
     new SubscriptionFilter(this, 'AuditRecords', {
       logGroup: props.source.logGroup,
+      destination: new LambdaDestination(this.function.fn),
+      filterPattern: AUDIT_FILTER_PATTERN,
+    });
+    // Operator actions (the tenant CLI) take the same way in: a line in a log group of their
+    // own, appended by the audit function, since no one else may put a record.
+    this.operatorLog = new LogGroup(this, 'OperatorActions', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
+    acknowledgeLogGroupFindings(this.operatorLog);
+    new SubscriptionFilter(this, 'OperatorRecords', {
+      logGroup: this.operatorLog,
       destination: new LambdaDestination(this.function.fn),
       filterPattern: AUDIT_FILTER_PATTERN,
     });

@@ -31,7 +31,7 @@ export interface ConsoleSiteProps {
    */
   readonly apiOrigin: string;
   /**
-   * The publisher's log group. The bucket is always kept (RETAIN_ON_UPDATE_OR_DELETE).
+   * The bucket (emptied by the publisher when the stack is deleted) and the publisher's log group.
    * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -62,9 +62,9 @@ export class ConsoleSite extends Construct {
       versioned: true,
       // Each deploy replaces the files; the versions it replaced go after a month.
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
-      // Kept whatever the stack's setting: the files are public and the deploy publishes them
-      // again, and a bucket CloudFormation cannot empty would fail a stack's deletion.
-      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+      // Kept when the stack is deleted, deleted when a first create fails: the publisher
+      // empties it on its own deletion, which comes first, so CloudFormation can.
+      removalPolicy,
     });
     const headers = new ResponseHeadersPolicy(this, 'Headers', {
       comment: 'Tenant console: CSP, HSTS, no framing, no referrer',
@@ -189,18 +189,27 @@ export class ConsoleSite extends Construct {
     });
     Grant.addToPrincipal({
       grantee: publisher.fn,
-      actions: ['s3:PutObject'],
+      actions: ['s3:PutObject', 's3:DeleteObjectVersion'],
       resourceArns: [this.bucket.arnForObjects('*')],
+    });
+    Grant.addToPrincipal({
+      grantee: publisher.fn,
+      actions: ['s3:ListBucketVersions'],
+      resourceArns: [this.bucket.bucketArn],
     });
     this.distribution.grantCreateInvalidation(publisher.fn);
     Validations.of(publisher.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
       reason:
-        "The publisher writes the console's files, whatever their names, into its bucket only.",
+        "The publisher writes the console's files, whatever their names, into its bucket only, " +
+        'and deletes them when its resource is deleted.',
     });
     return new CustomResource(this, 'Published', {
       serviceToken: publisher.fn.functionArn,
       resourceType: 'Custom::ConsoleFiles',
+      // CloudFormation's own wait for an answer (the default is an hour): the publisher answers
+      // within its two-minute timeout, or its invocation failed and nothing will.
+      serviceTimeout: Duration.minutes(5),
       properties: {
         config: Stack.of(this).toJsonString({ ...config, redirectUri: `${this.origin}/` }),
         // The files' digest: a change of the console publishes it again.

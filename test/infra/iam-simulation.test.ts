@@ -277,6 +277,8 @@ describe('IAM policy evaluation: the audit trail is append-only for every role o
       resourcePolicy,
       context: {
         'dynamodb:LeadingKeys': [leadingKey],
+        // What IAM sets for a role and for a session of it alike: the role's ARN.
+        'aws:PrincipalArn': roleArn(roleId),
         ...(roleId === dataRole ? { 'aws:PrincipalTag/TenantId': 'acme' } : {}),
       },
     });
@@ -308,6 +310,33 @@ describe('IAM policy evaluation: the audit trail is append-only for every role o
     }
     expect(putters).toEqual([auditWriter]);
     expect(readers).toEqual([dataRole]);
+  });
+
+  it('denies an administrator of the account any put, change or deletion of a record', async () => {
+    const administrator = [
+      {
+        name: 'AdministratorAccess',
+        policy: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+        },
+      },
+    ];
+    for (const action of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']) {
+      expect(
+        await decide({
+          principal: `arn:aws:iam::${ACCOUNT}:role/Administrator`,
+          identityPolicies: administrator,
+          action: `dynamodb:${action}`,
+          resource: auditTable,
+          resourcePolicy,
+          context: {
+            'dynamodb:LeadingKeys': ['acme'],
+            'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/Administrator`,
+          },
+        }),
+      ).toBe('ExplicitlyDenied');
+    }
   });
 
   it("lets a session tagged acme query acme's trail only, never globex's or acme-eu's", async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OperatorAudit } from '../../cli/audit.js';
 import { AuditTrail } from '../../lambda/shared/audit/audit-trail.js';
 import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
 import { TenantCredentials } from '../../lambda/shared/tenancy/credentials.js';
@@ -130,6 +131,18 @@ describe('the audit trail', () => {
     ]);
   });
 
+  it('records a call of a nameless or absurdly named tool, as what can be said of it', async () => {
+    const fresh = await seedTenant('audit-names');
+    const token = await accessToken(fresh);
+    await callTool(token, '', {});
+    await callTool(token, 'x'.repeat(500), {});
+    const records = await auditRecords(fresh.tenantId);
+    expect(records.map((r) => [r.action, r.outcome])).toEqual([
+      ['x'.repeat(100), 'refused'],
+      ['tools/call', 'refused'],
+    ]);
+  });
+
   it('serves audit_report to admins only: filtered, paged, newest first', async () => {
     const fresh = await seedTenant('audit-report', { tier: 'premium' });
     const token = await accessToken(fresh);
@@ -160,6 +173,21 @@ describe('the audit trail', () => {
     const member = await addMember(fresh.tenantId, 'member');
     const asMember = await callTool(await accessToken(member), 'audit_report', {});
     expect(asMember.reply.text).toMatch(/Tool audit_report not found/);
+  });
+
+  it("records the operator's actions, through the operator log group and the audit function", async () => {
+    const fresh = await seedTenant('audit-operator');
+    const operator = new OperatorAudit({
+      tableName: LOCAL_TABLE_NAMES.audit,
+      logGroup: process.env.AUDIT_LOG_GROUP_NAME,
+    });
+    await operator.record(fresh.tenantId, 'tier', ['premium']);
+    await operator.record(fresh.tenantId, 'suspend');
+    const records = await auditRecords(fresh.tenantId);
+    expect(records.map((r) => [r.action, r.actor, r.targets])).toEqual([
+      ['operator/suspend', { operator: true }, []],
+      ['operator/tier', { operator: true }, ['premium']],
+    ]);
   });
 
   it('cannot be changed or deleted by anyone, the platform included (resource policy)', async () => {

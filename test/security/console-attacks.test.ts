@@ -62,6 +62,19 @@ describe('attacks on the audit trail and the console API', () => {
     const forged = Buffer.from(JSON.stringify({ ...decoded, t: acme.tenantId })).toString(
       'base64url',
     );
+    // An edited cursor whose key is not a record's, or outside the range asked for: refused.
+    for (const k of ['garbage', '9999-01-01T00:00:00.000Z#1']) {
+      const edited = Buffer.from(JSON.stringify({ v: 1, t: acme.tenantId, k })).toString(
+        'base64url',
+      );
+      expect(
+        await report(acmeToken, {
+          cursor: edited,
+          to: '2100-01-01T00:00:00Z',
+          from: '2000-01-01T00:00:00Z',
+        }),
+      ).toEqual({ error: 'Invalid cursor.' });
+    }
     const page = await report(acmeToken, { cursor: forged });
     const globexIds = new Set((await auditRecords(globex.tenantId)).map((r) => r.requestId));
     for (const record of page.records ?? []) expect(globexIds.has(record.requestId)).toBe(false);

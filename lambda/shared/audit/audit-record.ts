@@ -76,9 +76,27 @@ export const AuditRecordSchema = z
   .strict();
 export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
-/** Writes one audit record; synchronous, so it is out before the response is returned. */
+/**
+ * Writes one audit record; synchronous, so it is out before the response is returned. A record
+ * the audit function would refuse (a field a client chose, out of shape) is written as what can
+ * be said of it (`invalid-request`, reason `unrecordable`), never dropped: every attempt leaves one.
+ */
 export function writeAuditRecord(record: Omit<AuditRecord, 'record'>): void {
-  process.stdout.write(`${JSON.stringify({ record: AUDIT_RECORD, ...record })}\n`);
+  const parsed = AuditRecordSchema.safeParse({ record: AUDIT_RECORD, ...record });
+  const line = parsed.success
+    ? parsed.data
+    : {
+        record: AUDIT_RECORD,
+        tenantId: record.tenantId,
+        time: record.time,
+        actor: record.actor,
+        action: 'invalid-request',
+        targets: [],
+        outcome: record.outcome,
+        reason: 'unrecordable',
+        ...(record.requestId ? { requestId: record.requestId } : {}),
+      };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
 /** A digest of a call's arguments: proves what was sent without keeping it. */

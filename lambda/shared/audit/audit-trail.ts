@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { isConditionFailure } from '../platform/aws-clients.js';
+import { ValidationError } from '../platform/errors.js';
 import { AUDIT_TABLE } from '../platform/table-schema.js';
 import { decodeCursor, encodeCursor } from '../tenancy/collection.js';
 import type { TenantId } from '../tenancy/tenant.js';
@@ -47,6 +48,9 @@ export interface AuditPage {
   /** Where the next page starts (tenant-bound: another tenant's cursor is refused). */
   readonly nextCursor?: string;
 }
+
+/** A record's sort key: its time (ISO 8601, UTC, milliseconds) and its log event's id. */
+const SORT_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9A-Za-z-]{1,64}$/;
 
 /** How many items one report reads at most before it answers with a cursor (filters skip). */
 const READ_BUDGET = 500;
@@ -114,9 +118,17 @@ export class AuditTrail {
    */
   async report(tenantId: TenantId, query: AuditQuery): Promise<AuditPage> {
     const { from, to, actor, action, outcome, cursor, limit } = AuditQuerySchema.parse(query);
-    const after = cursor === undefined ? undefined : decodeCursor(cursor, tenantId, '');
     const upper = to ? new Date(to).toISOString() : '\uffff';
     const lower = from ? new Date(from).toISOString() : '0';
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, tenantId, '');
+    // A cursor continues inside the range it was issued for: an edited one, or one reused with
+    // other times, would be outside DynamoDB's key condition (a ValidationException).
+    if (
+      after !== undefined &&
+      (!SORT_KEY.test(after) || after < lower || after > `${upper}\uffff`)
+    ) {
+      throw new ValidationError('Invalid cursor.');
+    }
     const filters: string[] = [];
     const values: Record<string, unknown> = {
       ':pk': tenantId,
@@ -160,7 +172,7 @@ export class AuditTrail {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ScanIndexForward: false,
-          Limit: Math.min(READ_BUDGET - read, limit - found.length + 1),
+          Limit: Math.min(READ_BUDGET - read, 100),
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
