@@ -27,6 +27,14 @@ export interface ColdStartRow extends Omit<ColdStart, 'answer'> {
  * included), the baseline the same call, pre-token generation a sign-in, the metadata
  * function a GET. The others change state when invoked, so only their import is timed.
  */
+/**
+ * Settings of functions that run only at deploy time (the local stack has no value for them):
+ * only their import is timed, which reads the names and calls nothing.
+ */
+const DEPLOY_ONLY: Record<string, Record<string, string>> = {
+  'console-publisher': { CONSOLE_BUCKET_NAME: 'bench-console', CONSOLE_DISTRIBUTION_ID: 'EBENCH' },
+};
+
 export async function measureColdStarts(env: Record<string, string>, tenant: ColdStartTenant) {
   const { bundles, remove } = await bundle([
     ...(await lambdaEntries()),
@@ -36,7 +44,7 @@ export async function measureColdStarts(env: Record<string, string>, tenant: Col
   const measure = (name: string, event?: unknown) => {
     const found = bundles.get(name);
     if (!found) throw new Error(`no Lambda named ${name}`);
-    const { answer, ...figures } = coldStart(found.file, env, event);
+    const { answer, ...figures } = coldStart(found.file, { ...env, ...DEPLOY_ONLY[name] }, event);
     rows.push({ name, sizeKiB: found.sizeKiB, ...figures });
     return answer;
   };
