@@ -124,7 +124,7 @@ export class McpSaasStack extends Stack {
     });
     // Every call's audit record, appended off the request path from the MCP function's log.
     this.auditTrail = new AuditTrail(this, 'AuditTrail', {
-      source: this.mcpApi.mcpFunction,
+      sources: [this.mcpApi.mcpFunction, this.mcpApi.authorizerFunction],
       retentionDays: config.auditRetentionDays,
       removalPolicy: config.removalPolicy,
     });

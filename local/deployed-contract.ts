@@ -95,7 +95,7 @@ export function deployedContract(): DeployedContract {
     functions,
     timeouts,
     usageFilterPattern: subscription('Metering/UsageRecords'),
-    auditFilterPattern: subscription('AuditTrail/AuditRecords'),
+    auditFilterPattern: subscription('AuditTrail/AuditRecordsMcp'),
     auditTablePolicy: resolveValue(
       template,
       (replica?.ResourcePolicy as { PolicyDocument?: unknown })?.PolicyDocument,

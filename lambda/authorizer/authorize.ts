@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import * as z from 'zod';
+import { writeAuditRecord } from '../shared/audit/audit-record.js';
 import { type AccessTokenVerifier, isTokenRejection } from '../shared/edge/access-token.js';
 import {
   AGENT_CLAIMS,
@@ -134,6 +135,20 @@ export async function authorize(
     registry.getTenant(tenantId),
     agentId ? deps.agents.get(tenantId, agentId) : undefined,
   ]);
+  // A denial names a tenant (the verified token's) and a person: it goes to that tenant's audit
+  // trail as a refused attempt (once per token and cache time: API Gateway caches the Deny).
+  const refuse = (reason: string) => {
+    writeAuditRecord({
+      tenantId,
+      time: Date.now(),
+      actor: { user, ...(agentId ? { agentId } : {}) },
+      action: 'authorize',
+      targets: [],
+      outcome: 'refused',
+      reason,
+    });
+    return policy(claims.sub, 'Deny', event.methodArn);
+  };
   let agentGrant: Pick<TenantContext, 'agentId' | 'agentTools' | 'agentAccess'> = {};
   if (agentClaims) {
     const tools = agent ? agentToolsOf(agentClaims, agent) : [];
@@ -146,21 +161,21 @@ export async function authorize(
       logger.warn('Denied: agent revoked, rotated, narrowed, or its creator left', {
         agentState: agent ? 'CHANGED' : 'MISSING',
       });
-      return policy(claims.sub, 'Deny', event.methodArn);
+      return refuse('agent-revoked');
     }
     agentGrant = { agentId: agent.agentId, agentTools: tools.join(' '), agentAccess: agent.access };
   }
   if ((!agentClaims || agentClaims.act) && membership?.tenantId !== tenantId) {
     logger.warn('Denied: user is not a member of the tenant in the token');
-    return policy(claims.sub, 'Deny', event.methodArn);
+    return refuse('not-a-member');
   }
   if (tenant?.status !== 'ACTIVE') {
     logger.warn('Denied: tenant is not active', { tenantStatus: tenant?.status ?? 'MISSING' });
-    return policy(claims.sub, 'Deny', event.methodArn);
+    return refuse('tenant-inactive');
   }
   if (!tenant.apiKeyValue || !tenant.kmsKeyArn) {
     logger.error('Denied: active tenant without its API key or KMS key (provisioning incomplete)');
-    return policy(claims.sub, 'Deny', event.methodArn);
+    return refuse('tenant-incomplete');
   }
 
   const context: TenantContext = {

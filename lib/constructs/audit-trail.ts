@@ -15,8 +15,11 @@ import { deadLetterAlarm } from './dead-letter-alarm.js';
 import { acknowledgeLogGroupFindings, HandlerFunction } from './handler-function.js';
 
 export interface AuditTrailProps {
-  /** The function whose log group carries the audit records (the MCP function). */
-  readonly source: HandlerFunction;
+  /**
+   * The functions whose log groups carry audit records: the MCP function (every call) and the
+   * authorizer (its denials).
+   */
+  readonly sources: readonly HandlerFunction[];
   /**
    * How long records are kept: DynamoDB's TTL deletes a record this many days after it was
    * written. @default 365
@@ -124,11 +127,13 @@ export class AuditTrail extends Construct {
     // PutItem only: the one way in. Every put is conditional on the key being new (in code:
     // IAM has no condition key for it), and the resource policy above denies every other write.
     this.table.grant(this.function.fn, 'dynamodb:PutItem');
-    new SubscriptionFilter(this, 'AuditRecords', {
-      logGroup: props.source.logGroup,
-      destination: new LambdaDestination(this.function.fn),
-      filterPattern: AUDIT_FILTER_PATTERN,
-    });
+    for (const source of props.sources) {
+      new SubscriptionFilter(this, `AuditRecords${source.node.id}`, {
+        logGroup: source.logGroup,
+        destination: new LambdaDestination(this.function.fn),
+        filterPattern: AUDIT_FILTER_PATTERN,
+      });
+    }
     // Operator actions (the tenant CLI) take the same way in: a line in a log group of their
     // own, appended by the audit function, since no one else may put a record.
     this.operatorLog = new LogGroup(this, 'OperatorActions', {

@@ -9,6 +9,7 @@ import { TenantCredentials } from '../../lambda/shared/tenancy/credentials.js';
 import { TenantDataAccess } from '../../lambda/shared/tenancy/data.js';
 import { LOCAL_DATA_ACCESS_ROLE_ARN } from '../../local/harness.js';
 import { LOCAL_TABLE_NAMES } from '../../local/tables.js';
+import { localAdmin } from '../support/admin.js';
 import { auditRecords, platformDb } from '../support/audit.js';
 import {
   accessToken,
@@ -187,6 +188,23 @@ describe('the audit trail', () => {
     expect(records.map((r) => [r.action, r.actor, r.targets])).toEqual([
       ['operator/suspend', { operator: true }, []],
       ['operator/tier', { operator: true }, ['premium']],
+    ]);
+  });
+
+  it("records the authorizer's denial of a suspended tenant's token in that tenant's trail", async () => {
+    const fresh = await seedTenant('audit-denied');
+    const token = await accessToken(fresh);
+    await localAdmin().suspend(fresh.tenantId);
+    const { reply } = await callTool(token, 'whoami', {});
+    expect(reply.status).toBe(403);
+    const records = await auditRecords(fresh.tenantId);
+    expect(records).toEqual([
+      expect.objectContaining({
+        action: 'authorize',
+        outcome: 'refused',
+        reason: 'tenant-inactive',
+        actor: { user: expect.stringMatching(/^u_/) },
+      }),
     ]);
   });
 
