@@ -14,6 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CONSOLE_CONTENT_TYPES } from '../lambda/console-publisher/content-types.js';
 import { type ConsoleConfig, consoleSecurityHeaders } from '../lib/console-policy.js';
 import { PROJECT_ROOT } from './process.js';
 
@@ -26,13 +27,6 @@ if (!values.config) {
 }
 const configFile = values.config;
 const ROOT = join(PROJECT_ROOT, 'console');
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-};
 
 let origin = '';
 const server = createServer(async (req, res) => {
@@ -53,14 +47,18 @@ const server = createServer(async (req, res) => {
       res.writeHead(503, headers).end();
       return;
     }
-    res.writeHead(200, { ...headers, 'content-type': TYPES['.json'], 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      ...headers,
+      'content-type': CONSOLE_CONTENT_TYPES['.json'],
+      'cache-control': 'no-store',
+    });
     res.end(JSON.stringify({ ...config, redirectUri: `${origin}/` }));
     return;
   }
   // S3 behind CloudFront: a key that does not exist is a 403 (origin access control), and no
   // path leaves the bucket.
   const file = normalize(join(ROOT, path === '/' ? 'index.html' : decodeURIComponent(path)));
-  const type = TYPES[extname(file)];
+  const type = CONSOLE_CONTENT_TYPES[extname(file)];
   if (!file.startsWith(ROOT + sep) || !type) {
     res.writeHead(403, headers).end();
     return;

@@ -10,14 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { errorFields } from '../shared/platform/observability.js';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-};
+import { CONSOLE_CONTENT_TYPES } from './content-types.js';
 
 export interface PublisherDeps {
   readonly s3: S3Client;
@@ -72,7 +65,7 @@ export async function handleConsoleEvent(
 async function publish(configJson: string, deps: PublisherDeps): Promise<void> {
   JSON.parse(configJson);
   const files = (await readdir(deps.files, { recursive: true, withFileTypes: true }))
-    .filter((entry) => entry.isFile() && TYPES[extname(entry.name)])
+    .filter((entry) => entry.isFile() && CONSOLE_CONTENT_TYPES[extname(entry.name)])
     .map((entry) => join(entry.parentPath, entry.name));
   if (files.length === 0) throw new Error(`no console files in ${deps.files}`);
   const put = (key: string, body: Buffer, contentType: string) =>
@@ -86,10 +79,14 @@ async function publish(configJson: string, deps: PublisherDeps): Promise<void> {
       }),
     );
   for (const file of files) {
-    await put(relative(deps.files, file), await readFile(file), TYPES[extname(file)] as string);
+    await put(
+      relative(deps.files, file),
+      await readFile(file),
+      CONSOLE_CONTENT_TYPES[extname(file)] as string,
+    );
   }
   // The configuration last: the files it points to are in place first.
-  await put('config.json', Buffer.from(configJson), TYPES['.json'] as string);
+  await put('config.json', Buffer.from(configJson), CONSOLE_CONTENT_TYPES['.json'] as string);
   await deps.cloudfront.send(
     new CreateInvalidationCommand({
       DistributionId: deps.distributionId,

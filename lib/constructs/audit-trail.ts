@@ -1,17 +1,15 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, LogGroup, RetentionDays, SubscriptionFilter } from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AUDIT_CONFIG } from '../../lambda/audit/config.js';
 import { AUDIT_RECORD } from '../../lambda/shared/audit/audit-record.js';
 import { AUDIT_TABLE } from '../../lambda/shared/platform/table-schema.js';
-import { guardRule } from '../validation.js';
-import { deadLetterAlarm } from './dead-letter-alarm.js';
+import { asyncDeadLetters } from './async-dead-letters.js';
 import { acknowledgeLogGroupFindings, HandlerFunction } from './handler-function.js';
 
 export interface AuditTrailProps {
@@ -65,20 +63,6 @@ export class AuditTrail extends Construct {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const retentionDays = props.retentionDays ?? 365;
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This is the dead-letter queue of the audit function.' },
-      {
-        id: guardRule('sqs_dlq_check'),
-        reason:
-          'This is the dead-letter queue of the audit function: a delivery that failed three ' +
-          'times is kept 14 days and raises an alarm at once.',
-      },
-    );
     this.function = new HandlerFunction(this, 'Function', {
       entry: 'audit',
       config: AUDIT_CONFIG,
@@ -120,10 +104,13 @@ export class AuditTrail extends Construct {
     });
 
     this.function.setEnvironment('AUDIT_TABLE_NAME', this.table.tableName);
-    this.function.fn.configureAsyncInvoke({
-      retryAttempts: 2,
-      onFailure: new SqsDestination(this.deadLetterQueue),
+    const failures = asyncDeadLetters(this, this.function.fn, {
+      owner: 'the audit function',
+      alarmDescription:
+        'Audit records could not be appended: see the audit function logs, then replay the delivery',
     });
+    this.deadLetterQueue = failures.queue;
+    this.deadLetterAlarm = failures.alarm;
     // PutItem only: the one way in. Every put is conditional on the key being new (in code:
     // IAM has no condition key for it), and the resource policy above denies every other write.
     this.table.grant(this.function.fn, 'dynamodb:PutItem');
@@ -146,11 +133,5 @@ export class AuditTrail extends Construct {
       destination: new LambdaDestination(this.function.fn),
       filterPattern: AUDIT_FILTER_PATTERN,
     });
-
-    this.deadLetterAlarm = deadLetterAlarm(
-      this,
-      this.deadLetterQueue,
-      'Audit records could not be appended: see the audit function logs, then replay the delivery',
-    );
   }
 }

@@ -1,16 +1,14 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, SubscriptionFilter } from 'aws-cdk-lib/aws-logs';
 import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METERING_CONFIG } from '../../lambda/metering/config.js';
 import { USAGE_RECORD } from '../../lambda/shared/fair-use/usage-record.js';
-import { guardRule } from '../validation.js';
-import { deadLetterAlarm } from './dead-letter-alarm.js';
+import { asyncDeadLetters } from './async-dead-letters.js';
 import { HandlerFunction } from './handler-function.js';
 
 export interface MeteringProps {
@@ -38,23 +36,6 @@ export class Metering extends Construct {
 
   constructor(scope: Construct, id: string, props: MeteringProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge(
-      {
-        id: 'AwsSolutions-SQS3',
-        reason: 'This is the dead-letter queue of the metering function.',
-      },
-      {
-        id: guardRule('sqs_dlq_check'),
-        reason:
-          'This is the dead-letter queue of the metering function: a delivery that failed three ' +
-          'times is kept 14 days and raises an alarm at once.',
-      },
-    );
     this.function = new HandlerFunction(this, 'Function', {
       entry: 'metering',
       config: METERING_CONFIG,
@@ -63,10 +44,13 @@ export class Metering extends Construct {
       environment: { USAGE_TABLE_NAME: props.usageTable.tableName },
       removalPolicy: props.removalPolicy,
     });
-    this.function.fn.configureAsyncInvoke({
-      retryAttempts: 2,
-      onFailure: new SqsDestination(this.deadLetterQueue),
+    const failures = asyncDeadLetters(this, this.function.fn, {
+      owner: 'the metering function',
+      alarmDescription:
+        'Usage records could not be metered: see the metering logs, then replay the delivery',
     });
+    this.deadLetterQueue = failures.queue;
+    this.deadLetterAlarm = failures.alarm;
     // Usage rows, the month's metered total and the delivery markers, by their key prefixes;
     // each item of a transaction is authorized as its own PutItem or UpdateItem.
     Grant.addToPrincipal({
@@ -85,11 +69,5 @@ export class Metering extends Construct {
       destination: new LambdaDestination(this.function.fn),
       filterPattern: USAGE_FILTER_PATTERN,
     });
-
-    this.deadLetterAlarm = deadLetterAlarm(
-      this,
-      this.deadLetterQueue,
-      'Usage records could not be metered: see the metering logs, then replay the delivery',
-    );
   }
 }

@@ -230,34 +230,21 @@ describe('the audit trail', () => {
     ).rejects.toThrow(denied);
     // A put over an existing record is refused by the trail's condition: nothing is overwritten.
     const trail = new AuditTrail(createDocumentClient(), LOCAL_TABLE_NAMES.audit);
-    const again = await trail.append([
-      {
-        id: 'same',
-        record: {
-          record: 'mcp-audit/1',
-          tenantId: fresh.tenantId,
-          time: 1_700_000_000_000,
-          actor: { operator: true },
-          action: 'operator/suspend',
-          targets: [],
-          outcome: 'ok',
-        },
+    // Two records under one id: the second is a delivery repeated, never an overwrite.
+    const operatorRecord = (action: string) => ({
+      id: 'same',
+      record: {
+        record: 'mcp-audit/1' as const,
+        tenantId: fresh.tenantId,
+        time: 1_700_000_000_000,
+        actor: { operator: true as const },
+        action,
+        targets: [],
+        outcome: 'ok' as const,
       },
-    ]);
-    const twice = await trail.append([
-      {
-        id: 'same',
-        record: {
-          record: 'mcp-audit/1',
-          tenantId: fresh.tenantId,
-          time: 1_700_000_000_000,
-          actor: { operator: true },
-          action: 'operator/resume',
-          targets: [],
-          outcome: 'ok',
-        },
-      },
-    ]);
+    });
+    const again = await trail.append([operatorRecord('operator/suspend')]);
+    const twice = await trail.append([operatorRecord('operator/resume')]);
     expect([again, twice]).toEqual([1, 0]);
     const kept = await auditRecords(fresh.tenantId, { action: 'operator/suspend' });
     expect(kept).toHaveLength(1);
