@@ -27,7 +27,33 @@ export const PRICES = {
   fargateArmPerVcpuHour: 0.03238,
   fargateArmPerGbHour: 0.00356,
   hoursPerMonth: 730,
+  // Read on 2026-12-02 from stored copies of the AWS pages (sources in docs/COST.md):
+  /**
+   * Lambda tenant isolation mode: charged each time Lambda creates a tenant-isolated execution
+   * environment, by the function's memory. The figure is the Lambda pricing page's worked
+   * example (x86, US East); no arm64 figure was found, so the x86 one is used for arm64 too.
+   */
+  lambdaTenantIsolationPerGbEnvironment: 0.000167,
+  /** Cognito user pools, Essentials plan: per MAU beyond the free 10,000 a month per account. */
+  cognitoEssentialsPerMau: 0.015,
+  cognitoFreeMau: 10_000,
+  wafPerWebAclMonth: 5,
+  wafPerRuleMonth: 1,
+  wafPerMillionRequests: 0.6,
+  // As the authors knew them (not checked from this machine):
+  sesPer1000Emails: 0.1,
+  sqsPerMillionRequests: 0.4,
 } as const;
+
+/** Billed GB-seconds of one invocation. */
+export function gbSeconds(ms: number, mb: number): number {
+  return (ms / 1000) * (mb / 1024);
+}
+
+/** Lambda's charge for one invocation of `ms` at `mb` (arm64), its request included. */
+export function lambdaInvocation(ms: number, mb: number, p = PRICES): number {
+  return p.lambdaPerMillionRequests / 1_000_000 + gbSeconds(ms, mb) * p.lambdaArmPerGbSecond;
+}
 
 /** What the model assumes about a tool call; the defaults come from `npm run bench` and the stack. */
 export interface Workload {
@@ -102,10 +128,57 @@ export interface CostLine {
   readonly perMillionCalls: number;
 }
 
-/** Monthly cost per service: what one idle tenant costs, and what a million tool calls add. */
+/** What a million tool calls cost in Lambda: the MCP handler, the authorizer and metering. */
+export function lambdaPerMillionCalls(w: Workload, p = PRICES): number {
+  return (
+    p.lambdaPerMillionRequests *
+      (1 + w.authorizerInvocationsPerCall + w.meteringInvocationsPerCall) +
+    1_000_000 *
+      p.lambdaArmPerGbSecond *
+      (gbSeconds(w.mcpDurationMs, w.mcpMemoryMb) +
+        w.authorizerInvocationsPerCall * gbSeconds(w.authorizerDurationMs, w.authorizerMemoryMb) +
+        w.meteringInvocationsPerCall * gbSeconds(w.meteringDurationMs, 256))
+  );
+}
+
+/** What a million tool calls cost in DynamoDB: the data item and the usage-table writes. */
+export function dynamodbPerMillionCalls(w: Workload, p = PRICES): number {
+  return (
+    (w.writeShare + w.usageWritesPerCall) * p.dynamodbPerMillionWriteUnits +
+    (1 - w.writeShare) * p.dynamodbPerMillionReadUnits
+  );
+}
+
+/** What a million tool calls cost in KMS requests, at `requestsPerCall`. */
+export function kmsPerMillionCalls(requestsPerCall: number, p = PRICES): number {
+  return ((1_000_000 * requestsPerCall) / 10_000) * p.kmsPer10kRequests;
+}
+
+/** What a million tool calls cost in Secrets Manager calls. */
+export function secretsPerMillionCalls(w: Workload, p = PRICES): number {
+  return ((1_000_000 * w.secretsCallsPerCall) / 10_000) * p.secretsPer10kCalls;
+}
+
+/** What a million tool calls cost in CloudWatch Logs (ingested, and stored a month). */
+export function logsPerMillionCalls(w: Workload, p = PRICES): number {
+  return ((1_000_000 * w.logBytesPerCall) / 1e9) * (p.logsPerGbIngested + p.logsPerGbMonthStored);
+}
+
+/** The deployment's metrics, alarms and dashboard a month. */
+export function monitoringPlatform(w: Workload, p = PRICES): number {
+  return (
+    w.customMetrics * p.cloudwatchPerMetricMonth +
+    w.alarmMetrics * p.cloudwatchPerAlarmMetricMonth +
+    p.cloudwatchPerDashboardMonth
+  );
+}
+
+/**
+ * Monthly cost per service when every tenant has resources of its own (its KMS key, its API
+ * key, its secrets): what the stack cost before the pooled free tier (issue 20), and what a
+ * tenant of a dedicated-resource tier costs now. bench/tier-cost.ts models the tiers.
+ */
 export function costLines(w: Workload, p = PRICES): CostLine[] {
-  const gbSeconds = (ms: number, mb: number) => (ms / 1000) * (mb / 1024);
-  const million = 1_000_000;
   return [
     {
       service: 'API Gateway (REST)',
@@ -117,50 +190,36 @@ export function costLines(w: Workload, p = PRICES): CostLine[] {
       service: 'Lambda (MCP handler, authorizer, metering)',
       platform: 0,
       perTenantIdle: 0,
-      perMillionCalls:
-        p.lambdaPerMillionRequests *
-          (1 + w.authorizerInvocationsPerCall + w.meteringInvocationsPerCall) +
-        million *
-          p.lambdaArmPerGbSecond *
-          (gbSeconds(w.mcpDurationMs, w.mcpMemoryMb) +
-            w.authorizerInvocationsPerCall *
-              gbSeconds(w.authorizerDurationMs, w.authorizerMemoryMb) +
-            w.meteringInvocationsPerCall * gbSeconds(w.meteringDurationMs, 256)),
+      perMillionCalls: lambdaPerMillionCalls(w, p),
     },
     {
       service: 'DynamoDB (on demand; data and usage tables)',
       platform: 0,
       perTenantIdle: w.storedGbPerTenant * p.dynamodbPerGbMonth,
-      perMillionCalls:
-        (w.writeShare + w.usageWritesPerCall) * p.dynamodbPerMillionWriteUnits +
-        (1 - w.writeShare) * p.dynamodbPerMillionReadUnits,
+      perMillionCalls: dynamodbPerMillionCalls(w, p),
     },
     {
       service: 'KMS (one key per tenant)',
       platform: 0,
       perTenantIdle: p.kmsPerKeyMonth,
-      perMillionCalls: ((million * w.kmsRequestsPerCall) / 10_000) * p.kmsPer10kRequests,
+      perMillionCalls: kmsPerMillionCalls(w.kmsRequestsPerCall, p),
     },
     { service: 'STS (AssumeRole with tags)', platform: 0, perTenantIdle: 0, perMillionCalls: 0 },
     {
       service: 'Secrets Manager (tenant secrets, pseudonym key)',
       platform: p.secretsPerSecretMonth,
       perTenantIdle: w.secretsPerTenant * p.secretsPerSecretMonth,
-      perMillionCalls: ((million * w.secretsCallsPerCall) / 10_000) * p.secretsPer10kCalls,
+      perMillionCalls: secretsPerMillionCalls(w, p),
     },
     {
       service: 'CloudWatch Logs (ingest + a month stored)',
       platform: 0,
       perTenantIdle: 0,
-      perMillionCalls:
-        ((million * w.logBytesPerCall) / 1e9) * (p.logsPerGbIngested + p.logsPerGbMonthStored),
+      perMillionCalls: logsPerMillionCalls(w, p),
     },
     {
       service: 'CloudWatch metrics, alarms, dashboard',
-      platform:
-        w.customMetrics * p.cloudwatchPerMetricMonth +
-        w.alarmMetrics * p.cloudwatchPerAlarmMetricMonth +
-        p.cloudwatchPerDashboardMonth,
+      platform: monitoringPlatform(w, p),
       perTenantIdle: 0,
       perMillionCalls: 0,
     },
@@ -201,6 +260,6 @@ export function monthlyCost(w: Workload, p = PRICES): CostSummary {
   };
 }
 
-function sum(values: number[]) {
+export function sum(values: number[]): number {
   return values.reduce((total, n) => total + n, 0);
 }

@@ -174,6 +174,7 @@ async function main(): Promise<void> {
     tagging: new ResourceGroupsTaggingAPIClient({}),
     secretsManager: new SecretsManagerClient({}),
     data: { db: createDocumentClient(), tableName: config.DATA_TABLE_NAME as string },
+    queue: new ProvisioningQueue(new SQSClient({}), config.PROVISIONING_QUEUE_URL as string),
     progress: (message) => process.stdout.write(`  ${message}\n`),
   });
   const need = (count: number) => {
@@ -205,7 +206,12 @@ async function main(): Promise<void> {
           `Tenant:   ${tenant.tenantId} (${printable(tenant.name)})`,
           `Status:   ${tenant.status}`,
           `Tier:     ${tenant.tier} (${tier.throttle.rateLimit} req/s, burst ${tier.throttle.burstLimit}, ${tier.quota.limit}/${tier.quota.period.toLowerCase()})`,
-          `KMS key:  ${tenant.kmsKeyArn ?? '-'}`,
+          `KMS key:  ${tenant.kmsKeyArn ?? (tenant.dataKey ? 'none (a data key wrapped by the pooled key)' : '-')}`,
+          ...(tenant.migration
+            ? [
+                `Changing: ${tenant.migration.from} -> ${tenant.migration.to}, step ${tenant.migration.step} since ${tenant.migration.since}`,
+              ]
+            : []),
           `API key:  ${tenant.apiKeyId ?? '-'}`,
           `Created:  ${tenant.createdAt}`,
           `Members (${members.length}):`,

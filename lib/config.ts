@@ -2,6 +2,8 @@ import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import * as z from 'zod';
 import { redirectUriProblem } from '../lambda/authorization-server/redirect-uris.js';
+import { RECLAIM_DEFAULTS } from '../lambda/shared/lifecycle/reclaim-settings.js';
+import { SIGN_UP_LIMITS } from '../lambda/shared/lifecycle/sign-up-limits.js';
 
 /**
  * Deployment settings, read from CDK context (`cdk.json` or `-c key=value`) and validated
@@ -29,6 +31,21 @@ export interface AppConfig {
   readonly alarmEmail?: string;
   /** How many days audit records are kept before DynamoDB's TTL removes them. */
   readonly auditRetentionDays: number;
+  /**
+   * Idle free tenants (lambda/shared/lifecycle/reclaim.ts): noticed by e-mail from `noticeSender`
+   * after `idleDays` without use, offboarded `noticeDays` later if still unused. Without a sender
+   * nothing is reclaimed (the reclaimer is not deployed).
+   */
+  readonly reclaim: {
+    readonly idleDays: number;
+    readonly noticeDays: number;
+    readonly noticeSender?: string;
+  };
+  /**
+   * Self sign-ups per UTC day before the pre-sign-up trigger refuses more (invited sign-ups are
+   * not counted); an alarm fires at 80 % (lambda/shared/lifecycle/sign-up-limits.ts).
+   */
+  readonly signUpDailyCap: number;
 }
 
 export { DEFAULT_CALLBACK_URLS } from '../lambda/shared/edge/oauth-metadata.js';
@@ -81,6 +98,10 @@ const ContextSchema = z.object({
   mcpReservedConcurrency: z.coerce.number().int().positive().optional(),
   alarmEmail: z.email().optional(),
   auditRetentionDays: z.coerce.number().int().min(1).max(3653).default(365),
+  idleFreeTenantDays: z.coerce.number().int().min(1).max(3650).default(RECLAIM_DEFAULTS.idleDays),
+  reclaimNoticeDays: z.coerce.number().int().min(1).max(365).default(RECLAIM_DEFAULTS.noticeDays),
+  noticeSender: z.email().optional(),
+  signUpDailyCap: z.coerce.number().int().min(1).max(1_000_000).default(SIGN_UP_LIMITS.dailyCap),
 });
 
 export function readAppConfig(node: Node): AppConfig {
@@ -105,6 +126,12 @@ export function readAppConfig(node: Node): AppConfig {
     ...(data.mcpReservedConcurrency ? { mcpReservedConcurrency: data.mcpReservedConcurrency } : {}),
     ...(data.alarmEmail ? { alarmEmail: data.alarmEmail } : {}),
     auditRetentionDays: data.auditRetentionDays,
+    reclaim: {
+      idleDays: data.idleFreeTenantDays,
+      noticeDays: data.reclaimNoticeDays,
+      ...(data.noticeSender ? { noticeSender: data.noticeSender } : {}),
+    },
+    signUpDailyCap: data.signUpDailyCap,
   };
 }
 

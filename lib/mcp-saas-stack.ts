@@ -13,6 +13,8 @@ import { McpApi } from './constructs/mcp-api.js';
 import { Metering } from './constructs/metering.js';
 import { Observability } from './constructs/observability.js';
 import { Onboarding } from './constructs/onboarding.js';
+import { Reclaimer } from './constructs/reclaimer.js';
+import { SignUpGuard } from './constructs/sign-up-guard.js';
 import { TenantData } from './constructs/tenant-data.js';
 import { TenantIsolation } from './constructs/tenant-isolation.js';
 import { TokenSigningKey } from './constructs/token-signing-key.js';
@@ -37,6 +39,7 @@ export const DATA_ACCESS_POLICY_LOGICAL_ID = 'McpApiIsolationDataAccessRoleDefau
 export class McpSaasStack extends Stack {
   readonly tenantData: TenantData;
   readonly identity: Identity;
+  readonly signUpGuard: SignUpGuard;
   readonly mcpApi: McpApi;
   /** The data-access role, the only way to tenant data (lambda/shared/tenancy/policy.ts). */
   readonly isolation: TenantIsolation;
@@ -45,6 +48,8 @@ export class McpSaasStack extends Stack {
   readonly webhookSigning: TokenSigningKey;
   readonly onboarding: Onboarding;
   readonly metering: Metering;
+  /** Idle free tenants noticed and reclaimed; only with a notice sender (`-c noticeSender`). */
+  readonly reclaimer?: Reclaimer;
   readonly observability: Observability;
   readonly consoleSite: ConsoleSite;
   readonly auditTrail: AuditTrail;
@@ -59,9 +64,13 @@ export class McpSaasStack extends Stack {
     });
     this.identity = new Identity(this, 'Identity', {
       registryTable: this.tenantData.registryTable,
+      usageTable: this.tenantData.usageTable,
+      signUpDailyCap: config.signUpDailyCap,
       domainPrefix: config.domainPrefix,
       removalPolicy: config.removalPolicy,
     });
+    // Sign-ups limited per source address (AWS WAF on the user pool), before any trigger runs.
+    this.signUpGuard = new SignUpGuard(this, 'SignUpGuard', { userPool: this.identity.userPool });
     // The console's origin is CloudFront's; its CSP names the API's origin, known only once the
     // API exists (a token: CloudFormation orders the two, nothing here depends on the order).
     this.consoleSite = new ConsoleSite(this, 'Console', {
@@ -137,6 +146,7 @@ export class McpSaasStack extends Stack {
       registryTable: this.tenantData.registryTable,
       auditTable: this.auditTrail.table,
       callerRole: this.mcpApi.mcpFunction.role,
+      removalPolicy: config.removalPolicy,
     });
     // Its logical id is the one it had inside McpApi: every tenant's KMS key policy names
     // this role's ARN, and a replaced role (new ARN) would lock every tenant out of its data.
@@ -148,19 +158,40 @@ export class McpSaasStack extends Stack {
       .defaultChild as CfnPolicy;
     policy.overrideLogicalId(DATA_ACCESS_POLICY_LOGICAL_ID);
     this.mcpApi.mcpFunction.useDataAccessRole(this.isolation.dataAccessRole);
+    this.mcpApi.mcpFunction.usePooledKey(this.isolation.pooledKey);
     this.onboarding = new Onboarding(this, 'Onboarding', {
       identity: this.identity,
       registryTable: this.tenantData.registryTable,
       dataAccessRole: this.isolation.dataAccessRole,
+      pooledKey: this.isolation.pooledKey,
+      dataTable: this.tenantData.dataTable,
       usagePlanIds: this.mcpApi.usagePlanIds,
       removalPolicy: config.removalPolicy,
     });
+
+    this.isolation.allowCaller(this.onboarding.provisioner.role);
 
     this.metering = new Metering(this, 'Metering', {
       source: this.mcpApi.mcpFunction,
       usageTable: this.tenantData.usageTable,
       removalPolicy: config.removalPolicy,
     });
+
+    const { noticeSender, idleDays, noticeDays } = config.reclaim;
+    if (noticeSender) {
+      this.reclaimer = new Reclaimer(this, 'Reclaimer', {
+        registryTable: this.tenantData.registryTable,
+        usageTable: this.tenantData.usageTable,
+        dataTable: this.tenantData.dataTable,
+        userPool: this.identity.userPool,
+        usagePlanIds: this.mcpApi.usagePlanIds,
+        noticeSender,
+        idleDays,
+        noticeDays,
+        mcpUrl: this.mcpApi.mcpUrl,
+        removalPolicy: config.removalPolicy,
+      });
+    }
 
     this.observability = new Observability(this, 'Observability', {
       stage: this.mcpApi.api.deploymentStage,
@@ -172,8 +203,10 @@ export class McpSaasStack extends Stack {
         this.onboarding.deadLetterAlarm,
         this.metering.deadLetterAlarm,
         this.auditTrail.deadLetterAlarm,
+        ...(this.reclaimer ? [this.reclaimer.deadLetterAlarm] : []),
       ],
       alarmEmail: config.alarmEmail,
+      signUpDailyCap: config.signUpDailyCap,
     });
 
     const output = (id: string, value: string, description: string) =>

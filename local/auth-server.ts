@@ -7,7 +7,10 @@
  * listening.
  *
  *   tsx local/auth-server.ts [--port 0] [--client-id local-facade] [--scope mcp/invoke]
- *     [--redirect-uri URI ...] [--mint-tokens]
+ *     [--redirect-uri URI ...] [--mint-tokens] [--sign-up-rate-limit N]
+ *
+ * The sign-up form's posts pass the web ACL's sign-up rule first (local/stand-ins/waf.ts), per
+ * source address, as WAF counts Managed Login's; `--sign-up-rate-limit` raises the limit.
  *
  * Like the user pool, it has one app client, the authorization façade's, whose callback URLs
  * are set when the façade's address is known: `POST /local/app-client` with
@@ -41,6 +44,7 @@ import {
   MAX_FORM_BYTES,
 } from './oauth/authorization-server.js';
 import { TokenIssuer } from './oauth/token-issuer.js';
+import { RateBasedRule, signUpRate } from './stand-ins/waf.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,6 +54,8 @@ const { values } = parseArgs({
     /** A callback URL of the app client; repeat for more. */
     'redirect-uri': { type: 'string', multiple: true, default: [] },
     'mint-tokens': { type: 'boolean', default: false },
+    /** Sign-up form posts one source address may make in the rule's window. */
+    'sign-up-rate-limit': { type: 'string' },
   },
 });
 
@@ -61,6 +67,11 @@ const { handler: preTokenGeneration } = await loadHandler(
   () => import('../lambda/pre-token-generation/index.js'),
 );
 const cognito = new CognitoIdentityProviderClient({});
+// The pages' own calls: Managed Login is part of the user pool, and WAF counted the page's post
+// (the rule below), so the stand-in takes these without counting them again.
+const managedLoginCognito = new CognitoIdentityProviderClient({
+  endpoint: `${process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER}/__stand-in/managed-login/`,
+});
 const userPoolId = process.env.USER_POOL_ID ?? 'us-east-1_local';
 
 const AppClientUpdate = z.object({ callbackUrls: z.array(z.url()).min(1) });
@@ -94,7 +105,8 @@ const authorization = new AuthorizationServer({
   // The pool's one resource server, whose identifier prefixes the scope (`mcp/invoke`).
   resourceServers: [values.scope.split('/')[0] as string],
   tokens,
-  cognito,
+  cognito: managedLoginCognito,
+  signUpRule: new RateBasedRule(signUpRate(values['sign-up-rate-limit'])),
   signIn: async (email, password, newPassword) => {
     const response = await fetch(
       `${process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER}/__stand-in/sign-in`,

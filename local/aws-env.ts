@@ -34,4 +34,5 @@ export const STAND_IN_SERVICES = [
   'RESOURCE_GROUPS_TAGGING_API',
   'SECRETS_MANAGER',
   'CLOUDWATCH_LOGS',
+  'SESV2',
 ] as const;

@@ -8,18 +8,31 @@
  * - KMS key management and the tagging API's GetResources for keys;
  * - API Gateway API keys and usage plans;
  * - Cognito sign-up, confirmation and admin calls, running the real pre-sign-up and
- *   post-confirmation triggers;
- * - SQS for the provisioning queue (FIFO, visibility, dead-letter redrive).
+ *   post-confirmation triggers, behind the web ACL's sign-up rule (local/stand-ins/waf.ts:
+ *   SignUp calls counted per TCP peer address, refused past the limit as WAF refuses them);
+ * - SQS for the provisioning queue (FIFO, visibility, dead-letter redrive);
+ * - SES v2 SendEmail, from verified identities only, into an outbox (local/stand-ins/ses.ts):
+ *   `/__stand-in/ses/identities` (POST `{"identity":"no-reply@example.com"}` verifies a sender
+ *   or a domain) and `/__stand-in/ses/outbox` (accepted messages; `?to=<email>` for one
+ *   recipient's);
+ * - CloudWatch Logs: the MCP function's log group by log stream (one per execution
+ *   environment; the harness puts the gateway's lines), its subscriptions (metering, audit)
+ *   and `FilterLogEvents` on it; the operator log group the CLI writes to.
  *
  *   tsx local/aws-stand-in-server.ts --dynamodb http://127.0.0.1:PORT [--data-table NAME]
  *     [--state FILE]   keep keys, API keys, usage plans and users across restarts
+ *     [--sign-up-rate-limit N]   SignUp calls per source address per window (default: the
+ *                      web ACL's, lambda/shared/lifecycle/sign-up-limits.ts)
  *
  * Prints `{"service":"aws","port":N,"queueUrl":URL,"dlqUrl":URL}` when listening. Local-only
  * endpoints under /__stand-in/: `stats` (calls per action; POST resets), `faults` (POST
  * `{"action":"kms:CreateAlias","times":3,"when":"after"}` makes the next calls fail with a
  * 500, after doing the work or before it; `"kind":"throttle"` answers a 400
  * ThrottlingException instead), `apikeys/<value>` (the key and its plan, for the
- * local gateway), `inbox/<email>` (the last e-mail), `queues/<name>` (depth).
+ * local gateway), `inbox/<email>` (the last e-mail), `queues/<name>` (depth); and
+ * `managed-login/`, where the local Managed Login pages (local/auth-server.ts) send the Cognito
+ * calls of their forms: Managed Login is part of Cognito, and WAF counted the page's request
+ * itself (the pages apply the same rule), so its sign-up is not counted a second time here.
  * Signatures are not checked. Requests that carry no session of this stand-in (static keys,
  * standing for the other roles) are not restricted.
  */
@@ -41,17 +54,20 @@ import { LOCAL_DATA_ACCESS_ROLE_ARN } from './harness.js';
 import { LocalIam } from './iam/local-iam.js';
 import { decideIam } from './iam/template-policies.js';
 import { lambdaContext } from './lambda-context.js';
+import { MCP_LOG_GROUP, unframedLine } from './log-streams.js';
 import { ApiGatewayStandIn } from './stand-ins/apigateway.js';
 import { CognitoStandIn, type CognitoTriggers } from './stand-ins/cognito.js';
 import { decideDataAccess } from './stand-ins/dynamodb-guard.js';
 import { transactWrite } from './stand-ins/dynamodb-transactions.js';
 import { KmsStandIn } from './stand-ins/kms.js';
-import { LogsStandIn } from './stand-ins/logs.js';
+import { LogGroupStandIn, LogsStandIn } from './stand-ins/logs.js';
 import type { Answer } from './stand-ins/protocol.js';
 import { SecretsManagerStandIn } from './stand-ins/secrets-manager.js';
+import { SesStandIn } from './stand-ins/ses.js';
 import { type Caller, SessionIssuer } from './stand-ins/sessions.js';
 import { SqsStandIn } from './stand-ins/sqs.js';
 import { handleStsRequest } from './stand-ins/sts.js';
+import { blockedSignUp, RateBasedRule, signUpRate } from './stand-ins/waf.js';
 import { LOCAL_TABLE_NAMES } from './tables.js';
 
 const { values } = parseArgs({
@@ -60,6 +76,8 @@ const { values } = parseArgs({
     dynamodb: { type: 'string' },
     /** Keep keys, API keys, usage plans and users in this file across restarts. */
     state: { type: 'string' },
+    /** SignUp calls one source address may make in the rule's window. */
+    'sign-up-rate-limit': { type: 'string' },
   },
 });
 if (!values.dynamodb) {
@@ -72,14 +90,19 @@ export const QUEUE_NAME = 'tenant-provisioning.fifo';
 export const DLQ_NAME = 'tenant-provisioning-dlq.fifo';
 
 const sessions = new SessionIssuer();
+// The web ACL's sign-up rule, in front of the user pool's API (lib/constructs/sign-up-guard.ts).
+const signUpRule = new RateBasedRule(signUpRate(values['sign-up-rate-limit']));
 // IAM as deployed: the data-access role's policies from the CDK app (local/deployed-contract.ts).
 const iam = new LocalIam({ [LOCAL_DATA_ACCESS_ROLE_ARN]: loadContract().dataAccessPolicies });
 const kms = new KmsStandIn(iam);
 const apigateway = new ApiGatewayStandIn();
 const sqs = new SqsStandIn();
 const secrets = new SecretsManagerStandIn(iam);
+const ses = new SesStandIn();
 // The MCP function's log group has two subscription filters: metering and the audit trail.
-const logGroup = { logGroup: '/aws/lambda/local-mcp', logStream: 'local-gateway' };
+const logGroup = { logGroup: MCP_LOG_GROUP };
+// Its lines by log stream, for FilterLogEvents.
+const mcpLogGroup = new LogGroupStandIn(MCP_LOG_GROUP);
 const logs = new LogsStandIn(loadContract().usageFilterPattern, {
   ...logGroup,
   filterName: 'UsageRecords',
@@ -117,6 +140,7 @@ if (values.state && existsSync(values.state)) {
   apigateway.restore(state.apigateway);
   cognito.restore(state.cognito);
   secrets.restore(state.secrets);
+  ses.restore(state.ses);
 }
 let saving: NodeJS.Timeout | undefined;
 /** Writes the state file (atomically: write, then rename). */
@@ -129,6 +153,7 @@ function writeState(): void {
     apigateway: apigateway.snapshot(),
     cognito: cognito.snapshot(),
     secrets: secrets.snapshot(),
+    ses: ses.snapshot(),
   };
   // Key material, secrets and password hashes: owner-only.
   writeFileSync(`${file}.tmp`, JSON.stringify(snapshot), { mode: 0o600 });
@@ -170,8 +195,14 @@ const server = createServer((req, res) => {
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req);
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  if (url.pathname.startsWith('/__stand-in/'))
+  const fromManagedLogin = url.pathname.startsWith('/__stand-in/managed-login/');
+  if (url.pathname.startsWith('/__stand-in/') && !fromManagedLogin)
     return send(res, internal(req.method ?? 'GET', url, body));
+  // WAF decides before Cognito does: a blocked sign-up reaches neither Cognito nor a trigger.
+  if (!fromManagedLogin && blockedSignUp(signUpRule, req, res, url.pathname)) {
+    count('waf:blocked:SignUp');
+    return;
+  }
 
   const target = String(req.headers['x-amz-target'] ?? '');
   const [service, action] = target.split('.') as [string, string | undefined];
@@ -194,8 +225,20 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (service === 'AWSCognitoIdentityProviderService' && action) {
     return withFaults(res, `cognito-idp:${action}`, () => cognito.handle(action, input()));
   }
+  if (service === 'Logs_20140328' && action === 'FilterLogEvents') {
+    const query = input();
+    if (query.logGroupName === MCP_LOG_GROUP) {
+      return withFaults(res, 'logs:FilterLogEvents', async () => mcpLogGroup.filter(query));
+    }
+  }
   if (service === 'Logs_20140328' && action) {
     return withFaults(res, `logs:${action}`, async () => operatorLog(action, input()));
+  }
+  if (url.pathname.startsWith('/v2/email/')) {
+    const name = url.pathname === '/v2/email/outbound-emails' ? 'SendEmail' : url.pathname;
+    return withFaults(res, `ses:${name}`, async () =>
+      ses.handle(req.method ?? 'GET', url, body.length ? input() : {}),
+    );
   }
   if (service === 'AmazonSQS' && action)
     return withFaults(res, `sqs:${action}`, async () => sqs.handle(action, input()));
@@ -276,9 +319,11 @@ function internal(method: string, url: URL, body: Buffer): Answer {
       // The harness puts the gateway's output lines; the subscription delivers the usage
       // records to the metering function, which runs in this process (see deliverUsage).
       if (arg === '' && method === 'POST') {
-        const lines = body.toString('utf8').split('\n').filter(Boolean);
+        // Each line as its environment printed it, under that environment's log stream.
+        const lines = body.toString('utf8').split('\n').filter(Boolean).map(unframedLine);
         logs.put(lines);
         auditLogs.put(lines);
+        mcpLogGroup.put(lines);
         return ok({});
       }
       if (arg === 'stats') {
@@ -355,6 +400,17 @@ function internal(method: string, url: URL, body: Buffer): Answer {
     }
     case 'queues':
       return ok({ depth: sqs.depth(arg) });
+    case 'ses': {
+      if (arg === 'identities' && method === 'POST') {
+        const { identity } = JSON.parse(body.toString('utf8')) as { identity?: unknown };
+        if (typeof identity !== 'string' || identity === '') return { status: 400, body: '{}' };
+        ses.verify(identity);
+        saveState();
+        return ok({ identity });
+      }
+      if (arg === 'outbox') return ok(ses.outbox(url.searchParams.get('to') ?? undefined));
+      return { status: 404, body: '{}' };
+    }
     case 'kms':
       return ok(
         [...kms.keys.values()].map((k) => ({
@@ -510,7 +566,7 @@ function operatorLog(action: string, input: Record<string, unknown>): Answer {
       });
     }
     const events = (input.logEvents as Array<{ message: string }> | undefined) ?? [];
-    auditLogs.put(events.map((event) => event.message));
+    auditLogs.put(events.map((event) => ({ logStream: stream, message: event.message })));
     return json(200, { nextSequenceToken: String(Date.now()) });
   }
   return json(400, { __type: 'UnknownOperationException' });

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { TENANT_ID_PARAMETER } from '../lambda/shared/edge/execution-tenant.js';
 import { readAppConfig } from '../lib/config.js';
 import { HandlerFunction } from '../lib/constructs/handler-function.js';
 import { McpSaasStack } from '../lib/mcp-saas-stack.js';
@@ -45,6 +46,19 @@ export interface DeployedContract {
   readonly auditTablePolicy: unknown;
   /** The audit function's role: the one principal the policy lets put. */
   readonly auditWriterRoleArn: string;
+  /**
+   * Lambda tenant isolation as deployed, by `lambda/` entry, for the functions that have it or
+   * whose API Gateway integrations send a tenant id: whether the function is PER_TENANT, and
+   * the mapping expression its integrations set `X-Amz-Tenant-Id` from, if any.
+   */
+  readonly tenancy: Readonly<Record<string, FunctionTenancy>>;
+}
+
+export interface FunctionTenancy {
+  /** `TenancyConfig` PER_TENANT: Lambda refuses an invocation without a tenant id. */
+  readonly perTenant: boolean;
+  /** Where the integration takes the tenant id from (`context.authorizer.executionTenant`). */
+  readonly tenantIdSource?: string;
 }
 
 export function deployedContract(): DeployedContract {
@@ -89,11 +103,13 @@ export function deployedContract(): DeployedContract {
         )
       ]?.Properties?.FilterPattern ?? '',
     );
+  const tenancy = functionTenancy(stack, template);
   const auditTable = template.Resources?.[logicalId(stack.auditTrail.table)];
   const replica = (auditTable?.Properties?.Replicas as Array<Record<string, unknown>>)?.[0];
   return {
     functions,
     timeouts,
+    tenancy,
     usageFilterPattern: subscription('Metering/UsageRecords'),
     auditFilterPattern: subscription('AuditTrail/AuditRecordsMcp'),
     auditTablePolicy: resolveValue(
@@ -114,6 +130,50 @@ export function deployedContract(): DeployedContract {
       names,
     }),
   };
+}
+
+/**
+ * Each function's tenancy configuration, and the tenant id mapping of the methods that invoke
+ * it (one source per function: the local gateway maps it for every route of the function).
+ */
+function functionTenancy(stack: Stack, template: TemplateJson): Record<string, FunctionTenancy> {
+  const entryOf = new Map<string, string>();
+  const tenancy: Record<string, FunctionTenancy> = {};
+  for (const construct of stack.node.findAll()) {
+    if (!(construct instanceof HandlerFunction)) continue;
+    const cfn = construct.fn.node.defaultChild as CfnFunction;
+    entryOf.set(stack.getLogicalId(cfn), construct.entry);
+    const mode = (stack.resolve(cfn.tenancyConfig) as { tenantIsolationMode?: string } | undefined)
+      ?.tenantIsolationMode;
+    if (mode !== undefined) tenancy[construct.entry] = { perTenant: mode === 'PER_TENANT' };
+  }
+  const sources = new Map<string, Set<string | undefined>>();
+  for (const resource of Object.values(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::ApiGateway::Method') continue;
+    const integration = resource.Properties?.Integration as
+      | { Uri?: unknown; RequestParameters?: Record<string, unknown> }
+      | undefined;
+    const uri = JSON.stringify(integration?.Uri ?? '');
+    const entry = [...entryOf].find(([id]) => uri.includes(`"${id}"`))?.[1];
+    if (!entry) continue;
+    const source = Object.entries(integration?.RequestParameters ?? {}).find(
+      ([name]) => name.toLowerCase() === TENANT_ID_PARAMETER.toLowerCase(),
+    )?.[1];
+    const seen = sources.get(entry) ?? new Set();
+    seen.add(source === undefined ? undefined : String(source));
+    sources.set(entry, seen);
+  }
+  for (const [entry, seen] of sources) {
+    if (seen.size > 1) {
+      throw new Error(
+        `the methods of lambda/${entry} map ${TENANT_ID_PARAMETER} differently; the local gateway maps one source per function`,
+      );
+    }
+    const [source] = seen;
+    if (source === undefined) continue;
+    tenancy[entry] = { perTenant: tenancy[entry]?.perTenant ?? false, tenantIdSource: source };
+  }
+  return tenancy;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -13,6 +13,7 @@ const LOCAL_ONLY = new Set([
   'ALLOW_LOOPBACK_WEBHOOKS',
   'ALLOW_LOOPBACK_CLIENT_METADATA',
   'RETRY_BASE_SECONDS',
+  'TIER_CHANGE_DRAIN_SECONDS',
   'POWERTOOLS_METRICS_DISABLED',
 ]);
 /** What the Lambda runtime (or the local endpoints standing in for AWS) provides every function. */
@@ -39,13 +40,10 @@ export function deployedTimeoutMs(entry: string): number {
 }
 
 /**
- * Loads a handler with the environment its CDK definition gives it and nothing more, as Lambda
- * would: the process's merged environment is narrowed to the function's own variables while
- * the handler module loads (handlers read their configuration at load), so a variable that CDK
- * does not give a function is missing locally too. A variable CDK gives that the local stack
- * has no value for stops the stack at start.
+ * The variables the CDK definition of `lambda/<entry>` gives it; fails, naming them, when the
+ * local stack has no value for some (so a stack that could not run the function stops at start).
  */
-export async function loadHandler<T>(entry: string, load: () => Promise<T>): Promise<T> {
+export function functionVariables(entry: string): readonly string[] {
   const names = loadContract().functions[entry];
   if (!names) throw new Error(`the CDK app defines no function from lambda/${entry}`);
   const missing = names.filter((name) => process.env[name] === undefined);
@@ -54,6 +52,18 @@ export async function loadHandler<T>(entry: string, load: () => Promise<T>): Pro
       `lambda/${entry} needs ${missing.join(', ')}, which the local stack does not set`,
     );
   }
+  return names;
+}
+
+/**
+ * Loads a handler with the environment its CDK definition gives it and nothing more, as Lambda
+ * would: the process's merged environment is narrowed to the function's own variables while
+ * the handler module loads (handlers read their configuration at load), so a variable that CDK
+ * does not give a function is missing locally too. A variable CDK gives that the local stack
+ * has no value for stops the stack at start.
+ */
+export async function loadHandler<T>(entry: string, load: () => Promise<T>): Promise<T> {
+  const names = functionVariables(entry);
   const saved = { ...process.env };
   const allowed = new Set(names);
   for (const name of Object.keys(process.env)) {

@@ -9,15 +9,23 @@
  * The handlers read their configuration from the environment, as on AWS (see
  * local/harness.ts for the variables); API_BASE_URL is set here from the port. The
  * provisioner runs here as well, fed from the provisioning queue.
+ *
+ * A function the CDK app makes PER_TENANT (Lambda tenant isolation, the MCP function) runs in
+ * execution environments of each tenant id its integration maps, one worker thread each
+ * (local/execution-environments.ts); the lines each prints are framed with its log stream
+ * (local/log-streams.ts), the others' are printed as they are.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { API_STAGE_NAME } from '../lambda/shared/edge/api-contract.js';
 import { bearerChallenge } from '../lambda/shared/edge/oauth-metadata.js';
-import { loadHandler } from './function-environment.js';
+import { ExecutionEnvironments } from './execution-environments.js';
+import { functionVariables, loadContract, loadHandler } from './function-environment.js';
 import { createGateway } from './gateway.js';
+import { framedLine } from './log-streams.js';
 import { startQueueRunner } from './queue-runner.js';
 import type { PlanLimits } from './usage-plan-limits.js';
 
@@ -55,7 +63,23 @@ const url = `http://127.0.0.1:${port}/${API_STAGE_NAME}`;
 process.env.API_BASE_URL = url;
 // One at a time, each with only the environment its CDK definition gives it.
 const authorizer = await loadHandler('authorizer', () => import('../lambda/authorizer/index.js'));
-const mcp = await loadHandler('mcp', () => import('../lambda/mcp/index.js'));
+const { tenancy } = loadContract();
+let environments: ExecutionEnvironments<APIGatewayProxyEvent, APIGatewayProxyResult> | undefined;
+let mcp: {
+  handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+};
+if (tenancy.mcp?.perTenant) {
+  // Loaded in each environment on its first invocation; its configuration is checked now.
+  functionVariables('mcp');
+  const isolated = new ExecutionEnvironments<APIGatewayProxyEvent, APIGatewayProxyResult>({
+    entry: 'mcp',
+    onLine: (logStream, line) => process.stdout.write(`${framedLine(logStream, line)}\n`),
+  });
+  environments = isolated;
+  mcp = { handler: (event, context) => isolated.invoke(event, context) };
+} else {
+  mcp = await loadHandler('mcp', () => import('../lambda/mcp/index.js'));
+}
 const protectedResource = await loadHandler(
   'protected-resource',
   () => import('../lambda/protected-resource/index.js'),
@@ -84,6 +108,7 @@ handle = createGateway({
   challenge: bearerChallenge(url, process.env.REQUIRED_SCOPE ?? ''),
   // The MCP function's own setting: the gateway answers the same origin's preflight.
   consoleOrigin: process.env.CONSOLE_ORIGIN ?? '',
+  tenancy,
   apiKey: async (value) => {
     const response = await fetch(
       `${process.env.AWS_ENDPOINT_URL_API_GATEWAY}/__stand-in/apikeys/${encodeURIComponent(value)}`,
@@ -108,6 +133,8 @@ process.stdout.write(`${JSON.stringify({ service: 'gateway', port, url })}\n`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void runner.stop();
+    // The environments' threads end with the process; stopped first, so none outlives a stop.
+    void environments?.stop();
     server.close(() => process.exit(0));
     server.closeAllConnections();
   });

@@ -17,7 +17,9 @@ import {
   gatewayResponseBody,
 } from '../lambda/shared/edge/api-contract.js';
 import { consoleCorsHeaders, consolePreflightHeaders } from '../lambda/shared/edge/console-cors.js';
+import { TENANT_ID_HEADER } from '../lambda/shared/edge/execution-tenant.js';
 import { API_ROUTES, type ApiRoute } from '../lambda/shared/edge/routes.js';
+import type { FunctionTenancy } from './deployed-contract.js';
 import { lambdaContext } from './lambda-context.js';
 import { proxyEvent } from './proxy-event.js';
 import { type PlanLimits, UsagePlanLimits } from './usage-plan-limits.js';
@@ -52,6 +54,13 @@ export interface GatewayOptions {
    * API Gateway (a mock integration and static response headers).
    */
   readonly consoleOrigin: string;
+  /**
+   * Lambda tenant isolation as deployed, by `lambda/` entry (local/deployed-contract.ts): the
+   * tenant id each route's integration maps (`X-Amz-Tenant-Id`), handed to the handler as
+   * Lambda's `context.tenantId`, and which functions are PER_TENANT.
+   * @default - none: no function is PER_TENANT and no integration maps a tenant id
+   */
+  readonly tenancy?: Readonly<Record<string, FunctionTenancy>>;
 }
 
 export interface ApiKeyState {
@@ -83,7 +92,9 @@ const METHOD_ARN_PREFIX = `arn:aws:execute-api:us-east-1:000000000000:local/${AP
  * this process: it routes, calls the TOKEN authorizer with the Authorization header and caches
  * its policy per token like API Gateway, checks the API key the authorizer names and applies
  * its usage plan's rate, burst and quota, answers the same gateway responses, builds the proxy
- * event with the authorizer's context, and maps the result back to HTTP.
+ * event with the authorizer's context, and maps the result back to HTTP. For a function under
+ * Lambda tenant isolation it maps the invocation's tenant id as the integration does (from the
+ * authorizer's context), and fails the invocation as Lambda does when it has none.
  */
 export function createGateway(options: GatewayOptions) {
   const cache = new Map<string, { result: APIGatewayAuthorizerResult; until: number }>();
@@ -93,6 +104,9 @@ export function createGateway(options: GatewayOptions) {
   const apiKeys = new Map<string, { state: ApiKeyState | undefined; until: number }>();
   const planLimits = new UsagePlanLimits();
   const apiKeyTtlMs = (options.apiKeyCacheTtlSeconds ?? API_KEY_PROPAGATION_SECONDS) * 1000;
+  for (const [entry, tenancy] of Object.entries(options.tenancy ?? {})) {
+    if (tenancy.tenantIdSource !== undefined) checkMappingSource(entry, tenancy.tenantIdSource);
+  }
   const apiKey = async (value: string) => {
     const cached = apiKeys.get(value);
     if (cached && cached.until > Date.now()) return cached.state;
@@ -148,9 +162,35 @@ export function createGateway(options: GatewayOptions) {
       route.path,
       authorizer,
     );
+    const entry = ENTRY_OF[route.handler];
+    const tenancy = options.tenancy?.[entry];
+    const tenantId =
+      tenancy?.tenantIdSource !== undefined
+        ? mappedValue(tenancy.tenantIdSource, authorizer, req)
+        : undefined;
+    const refusal =
+      (tenancy?.perTenant ?? false) !== (tenantId !== undefined)
+        ? `${tenancy?.perTenant ? 'PER_TENANT without' : 'not PER_TENANT, with'} a tenant id`
+        : tenantId !== undefined && !LAMBDA_TENANT_ID.test(tenantId)
+          ? 'a tenant id Lambda does not accept'
+          : undefined;
+    if (refusal) {
+      // Lambda refuses the Invoke call (InvalidParameterValueException) for a PER_TENANT function
+      // without a tenant id, for any other function with one, and for a malformed one; API
+      // Gateway then answers 500.
+      process.stderr.write(
+        `gateway: lambda/${entry} not invoked: ${refusal} (${TENANT_ID_HEADER})\n`,
+      );
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'Internal server error' }));
+      return;
+    }
     let result: APIGatewayProxyResult;
     try {
-      result = await options[route.handler](event, lambdaContext(ENTRY_OF[route.handler]));
+      result = await options[route.handler](
+        event,
+        lambdaContext(entry, undefined, tenantId !== undefined ? { tenantId } : {}),
+      );
     } catch (error) {
       process.stderr.write(`gateway: ${route.handler} failed: ${(error as Error).stack}\n`);
       res.writeHead(502, { 'content-type': 'application/json' });
@@ -219,6 +259,43 @@ export function createGateway(options: GatewayOptions) {
     });
     res.end(gatewayResponseBody(type));
   }
+}
+
+/**
+ * The mapping expressions the gateway evaluates for a tenant id (API Gateway REST parameter
+ * mapping): the authorizer's context, a method request header, a static value. Any other
+ * stops the gateway at start rather than be mapped to something else.
+ */
+/**
+ * A tenant id Lambda accepts: 1 to 256 of these characters (Lambda API reference, `TenantId`;
+ * the execution tenants `tenant:<id>` and `pool:<tier>` are of this form).
+ */
+const LAMBDA_TENANT_ID = /^[a-zA-Z0-9._:/=+\-@ ]{1,256}$/;
+
+const MAPPING_SOURCE =
+  /^(context\.authorizer\.[A-Za-z0-9_]+|method\.request\.header\.[A-Za-z0-9-]+|'[^']*')$/;
+
+function checkMappingSource(entry: string, source: string): void {
+  if (!MAPPING_SOURCE.test(source)) {
+    throw new Error(
+      `lambda/${entry}: the local gateway cannot map ${TENANT_ID_HEADER} from ${source}`,
+    );
+  }
+}
+
+/** The value a mapping expression gives for this request; none if its source is empty. */
+function mappedValue(
+  source: string,
+  authorizer: Record<string, unknown> | null,
+  req: IncomingMessage,
+): string | undefined {
+  let value: unknown;
+  if (source.startsWith("'")) value = source.slice(1, -1);
+  else if (source.startsWith('context.authorizer.')) {
+    value = authorizer?.[source.slice('context.authorizer.'.length)];
+  } else value = req.headers[source.slice('method.request.header.'.length).toLowerCase()];
+  if (value === undefined || value === null || value === '') return undefined;
+  return Array.isArray(value) ? value.join(',') : String(value);
 }
 
 /** IAM-style evaluation of the authorizer's policy: an explicit Deny wins, else an Allow must match. */

@@ -17,7 +17,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   APIGatewayClient,
+  CreateApiKeyCommand,
   CreateUsagePlanCommand,
+  CreateUsagePlanKeyCommand,
+  GetApiKeysCommand,
   GetUsagePlansCommand,
 } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -37,12 +40,15 @@ import {
   endpointUrls,
   facadeUrls,
 } from '../lambda/shared/edge/oauth-metadata.js';
-import type { UsagePlanIds } from '../lambda/shared/edge/usage-plans.js';
+import type { PoolApiKeys, UsagePlanIds } from '../lambda/shared/edge/usage-plans.js';
 import { TIERS } from '../lambda/shared/fair-use/tiers.js';
+import { SIGN_UP_LIMITS } from '../lambda/shared/lifecycle/sign-up-limits.js';
 import { SERVICE_NAME } from '../lambda/shared/platform/service.js';
+import { pooledKeyPolicy } from '../lambda/shared/tenancy/isolation.js';
 import { CONSOLE_CLIENT_ID, type ConsoleConfig } from '../lib/console-policy.js';
 import { localAwsEnv } from './aws-env.js';
 import { CONTRACT_FILE_VARIABLE } from './function-environment.js';
+import { unframedLine } from './log-streams.js';
 import { type LocalProcess, PROJECT_ROOT, startLocalProcess } from './process.js';
 import { createTables, LOCAL_TABLE_NAMES } from './tables.js';
 
@@ -75,6 +81,8 @@ async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
   for (const tier of Object.values(TIERS)) {
     const name = `tier-${tier.name}`;
     const existing = items.find((plan) => plan.name === name);
+    // A pooled tier's plan holds the whole tier's limits (lib/constructs/tier-usage-plans.ts).
+    const limits = tier.resources === 'pooled' && tier.pool ? tier.pool : tier;
     ids[tier.name] =
       existing?.id ??
       String(
@@ -82,8 +90,8 @@ async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
           await apigw.send(
             new CreateUsagePlanCommand({
               name,
-              throttle: tier.throttle,
-              quota: { limit: tier.quota.limit, period: tier.quota.period },
+              throttle: limits.throttle,
+              quota: { limit: limits.quota.limit, period: limits.quota.period },
             }),
           )
         ).id,
@@ -94,9 +102,80 @@ async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
 }
 
 /**
+ * What the CDK app makes for the pooled tiers: each pooled tier's one shared API key in its
+ * usage plan, and the pooled KMS key with its policy (the same builder's). Kept on restart.
+ */
+async function ensurePooledTiers(
+  awsUrl: string,
+  planIds: UsagePlanIds,
+): Promise<{ poolApiKeys: PoolApiKeys; pooledKeyArn: string }> {
+  const local = {
+    region: 'us-east-1',
+    endpoint: awsUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const apigw = new APIGatewayClient(local);
+  const poolApiKeys: PoolApiKeys = {};
+  for (const tier of Object.values(TIERS)) {
+    if (tier.resources !== 'pooled') continue;
+    const name = `pool-${tier.name}`;
+    const { items = [] } = await apigw.send(
+      new GetApiKeysCommand({ nameQuery: name, includeValues: true }),
+    );
+    let key = items.find((item) => item.name === name);
+    if (!key) {
+      key = await apigw.send(
+        new CreateApiKeyCommand({
+          name,
+          value: `${name}-${randomBytes(16).toString('hex')}`,
+          enabled: true,
+        }),
+      );
+      await apigw.send(
+        new CreateUsagePlanKeyCommand({
+          usagePlanId: planIds[tier.name],
+          keyId: key.id,
+          keyType: 'API_KEY',
+        }),
+      );
+    }
+    poolApiKeys[tier.name] = String(key.value);
+  }
+  apigw.destroy();
+  const kms = new KMSClient(local);
+  try {
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: POOLED_KEY_ALIAS }));
+    return { poolApiKeys, pooledKeyArn: String(KeyMetadata?.Arn) };
+  } catch (error) {
+    if ((error as Error).name !== 'NotFoundException') throw error;
+    const { KeyMetadata } = await kms.send(
+      new CreateKeyCommand({
+        Policy: JSON.stringify(
+          pooledKeyPolicy({
+            dataAccessRoleArn: LOCAL_DATA_ACCESS_ROLE_ARN,
+            accountRootArn: 'arn:aws:iam::000000000000:root',
+          }),
+        ),
+      }),
+    );
+    const pooledKeyArn = String(KeyMetadata?.Arn);
+    await kms.send(
+      new CreateAliasCommand({ AliasName: POOLED_KEY_ALIAS, TargetKeyId: pooledKeyArn }),
+    );
+    return { poolApiKeys, pooledKeyArn };
+  } finally {
+    kms.destroy();
+  }
+}
+
+/** How the local stack finds its pooled key again after a restart (CDK keeps it by logical id). */
+const POOLED_KEY_ALIAS = 'alias/mcp-platform/pooled';
+
+/**
  * The gateway's output lines, put into the local CloudWatch Logs (the AWS stand-in) as Lambda
  * sends a function's output to its log group: read from the pipe in this process, so the lines
- * a gateway printed reach the log store even if the gateway is killed right after.
+ * a gateway printed reach the log store even if the gateway is killed right after. Lines of an
+ * execution environment carry its log stream (local/log-streams.ts), which the stand-in reads.
  */
 function shipLogs(awsUrl: string): (line: string) => void {
   let batch: string[] = [];
@@ -219,6 +298,14 @@ export interface HarnessOptions {
    * metadata documents over https on loopback with a certificate of their own).
    */
   readonly extraCaCerts?: string;
+  /**
+   * Sign-ups one source address may make per window, at the local Cognito API and Managed Login
+   * pages (the web ACL's rule). A shared test stack, whose sign-ups stand for many people at
+   * many addresses, raises it. @default the web ACL's (lambda/shared/lifecycle/sign-up-limits.ts)
+   */
+  readonly signUpRateLimit?: number;
+  /** Self sign-ups per UTC day (`-c signUpDailyCap`). @default as deployed (200) */
+  readonly signUpDailyCap?: number;
 }
 
 /**
@@ -241,12 +328,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     args: string[] = [],
     env: Record<string, string> = {},
     onLine?: (line: string) => void,
+    formatLine = options.formatLine,
   ) => {
     const proc = await startLocalProcess(script, args, {
       env,
       output: options.output,
       ...(onLine ? { onLine } : {}),
-      ...(options.formatLine ? { formatLine: options.formatLine } : {}),
+      ...(formatLine ? { formatLine } : {}),
     });
     started.push(proc);
     return proc;
@@ -293,13 +381,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       AUDIT_RETENTION_DAYS: '365',
       // The operator CLI's actions go to this log group, subscribed like the MCP function's.
       AUDIT_LOG_GROUP_NAME: '/local/audit/operator-actions',
+      // The pre-sign-up trigger runs in the AWS stand-in.
+      SIGN_UP_DAILY_CAP: String(options.signUpDailyCap ?? SIGN_UP_LIMITS.dailyCap),
     };
+    const signUpRateArgs =
+      options.signUpRateLimit === undefined
+        ? []
+        : ['--sign-up-rate-limit', String(options.signUpRateLimit)];
     const aws = await start(
       'local/aws-stand-in-server.ts',
       [
         '--dynamodb',
         dynamodbUrl,
         ...(options.dataPath ? ['--state', join(options.dataPath, '..', 'aws-state.json')] : []),
+        ...signUpRateArgs,
       ],
       { ...localAwsEnv({}), ...base },
     );
@@ -308,12 +403,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     await ensurePseudonymKey(awsUrl);
     const tokenSigningKeyArn = await ensureSigningKey(awsUrl, LOCAL_SIGNING_KEY_ALIASES.tokens);
     const webhookSigningKeyArn = await ensureSigningKey(awsUrl, LOCAL_SIGNING_KEY_ALIASES.webhooks);
+    const pooled = await ensurePooledTiers(awsUrl, usagePlanIds);
     const env = {
       ...localAwsEnv({ aws: awsUrl }),
       ...base,
       DATA_TABLE_NAME: LOCAL_TABLE_NAMES.data,
       USAGE_TABLE_NAME: LOCAL_TABLE_NAMES.usage,
       DATA_ACCESS_ROLE_ARN: LOCAL_DATA_ACCESS_ROLE_ARN,
+      POOLED_KEY_ARN: pooled.pooledKeyArn,
+      POOL_API_KEYS: JSON.stringify(pooled.poolApiKeys),
+      // A tier change waits for answers the gateway cached: as long as the tests' cache allows.
+      ...(options.authorizerCacheTtlSeconds !== undefined
+        ? { TIER_CHANGE_DRAIN_SECONDS: String(options.authorizerCacheTtlSeconds + 3) }
+        : {}),
       TOKEN_SIGNING_KEY_ARN: tokenSigningKeyArn,
       WEBHOOK_SIGNING_KEY_ARN: webhookSigningKeyArn,
       PROVISIONER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-provisioner',
@@ -353,6 +455,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ...['--client-id', LOCAL_COGNITO_CLIENT_ID, '--scope', LOCAL_SCOPE],
         ...(options.authPort ? ['--port', options.authPort] : []),
         ...(options.mintTokens ? ['--mint-tokens'] : []),
+        ...signUpRateArgs,
       ],
       env,
     );
@@ -381,6 +484,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           ...(options.extraCaCerts ? { NODE_EXTRA_CA_CERTS: options.extraCaCerts } : {}),
         },
         shipLogs(awsUrl),
+        // An execution environment's lines come framed with its log stream: shown without it.
+        (line) => {
+          const { message } = unframedLine(line);
+          return options.formatLine ? options.formatLine(message) : message;
+        },
       );
     let gateway = await startGateway(options.gatewayPort);
     const gatewayUrl = String(gateway.ready.url);

@@ -1,3 +1,4 @@
+import { SIGN_UP_RATE_LIMITED_MESSAGE } from '../shared/lifecycle/sign-up-limits.js';
 import { INVALID_INVITATION } from '../shared/registry/invitations.js';
 import { FacadeEndpoint, type FacadeOptions } from './endpoint.js';
 import { type FacadeRequest, type FacadeResponse, formFields, html, singleValues } from './http.js';
@@ -89,6 +90,10 @@ export class InvitationEndpoint extends FacadeEndpoint {
           ? `${said}.`
           : GENERIC;
       }
+      case 'ForbiddenException':
+        // The web ACL's per-source rule (lib/constructs/sign-up-guard.ts): Cognito's only
+        // ForbiddenException. This page's calls come from the façade's addresses.
+        return SIGN_UP_RATE_LIMITED_MESSAGE;
       case 'UsernameExistsException':
         return 'This address already has an account, so it cannot accept an invitation. Ask for one to another address.';
       case 'InvalidPasswordException':

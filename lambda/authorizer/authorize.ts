@@ -10,12 +10,14 @@ import {
   PlatformTokenClaimsSchema,
   toolsOfScope,
 } from '../shared/edge/agent-token.js';
+import { executionTenantOf, type TierName } from '../shared/fair-use/tiers.js';
 import { errorFields } from '../shared/platform/observability.js';
 import type { Pseudonyms } from '../shared/platform/pseudonym.js';
 import { type AgentRecord, type Agents, creatorStillMember } from '../shared/registry/agents.js';
 import type { TenantRegistry } from '../shared/registry/registry.js';
 import type { TenantContext } from '../shared/tenancy/context.js';
 import { TENANT_CLAIMS, TenantIdSchema } from '../shared/tenancy/tenant.js';
+import { tenantKeysOf } from '../shared/tenancy/tenant-keys.js';
 
 /** The token of an `Authorization: Bearer <token>` header (the scheme is case-insensitive). */
 const BEARER_TOKEN = /^bearer ([A-Za-z0-9._~+/-]+=*)$/i;
@@ -54,6 +56,8 @@ export interface AuthorizeDeps {
   readonly agents: Agents;
   readonly logger: Logger;
   readonly pseudonyms: () => Promise<Pseudonyms>;
+  /** The shared API key of each pooled tier (tiers.ts), whose usage plan caps the tier. */
+  readonly poolApiKeys: Readonly<Partial<Record<TierName, string>>>;
 }
 
 /**
@@ -173,8 +177,12 @@ export async function authorize(
     logger.warn('Denied: tenant is not active', { tenantStatus: tenant?.status ?? 'MISSING' });
     return refuse('tenant-inactive');
   }
-  if (!tenant.apiKeyValue || !tenant.kmsKeyArn) {
-    logger.error('Denied: active tenant without its API key or KMS key (provisioning incomplete)');
+  // Its own API key (a dedicated tier), else its pooled tier's shared one: API Gateway meters
+  // and throttles the request against that key's usage plan.
+  const usageKey = tenant.apiKeyValue ?? deps.poolApiKeys[tenant.tier];
+  const keys = tenantKeysOf(tenant);
+  if (!usageKey || !keys) {
+    logger.error('Denied: active tenant without its API key or its keys (provisioning incomplete)');
     return refuse('tenant-incomplete');
   }
 
@@ -187,17 +195,16 @@ export async function authorize(
     sub: claims.sub,
     user,
     clientId: claims.client_id,
-    kmsKeyArn: tenant.kmsKeyArn,
+    ...keys,
+    executionTenant: executionTenantOf(tenant.tenantId, tenant.tier),
     ...agentGrant,
   };
   logger.info('Allowed', { tier: context.tier, role: context.role });
-  // The tenant's own API key: API Gateway meters and throttles the request against the
-  // usage plan of the tenant's tier, per tenant.
   return {
     ...policy(claims.sub, 'Allow', event.methodArn),
     // The pseudonym also reaches API Gateway's access log, which never sees the sub.
     context,
-    usageIdentifierKey: tenant.apiKeyValue,
+    usageIdentifierKey: usageKey,
   };
 }
 

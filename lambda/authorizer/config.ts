@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { parsePoolApiKeys } from '../shared/edge/usage-plans.js';
 import { tableName } from '../shared/platform/config.js';
 
 /**
@@ -23,6 +24,8 @@ export const AUTHORIZER_CONFIG = {
   API_BASE_URL: z.url({ protocol: /^https?$/ }),
   REGISTRY_TABLE_NAME: tableName(),
   PSEUDONYM_KEY_SECRET_ID: z.string().min(1),
+  /** Each pooled tier's shared API key value (usage-plans.ts). */
+  POOL_API_KEYS: z.string().transform(parsePoolApiKeys),
   /** The KMS key that signs the platform's tokens: its public half verifies them. */
   TOKEN_SIGNING_KEY_ARN: z.string().min(1),
 } satisfies z.ZodRawShape;

@@ -68,6 +68,7 @@ export const handler = middy<
         agents,
         logger,
         pseudonyms,
+        poolApiKeys: config.POOL_API_KEYS,
       });
       if (result.policyDocument.Statement.some((s) => s.Effect === 'Deny')) {
         emitMetric(METRIC.authorizerDenied);

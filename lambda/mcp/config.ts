@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { isOrigin } from '../shared/edge/console-cors.js';
 import { tableName } from '../shared/platform/config.js';
+import { KmsKeyArnSchema } from '../shared/tenancy/tenant.js';
 
 /**
  * What lambda/mcp reads from its environment, checked at load (readConfig). The CDK
@@ -17,6 +18,8 @@ export const MCP_CONFIG = {
   AUDIT_TABLE_NAME: tableName(),
   USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'not a user pool id'),
   DATA_ACCESS_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not a role ARN'),
+  /** The pooled KMS key: it wraps the data keys of pooled tiers' tenants (crypto.ts). */
+  POOLED_KEY_ARN: KmsKeyArnSchema,
   API_BASE_URL: z.url({ protocol: /^https?$/ }),
   /** Signs each webhook delivery's credential (RS256; the façade publishes the JWKS). */
   WEBHOOK_SIGNING_KEY_ARN: z.string().min(1),

@@ -12,6 +12,8 @@ export interface Admitted {
   readonly admitted: true;
   /** The per-user window the request was counted in. */
   readonly rate: RateTicket;
+  /** A pooled tier's tenant: the per-tenant windows (rate, and the day's quota) it was counted in. */
+  readonly tenantRates?: readonly RateTicket[];
   /** The month a unit of the budget was taken from (tenant work the caller can reach). */
   readonly budget?: BudgetTicket;
 }
@@ -37,8 +39,9 @@ export type GateAnswer = Admitted | Refused;
  * user's window (each one spent the tenant's usage plan); a budget unit taken for a request that
  * is then not served (the SDK refused it, or it never reached a handler) is given back.
  * Metering is not done here: each served call writes a usage record to the log (http.ts).
- * The per-tenant layer is API Gateway's usage plan and the global one is stage throttling;
- * neither reaches this code. If the usage table cannot be reached, requests are let through
+ * The per-tenant layer is API Gateway's usage plan for a dedicated tier's tenant (its own API
+ * key), and this gate for a pooled tier's (see tenantWindows); the global one is stage
+ * throttling. If the usage table cannot be reached, requests are let through
  * (the usage plan still bounds each tenant) and the failure is logged as an error.
  */
 export class FairUseGate {
@@ -53,6 +56,29 @@ export class FairUseGate {
   async admit(context: TenantContext, message: McpMessage): Promise<GateAnswer> {
     const { rateLimit, budget, logger } = this.deps;
     const tier = TIERS[context.tier];
+    // A pooled tier's tenant shares its tier's API key, so API Gateway's usage plan limits the
+    // tier, not the tenant: the tenant's own rate and daily quota are counted here.
+    const tenantRates: RateTicket[] = [];
+    for (const window of tenantWindows(context)) {
+      const taken = rateLimit.take(context.tenantId, window.key, window.limit);
+      if (!taken.allowed) {
+        emitMetric(METRIC.userRateLimited, 1, { tier: context.tier });
+        logger.warn('Per-tenant limit of a pooled tier reached', {
+          window: window.key,
+          limit: window.limit.requests,
+          windowSeconds: window.limit.windowSeconds,
+          retryAfterSeconds: taken.retryAfterSeconds,
+        });
+        // The requests already counted in the other window stay counted (they spent it).
+        return {
+          admitted: false,
+          reason: 'rate-limited',
+          retryAfterSeconds: taken.retryAfterSeconds,
+          message: `Too many requests from this organisation: at most ${window.limit.requests} every ${window.limit.windowSeconds} s on the ${tier.displayName} tier. Retry after ${taken.retryAfterSeconds} s.`,
+        };
+      }
+      tenantRates.push(taken);
+    }
     const rate = rateLimit.take(context.tenantId, context.user, tier.perUser);
     if (!rate.allowed) {
       emitMetric(METRIC.userRateLimited, 1, { tier: context.tier });
@@ -68,7 +94,8 @@ export class FairUseGate {
         message: `Too many requests from this user: at most ${tier.perUser.requests} every ${tier.perUser.windowSeconds} s. Retry after ${rate.retryAfterSeconds} s.`,
       };
     }
-    if (!isBudgeted(context, message)) return { admitted: true, rate };
+    const counted = { rate, ...(tenantRates.length ? { tenantRates } : {}) };
+    if (!isBudgeted(context, message)) return { admitted: true, ...counted };
 
     const spend = await budget
       .take(context.tenantId, tier.monthlyToolCalls)
@@ -88,7 +115,7 @@ export class FairUseGate {
         message: `This organisation's monthly tool-call budget (${tier.monthlyToolCalls}) is spent; calls resume next month.`,
       };
     }
-    return { admitted: true, rate, ...(spend ? { budget: spend } : {}) };
+    return { admitted: true, ...counted, ...(spend ? { budget: spend } : {}) };
   }
 
   /**
@@ -102,6 +129,12 @@ export class FairUseGate {
     if (admitted.budget && !served) budget.giveBack(admitted.budget);
     const writes = [
       rateLimit.reconcile(context.tenantId, context.user, tier.perUser, admitted.rate),
+      ...tenantWindows(context).flatMap((window, i) => {
+        const ticket = admitted.tenantRates?.[i];
+        return ticket
+          ? [rateLimit.reconcile(context.tenantId, window.key, window.limit, ticket)]
+          : [];
+      }),
     ];
     if (admitted.budget) {
       writes.push(budget.reconcile(context.tenantId, tier.monthlyToolCalls, admitted.budget));
@@ -113,6 +146,22 @@ export class FairUseGate {
       }
     }
   }
+}
+
+/**
+ * The per-tenant windows of a pooled tier's tenant, from its tier's `throttle` and `quota`: its
+ * rate over ten seconds (a burst of at most ten seconds' worth) and its requests a UTC day.
+ * Keyed apart from every user (`*` is never a pseudonym). A dedicated tier's tenant has none:
+ * its own API key's usage plan does this at API Gateway.
+ */
+function tenantWindows(context: TenantContext) {
+  const tier = TIERS[context.tier];
+  if (tier.resources !== 'pooled') return [];
+  const periodSeconds = { DAY: 86_400, WEEK: 604_800, MONTH: 2_592_000 }[tier.quota.period];
+  return [
+    { key: '*rate', limit: { requests: tier.throttle.rateLimit * 10, windowSeconds: 10 } },
+    { key: '*quota', limit: { requests: tier.quota.limit, windowSeconds: periodSeconds } },
+  ];
 }
 
 /**

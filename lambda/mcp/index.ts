@@ -3,6 +3,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { STSClient } from '@aws-sdk/client-sts';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { consoleCorsHeaders } from '../shared/edge/console-cors.js';
 import { KmsJwtSigner } from '../shared/edge/jwt-signer.js';
 import { endpointUrls, facadeUrls, invitationLink } from '../shared/edge/oauth-metadata.js';
 import { MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
@@ -20,6 +21,7 @@ import { TenantScopes } from '../shared/tenancy/scope.js';
 import { TenantSecrets } from '../shared/tenancy/secrets.js';
 import { MCP_CONFIG } from './config.js';
 import { createMcpEndpoint } from './endpoint.js';
+import { refuseForeignEnvironment } from './execution-tenant.js';
 import { FairUseGate } from './fair-use.js';
 import { serveMcpRequest } from './http.js';
 import { serverFactory } from './server.js';
@@ -33,7 +35,7 @@ const credentials = new TenantCredentials(sts, {
   roleArn: config.DATA_ACCESS_ROLE_ARN,
 });
 const data = new TenantDataAccess({ tableName: config.DATA_TABLE_NAME, credentials });
-const cryptography = new TenantCryptography({ credentials });
+const cryptography = new TenantCryptography({ credentials, pooledKeyArn: config.POOLED_KEY_ARN });
 const secrets = new TenantSecrets({ credentials });
 
 // Fair use: platform-written counters, through this function's own role. Metering is the
@@ -91,10 +93,16 @@ const options = {
   responseTimeoutMs: 25_000,
 };
 
+// CORS headers the console reads the refusal of an invocation in a foreign environment with.
+const corsHeaders = consoleCorsHeaders(config.CONSOLE_ORIGIN);
+
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
   .use(observed({ correlationId: apiRequestId }))
-  .handler((event, context) =>
-    serveMcpRequest(event, {
+  .handler(async (event, context) => {
+    // Before anything of the request runs: never in another tenant's execution environment.
+    const refusal = refuseForeignEnvironment(event, context, logger, corsHeaders);
+    if (refusal) return refusal;
+    return serveMcpRequest(event, {
       mcp,
       logger,
       options,
@@ -104,5 +112,5 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error,
       requestId: event.requestContext.requestId,
       pseudonyms,
       prefetch: (context) => credentials.forTenant(context.tenantId),
-    }),
-  );
+    });
+  });

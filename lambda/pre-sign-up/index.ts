@@ -1,9 +1,17 @@
 import middy from '@middy/core';
 import type { Context, PreSignUpTriggerEvent } from 'aws-lambda';
+import { SignUpCap } from '../shared/lifecycle/sign-up-cap.js';
+import { SIGN_UP_PAUSED_MESSAGE } from '../shared/lifecycle/sign-up-limits.js';
 import { createDocumentClient } from '../shared/platform/aws-clients.js';
 import { readConfig } from '../shared/platform/config.js';
 import { ValidationError } from '../shared/platform/errors.js';
-import { errorFields, logger, observed } from '../shared/platform/observability.js';
+import {
+  emitMetric,
+  errorFields,
+  logger,
+  METRIC,
+  observed,
+} from '../shared/platform/observability.js';
 import { INVALID_INVITATION, Invitations } from '../shared/registry/invitations.js';
 import { ORGANIZATION_ATTRIBUTE, OrganizationNameSchema } from '../shared/registry/organization.js';
 import { TenantRegistry } from '../shared/registry/registry.js';
@@ -17,23 +25,26 @@ const db = createDocumentClient({
 });
 const invitations = new Invitations(db, config.REGISTRY_TABLE_NAME);
 const registry = new TenantRegistry(db, config.REGISTRY_TABLE_NAME);
+const cap = new SignUpCap(db, config.USAGE_TABLE_NAME, config.SIGN_UP_DAILY_CAP);
 
 /**
  * Cognito pre-sign-up trigger: refuses, before any user or tenant exists, a self sign-up whose
- * organisation name is absurd (empty, too long, control characters), and a sign-up through an
- * invitation's page (its code in the client metadata) whose invitation is unknown, withdrawn,
- * expired, taken, or made for another address. Cognito shows the message to the person signing
- * up. A sign-up without a name is accepted (Managed Login may not ask for it); the tenant is
- * then named after the e-mail domain.
+ * organisation name is absurd (empty, too long, control characters) or that comes past the
+ * day's cap on self sign-ups, and a sign-up through an invitation's page (its code in the client
+ * metadata) whose invitation is unknown, withdrawn, expired, taken, or made for another address.
+ * Cognito shows the message to the person signing up. A sign-up without a name is accepted
+ * (Managed Login may not ask for it); the tenant is then named after the e-mail domain. Invited
+ * sign-ups are not counted: each needs a valid invitation, of which a tenant makes 20 a day.
  */
 export interface SignUpCheckDeps {
   readonly invitations: Pick<Invitations, 'check'>;
   readonly registry: Pick<TenantRegistry, 'getTenant'>;
+  readonly cap: Pick<SignUpCap, 'take'>;
 }
 
 export async function checkSignUp(
   event: PreSignUpTriggerEvent,
-  deps: SignUpCheckDeps = { invitations, registry },
+  deps: SignUpCheckDeps = { invitations, registry, cap },
 ): Promise<PreSignUpTriggerEvent> {
   if (event.triggerSource !== 'PreSignUp_SignUp') return event;
   const code = event.request.clientMetadata?.invitation;
@@ -42,13 +53,46 @@ export async function checkSignUp(
     return event;
   }
   const name = event.request.userAttributes[ORGANIZATION_ATTRIBUTE];
-  if (name === undefined) return event;
-  const parsed = OrganizationNameSchema.safeParse(name);
-  if (!parsed.success) {
-    logger.info('Sign-up refused: invalid organisation name', { length: name.length });
-    throw new ValidationError(parsed.error.issues[0]?.message ?? 'Invalid organisation name.');
+  if (name !== undefined) {
+    const parsed = OrganizationNameSchema.safeParse(name);
+    if (!parsed.success) {
+      logger.info('Sign-up refused: invalid organisation name', { length: name.length });
+      throw new ValidationError(parsed.error.issues[0]?.message ?? 'Invalid organisation name.');
+    }
   }
+  await checkDailyCap(deps.cap);
   return event;
+}
+
+/**
+ * Counts the self sign-up against the day's cap, and refuses it past the cap with a generic
+ * message. If the counter cannot be reached, the sign-up goes on (fail open), with an error line
+ * and a metric: the cap guards cost, not data, and an unconfirmed sign-up costs nothing (a
+ * tenant is made at confirmation); WAF's per-source rule still stands in front; and refusing
+ * every genuine sign-up while DynamoDB has a bad minute would hurt more than a few uncounted
+ * ones. The invitation check above fails closed instead: an invitation grants membership.
+ */
+async function checkDailyCap(cap: Pick<SignUpCap, 'take'>): Promise<void> {
+  let decision: Awaited<ReturnType<SignUpCap['take']>>;
+  try {
+    decision = await cap.take();
+  } catch (error) {
+    logger.error(
+      'Sign-up let through uncounted: the daily cap could not be checked',
+      errorFields(error),
+    );
+    emitMetric(METRIC.signUpCapUnavailable);
+    return;
+  }
+  emitMetric(METRIC.selfSignUpsToday, decision.count);
+  if (!decision.allowed) {
+    logger.warn('Sign-up refused: the daily cap on self sign-ups is reached', {
+      day: decision.day,
+      count: decision.count,
+    });
+    emitMetric(METRIC.signUpCapReached);
+    throw new ValidationError(SIGN_UP_PAUSED_MESSAGE);
+  }
 }
 
 /**

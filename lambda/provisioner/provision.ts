@@ -7,11 +7,13 @@ import {
 import {
   CreateAliasCommand,
   CreateKeyCommand,
+  type KMS,
   type KMSClient,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { ignore, placeKeyInPlan, type UsagePlanIds } from '../shared/edge/usage-plans.js';
+import { TIERS } from '../shared/fair-use/tiers.js';
 import {
   apiKeyName,
   describeKey,
@@ -21,6 +23,7 @@ import {
 } from '../shared/lifecycle/tenant-resources.js';
 import { ConflictError } from '../shared/platform/errors.js';
 import type { TenantRecord, TenantRegistry } from '../shared/registry/registry.js';
+import { newPooledDataKey } from '../shared/tenancy/crypto.js';
 import { TENANT_TAG_KEY, tenantKeyAlias, tenantKeyPolicy } from '../shared/tenancy/isolation.js';
 import type { TenantId } from '../shared/tenancy/tenant.js';
 
@@ -33,14 +36,20 @@ export interface ProvisionDeps {
   readonly dataAccessRoleArn: string;
   /** This function's own role, named in each tenant key's policy. */
   readonly provisionerRoleArn: string;
+  /** The pooled KMS key, which wraps pooled tenants' data keys. */
+  readonly pooledKeyArn: string;
+  /** KMS acting in the tenant's own session (the pooled key serves no other caller). */
+  readonly tenantKms: (tenantId: TenantId) => Pick<KMS, 'generateDataKeyWithoutPlaintext'>;
   readonly logger: Logger;
 }
 
 export type ProvisionOutcome = 'activated' | 'skipped';
 
 /**
- * Provisions a tenant: its own KMS key (key policy, tags, alias), its API key in its tier's
- * usage plan, then ACTIVE.
+ * Provisions a tenant. A tenant of a pooled tier (tiers.ts) gets only its data key, wrapped by
+ * the pooled KMS key: nothing that costs money, and nothing counted against a quota. A tenant
+ * of a dedicated tier gets its own KMS key (key policy, tags, alias) and its API key in its
+ * tier's usage plan. Then ACTIVE.
  *
  * Each resource is recorded in the registry as soon as it exists, with a write that only
  * succeeds while the tenant is PROVISIONING and nothing is recorded yet; before creating
@@ -58,6 +67,14 @@ export async function provisionTenant(
   if (tenant?.status !== 'PROVISIONING') {
     logger.info('Nothing to provision', { tenantStatus: tenant?.status ?? 'MISSING' });
     return 'skipped';
+  }
+
+  if (TIERS[tenant.tier].resources === 'pooled') {
+    if (!tenant.dataKey) await recordDataKey(tenant, deps);
+    logger.info('Tenant data key ready', { step: 'data-key' });
+    await registry.transitionTenant(tenantId, { from: ['PROVISIONING'], to: 'ACTIVE' });
+    logger.info('Tenant active', { step: 'active' });
+    return 'activated';
   }
 
   const kmsKeyArn =
@@ -81,10 +98,34 @@ export async function provisionTenant(
   return 'activated';
 }
 
+/**
+ * A new wrapped data key, recorded unless another run recorded one first (then that one is
+ * kept: an unrecorded wrapped key is nobody's and costs nothing).
+ */
+async function recordDataKey(tenant: TenantRecord, deps: ProvisionDeps): Promise<void> {
+  const { tenantId } = tenant;
+  const dataKey = await newPooledDataKey(deps.tenantKms(tenantId), deps.pooledKeyArn, tenantId);
+  try {
+    await deps.registry.recordTenantResources(
+      tenantId,
+      { dataKey },
+      { status: 'PROVISIONING', unset: true },
+    );
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const current = await deps.registry.getTenant(tenantId);
+    if (!(current?.dataKey && current.status === 'PROVISIONING')) throw error;
+  }
+}
+
 /** The key an interrupted run left (by alias, else by tag), or a new one. */
-async function findOrCreateKey(tenantId: TenantId, deps: ProvisionDeps): Promise<string> {
+export async function findOrCreateKey(
+  tenantId: TenantId,
+  deps: Omit<ProvisionDeps, 'registry'>,
+): Promise<string> {
   const aliased = await describeKey(deps.kms, tenantKeyAlias(tenantId));
-  if (aliased?.Arn) return aliased.Arn;
+  // A key being retired (a tier change down that a crash interrupted) is not adopted.
+  if (aliased?.Arn && aliased.KeyState === 'Enabled') return aliased.Arn;
   const [oldest, ...extra] = await findTenantKeys(tenantId, deps);
   for (const duplicate of extra) await retireKey(duplicate.Arn as string, deps);
   if (oldest?.Arn) return oldest.Arn;
@@ -131,7 +172,10 @@ async function recordKey(tenant: TenantRecord, arn: string, deps: ProvisionDeps)
   }
 }
 
-async function retireKey(arn: string, deps: ProvisionDeps): Promise<void> {
+export async function retireKey(
+  arn: string,
+  deps: Pick<ProvisionDeps, 'kms' | 'logger'>,
+): Promise<void> {
   deps.logger.warn('Scheduling deletion of a duplicate tenant key', { keyArn: arn });
   await deps.kms
     .send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 }))
@@ -139,7 +183,10 @@ async function retireKey(arn: string, deps: ProvisionDeps): Promise<void> {
 }
 
 /** The API key an interrupted run left (by name), or a new one. */
-async function findOrCreateApiKey(tenantId: TenantId, deps: ProvisionDeps) {
+export async function findOrCreateApiKey(
+  tenantId: TenantId,
+  deps: Pick<ProvisionDeps, 'apigw' | 'logger'>,
+) {
   const [oldest, ...extra] = await findApiKeys(tenantId, deps.apigw);
   for (const duplicate of extra) {
     deps.logger.warn('Deleting a duplicate tenant API key', { apiKeyId: duplicate.id });

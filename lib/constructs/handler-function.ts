@@ -2,7 +2,13 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  type TenancyConfig,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -40,6 +46,13 @@ export interface HandlerFunctionProps<Config extends z.ZodRawShape> {
   readonly logRetention?: RetentionDays;
   /** @default - no reservation (the account's unreserved pool) */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Lambda tenant isolation: with `TenancyConfig.PER_TENANT` every invocation names a tenant
+   * and runs only in execution environments of that tenant. Set at creation: changing it
+   * replaces the function. It rules out provisioned concurrency, SnapStart and function URLs.
+   * @default - none: environments are shared by every invocation
+   */
+  readonly tenancyConfig?: TenancyConfig;
   /**
    * A folder of static files copied into the bundle beside the handler, under its own name
    * (the console publisher ships the console's files this way).
@@ -102,6 +115,7 @@ export class HandlerFunction<Config extends z.ZodRawShape = z.ZodRawShape> exten
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tenancyConfig: props.tenancyConfig,
       role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,

@@ -20,13 +20,21 @@ import { Construct } from 'constructs';
 import type * as z from 'zod';
 import { PRE_SIGN_UP_CONFIG } from '../../lambda/pre-sign-up/config.js';
 import { PRE_TOKEN_GENERATION_CONFIG } from '../../lambda/pre-token-generation/config.js';
-import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
+import { SIGN_UP_LIMITS } from '../../lambda/shared/lifecycle/sign-up-limits.js';
+import { REGISTRY_TABLE, USAGE_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/registry/organization.js';
 import { HandlerFunction } from './handler-function.js';
 
 export interface IdentityProps {
   /** The tenant registry the pre-token-generation trigger reads memberships from. */
   readonly registryTable: ITableV2;
+  /** The platform's counters, where the pre-sign-up trigger counts the day's self sign-ups. */
+  readonly usageTable: ITableV2;
+  /**
+   * Self sign-ups per UTC day before the pre-sign-up trigger refuses more.
+   * @default SIGN_UP_LIMITS.dailyCap (lambda/shared/lifecycle/sign-up-limits.ts)
+   */
+  readonly signUpDailyCap?: number;
   /**
    * Prefix of the Cognito domain that serves Managed Login
    * (`https://<prefix>.auth.<region>.amazoncognito.com`). Unique per Region.
@@ -178,10 +186,15 @@ export class Identity extends Construct {
     const preSignUp = new HandlerFunction(this, 'PreSignUp', {
       entry: 'pre-sign-up',
       config: PRE_SIGN_UP_CONFIG,
-      description: 'Refuses sign-ups with an invalid organisation name or invitation',
+      description:
+        'Refuses sign-ups with an invalid organisation name or invitation, or past the daily cap',
       memorySize: 128,
       timeout: Duration.seconds(5),
-      environment: { REGISTRY_TABLE_NAME: props.registryTable.tableName },
+      environment: {
+        REGISTRY_TABLE_NAME: props.registryTable.tableName,
+        USAGE_TABLE_NAME: props.usageTable.tableName,
+        SIGN_UP_DAILY_CAP: String(props.signUpDailyCap ?? SIGN_UP_LIMITS.dailyCap),
+      },
       removalPolicy,
     });
     // Reads the invitation (offer) a sign-up names, and its tenant's record: nothing else.
@@ -195,6 +208,19 @@ export class Identity extends Construct {
             `${REGISTRY_TABLE.invitesKeyPrefix}*`,
             `${REGISTRY_TABLE.tenantKeyPrefix}*`,
           ],
+        },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    });
+    // Counts the day's self sign-ups (lambda/shared/lifecycle/sign-up-cap.ts): one UpdateItem on
+    // the day's counter, no other item of the usage table, no read.
+    Grant.addToPrincipal({
+      grantee: preSignUp.fn,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [props.usageTable.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [`${USAGE_TABLE.signUpsKeyPrefix}*`],
         },
         Null: { 'dynamodb:LeadingKeys': 'false' },
       },

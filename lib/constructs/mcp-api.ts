@@ -30,6 +30,10 @@ import {
   consoleCorsHeaders,
   consolePreflightHeaders,
 } from '../../lambda/shared/edge/console-cors.js';
+import {
+  TENANT_ID_PARAMETER,
+  TENANT_ID_SOURCE,
+} from '../../lambda/shared/edge/execution-tenant.js';
 import { bearerChallenge, endpointUrls } from '../../lambda/shared/edge/oauth-metadata.js';
 import { API_ROUTES, routesOf } from '../../lambda/shared/edge/routes.js';
 import type { TierName } from '../../lambda/shared/fair-use/tiers.js';
@@ -242,7 +246,14 @@ export class McpApi extends Construct {
       resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS),
     });
 
-    const mcpIntegration = new LambdaIntegration(this.mcpFunction.fn, { allowTestInvoke: false });
+    // The MCP function is PER_TENANT: every invocation names its execution tenant, which the
+    // authorizer computed from the tenant's registry record (its own for an isolated tier, the
+    // tier's pool otherwise). Mapped from the authorizer's context only, so no client can pick
+    // the environment it runs in; Lambda refuses an invocation without one.
+    const mcpIntegration = new LambdaIntegration(this.mcpFunction.fn, {
+      allowTestInvoke: false,
+      requestParameters: { [TENANT_ID_PARAMETER]: TENANT_ID_SOURCE },
+    });
     for (const route of routesOf('mcp')) {
       if (route.consolePreflight) this.addConsolePreflight(route.path, props.consoleOrigin);
       for (const httpMethod of route.methods) {
@@ -313,7 +324,9 @@ export class McpApi extends Construct {
 
     this.mcpUrl = urls.resource;
 
-    this.usagePlanIds = addTierUsagePlans(this.api);
+    const plans = addTierUsagePlans(this.api);
+    this.usagePlanIds = plans.ids;
+    this.authorizerFunction.setEnvironment('POOL_API_KEYS', plans.poolApiKeys);
   }
 
   /**

@@ -2,6 +2,8 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IRole } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { TenancyConfig } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { MCP_CONFIG } from '../../lambda/mcp/config.js';
 import { MCP_FUNCTION_TIMEOUT_SECONDS } from '../../lambda/shared/edge/api-contract.js';
@@ -45,6 +47,10 @@ export class McpFunction extends HandlerFunction<typeof MCP_CONFIG> {
       memorySize: 512,
       timeout: Duration.seconds(MCP_FUNCTION_TIMEOUT_SECONDS),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      // Each invocation runs in environments of its execution tenant only: an isolated tier's
+      // tenant its own, a pooled tier's its pool (the API maps the tenant id from the
+      // authorizer, mcp-api.ts). Immutable: switching it off or on replaces the function.
+      tenancyConfig: TenancyConfig.PER_TENANT,
       environment: {
         DATA_TABLE_NAME: props.dataTable.tableName,
         API_BASE_URL: props.apiBaseUrl,
@@ -61,6 +67,14 @@ export class McpFunction extends HandlerFunction<typeof MCP_CONFIG> {
   /** The role the function assumes, tagged with the request's tenant, for all tenant data. */
   useDataAccessRole(role: IRole): void {
     this.setEnvironment('DATA_ACCESS_ROLE_ARN', role.roleArn);
+  }
+
+  /**
+   * The pooled KMS key, which wraps pooled tenants' data keys. No grant to this role: only the
+   * data-access role, in the tenant's own session, may use it (its key policy says so).
+   */
+  usePooledKey(key: IKey): void {
+    this.setEnvironment('POOLED_KEY_ARN', key.keyArn);
   }
 
   /**

@@ -21,6 +21,10 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TIER_NAMES } from '../../lambda/shared/fair-use/tiers.js';
 import {
+  SIGN_UP_LIMITS,
+  signUpAlarmThreshold,
+} from '../../lambda/shared/lifecycle/sign-up-limits.js';
+import {
   METRIC,
   METRICS_NAMESPACE,
   type MetricName,
@@ -51,6 +55,11 @@ export interface ObservabilityProps {
    * @default - none: subscribe to the topic yourself
    */
   readonly alarmEmail?: string;
+  /**
+   * The daily cap on self sign-ups the pre-sign-up trigger applies: the alarm fires at 80 %.
+   * @default SIGN_UP_LIMITS.dailyCap (lambda/shared/lifecycle/sign-up-limits.ts)
+   */
+  readonly signUpDailyCap?: number;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -65,7 +74,10 @@ const FIVE_MINUTES = Duration.minutes(5);
 export class Observability extends Construct {
   readonly dashboard: Dashboard;
   readonly alarmTopic: Topic;
-  readonly alarms: Record<'errorRate' | 'throttles' | 'authorizerDenials' | 'crossTenant', Alarm>;
+  readonly alarms: Record<
+    'errorRate' | 'throttles' | 'authorizerDenials' | 'crossTenant' | 'signUpCap',
+    Alarm
+  >;
   /** The saved per-tenant queries, under `<stack>/tenant/` in Logs Insights. */
   readonly tenantQueries: Record<TenantQueryName, QueryDefinition>;
 
@@ -155,18 +167,21 @@ export class Observability extends Construct {
       period: FIVE_MINUTES,
     });
 
+    const signUpCap = props.signUpDailyCap ?? SIGN_UP_LIMITS.dailyCap;
+    const signUpThreshold = signUpAlarmThreshold(signUpCap);
     const alarm = (
       alarmId: string,
       description: string,
       metric: IMetric,
       threshold: number,
       periods = 1,
+      comparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD,
     ) =>
       new Alarm(this, alarmId, {
         alarmDescription: description,
         metric,
         threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        comparisonOperator,
         evaluationPeriods: periods,
         datapointsToAlarm: periods,
         treatMissingData: TreatMissingData.NOT_BREACHING,
@@ -196,6 +211,16 @@ export class Observability extends Construct {
         'A request reached for another tenant (for example a cursor bound to another tenant): find it with securityEvent in the MCP logs',
         app(METRIC.crossTenantAttempt),
         0,
+      ),
+      // The trigger reports the day's counter after each self sign-up: its maximum is how many
+      // came today (UTC), refused ones included.
+      signUpCap: alarm(
+        'SignUpCapAlarm',
+        `Self sign-ups today reached ${signUpThreshold} of the daily cap of ${signUpCap}; past the cap they are refused until 00:00 UTC. A flood (see the SignUpGuard web ACL's blocked requests) or real growth (raise -c signUpDailyCap)`,
+        app(METRIC.selfSignUpsToday).with({ statistic: 'Maximum' }),
+        signUpThreshold,
+        1,
+        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       ),
     };
     for (const each of [...Object.values(this.alarms), ...(props.otherAlarms ?? [])]) {
@@ -280,6 +305,9 @@ export class Observability extends Construct {
             period: FIVE_MINUTES,
           }),
           props.provisionerFunction.fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          app(METRIC.selfSignUpsToday).with({ statistic: 'Maximum' }),
+          app(METRIC.signUpCapReached),
+          app(METRIC.signUpCapUnavailable),
         ],
         12,
       ),

@@ -5,6 +5,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, type IRole } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -26,6 +27,10 @@ export interface OnboardingProps {
   readonly registryTable: ITableV2;
   /** The role the tenant keys' policies grant use to (with the tenant's tag and context). */
   readonly dataAccessRole: IRole;
+  /** The pooled KMS key: pooled tenants' data keys are made under it, in their own sessions. */
+  readonly pooledKey: IKey;
+  /** The tenant data table: a tier change re-seals a tenant's fields there, in its session. */
+  readonly dataTable: ITableV2;
   /** The usage plan of each tier; new tenants' API keys join their tier's. */
   readonly usagePlanIds: Readonly<Record<TierName, string>>;
   /**
@@ -76,7 +81,7 @@ export class Onboarding extends Construct {
     this.provisioner = new HandlerFunction(this, 'Provisioner', {
       entry: 'provisioner',
       config: PROVISIONER_CONFIG,
-      description: "Creates a new tenant's KMS key and API key and activates it",
+      description: "Provisions a new tenant's keys and carries its tier changes",
       timeout: Duration.seconds(60),
       removalPolicy,
     });
@@ -107,6 +112,12 @@ export class Onboarding extends Construct {
     this.provisioner.setEnvironment('DATA_ACCESS_ROLE_ARN', props.dataAccessRole.roleArn);
     this.provisioner.setEnvironment('PROVISIONING_QUEUE_URL', this.queue.queueUrl);
     this.provisioner.setEnvironment('PROVISIONER_ROLE_ARN', this.provisioner.role.roleArn);
+    // Used only in tenants' own sessions (the data-access role): this role has no grant on
+    // either.
+    this.provisioner.setEnvironment('POOLED_KEY_ARN', props.pooledKey.keyArn);
+    this.provisioner.setEnvironment('DATA_TABLE_NAME', props.dataTable.tableName);
+    // A long re-sealing goes on in a new message, so it never uses up the receive count.
+    this.queue.grantSendMessages(this.provisioner.fn);
     this.grantProvisioning(props, { region, account, partition });
 
     this.deadLetterAlarm = deadLetterAlarm(
@@ -230,8 +241,11 @@ export class Onboarding extends Construct {
     });
     // Describing, aliasing and retiring a tenant key are granted by each key's own policy,
     // which applies at once (tag-based grants can take minutes to apply to a new key). The
-    // alias side of CreateAlias is granted here.
-    add(['kms:CreateAlias'], [`arn:${partition}:kms:${region}:${account}:alias/tenant/*`]);
+    // alias side of CreateAlias and DeleteAlias is granted here.
+    add(
+      ['kms:CreateAlias', 'kms:DeleteAlias'],
+      [`arn:${partition}:kms:${region}:${account}:alias/tenant/*`],
+    );
     add(['tag:GetResources'], ['*']);
 
     // API keys: listed by name, created with the tenant and ManagedBy tags, and deleted (a

@@ -1,14 +1,18 @@
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import {
+  AccountRootPrincipal,
   ArnPrincipal,
   Grant,
   type IRole,
+  PolicyDocument,
   PolicyStatement,
   Role,
   SessionTagsPrincipal,
 } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { pooledKeyPolicy } from '../../lambda/shared/tenancy/isolation.js';
 import {
   DATA_ACCESS_TRUST_CONDITIONS,
   dataAccessPolicy,
@@ -25,6 +29,8 @@ export interface TenantIsolationProps {
   readonly auditTable: ITableV2;
   /** The role that may assume the data-access role (the MCP function's). */
   readonly callerRole: IRole;
+  /** @default RemovalPolicy.RETAIN (the pooled key) */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -40,6 +46,12 @@ export interface TenantIsolationProps {
  */
 export class TenantIsolation extends Construct {
   readonly dataAccessRole: Role;
+  /**
+   * The one pooled KMS key: it wraps the data keys of pooled tiers' tenants, each usable only
+   * in a session of that tenant (lambda/shared/tenancy/isolation.ts pooledKeyPolicy). A tenant
+   * of a dedicated tier has a key of its own instead, made by the provisioner.
+   */
+  readonly pooledKey: Key;
 
   constructor(scope: Construct, id: string, props: TenantIsolationProps) {
     super(scope, id);
@@ -70,8 +82,40 @@ export class TenantIsolation extends Construct {
       "Secrets Manager appends a random suffix to each secret's ARN; the path is the session's own tenant's.",
     );
 
+    this.grantAssume(props.callerRole);
+
+    this.pooledKey = new Key(this, 'PooledKey', {
+      description: 'Wraps the data keys of pooled-tier tenants, each bound to its tenant',
+      enableKeyRotation: true,
+      policy: PolicyDocument.fromJson(
+        pooledKeyPolicy({
+          dataAccessRoleArn: this.dataAccessRole.roleArn,
+          accountRootArn: new AccountRootPrincipal().arn,
+        }),
+      ),
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+  }
+
+  /**
+   * Lets another platform role assume the data-access role, on the same terms: a `TenantId` tag
+   * and no other (the provisioner, which makes pooled tenants' data keys and re-seals a
+   * tenant's data when it changes tier, in that tenant's own session).
+   */
+  allowCaller(role: IRole): void {
+    this.dataAccessRole.assumeRolePolicy?.addStatements(
+      new PolicyStatement({
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        principals: [new ArnPrincipal(role.roleArn)],
+        conditions: DATA_ACCESS_TRUST_CONDITIONS,
+      }),
+    );
+    this.grantAssume(role);
+  }
+
+  private grantAssume(role: IRole): void {
     Grant.addToPrincipal({
-      grantee: props.callerRole,
+      grantee: role,
       actions: ['sts:AssumeRole', 'sts:TagSession'],
       resourceArns: [this.dataAccessRole.roleArn],
     });

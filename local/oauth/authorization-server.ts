@@ -7,6 +7,7 @@ import {
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ORGANIZATION_ATTRIBUTE } from '../../lambda/shared/registry/organization.js';
+import { blockedSignUp, type RateBasedRule } from '../stand-ins/waf.js';
 import { confirmPage, errorPage, type FlowParams, signInPage, signUpPage } from './pages.js';
 import type { TokenIssuer } from './token-issuer.js';
 
@@ -23,7 +24,14 @@ export interface AuthorizationServerOptions {
    */
   readonly resourceServers: readonly string[];
   readonly tokens: TokenIssuer;
+  /** The user pool's API for the pages' sign-up, confirmation and new codes. */
   readonly cognito: CognitoIdentityProviderClient;
+  /**
+   * The web ACL's sign-up rule, in front of the pages as WAF is in front of Managed Login: the
+   * sign-up form's posts counted per source address and blocked past the limit.
+   * @default - no rule
+   */
+  readonly signUpRule?: RateBasedRule;
   /** The stand-in's sign-in check (the part of Managed Login that verifies a password). */
   readonly signIn: (
     email: string,
@@ -115,6 +123,9 @@ export class AuthorizationServer {
   /** Handles the request if it is one of this server's; false otherwise. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
     const method = req.method ?? 'GET';
+    if (this.options.signUpRule && blockedSignUp(this.options.signUpRule, req, res, path)) {
+      return true;
+    }
     if (method === 'OPTIONS' && (path.startsWith('/.well-known/') || path === '/oauth2/token')) {
       res.writeHead(
         204,

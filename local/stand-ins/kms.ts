@@ -239,11 +239,13 @@ export class KmsStandIn {
       throw new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
 
     switch (action) {
-      case 'GenerateDataKey': {
-        const plaintext = randomBytes(Number(input.NumberOfBytes ?? 32));
+      case 'GenerateDataKey':
+      case 'GenerateDataKeyWithoutPlaintext': {
+        const plaintext = randomBytes(dataKeyBytes(input));
         return {
           KeyId: key.arn,
-          Plaintext: plaintext.toString('base64'),
+          // WithoutPlaintext: the caller gets only the wrapped key, to be opened with Decrypt.
+          ...(action === 'GenerateDataKey' ? { Plaintext: plaintext.toString('base64') } : {}),
           CiphertextBlob: seal(key, plaintext, context),
         };
       }
@@ -379,7 +381,34 @@ export class KmsStandIn {
   }
 }
 
-const CRYPTO_ACTIONS = new Set(['GenerateDataKey', 'Encrypt', 'Decrypt']);
+/**
+ * The data key's length: KMS takes exactly one of `KeySpec` (AES_256 or AES_128) and
+ * `NumberOfBytes` (1 to 1024), and refuses a request with both or neither (ValidationException).
+ */
+function dataKeyBytes(input: Record<string, unknown>): number {
+  const { KeySpec: spec, NumberOfBytes: bytes } = input;
+  if ((spec === undefined) === (bytes === undefined)) {
+    throw new AwsError('ValidationException', 'Please specify either number of bytes or key spec.');
+  }
+  if (spec !== undefined) {
+    if (spec !== 'AES_256' && spec !== 'AES_128') {
+      throw new AwsError('ValidationException', `KeySpec ${String(spec)} is not valid.`);
+    }
+    return spec === 'AES_256' ? 32 : 16;
+  }
+  const n = Number(bytes);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new AwsError('ValidationException', 'NumberOfBytes must be between 1 and 1024.');
+  }
+  return n;
+}
+
+const CRYPTO_ACTIONS = new Set([
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'Encrypt',
+  'Decrypt',
+]);
 const SIGNING_ACTIONS = new Set(['Sign', 'GetPublicKey']);
 /** DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256 (RFC 8017, 9.2, note 1). */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');

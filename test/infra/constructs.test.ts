@@ -4,6 +4,7 @@ import { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { TIER_NAMES, TIERS } from '../../lambda/shared/fair-use/tiers.js';
 import { McpFunction } from '../../lib/constructs/mcp-function.js';
@@ -101,6 +102,7 @@ describe('McpFunction on its own', () => {
     // sets them.
     fn.setEnvironment('AUDIT_TABLE_NAME', 'audit');
     fn.setEnvironment('PSEUDONYM_KEY_SECRET_ID', 'pseudonyms');
+    fn.usePooledKey(new Key(stack, 'Pooled'));
     const template = Template.fromStack(stack);
     const [lambda] = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(Object.keys(lambda?.Properties.Environment.Variables)).toEqual(
@@ -118,16 +120,21 @@ describe('addTierUsagePlans on its own', () => {
     const { stack } = freshStack();
     const api = new RestApi(stack, 'Api');
     api.root.addMethod('GET');
-    const ids = addTierUsagePlans(api);
+    const { ids } = addTierUsagePlans(api);
     const template = Template.fromStack(stack);
 
     expect(Object.keys(ids)).toEqual([...TIER_NAMES]);
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', TIER_NAMES.length);
     for (const tier of Object.values(TIERS)) {
+      const limits = tier.resources === 'pooled' && tier.pool ? tier.pool : tier;
       template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-        Throttle: { RateLimit: tier.throttle.rateLimit, BurstLimit: tier.throttle.burstLimit },
-        Quota: { Limit: tier.quota.limit, Period: tier.quota.period },
+        Throttle: { RateLimit: limits.throttle.rateLimit, BurstLimit: limits.throttle.burstLimit },
+        Quota: { Limit: limits.quota.limit, Period: limits.quota.period },
       });
     }
+    // One shared key per pooled tier, none for a dedicated one (their tenants' keys come later).
+    const pooled = Object.values(TIERS).filter((tier) => tier.resources === 'pooled');
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', pooled.length);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', pooled.length);
   });
 });

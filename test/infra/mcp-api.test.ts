@@ -211,14 +211,17 @@ describe('MCP REST API', () => {
     for (const method of mcp) expect(method.Properties.ApiKeyRequired).toBe(true);
   });
 
-  it('creates one usage plan per tier with exactly the tier module’s limits', () => {
+  it('creates one usage plan per tier with exactly the tier module’s limits (the pool’s for a pooled tier)', () => {
     const plans = Object.values(template.findResources('AWS::ApiGateway::UsagePlan'));
 
     expect(plans).toHaveLength(TIER_NAMES.length);
     for (const tier of Object.values(TIERS)) {
+      // A pooled tier's plan caps the whole tier (its tenants share one key); a dedicated
+      // tier's caps each tenant's own key.
+      const limits = tier.resources === 'pooled' && tier.pool ? tier.pool : tier;
       template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-        Throttle: { RateLimit: tier.throttle.rateLimit, BurstLimit: tier.throttle.burstLimit },
-        Quota: { Limit: tier.quota.limit, Period: tier.quota.period },
+        Throttle: { RateLimit: limits.throttle.rateLimit, BurstLimit: limits.throttle.burstLimit },
+        Quota: { Limit: limits.quota.limit, Period: limits.quota.period },
         ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
       });
     }

@@ -72,7 +72,7 @@ describe('observability construct', () => {
   });
 
   it('sends every alarm, the dead-letter alarms included, to one topic over TLS only', () => {
-    expect(Object.keys(alarms)).toHaveLength(7);
+    expect(Object.keys(alarms)).toHaveLength(8);
     for (const alarm of Object.values(alarms)) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     }

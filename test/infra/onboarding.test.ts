@@ -57,6 +57,7 @@ describe('onboarding', () => {
         'dynamodb:UpdateItem',
         'kms:CreateAlias',
         'kms:CreateKey',
+        'kms:DeleteAlias',
         'kms:TagResource',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
@@ -65,9 +66,18 @@ describe('onboarding', () => {
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
+        'sqs:SendMessage',
+        'sts:AssumeRole',
+        'sts:TagSession',
         'tag:GetResources',
       ].sort(),
     );
+    // Tenant data and the pooled key only through a tenant's own session: the one role it may
+    // assume is the data-access role (whose trust demands the TenantId tag).
+    const assume = statements.filter((s) => actionsOf(s).includes('sts:AssumeRole'));
+    expect(assume.map((s) => JSON.stringify(s.Resource))).toEqual([
+      expect.stringMatching(/DataAccessRole/),
+    ]);
     // What each wildcard may touch is proven by IAM evaluation in deploy-day.test.ts.
     const onAnyKey = statements.filter((s) => JSON.stringify(s.Resource).includes(':key/*'));
     expect(onAnyKey.flatMap(actionsOf)).toEqual(['kms:TagResource']);

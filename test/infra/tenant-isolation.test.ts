@@ -11,18 +11,21 @@ const logicalId = (type: string, pattern: RegExp) => {
 };
 const dataAccessRole = logicalId('AWS::IAM::Role', /DataAccessRole/);
 const mcpRole = logicalId('AWS::IAM::Role', /^McpApiMcpRole/);
+const provisionerRole = logicalId('AWS::IAM::Role', /^OnboardingProvisionerRole/);
 const dataTable = logicalId('AWS::DynamoDB::GlobalTable', /^TenantData[0-9A-F]{8}$/);
 const statementsOf = (roleId: string) =>
   policyStatements(template).filter((s) => s.roles.includes(roleId));
 
 describe('tenant isolation policies', () => {
-  it('lets only the MCP role assume the data-access role, only with a TenantId tag and no other', () => {
+  it('lets only the MCP role and the provisioner assume the data-access role, only with a TenantId tag and no other', () => {
     const role = template.findResources('AWS::IAM::Role')[dataAccessRole];
 
     expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
         Effect: 'Allow',
-        Principal: { AWS: { 'Fn::GetAtt': [mcpRole, 'Arn'] } },
+        Principal: {
+          AWS: [{ 'Fn::GetAtt': [mcpRole, 'Arn'] }, { 'Fn::GetAtt': [provisionerRole, 'Arn'] }],
+        },
         Action: ['sts:AssumeRole', 'sts:TagSession'],
         Condition: {
           StringLike: { 'aws:RequestTag/TenantId': '?*' },
@@ -115,7 +118,7 @@ describe('tenant isolation policies', () => {
 
     expect(denies).toEqual([
       expect.objectContaining({
-        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*'],
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
         Resource: '*',
         // Only where a tenantId context is present: AWS services using their managed keys on
         // the role's behalf (Secrets Manager, DynamoDB) send their own context.

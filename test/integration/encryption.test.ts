@@ -24,8 +24,16 @@ const raw = (tenantId: string, noteId: string) =>
       }),
     )
     .then((r) => r.Item);
-const keyOf = async (tenantId: string) =>
-  (await localRegistry().getTenant(tenantId))?.kmsKeyArn as string;
+/** The tenant's own key (these tenants are premium: a dedicated tier), as the authorizer hands it. */
+const keyOf = async (tenantId: string) => ({
+  kmsKeyArn: (await localRegistry().getTenant(tenantId))?.kmsKeyArn as string,
+  sealWith: 'own' as const,
+});
+const cryptography = (creds = credentials()) =>
+  new TenantCryptography({
+    credentials: creds,
+    pooledKeyArn: process.env.POOLED_KEY_ARN as string,
+  });
 
 describe('notes encrypted under the tenant key', () => {
   let acme: TestUser;
@@ -63,7 +71,7 @@ describe('notes encrypted under the tenant key', () => {
 
   it("cannot decrypt one tenant's note with the other tenant's key or session", async () => {
     const ciphertext = String((await raw(acme.tenantId, noteId))?.sealed?.body);
-    const crypto = new TenantCryptography({ credentials: credentials() });
+    const crypto = cryptography();
 
     const acmeKey = await keyOf(acme.tenantId);
     const globexKey = await keyOf(globex.tenantId);
@@ -124,7 +132,7 @@ describe('notes encrypted under the tenant key', () => {
 
     await localAdmin().offboard(leaving.tenantId);
 
-    const fresh = new TenantCryptography({ credentials: credentials() });
+    const fresh = cryptography();
     await expect(fresh.forTenant(leaving.tenantId, key).decrypt(copy)).rejects.toThrow(
       'Could not decrypt',
     );
@@ -165,10 +173,7 @@ describe('notes encrypted under the tenant key', () => {
         tableName: process.env.DATA_TABLE_NAME as string,
         credentials: creds,
       }).forTenant(tenant),
-      new TenantCryptography({ credentials: creds }).forTenant(
-        tenant.tenantId,
-        await keyOf(tenant.tenantId),
-      ),
+      cryptography(creds).forTenant(tenant.tenantId, await keyOf(tenant.tenantId)),
       NOTES,
     );
     const before = await stats();

@@ -24,14 +24,16 @@ const call = async (token: string, name: string, args: Record<string, unknown> =
   (await callTool(token, name, args, { id })).reply;
 
 describe('fair use through the MCP endpoint', () => {
-  it("throttles a flooding tenant at its usage plan's burst, as API Gateway does, and not its neighbour", async () => {
-    const flooder = await seedTenant('flooder', { tier: 'free' });
-    const neighbour = await seedTenant('neighbour', { tier: 'free' });
+  it("throttles a flooding tenant at its own usage plan's burst, as API Gateway does, and not its neighbour", async () => {
+    // A dedicated tier: each tenant's own API key in the plan (the pooled free tier is throttled
+    // per tenant by the MCP function: test/security/pooled-tier-attacks.test.ts).
+    const flooder = await seedTenant('flooder', { tier: 'standard' });
+    const neighbour = await seedTenant('neighbour', { tier: 'standard' });
     const [floodToken, neighbourToken] = await Promise.all([
       accessToken(flooder),
       accessToken(neighbour),
     ]);
-    const { burstLimit: burst, rateLimit } = TIERS.free.throttle;
+    const { burstLimit: burst, rateLimit } = TIERS.standard.throttle;
 
     const started = Date.now();
     const [flood, calm] = await Promise.all([
@@ -57,10 +59,11 @@ describe('fair use through the MCP endpoint', () => {
     const token = await accessToken(owner);
     // One environment (the local gateway) counts the window exactly: the request after the
     // limit is refused. Should the window turn meanwhile, the next one fills up the same way.
-    // Paced under the free plan's 5 requests a second, so the usage plan does not answer first.
+    // Paced under the free tier's 5 requests a second per tenant, so that limit does not answer
+    // first.
     let refused = await call(token, 'whoami');
     for (let i = 0; i < 2 * limit.requests + 1 && refused.status === 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 210));
+      await new Promise((resolve) => setTimeout(resolve, 250));
       refused = await call(token, 'whoami');
     }
     const spared = await call(await accessToken(colleague), 'whoami');

@@ -50,15 +50,17 @@ const planOf = async (apiKeyId: string) => {
 };
 
 describe('tier change', () => {
-  it('moves the API key to the new plan and shows in the next token and request', async () => {
+  it('gives an upgraded free tenant its own API key in the new plan, shown in the next token and request', async () => {
     const tenant = await seedTenant('upgrader', { tier: 'free' });
-    const { apiKeyId } = (await registry.getTenant(tenant.tenantId)) ?? {};
+    // A free tenant shares its tier's key: none of its own.
+    expect((await registry.getTenant(tenant.tenantId))?.apiKeyId).toBeUndefined();
     const before = await connect(await accessToken(tenant), 'modern');
     const freeTools = (await before.listTools()).tools.map((t) => t.name);
     await before.close();
 
     await admin.changeTier(tenant.tenantId, 'premium');
     await cacheExpiry();
+    const { apiKeyId } = (await registry.getTenant(tenant.tenantId)) ?? {};
 
     const { access_token } = await mintTokens(tenant.sub);
     const claims = JSON.parse(

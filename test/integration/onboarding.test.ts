@@ -18,6 +18,7 @@ import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.j
 import { logger } from '../../lambda/shared/platform/observability.js';
 import { Invitations } from '../../lambda/shared/registry/invitations.js';
 import { waitForStatus } from '../../local/seed.js';
+import { localAdmin } from '../support/admin.js';
 import { accessToken, connect, toolOutput } from '../support/mcp.js';
 import { testPseudonyms } from '../support/pseudonyms.js';
 import { localRegistry, uniqueTenantId } from '../support/registry.js';
@@ -115,7 +116,7 @@ async function waitForQueueDrained(timeoutMs = 10_000): Promise<void> {
 }
 
 describe('self sign-up to an active tenant', () => {
-  it('signs up two organisations end to end, each with its own key, API key and tokens', async () => {
+  it('signs up two free organisations end to end, each with its own data key and tokens, and nothing that costs money', async () => {
     const orgs = [
       { email: `founder@${uniqueTenantId('acme')}.example`, name: 'Acme Rockets' },
       { email: `founder@${uniqueTenantId('globex')}.example`, name: 'Globex Corporation' },
@@ -145,20 +146,24 @@ describe('self sign-up to an active tenant', () => {
       await resourcesOf(acme?.tenantId as string),
       await resourcesOf(globex?.tenantId as string),
     ];
-    expect(a.enabledKeys).toHaveLength(1);
-    expect(g.enabledKeys).toHaveLength(1);
-    expect(a.enabledKeys[0]?.arn).toBe(a.tenant?.kmsKeyArn);
-    expect(a.enabledKeys[0]?.arn).not.toBe(g.enabledKeys[0]?.arn);
-    expect(a.apiKeys.map((k) => k.id)).toEqual([a.tenant?.apiKeyId]);
-    expect(a.tenant?.apiKeyId).not.toBe(g.tenant?.apiKeyId);
-    expect(a.memberships).toEqual(['free']);
-    expect(g.memberships).toEqual(['free']);
+    // A free tier is pooled: no KMS key, no API key, no usage-plan key of its own; a data key
+    // of its own, wrapped by the pooled key.
+    for (const resources of [a, g]) {
+      expect(resources.enabledKeys).toEqual([]);
+      expect(resources.apiKeys).toEqual([]);
+      expect(resources.memberships).toEqual([]);
+      expect(resources.tenant?.kmsKeyArn).toBeUndefined();
+      expect(resources.tenant?.dataKey).toBeDefined();
+    }
+    expect(a.tenant?.dataKey).not.toBe(g.tenant?.dataKey);
   });
 
-  it("grants the tenant's key to the data-access role only with its own tag and context", async () => {
+  it("grants the tenant's key, made when it moves up from free, to the data-access role only with its own tag and context", async () => {
     const sub = await signUp(`founder@${uniqueTenantId('initech')}.example`, 'Initech');
     const tenantId = (await registry.getMembership(sub))?.tenantId as string;
     await waitForStatus(registry, tenantId, 'ACTIVE');
+    expect(await tenantKeys(tenantId)).toEqual([]);
+    await localAdmin().changeTier(tenantId, 'standard');
 
     const [key] = await tenantKeys(tenantId);
     const use = key?.policy.Statement.find((s) => s.Sid === 'OwnTenantOnly');

@@ -3,8 +3,10 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { parseUsagePlanIds } from '../../lambda/shared/edge/usage-plans.js';
+import { ProvisioningQueue } from '../../lambda/shared/lifecycle/provisioning-queue.js';
 import { TenantAdmin } from '../../lambda/shared/lifecycle/tenant-admin.js';
 import { createDocumentClient } from '../../lambda/shared/platform/aws-clients.js';
 import { Agents } from '../../lambda/shared/registry/agents.js';
@@ -31,6 +33,7 @@ export function localAdmin(progress?: (message: string) => void): TenantAdmin {
     tagging: new ResourceGroupsTaggingAPIClient({}),
     secretsManager: new SecretsManagerClient({}),
     data: { db: createDocumentClient(), tableName: process.env.DATA_TABLE_NAME as string },
+    queue: new ProvisioningQueue(new SQSClient({}), process.env.PROVISIONING_QUEUE_URL as string),
     progress,
   });
 }

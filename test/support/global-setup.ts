@@ -42,6 +42,9 @@ export async function setup(project: TestProject) {
     authorizerCacheTtlSeconds: AUTHORIZER_CACHE_TTL_IN_TESTS,
     // API key state is looked up on every request, so a disabled key shows on the next one.
     apiKeyCacheTtlSeconds: 0,
+    // The suite's sign-ups stand for many people at many addresses, but all come from
+    // 127.0.0.1: the web ACL's per-source limit is sign-up-flood.test.ts's, on a stack of its own.
+    signUpRateLimit: 10_000,
   });
   project.provide('authorizerCacheTtlSeconds', AUTHORIZER_CACHE_TTL_IN_TESTS);
   project.provide('tls', { key: tls.private, cert: tls.cert });

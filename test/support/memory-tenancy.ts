@@ -142,6 +142,8 @@ export function memoryContext(
     user: 'u_AAAAAAAAAAAAAAAAAAAAAA',
     clientId: 'client',
     kmsKeyArn: `arn:aws:kms:us-east-1:000000000000:key/${tenantId}`,
+    sealWith: 'own',
+    executionTenant: `tenant:${tenantId}`,
     ...overrides,
   };
 }

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_PRICES, agentCost, DEFAULT_AGENT_WORKLOAD } from '../../bench/agent-cost.js';
 import { DEFAULT_WORKLOAD, monthlyCost, PRICES } from '../../bench/cost-model.js';
+import {
+  DEFAULT_SIGNUP_FLOOD,
+  DEFAULT_TIER_WORKLOAD,
+  environmentCost,
+  fitsInOneRegion,
+  maxPaidTenantsPerRegion,
+  quotaRows,
+  quotaStatus,
+  signupFloodCost,
+  tenantMix,
+  tierCost,
+} from '../../bench/tier-cost.js';
 
 describe('cost model (docs/COST.md, npm run cost)', () => {
   it('charges an idle tenant its KMS key, its secrets and its stored data, and nothing per call', () => {
@@ -85,5 +97,152 @@ describe('agent identities (docs/COST.md, npm run cost -- --agents)', () => {
     const { facade } = agentCost({ ...DEFAULT_AGENT_WORKLOAD, tokensPerAgentMonth: 0 });
 
     expect(facade.monthly).toBe(2 * PRICES.kmsPerKeyMonth);
+  });
+});
+
+describe('tiers (docs/COST.md, "Tiers"; issue 20 targets)', () => {
+  it('keeps an idle free tenant at or under a cent a month: no KMS key, no API key, no secret', () => {
+    const cost = tierCost(DEFAULT_TIER_WORKLOAD);
+
+    expect(cost.idle.free).toBeLessThanOrEqual(0.01);
+    const kms = cost.lines.find((line) => line.service.startsWith('KMS'));
+    const secrets = cost.lines.find((line) => line.service.startsWith('Secrets'));
+    expect(kms?.perFreeTenant).toBe(0);
+    expect(secrets?.perFreeTenant).toBe(0);
+  });
+
+  it('keeps an idle paying tenant at or under $1.05 a month: its own KMS key, a free API key, no secret until a webhook', () => {
+    const idle = tierCost(DEFAULT_TIER_WORKLOAD).idle.standard;
+    const withWebhook = tierCost({ ...DEFAULT_TIER_WORKLOAD, secretsPerTenant: 1 }).idle.standard;
+
+    expect(idle).toBeGreaterThanOrEqual(PRICES.kmsPerKeyMonth);
+    expect(idle).toBeLessThanOrEqual(1.05);
+    // The check can fail: a paying tenant with a webhook secret is over the idle target.
+    expect(withWebhook - idle).toBeCloseTo(PRICES.secretsPerSecretMonth, 6);
+    expect(withWebhook).toBeGreaterThan(1.05);
+  });
+
+  it('charges the pooled KMS key and the WAF web ACL once per deployment, whatever the tenants', () => {
+    const few = tierCost({ ...DEFAULT_TIER_WORKLOAD, tenants: 10 });
+    const many = tierCost({ ...DEFAULT_TIER_WORKLOAD, tenants: 100_000 });
+
+    expect(few.platform).toBe(many.platform);
+    expect(few.platform).toBeCloseTo(
+      monthlyCost(DEFAULT_WORKLOAD).platform +
+        PRICES.kmsPerKeyMonth +
+        PRICES.wafPerWebAclMonth +
+        DEFAULT_TIER_WORKLOAD.wafRules * PRICES.wafPerRuleMonth +
+        PRICES.cloudwatchPerMetricMonth +
+        PRICES.cloudwatchPerAlarmMetricMonth,
+      6,
+    );
+  });
+
+  it('adds the cold starts of its own environments to an isolated tenant, with the isolation charge by memory', () => {
+    const w = { ...DEFAULT_TIER_WORKLOAD, isolatedEnvironmentsPerTenant: 200 };
+    const perEnvironment = environmentCost(w);
+
+    expect(perEnvironment).toBeGreaterThan(
+      (w.mcpMemoryMb / 1024) * PRICES.lambdaTenantIsolationPerGbEnvironment,
+    );
+    expect(tierCost(w).isolatedInUse).toBeCloseTo(200 * perEnvironment, 9);
+    // No isolated tenants, nothing added; a hundred of them, a hundred times one.
+    const none = tierCost({ ...w, premiumShare: 0 });
+    const some = tierCost({ ...w, premiumShare: 1, freeShare: 0, tenants: 100 });
+    expect(none.mix.premium).toBe(0);
+    expect(some.mix.premium).toBe(100);
+    expect(
+      some.stackMonthly -
+        tierCost({ ...w, premiumShare: 0, freeShare: 0, tenants: 100 }).stackMonthly,
+    ).toBeCloseTo(100 * 200 * perEnvironment, 6);
+  });
+
+  it('splits the tenants into tiers without losing one', () => {
+    const mix = tenantMix({ tenants: 100_001, freeShare: 0.95, premiumShare: 0.1 });
+
+    expect(mix.free + mix.standard + mix.premium).toBe(100_001);
+    expect(mix.paid).toBe(mix.standard + mix.premium);
+  });
+
+  it('bills Cognito by monthly active users beyond the free tier, not by tenants', () => {
+    const within = tierCost({ ...DEFAULT_TIER_WORKLOAD, tenants: 1_000 });
+    const beyond = tierCost({ ...DEFAULT_TIER_WORKLOAD, tenants: 100_000 });
+
+    expect(within.cognito.mauCharge).toBe(0);
+    expect(beyond.cognito.billable).toBe(100_000 * 0.2 - PRICES.cognitoFreeMau);
+    expect(beyond.cognito.mauCharge).toBeCloseTo(10_000 * PRICES.cognitoEssentialsPerMau, 6);
+    expect(beyond.monthly - beyond.stackMonthly).toBeCloseTo(beyond.cognito.monthly, 6);
+  });
+});
+
+describe('sign-up abuse (docs/COST.md, "Sign-up abuse")', () => {
+  it('adds at most $5 a month for 10,000 scripted sign-ups, even from a thousand addresses over a month', () => {
+    const flood = signupFloodCost(DEFAULT_SIGNUP_FLOOD);
+
+    expect(flood.attempts).toBe(10_000);
+    // Too many addresses for WAF to block any; the daily cap of 200 accepts 6,000 in 30 days.
+    expect(flood.blockedByWaf).toBe(0);
+    expect(flood.accepted).toBe(200 * 30);
+    expect(flood.refusedByCap).toBe(4_000);
+    expect(flood.stackMonthly).toBeLessThanOrEqual(5);
+  });
+
+  it('lets WAF stop one address at its per-source rate before the cap counts it', () => {
+    const flood = signupFloodCost({ ...DEFAULT_SIGNUP_FLOOD, sources: 1, floodDays: 1 });
+
+    // 10 every 5 minutes is 2,880 a day from one address; the cap accepts 200 of them.
+    expect(flood.blockedByWaf).toBe(10_000 - 2_880);
+    expect(flood.refusedByCap).toBe(2_880 - 200);
+    expect(flood.accepted).toBe(200);
+  });
+
+  it('would cost far more than $5 without the cap and the per-source limit (the bound is theirs)', () => {
+    const unbounded = signupFloodCost({
+      ...DEFAULT_SIGNUP_FLOOD,
+      signups: 1_000_000,
+      signupCap: 1_000_000,
+    });
+
+    expect(unbounded.accepted).toBe(1_000_000);
+    expect(unbounded.stackMonthly).toBeGreaterThan(5);
+  });
+
+  it("counts Cognito's monthly active users apart, bounded by the cap", () => {
+    const flood = signupFloodCost(DEFAULT_SIGNUP_FLOOD);
+
+    expect(flood.cognitoActiveUsers).toBe(flood.accepted);
+    expect(flood.cognitoBeyondFreeTier).toBeCloseTo(6_000 * PRICES.cognitoEssentialsPerMau, 6);
+    expect(flood.cognitoCeiling).toBeCloseTo(200 * 30 * PRICES.cognitoEssentialsPerMau, 6);
+    expect(flood.lines.map((line) => line.item).join()).not.toMatch(/Cognito/);
+  });
+});
+
+describe('quotas (docs/COST.md, "Quotas at 100,000 tenants")', () => {
+  it('fits 100,000 tenants at a free share of 0.95 in one Region', () => {
+    const rows = quotaRows({ ...DEFAULT_TIER_WORKLOAD, tenants: 100_000, freeShare: 0.95 });
+
+    expect(fitsInOneRegion(rows)).toBe(true);
+    const apiKeys = rows.find((row) => row.name.startsWith('API Gateway API keys'));
+    expect(apiKeys?.used).toBe(5_000 + 1);
+    expect(apiKeys && quotaStatus(apiKeys)).toBe('within default');
+  });
+
+  it('does not fit 200,000 tenants that all pay: API keys cannot be raised past 10,000', () => {
+    const rows = quotaRows({ ...DEFAULT_TIER_WORKLOAD, tenants: 200_000, freeShare: 0 });
+
+    expect(fitsInOneRegion(rows)).toBe(false);
+    const exceeded = rows.filter((row) => quotaStatus(row) === 'exceeds').map((row) => row.name);
+    expect(exceeded).toEqual(['API Gateway API keys per Region']);
+    const kmsKeys = rows.find((row) => row.name.startsWith('KMS customer managed keys'));
+    expect(kmsKeys && quotaStatus(kmsKeys)).toBe('needs an increase');
+  });
+
+  it('holds at most 9,999 paying tenants in one Region, beside the free tier’s shared key', () => {
+    const fits = (paid: number) =>
+      fitsInOneRegion(quotaRows({ ...DEFAULT_TIER_WORKLOAD, tenants: paid, freeShare: 0 }));
+
+    expect(maxPaidTenantsPerRegion()).toBe(9_999);
+    expect(fits(9_999)).toBe(true);
+    expect(fits(10_000)).toBe(false);
   });
 });

@@ -15,6 +15,17 @@ export function parseUsagePlanIds(json: string): UsagePlanIds {
 }
 
 /**
+ * The value of each pooled tier's one shared API key (`POOL_API_KEYS`), in that tier's usage
+ * plan: what the authorizer names for a tenant of the tier, which has no API key of its own.
+ */
+export const PoolApiKeysSchema = z.partialRecord(z.enum(TIER_NAMES), z.string().min(20).max(128));
+export type PoolApiKeys = z.infer<typeof PoolApiKeysSchema>;
+
+export function parsePoolApiKeys(json: string): PoolApiKeys {
+  return PoolApiKeysSchema.parse(JSON.parse(json));
+}
+
+/**
  * Puts an API key into its tier's usage plan and into no other (a key can be in one plan per
  * stage). Idempotent: run it again after a crash and it ends in the same state.
  */

@@ -31,6 +31,31 @@ export interface TierDefinition {
    * month ends. The guard against a runaway client turning into a runaway bill.
    */
   readonly monthlyToolCalls: number;
+  /**
+   * Where the tier's tenants keep their keys and how they are throttled:
+   * - `pooled`: no resource of their own that costs money. Their fields are sealed under a data
+   *   key of their own, wrapped by the one pooled KMS key (bound to the tenant by encryption
+   *   context and session tag); they share the tier's one API key, whose usage plan (`pool`)
+   *   caps the tier as a whole, and the MCP function throttles each of them (`throttle`,
+   *   `quota`) with its counters.
+   * - `dedicated`: their own KMS key and their own API key in the tier's usage plan, which
+   *   throttles each of them (`throttle`, `quota`); made when they join or move up the tier.
+   */
+  readonly resources: 'pooled' | 'dedicated';
+  /**
+   * For a pooled tier: what its usage plan allows all its tenants together, through its one
+   * shared API key; the ceiling that keeps the tier from slowing any other.
+   */
+  readonly pool?: {
+    readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+    readonly quota: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' };
+  };
+  /**
+   * Where the tier's requests run: `pooled` in execution environments its tenants share, or
+   * `isolated` in environments of the tenant's own (Lambda tenant isolation mode, PER_TENANT),
+   * so no warm environment ever serves two of its tenants.
+   */
+  readonly execution: 'pooled' | 'isolated';
 }
 
 export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
@@ -41,6 +66,12 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     quota: { limit: 1_000, period: 'DAY' },
     perUser: { requests: 60, windowSeconds: 60 },
     monthlyToolCalls: 10_000,
+    resources: 'pooled',
+    pool: {
+      throttle: { rateLimit: 500, burstLimit: 1_000 },
+      quota: { limit: 20_000_000, period: 'DAY' },
+    },
+    execution: 'pooled',
   },
   standard: {
     name: 'standard',
@@ -49,6 +80,8 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     quota: { limit: 50_000, period: 'DAY' },
     perUser: { requests: 600, windowSeconds: 60 },
     monthlyToolCalls: 1_000_000,
+    resources: 'dedicated',
+    execution: 'pooled',
   },
   premium: {
     name: 'premium',
@@ -57,6 +90,8 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     quota: { limit: 1_000_000, period: 'DAY' },
     perUser: { requests: 1_800, windowSeconds: 60 },
     monthlyToolCalls: 20_000_000,
+    resources: 'dedicated',
+    execution: 'isolated',
   },
 };
 
@@ -70,4 +105,13 @@ export function getTier(name: string): TierDefinition {
     throw new Error(`Unknown tier "${name}". Known tiers: ${TIER_NAMES.join(', ')}`);
   }
   return TIERS[name];
+}
+
+/**
+ * The Lambda tenant id a request of this tenant runs under (`X-Amz-Tenant-Id`): the tenant's
+ * own for an isolated tier, the tier's pool otherwise. The two forms cannot collide: a tenant id
+ * has no colon (lambda/shared/tenancy/tenant.ts).
+ */
+export function executionTenantOf(tenantId: string, tier: TierName): string {
+  return TIERS[tier].execution === 'isolated' ? `tenant:${tenantId}` : `pool:${tier}`;
 }

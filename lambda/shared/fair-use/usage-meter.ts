@@ -25,6 +25,9 @@ const RETENTION_DAYS = 400;
 const TRANSACTION_ITEMS = 100;
 /** Tries of a transaction that DynamoDB cancels for a conflict with another one. */
 const CONFLICT_ATTEMPTS = 5;
+/** The metered month item's set of days (`yyyy-mm-dd`) with at least one served call. */
+const CALL_DAYS = 'callDays';
+const DAY_MS = 86_400_000;
 
 /**
  * Metering: the served calls of each tenant per tool (or method) and day, with errors and
@@ -48,7 +51,7 @@ export class UsageMeter {
     const rows = new Map<string, { tenantId: string; sk: string; time: number } & Totals>();
     const months = new Map<
       string,
-      { tenantId: string; month: string; time: number; calls: number }
+      { tenantId: string; month: string; time: number; calls: number; days: Set<string> }
     >();
     for (const record of records) {
       const day = dayOf(record.time);
@@ -72,8 +75,10 @@ export class UsageMeter {
         month,
         time: record.time,
         calls: 0,
+        days: new Set<string>(),
       };
       total.calls += 1;
+      total.days.add(day);
       months.set(monthKey, total);
     }
 
@@ -99,8 +104,16 @@ export class UsageMeter {
         Update: {
           TableName: this.tableName,
           Key: meteredKey(total.tenantId, total.month),
-          UpdateExpression: 'ADD metered :calls SET expiresAt = if_not_exists(expiresAt, :expires)',
-          ExpressionAttributeValues: { ':calls': total.calls, ':expires': expiryOf(total.time) },
+          // The days with calls, a set: adding is a union, so the latest day is the same
+          // whatever order deliveries of several log streams arrive in (lastCallEnd).
+          UpdateExpression:
+            'ADD metered :calls, #days :days SET expiresAt = if_not_exists(expiresAt, :expires)',
+          ExpressionAttributeNames: { '#days': CALL_DAYS },
+          ExpressionAttributeValues: {
+            ':calls': total.calls,
+            ':days': total.days,
+            ':expires': expiryOf(total.time),
+          },
         },
       })),
     ];
@@ -151,6 +164,52 @@ export class UsageMeter {
         await new Promise((resolve) => setTimeout(resolve, this.random() * 50 * 2 ** attempt));
       }
     }
+  }
+
+  /**
+   * When the tenant's last metered call was, looking no further back than the month of `since`
+   * (ms): the end of the latest UTC day with a call (the next midnight, capped at `now`), or
+   * undefined when it made none in that time. One query of at most a few small month items, no
+   * write on the request path: metering already keeps each month's set of days with calls. A
+   * month metered before that set existed counts as active to its end. Known to the day, and
+   * seconds behind the calls (log delivery).
+   */
+  async lastCallEnd(
+    tenantId: TenantId,
+    since: number,
+    now = Date.now(),
+  ): Promise<number | undefined> {
+    let last: number | undefined;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND #sk >= :from',
+          ExpressionAttributeNames: { '#sk': 'sk', '#metered': 'metered', '#days': CALL_DAYS },
+          ExpressionAttributeValues: {
+            ':pk': meteredKey(tenantId, monthOf(since)).pk,
+            ':from': monthOf(since),
+          },
+          ProjectionExpression: '#sk, #metered, #days',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const sk = String(item.sk);
+        if (!sk.endsWith('#metered')) continue;
+        const days = item[CALL_DAYS] as Set<string> | undefined;
+        const end =
+          days && days.size > 0
+            ? Math.max(...[...days].map((day) => Date.parse(`${day}T00:00:00.000Z`) + DAY_MS))
+            : Number(item.metered ?? 0) > 0
+              ? Date.UTC(Number(sk.slice(0, 4)), Number(sk.slice(5, 7)), 1)
+              : undefined;
+        if (end !== undefined && !Number.isNaN(end)) last = Math.max(last ?? end, end);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return last === undefined ? undefined : Math.min(last, now);
   }
 
   /** Usage per day and tool between two days (`yyyy-mm-dd`, inclusive), oldest first. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type APIGatewayClient,
   DeleteApiKeyCommand,
@@ -25,13 +26,8 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ACCESS_DRAIN_SECONDS } from '../edge/api-contract.js';
-import {
-  ignore,
-  placeKeyInPlan,
-  removeKeyFromPlans,
-  type UsagePlanIds,
-} from '../edge/usage-plans.js';
-import { isTierName, TIER_NAMES, type TierName } from '../fair-use/tiers.js';
+import { ignore, removeKeyFromPlans, type UsagePlanIds } from '../edge/usage-plans.js';
+import { isTierName, TIER_NAMES } from '../fair-use/tiers.js';
 import { ConflictError, ValidationError } from '../platform/errors.js';
 import { TENANT_DATA_TABLE } from '../platform/table-schema.js';
 import { type AgentAccess, type AgentView, OPERATOR } from '../registry/agents.js';
@@ -40,6 +36,7 @@ import type { InvitationRecord, InvitationView } from '../registry/invitations.j
 import type { MembershipRecord, TenantRecord } from '../registry/registry.js';
 import { tenantKeyAlias, tenantSecretName } from '../tenancy/isolation.js';
 import type { TenantId } from '../tenancy/tenant.js';
+import type { ProvisioningQueue } from './provisioning-queue.js';
 import { describeKey, findApiKeys, findTenantKeys } from './tenant-resources.js';
 
 export interface TenantAdminDeps extends TenantDirectoryDeps {
@@ -59,6 +56,8 @@ export interface TenantAdminDeps extends TenantDirectoryDeps {
   readonly drainMs?: number;
   /** Days before an offboarded tenant's key is deleted (KMS allows 7-30). @default 30 */
   readonly keyDeletionWindowDays?: number;
+  /** Where tier changes are handed to the provisioner. */
+  readonly queue?: ProvisioningQueue;
   /** Reports each step of a long operation. */
   readonly progress?: (message: string) => void;
 }
@@ -143,26 +142,79 @@ export class TenantAdmin {
     return this.directory.remove(tenantId, userId);
   }
 
-  /** Moves the tenant's API key to the new tier's usage plan, then records the tier. */
-  async changeTier(tenantId: string, tier: string): Promise<TenantRecord> {
+  /**
+   * Moves the tenant to `tier`: records the change (refused while another change of the tenant
+   * is under way, or if the tenant is not active) and hands it to the provisioner, which makes
+   * the new tier's keys, re-seals the tenant's data under them and retires the old ones
+   * (lambda/provisioner/tier-migration.ts). With `wait`, returns once it is done. Asking again
+   * for the change under way hands it over again (a resumed change); the same tier is a no-op.
+   */
+  async changeTier(
+    tenantId: string,
+    tier: string,
+    options: { wait?: boolean; timeoutMs?: number } = { wait: true },
+  ): Promise<TenantRecord> {
     if (!isTierName(tier))
       throw new ValidationError(`Tier must be one of ${TIER_NAMES.join(', ')}.`);
     const tenant = await this.tenant(tenantId);
+    const id = tenant.tenantId;
     if (tenant.status === 'OFFBOARDING' || tenant.status === 'DELETED') {
       throw new ConflictError('The organisation is being or has been offboarded.');
     }
-    if (tenant.apiKeyId) {
-      await placeKeyInPlan(
-        this.deps.apigw,
-        tenant.apiKeyId,
-        tier as TierName,
-        this.deps.usagePlanIds,
+    const queue = this.deps.queue;
+    if (!queue) throw new Error('tier changes need the provisioning queue');
+    let migration = tenant.migration;
+    if (migration && migration.to !== tier) {
+      throw new ConflictError(
+        `A change of this organisation to ${migration.to} is under way; try again when it is done.`,
       );
-      this.report(`API key moved to the ${tier} usage plan`);
     }
-    await this.deps.registry.recordTenantResources(tenant.tenantId, { tier: tier as TierName });
-    this.report(`Tier recorded: ${tier}`);
-    return { ...tenant, tier: tier as TierName };
+    if (!migration) {
+      if (tenant.tier === tier) {
+        this.report(`Already on ${tier}`);
+        return tenant;
+      }
+      migration = {
+        id: randomUUID(),
+        from: tenant.tier,
+        to: tier,
+        step: 'resources',
+        since: new Date().toISOString(),
+      };
+      await this.deps.registry.beginMigration(id, migration);
+      this.report(`Tier change ${tenant.tier} -> ${tier} recorded`);
+    }
+    await queue.request(id, `tier-${migration.id}-${Date.now()}`);
+    this.report('Handed to the provisioner');
+    if (!options.wait) return (await this.deps.registry.getTenant(id)) as TenantRecord;
+    return this.waitForTier(id, migration.id, options.timeoutMs ?? 15 * 60_000);
+  }
+
+  /** Waits until the change `migrationId` is done, reporting each step it reaches. */
+  private async waitForTier(
+    tenantId: TenantId,
+    migrationId: string,
+    timeoutMs: number,
+  ): Promise<TenantRecord> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      const current = (await this.deps.registry.getTenant(tenantId)) as TenantRecord;
+      if (current.migration?.id !== migrationId) {
+        this.report(`Tier recorded: ${current.tier}`);
+        return current;
+      }
+      if (current.migration.step !== last) {
+        last = current.migration.step;
+        this.report(`Step: ${last}`);
+      }
+      if (Date.now() > deadline) {
+        throw new ConflictError(
+          'The tier change is still under way; it goes on in the background (run the command again to follow it).',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   /**
@@ -267,6 +319,10 @@ export class TenantAdmin {
         .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
     }
     this.report(`KMS keys scheduled for deletion: ${keyArns.size}`);
+    // A pooled tier's tenant has no key of its own: its data key, wrapped by the pooled key, is
+    // deleted instead, and with it every way to open what was sealed under it.
+    await this.deps.registry.forgetDataKey(id);
+    this.report('Wrapped data key deleted');
     // A write that landed while the first pass was reading pages is caught here.
     this.report(`Data items deleted on the second pass: ${await this.deletePartition(id)}`);
 

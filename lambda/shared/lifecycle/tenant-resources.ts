@@ -29,10 +29,11 @@ export async function describeKey(kms: KMSClient, keyId: string): Promise<KeyMet
   return result?.KeyMetadata;
 }
 
-/** Enabled keys tagged with the tenant (and ManagedBy), oldest first. */
+/** Keys tagged with the tenant (and ManagedBy) in one of `states`, oldest first. */
 export async function findTenantKeys(
   tenantId: TenantId,
   clients: { kms: KMSClient; tagging: ResourceGroupsTaggingAPIClient },
+  states: readonly string[] = ['Enabled'],
 ): Promise<KeyMetadata[]> {
   const { ResourceTagMappingList = [] } = await clients.tagging.send(
     new GetResourcesCommand({
@@ -46,7 +47,7 @@ export async function findTenantKeys(
   const keys: KeyMetadata[] = [];
   for (const { ResourceARN } of ResourceTagMappingList) {
     const metadata = ResourceARN ? await describeKey(clients.kms, ResourceARN) : undefined;
-    if (metadata?.KeyState === 'Enabled') keys.push(metadata);
+    if (metadata?.KeyState && states.includes(metadata.KeyState)) keys.push(metadata);
   }
   return keys.sort((a, b) => (a.CreationDate?.getTime() ?? 0) - (b.CreationDate?.getTime() ?? 0));
 }

@@ -38,6 +38,14 @@ export const METRIC = {
   authorizerDenied: 'AuthorizerDenied',
   /** The usage table could not be reached, so limits were not applied (service only: alarmed). */
   fairUseUnavailable: 'FairUseUnavailable',
+  /**
+   * Self sign-ups so far today, the day's counter after each one (service only: its Maximum is
+   * alarmed at 80 % of the daily cap); SignUpCapReached counts the refusals past the cap, and
+   * SignUpCapUnavailable the sign-ups let through because the counter could not be reached.
+   */
+  selfSignUpsToday: 'SelfSignUpsToday',
+  signUpCapReached: 'SignUpCapReached',
+  signUpCapUnavailable: 'SignUpCapUnavailable',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -51,7 +51,9 @@ export const REGISTRY_TABLE = {
  * - `RATE#<tenant>#<user pseudonym>` / `<window start>`: one user's requests in a window;
  * - `BUDGET#<tenant>#<shard>` / `<yyyy-mm>`: the month's tool calls, in capped shards;
  * - `USAGE#<tenant>#<shard>` / `<yyyy-mm-dd>#<tool>`: calls, errors and duration per tool
- *   and day.
+ *   and day;
+ * - `SIGNUPS#<yyyy-mm-dd>` / `SELF`: the day's self sign-ups, counted by the pre-sign-up
+ *   trigger (lambda/shared/lifecycle/sign-up-cap.ts), the one item it may write.
  * Counters are spread over shards in the partition key, so one busy tenant writes to several
  * partitions rather than one. Items carry `expiresAt` (TTL) and expired windows are never read.
  */
@@ -59,6 +61,8 @@ export const USAGE_TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   timeToLiveAttribute: 'expiresAt',
+  /** The daily self sign-up counters: `SIGNUPS#<yyyy-mm-dd>`. */
+  signUpsKeyPrefix: 'SIGNUPS#',
 } as const;
 
 /**

@@ -18,6 +18,7 @@ import {
   type TenantStatus,
   TenantStatusSchema,
   TierNameSchema,
+  WrappedDataKeySchema,
 } from '../tenancy/tenant.js';
 import { OrganizationNameSchema } from './organization.js';
 
@@ -38,6 +39,21 @@ import { OrganizationNameSchema } from './organization.js';
 
 const Timestamp = z.iso.datetime();
 
+/**
+ * A tier change under way, and how far it got: `resources` (the new tier's keys are being made),
+ * `sealing` (new fields go under the new key; old ones are re-sealed after `since` plus the
+ * drain time), `retiring` (the tier is recorded; the old tier's resources go after `since` plus
+ * the drain time). Only one at a time per tenant: `id` names it.
+ */
+export const TierMigrationSchema = z.object({
+  id: z.string().min(1).max(64),
+  from: TierNameSchema,
+  to: TierNameSchema,
+  step: z.enum(['resources', 'sealing', 'retiring']),
+  since: Timestamp,
+});
+export type TierMigration = z.infer<typeof TierMigrationSchema>;
+
 export const TenantRecordSchema = z.object({
   tenantId: TenantIdSchema,
   name: z.string().min(1).max(128),
@@ -51,6 +67,10 @@ export const TenantRecordSchema = z.object({
   apiKeyId: z.string().min(1).optional(),
   /** Its value, which the authorizer hands API Gateway as `usageIdentifierKey`. */
   apiKeyValue: z.string().min(20).optional(),
+  /** A pooled tier's tenant: its data key, wrapped by the pooled KMS key (crypto.ts). */
+  dataKey: WrappedDataKeySchema.optional(),
+  /** A tier change under way (lambda/shared/lifecycle/tier-migration.ts). */
+  migration: TierMigrationSchema.optional(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -188,7 +208,9 @@ export class TenantRegistry {
    */
   async recordTenantResources(
     tenantId: TenantId,
-    resources: Partial<Pick<TenantRecord, 'kmsKeyArn' | 'apiKeyId' | 'apiKeyValue' | 'tier'>>,
+    resources: Partial<
+      Pick<TenantRecord, 'kmsKeyArn' | 'apiKeyId' | 'apiKeyValue' | 'tier' | 'dataKey'>
+    >,
     onlyIf: { status?: TenantStatus; unset?: boolean } = {},
   ): Promise<void> {
     const entries = Object.entries(resources).filter(([, value]) => value !== undefined);
@@ -219,6 +241,124 @@ export class TenantRegistry {
       }
       throw error;
     }
+  }
+
+  /**
+   * Starts a tier change of an ACTIVE tenant: ConflictError if one is already under way (or the
+   * tenant is not active), so two changes of one tenant never run at once.
+   */
+  async beginMigration(tenantId: TenantId, migration: TierMigration): Promise<TenantRecord> {
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tenantKey(tenantId),
+          UpdateExpression: 'SET migration = :migration, updatedAt = :at',
+          ConditionExpression: `attribute_exists(${PK}) AND #status = :active AND attribute_not_exists(migration) AND tier = :from`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':migration': TierMigrationSchema.parse(migration),
+            ':active': 'ACTIVE',
+            ':from': migration.from,
+            ':at': this.now().toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return parseRecord(TenantRecordSchema, Attributes ?? {}, `tenant ${tenantId}`);
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new ConflictError(
+          'A tier change of this organisation is already under way, or it is not active.',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * One step of the tier change `migrationId`: sets and removes tenant attributes (`migration`
+   * itself among them) only while that change is the one under way; a ConflictError otherwise.
+   * `unset` lists attributes `set` may only create, not overwrite.
+   */
+  async advanceMigration(
+    tenantId: TenantId,
+    migrationId: string,
+    change: {
+      set?: Partial<
+        Pick<
+          TenantRecord,
+          'tier' | 'kmsKeyArn' | 'apiKeyId' | 'apiKeyValue' | 'dataKey' | 'migration'
+        >
+      >;
+      remove?: ReadonlyArray<'kmsKeyArn' | 'apiKeyId' | 'apiKeyValue' | 'dataKey' | 'migration'>;
+      unset?: ReadonlyArray<'kmsKeyArn' | 'apiKeyId' | 'apiKeyValue' | 'dataKey'>;
+    },
+  ): Promise<void> {
+    const set = Object.entries(change.set ?? {}).filter(([, value]) => value !== undefined);
+    const remove = change.remove ?? [];
+    const names: Record<string, string> = { '#migration': 'migration', '#id': 'id' };
+    const values: Record<string, unknown> = { ':id': migrationId, ':at': this.now().toISOString() };
+    const assignments = ['updatedAt = :at'];
+    set.forEach(([key, value], i) => {
+      names[`#s${i}`] = key;
+      values[`:s${i}`] = value;
+      assignments.push(`#s${i} = :s${i}`);
+    });
+    remove.forEach((key, i) => {
+      names[`#r${i}`] = key;
+    });
+    // Never once the tenant is being offboarded: the change stops there.
+    const conditions = ['#migration.#id = :id', '#status = :active'];
+    names['#status'] = 'status';
+    values[':active'] = 'ACTIVE';
+    for (const key of change.unset ?? []) {
+      const i = set.findIndex(([name]) => name === key);
+      if (i >= 0) conditions.push(`(attribute_not_exists(#s${i}) OR #s${i} = :s${i})`);
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tenantKey(tenantId),
+          UpdateExpression:
+            `SET ${assignments.join(', ')}` +
+            (remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : ''),
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new ConflictError('The tier change was overtaken.', {
+          cause: error,
+          detail: `tenant ${tenantId} migration ${migrationId}`,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes an offboarding tenant's wrapped data key: every copy of what was sealed under it,
+   * backups included, can no longer be opened (crypto-shredding of a pooled tenant).
+   */
+  async forgetDataKey(tenantId: TenantId): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: tenantKey(tenantId),
+        UpdateExpression: 'REMOVE dataKey SET updatedAt = :at',
+        ConditionExpression: '#status = :offboarding',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':offboarding': 'OFFBOARDING',
+          ':at': this.now().toISOString(),
+        },
+      }),
+    );
   }
 
   /** Every tenant, by query on the `byTenant` index (one partition; operators only). */

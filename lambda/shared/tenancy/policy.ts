@@ -85,7 +85,7 @@ export function dataAccessPolicy(resources: DataAccessResources): readonly Polic
       // their own context without it.
       Sid: 'NoOtherTenantsEncryptionContext',
       Effect: 'Deny',
-      Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*'],
+      Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
       Resource: ['*'],
       Condition: {
         StringNotEquals: { [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_KEY}`]: tag },

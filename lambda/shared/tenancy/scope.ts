@@ -111,7 +111,7 @@ export class TenantScopes {
     const { tenantId } = context;
     const table = options.data.forTenant(context);
     const scoped = options.data.scopedClient(context);
-    const cipher = options.cryptography.forTenant(tenantId, context.kmsKeyArn);
+    const cipher = options.cryptography.forTenant(tenantId, context);
     return scopeOf({
       context,
       partition: table,

@@ -37,3 +37,16 @@ export const TENANT_CLAIMS = {
   tier: 'custom:tenantTier',
   role: 'custom:role',
 } as const;
+
+/** A KMS key ARN (a tenant's own key, or the pooled key). */
+export const KmsKeyArnSchema = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/, 'not a KMS key ARN');
+
+/**
+ * A pooled tenant's data key as KMS wrapped it (base64 of the ciphertext blob): opened only by
+ * KMS, only in a session tagged with that tenant and with it as encryption context.
+ */
+export const WrappedDataKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{40,1400}={0,2}$/, 'not a wrapped data key');

@@ -1,0 +1,314 @@
+import { DeleteApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import {
+  CreateAliasCommand,
+  DeleteAliasCommand,
+  DisableKeyCommand,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ignore, placeKeyInPlan, removeKeyFromPlans } from '../shared/edge/usage-plans.js';
+import { TIERS } from '../shared/fair-use/tiers.js';
+import {
+  apiKeyName,
+  describeKey,
+  findApiKeys,
+  findTenantKeys,
+} from '../shared/lifecycle/tenant-resources.js';
+import { isConditionFailure } from '../shared/platform/aws-clients.js';
+import { TENANT_DATA_TABLE } from '../shared/platform/table-schema.js';
+import type { TenantRecord, TierMigration } from '../shared/registry/registry.js';
+import {
+  newPooledDataKey,
+  type TenantCipher,
+  type TenantCryptography,
+} from '../shared/tenancy/crypto.js';
+import { tenantKeyAlias } from '../shared/tenancy/isolation.js';
+import type { TenantId } from '../shared/tenancy/tenant.js';
+import { findOrCreateApiKey, findOrCreateKey, type ProvisionDeps } from './provision.js';
+
+export interface TierMigrationDeps extends ProvisionDeps {
+  /** The tenant's data partition through its own session: where its fields are re-sealed. */
+  readonly tenantDb: (tenantId: TenantId) => DynamoDBDocumentClient;
+  readonly dataTableName: string;
+  /** Ciphers acting in the tenant's own session (crypto.ts). */
+  readonly cryptography: TenantCryptography;
+  /**
+   * How long after a step starts its keys may still be in use: requests admitted with an
+   * authorizer answer from before it (cached for the cache time) and running for up to the
+   * function's timeout. ACCESS_DRAIN_SECONDS as deployed.
+   */
+  readonly drainMs: number;
+  readonly now?: () => number;
+  /**
+   * Time left in this run (Lambda's `getRemainingTimeInMillis`): re-sealing a large partition
+   * stops with 10 s to spare and the next run carries on where it stopped.
+   */
+  readonly remainingMs?: () => number;
+  /**
+   * Called once each step's effect is durable, with its name: progress for logs, and where the
+   * tests inject a crash to prove each step resumable.
+   */
+  readonly checkpoint?: (step: MigrationCheckpoint) => void | Promise<void>;
+}
+
+export type MigrationCheckpoint =
+  | 'resources-ready'
+  | 'sealing-started'
+  | 'item-resealed'
+  | 'tier-recorded'
+  | 'resources-retired'
+  | 'done';
+
+export type MigrationProgress =
+  | { readonly state: 'none' }
+  | { readonly state: 'done'; readonly tier: string }
+  /**
+   * A step must wait for keys still in use: run again after `waitSeconds` (0: it stopped
+   * before its time ran out and can go on at once).
+   */
+  | { readonly state: 'waiting'; readonly waitSeconds: number };
+
+/**
+ * Carries the tenant's tier change (recorded by TenantAdmin.changeTier as `migration`) one
+ * step further, as far as it can go now. Every step is recorded in the registry under the
+ * change's id before the next begins, and each is idempotent, so a crash anywhere followed by a
+ * new run ends in the same state, and no record is lost or exposed:
+ *
+ * 1. `resources`: the new tier's keys. Moving to a dedicated tier: its own KMS key (found by
+ *    alias or tag if a crashed run made it) and its API key in the new tier's usage plan.
+ *    Moving to a pooled tier: a new data key wrapped by the pooled key. Between two tiers of
+ *    the same kind only the usage plan changes, and the change ends here.
+ * 2. `sealing`: from now on requests seal new fields under the new key and open old ones with
+ *    either (the authorizer hands both). Once no request can still hold an answer from before
+ *    (the drain time), every sealed field still under the old key is opened and sealed again
+ *    under the new one, each item with a write conditioned on its fields being unchanged.
+ *    Then the tier is recorded and the old key dropped from the record.
+ * 3. `retiring`: once no request can still use them (the drain time again), a move down
+ *    deletes the tenant's API key and alias and disables its KMS key and schedules it for
+ *    deletion: copies of the old ciphertext are useless from then on. A move up has nothing to
+ *    retire: the wrapped data key left the record in step 2, and with it every way to open the
+ *    old ciphertext.
+ *
+ * Never sleeps: a step that must wait returns how long, and the caller runs it again then.
+ */
+export async function continueTierChange(
+  tenantId: TenantId,
+  deps: TierMigrationDeps,
+): Promise<MigrationProgress> {
+  const { registry, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const checkpoint = async (step: MigrationCheckpoint) => {
+    logger.info('Tier change step done', { step });
+    await deps.checkpoint?.(step);
+  };
+  let tenant = await registry.getTenant(tenantId);
+  let migration = tenant?.migration;
+  // Offboarding overtakes a change: it finds whatever keys the change made by alias and tag.
+  if (!tenant || !migration || tenant.status !== 'ACTIVE') return { state: 'none' };
+  const { id } = migration;
+  const from = TIERS[migration.from].resources;
+  const to = TIERS[migration.to].resources;
+  logger.appendKeys({ migrationId: id, fromTier: migration.from, toTier: migration.to });
+
+  if (migration.step === 'resources') {
+    if (to === 'dedicated') await ensureOwnResources(tenant, migration, deps);
+    else if (!tenant.dataKey) {
+      const dataKey = await newPooledDataKey(deps.tenantKms(tenantId), deps.pooledKeyArn, tenantId);
+      // Another run's key, if it got there first, is kept (`unset`); this one is dropped.
+      await registry.advanceMigration(tenantId, id, { set: { dataKey }, unset: ['dataKey'] });
+    }
+    await checkpoint('resources-ready');
+    if (from === to) {
+      await registry.advanceMigration(tenantId, id, {
+        set: { tier: migration.to },
+        remove: ['migration'],
+      });
+      await checkpoint('done');
+      return { state: 'done', tier: migration.to };
+    }
+    migration = { ...migration, step: 'sealing', since: new Date(now()).toISOString() };
+    await registry.advanceMigration(tenantId, id, { set: { migration } });
+    await checkpoint('sealing-started');
+  }
+
+  if (migration.step === 'sealing') {
+    const wait = Date.parse(migration.since) + deps.drainMs - now();
+    if (wait > 0) return { state: 'waiting', waitSeconds: Math.ceil(wait / 1000) };
+    tenant = (await registry.getTenant(tenantId)) as TenantRecord;
+    const cipher = deps.cryptography.forTenant(tenantId, {
+      sealWith: to === 'dedicated' ? 'own' : 'pooled',
+      ...(tenant.kmsKeyArn ? { kmsKeyArn: tenant.kmsKeyArn } : {}),
+      ...(tenant.dataKey ? { dataKey: tenant.dataKey } : {}),
+    });
+    const resealed = await resealPartition(tenantId, cipher, deps, checkpoint);
+    if (resealed === 'paused') return { state: 'waiting', waitSeconds: 0 };
+    logger.info('Fields re-sealed under the new key', { items: resealed });
+    migration = { ...migration, step: 'retiring', since: new Date(now()).toISOString() };
+    await registry.advanceMigration(tenantId, id, {
+      set: { tier: migration.to, migration },
+      remove: to === 'dedicated' ? ['dataKey'] : ['kmsKeyArn', 'apiKeyId', 'apiKeyValue'],
+    });
+    await checkpoint('tier-recorded');
+  }
+
+  const wait = Date.parse(migration.since) + deps.drainMs - now();
+  if (wait > 0) return { state: 'waiting', waitSeconds: Math.ceil(wait / 1000) };
+  if (to === 'pooled') await retireOwnResources(tenantId, deps);
+  await checkpoint('resources-retired');
+  await registry.advanceMigration(tenantId, id, { remove: ['migration'] });
+  await checkpoint('done');
+  return { state: 'done', tier: migration.to };
+}
+
+/** Its own KMS key and API key, recorded under the change, and the key in the new plan. */
+async function ensureOwnResources(
+  tenant: TenantRecord,
+  migration: TierMigration,
+  deps: TierMigrationDeps,
+): Promise<void> {
+  const { tenantId } = tenant;
+  const record = (set: Parameters<TierMigrationDeps['registry']['advanceMigration']>[2]) =>
+    deps.registry.advanceMigration(tenantId, migration.id, set);
+  const kmsKeyArn = tenant.kmsKeyArn ?? (await findOrCreateKey(tenantId, deps));
+  if (!tenant.kmsKeyArn) await record({ set: { kmsKeyArn }, unset: ['kmsKeyArn'] });
+  await deps.kms
+    .send(new CreateAliasCommand({ AliasName: tenantKeyAlias(tenantId), TargetKeyId: kmsKeyArn }))
+    .catch(ignore('AlreadyExistsException'));
+  const apiKey =
+    tenant.apiKeyId && tenant.apiKeyValue
+      ? { id: tenant.apiKeyId, value: tenant.apiKeyValue }
+      : await findOrCreateApiKey(tenantId, deps);
+  if (!tenant.apiKeyId) {
+    await record({
+      set: { apiKeyId: apiKey.id, apiKeyValue: apiKey.value },
+      unset: ['apiKeyId', 'apiKeyValue'],
+    });
+  }
+  await placeKeyInPlan(deps.apigw, apiKey.id, migration.to, deps.usagePlanIds);
+}
+
+/**
+ * Opens every sealed field of the tenant's partition that is not under the cipher's sealing
+ * key and seals it under that key. Each item is written only if its sealed fields are still
+ * those it read (a request may have written it meanwhile, under the new key): on a conflict it
+ * is read and done again. Returns how many items changed.
+ */
+async function resealPartition(
+  tenantId: TenantId,
+  cipher: TenantCipher,
+  deps: TierMigrationDeps,
+  checkpoint: (step: MigrationCheckpoint) => Promise<void>,
+): Promise<number | 'paused'> {
+  const db = deps.tenantDb(tenantId);
+  const { partitionKey: pk, sortKey: sk } = TENANT_DATA_TABLE;
+  const target = cipher.sealsWith;
+  let resealed = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: deps.dataTableName,
+        KeyConditionExpression: '#pk = :tenant',
+        ExpressionAttributeNames: { '#pk': pk },
+        ExpressionAttributeValues: { ':tenant': tenantId },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if ((deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) < 10_000) return 'paused';
+      let current: Record<string, unknown> | undefined = item;
+      for (let attempt = 0; current; attempt++) {
+        if (attempt === 5) throw new Error('an item kept changing while it was re-sealed');
+        const sealed = current.sealed as Record<string, string> | undefined;
+        if (!sealed || typeof sealed !== 'object') break;
+        const next: Record<string, string> = {};
+        let changed = false;
+        for (const [field, message] of Object.entries(sealed)) {
+          const { plaintext, sealedBy } = await cipher.open(message);
+          if (sealedBy.kind === target.kind && sealedBy.key === target.key) {
+            next[field] = message;
+          } else {
+            next[field] = await cipher.encrypt(plaintext);
+            changed = true;
+          }
+        }
+        if (!changed) break;
+        const key = { [pk]: current[pk], [sk]: current[sk] };
+        try {
+          // Unchanged since read: each sealed field compared as the string it is.
+          const fields = Object.keys(sealed);
+          await db.send(
+            new UpdateCommand({
+              TableName: deps.dataTableName,
+              Key: key,
+              UpdateExpression: 'SET #sealed = :next',
+              ConditionExpression: fields.map((_, i) => `#sealed.#f${i} = :p${i}`).join(' AND '),
+              ExpressionAttributeNames: {
+                '#sealed': 'sealed',
+                ...Object.fromEntries(fields.map((field, i) => [`#f${i}`, field])),
+              },
+              ExpressionAttributeValues: {
+                ':next': next,
+                ...Object.fromEntries(fields.map((field, i) => [`:p${i}`, sealed[field]])),
+              },
+            }),
+          );
+          resealed += 1;
+          await checkpoint('item-resealed');
+          current = undefined;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          // Written (or deleted) meanwhile: read it again.
+          const again: { Items?: Record<string, unknown>[] } = await db.send(
+            new QueryCommand({
+              TableName: deps.dataTableName,
+              KeyConditionExpression: '#pk = :tenant AND #sk = :sk',
+              ExpressionAttributeNames: { '#pk': pk, '#sk': sk },
+              ExpressionAttributeValues: { ':tenant': tenantId, ':sk': key[sk] },
+              ConsistentRead: true,
+            }),
+          );
+          current = again.Items?.[0];
+        }
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return resealed;
+}
+
+/**
+ * A tenant moved to a pooled tier: its API keys out of every plan and deleted, its alias
+ * deleted, its KMS keys disabled (old ciphertext is useless at once) and scheduled for
+ * deletion. Found by name, alias and tag, so a crashed run's leftovers go too.
+ */
+async function retireOwnResources(tenantId: TenantId, deps: TierMigrationDeps): Promise<void> {
+  for (const apiKey of await findApiKeys(tenantId, deps.apigw)) {
+    await removeKeyFromPlans(deps.apigw, apiKey.id, deps.usagePlanIds);
+    await deps.apigw
+      .send(new DeleteApiKeyCommand({ apiKey: apiKey.id }))
+      .catch(ignore('NotFoundException'));
+  }
+  deps.logger.info('API keys deleted', { name: apiKeyName(tenantId) });
+  const aliased = await describeKey(deps.kms, tenantKeyAlias(tenantId));
+  await deps.kms
+    .send(new DeleteAliasCommand({ AliasName: tenantKeyAlias(tenantId) }))
+    .catch(ignore('NotFoundException'));
+  const keys = new Set([
+    ...(aliased?.Arn && aliased.KeyState !== 'PendingDeletion' ? [aliased.Arn] : []),
+    // Disabled too: a run that crashed between disabling a key and scheduling it.
+    ...(await findTenantKeys(tenantId, deps, ['Enabled', 'Disabled'])).map(
+      (key) => key.Arn as string,
+    ),
+  ]);
+  for (const keyArn of keys) {
+    await deps.kms
+      .send(new DisableKeyCommand({ KeyId: keyArn }))
+      .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
+    await deps.kms
+      .send(new ScheduleKeyDeletionCommand({ KeyId: keyArn, PendingWindowInDays: 7 }))
+      .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
+  }
+  deps.logger.info('Own KMS keys disabled and scheduled for deletion', { keys: keys.size });
+}
