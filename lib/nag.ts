@@ -1,4 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -17,6 +18,31 @@ export function acknowledgeWildcardResources(
     if (!rendered.includes('*')) continue;
     Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${rendered}]`, reason });
   }
+}
+
+/**
+ * Grants statement by statement, each naming its resources (and conditions), and keeps every
+ * resource named, so the wildcards among them can be acknowledged once, with one reason.
+ */
+export function grantStatements(grantee: IGrantable) {
+  const resources: string[] = [];
+  return {
+    add(
+      actions: string[],
+      resourceArns: string[],
+      conditions?: Record<string, Record<string, unknown>>,
+    ): void {
+      resources.push(...resourceArns);
+      Grant.addToPrincipal({
+        grantee,
+        actions,
+        resourceArns,
+        ...(conditions ? { conditions } : {}),
+      });
+    },
+    /** Every resource granted so far (acknowledgeWildcardResources keeps the wildcards). */
+    resources,
+  };
 }
 
 function render(node: unknown): string {

@@ -16,7 +16,7 @@ import type { TierName } from '../../lambda/shared/fair-use/tiers.js';
 import { MANAGED_BY } from '../../lambda/shared/lifecycle/tenant-resources.js';
 import { REGISTRY_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { TENANT_TAG_KEY } from '../../lambda/shared/tenancy/isolation.js';
-import { acknowledgeWildcardResources } from '../nag.js';
+import { acknowledgeWildcardResources, grantStatements } from '../nag.js';
 import { guardRule } from '../validation.js';
 import { deadLetterAlarm } from './dead-letter-alarm.js';
 import { HandlerFunction } from './handler-function.js';
@@ -202,21 +202,7 @@ export class Onboarding extends Construct {
     props: OnboardingProps,
     { region, account, partition }: { region: string; account: string; partition: string },
   ): void {
-    const grantee = this.provisioner.fn;
-    const wildcards: string[] = [];
-    const add = (
-      actions: string[],
-      resourceArns: string[],
-      conditions?: Record<string, Record<string, unknown>>,
-    ) => {
-      wildcards.push(...resourceArns);
-      Grant.addToPrincipal({
-        grantee,
-        actions,
-        resourceArns,
-        ...(conditions ? { conditions } : {}),
-      });
-    };
+    const { add, resources: wildcards } = grantStatements(this.provisioner.fn);
 
     add(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.registryTable.tableArn]);
     const managed = { [`aws:RequestTag/${MANAGED_BY.key}`]: MANAGED_BY.value };

@@ -4,7 +4,6 @@ import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RECLAIMER_CONFIG } from '../../lambda/reclaimer/config.js';
@@ -14,7 +13,7 @@ import { RECLAIM_DEFAULTS } from '../../lambda/shared/lifecycle/reclaim-settings
 import { MANAGED_BY } from '../../lambda/shared/lifecycle/tenant-resources.js';
 import { REGISTRY_TABLE, TENANT_DATA_TABLE } from '../../lambda/shared/platform/table-schema.js';
 import { TENANT_SECRET_PREFIX, TENANT_TAG_KEY } from '../../lambda/shared/tenancy/isolation.js';
-import { acknowledgeWildcardResources } from '../nag.js';
+import { acknowledgeWildcardResources, grantStatements } from '../nag.js';
 import { asyncDeadLetters } from './async-dead-letters.js';
 import { HandlerFunction } from './handler-function.js';
 import { leadingKeysLike } from './leading-keys.js';
@@ -105,21 +104,7 @@ export class Reclaimer extends Construct {
   /** What noticing and offboarding need: each statement names its resources and conditions. */
   private grantReclaiming(props: ReclaimerProps): void {
     const { region, account, partition } = Stack.of(this);
-    const grantee = this.function.fn;
-    const wildcards: string[] = [];
-    const add = (
-      actions: string[],
-      resourceArns: string[],
-      conditions?: Record<string, Record<string, unknown>>,
-    ) => {
-      wildcards.push(...resourceArns);
-      Grant.addToPrincipal({
-        grantee,
-        actions,
-        resourceArns,
-        ...(conditions ? { conditions } : {}),
-      });
-    };
+    const { add, resources: wildcards } = grantStatements(this.function.fn);
     const registry = props.registryTable.tableArn;
     const { tenantKeyPrefix, userKeyPrefix, invitesKeyPrefix, agentsKeyPrefix } = REGISTRY_TABLE;
 

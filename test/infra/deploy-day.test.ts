@@ -13,6 +13,7 @@ import {
   policyStatements,
   synthTemplate,
   TRACE_WRITE_ACTIONS,
+  templateResources,
 } from '../support/app.js';
 import { ACCOUNT, decide, identityPoliciesOf, REGION, resolve } from '../support/iam.js';
 
@@ -22,15 +23,7 @@ import { ACCOUNT, decide, identityPoliciesOf, REGION, resolve } from '../support
  * a review found that no local run could show.
  */
 const template = synthTemplate();
-const resources = template.toJSON().Resources as Record<
-  string,
-  {
-    Type: string;
-    Properties: Record<string, unknown>;
-    DeletionPolicy?: string;
-    UpdateReplacePolicy?: string;
-  }
->;
+const resources = templateResources(template);
 const idOf = (type: string, pattern: RegExp) => {
   const ids = Object.keys(template.findResources(type)).filter((id) => pattern.test(id));
   expect(ids).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tenantKeyPolicy } from '../../lambda/shared/tenancy/isolation.js';
 import { dataAccessPolicy } from '../../lambda/shared/tenancy/policy.js';
-import { synthTemplate } from '../support/app.js';
+import { canonicalPolicy, synthTemplate } from '../support/app.js';
 import { ACCOUNT, decide, identityPoliciesOf, REGION, resolve } from '../support/iam.js';
 
 /**
@@ -58,16 +58,7 @@ const asMcpRole = (request: Request) =>
 
 describe('IAM policy evaluation: a session tagged for tenant acme', () => {
   it("is exactly the one builder's statements (lambda/shared/tenancy/policy.ts), as deployed", () => {
-    // CDK writes a one-element list as its element, and sorts lists of actions: compare in
-    // that form.
-    const canonical = (value: unknown): unknown =>
-      Array.isArray(value)
-        ? value.length === 1
-          ? canonical(value[0])
-          : value.map(canonical).sort()
-        : value && typeof value === 'object'
-          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonical(v)]))
-          : value;
+    const canonical = canonicalPolicy;
     const deployed = identityPoliciesOf(template, dataRole).flatMap(
       ({ policy }) => (policy as { Statement: unknown[] }).Statement,
     );

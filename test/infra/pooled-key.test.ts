@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TIERS } from '../../lambda/shared/fair-use/tiers.js';
 import { pooledKeyPolicy } from '../../lambda/shared/tenancy/isolation.js';
 import { type Decision, decideIam, type NamedPolicy } from '../../local/iam/template-policies.js';
-import { synthTemplate } from '../support/app.js';
+import { canonicalPolicy, synthTemplate, templateResources } from '../support/app.js';
 import { ACCOUNT, identityPoliciesOf, resolve } from '../support/iam.js';
 
 /**
@@ -13,15 +13,7 @@ import { ACCOUNT, identityPoliciesOf, resolve } from '../support/iam.js';
  * local/iam/template-policies.ts), so the encryption-context conditions are evaluated here.
  */
 const template = synthTemplate();
-const resources = template.toJSON().Resources as Record<
-  string,
-  {
-    Type: string;
-    Properties: Record<string, unknown>;
-    DeletionPolicy?: string;
-    UpdateReplacePolicy?: string;
-  }
->;
+const resources = templateResources(template);
 const idOf = (type: string, pattern: RegExp) => {
   const ids = Object.keys(resources).filter(
     (id) => resources[id]?.Type === type && pattern.test(id),
@@ -41,15 +33,7 @@ const deployedPolicy = resolve(template, pooledKey?.Properties.KeyPolicy) as {
   Statement: Array<Record<string, unknown>>;
 };
 
-/** CDK writes a one-element list as its element and sorts lists of actions: compare so. */
-const canonical = (value: unknown): unknown =>
-  Array.isArray(value)
-    ? value.length === 1
-      ? canonical(value[0])
-      : value.map(canonical).sort()
-    : value && typeof value === 'object'
-      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonical(v)]))
-      : value;
+const canonical = canonicalPolicy;
 
 type KmsRequest = { action: string; context?: Record<string, string | string[]> };
 

@@ -89,3 +89,32 @@ export function pseudonymKeyRead(template: Template) {
     Resource: { Ref: secretId },
   });
 }
+
+/** A template's resources, as CloudFormation reads them (policies included). */
+export type TemplateResources = Record<
+  string,
+  {
+    Type: string;
+    Properties: Record<string, unknown>;
+    DeletionPolicy?: string;
+    UpdateReplacePolicy?: string;
+  }
+>;
+
+export function templateResources(template: Template): TemplateResources {
+  return template.toJSON().Resources as TemplateResources;
+}
+
+/**
+ * A policy in the form CDK writes it: a one-element list as its element, lists of actions
+ * sorted. Compare a builder's output and a deployed policy so.
+ */
+export function canonicalPolicy(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.length === 1 ? canonicalPolicy(value[0]) : value.map(canonicalPolicy).sort();
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonicalPolicy(v)]));
+  }
+  return value;
+}
