@@ -41,7 +41,7 @@ import {
   facadeUrls,
 } from '../lambda/shared/edge/oauth-metadata.js';
 import type { PoolApiKeys, UsagePlanIds } from '../lambda/shared/edge/usage-plans.js';
-import { TIERS } from '../lambda/shared/fair-use/tiers.js';
+import { TIERS, usagePlanLimits } from '../lambda/shared/fair-use/tiers.js';
 import { SIGN_UP_LIMITS } from '../lambda/shared/lifecycle/sign-up-limits.js';
 import { SERVICE_NAME } from '../lambda/shared/platform/service.js';
 import { pooledKeyPolicy } from '../lambda/shared/tenancy/isolation.js';
@@ -82,7 +82,7 @@ async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
     const name = `tier-${tier.name}`;
     const existing = items.find((plan) => plan.name === name);
     // A pooled tier's plan holds the whole tier's limits (lib/constructs/tier-usage-plans.ts).
-    const limits = tier.resources === 'pooled' && tier.pool ? tier.pool : tier;
+    const limits = usagePlanLimits(tier);
     ids[tier.name] =
       existing?.id ??
       String(
@@ -91,7 +91,9 @@ async function ensureUsagePlans(awsUrl: string): Promise<UsagePlanIds> {
             new CreateUsagePlanCommand({
               name,
               throttle: limits.throttle,
-              quota: { limit: limits.quota.limit, period: limits.quota.period },
+              ...(limits.quota
+                ? { quota: { limit: limits.quota.limit, period: limits.quota.period } }
+                : {}),
             }),
           )
         ).id,

@@ -10,7 +10,7 @@ import {
   PlatformTokenClaimsSchema,
   toolsOfScope,
 } from '../shared/edge/agent-token.js';
-import { executionTenantOf, type TierName } from '../shared/fair-use/tiers.js';
+import { executionTenantOf, TIERS, type TierName } from '../shared/fair-use/tiers.js';
 import { errorFields } from '../shared/platform/observability.js';
 import type { Pseudonyms } from '../shared/platform/pseudonym.js';
 import { type AgentRecord, type Agents, creatorStillMember } from '../shared/registry/agents.js';
@@ -177,9 +177,14 @@ export async function authorize(
     logger.warn('Denied: tenant is not active', { tenantStatus: tenant?.status ?? 'MISSING' });
     return refuse('tenant-inactive');
   }
-  // Its own API key (a dedicated tier), else its pooled tier's shared one: API Gateway meters
-  // and throttles the request against that key's usage plan.
-  const usageKey = tenant.apiKeyValue ?? deps.poolApiKeys[tenant.tier];
+  // A dedicated tier's tenant: its own API key; a pooled tier's: the tier's shared one. API
+  // Gateway meters and throttles the request against that key's usage plan. By the recorded
+  // tier, which a tier change records together with the key's move (a tenant's own key is
+  // in its new plan before the tier says so, and unused once it says otherwise).
+  const usageKey =
+    TIERS[tenant.tier].resources === 'dedicated'
+      ? tenant.apiKeyValue
+      : deps.poolApiKeys[tenant.tier];
   const keys = tenantKeysOf(tenant);
   if (!usageKey || !keys) {
     logger.error('Denied: active tenant without its API key or its keys (provisioning incomplete)');

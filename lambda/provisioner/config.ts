@@ -25,8 +25,9 @@ export const PROVISIONER_CONFIG = {
    */
   TIER_CHANGE_DRAIN_SECONDS: z.coerce.number().int().min(0).default(ACCESS_DRAIN_SECONDS),
   /**
-   * First retry delay, doubled on each further receive: with five tries the last comes after
-   * 7.5 minutes, beyond the few minutes AWS may need to make a new resource visible.
+   * First retry delay, doubled on each further receive (at most 15 minutes): the fifth try
+   * comes after 7.5 minutes, beyond the few minutes AWS may need to make a new resource
+   * visible, and the eighth, the last, after about 45.
    */
   RETRY_BASE_SECONDS: z.coerce.number().int().min(0).default(30),
 } satisfies z.ZodRawShape;

@@ -81,13 +81,14 @@ export type MigrationProgress =
  * 2. `sealing`: from now on requests seal new fields under the new key and open old ones with
  *    either (the authorizer hands both). Once no request can still hold an answer from before
  *    (the drain time), every sealed field still under the old key is opened and sealed again
- *    under the new one, each item with a write conditioned on its fields being unchanged.
- *    Then the tier is recorded and the old key dropped from the record.
- * 3. `retiring`: once no request can still use them (the drain time again), a move down
- *    deletes the tenant's API key and alias and disables its KMS key and schedules it for
- *    deletion: copies of the old ciphertext are useless from then on. A move up has nothing to
- *    retire: the wrapped data key left the record in step 2, and with it every way to open the
- *    old ciphertext.
+ *    under the new one, each item with a write conditioned on its fields being unchanged; a
+ *    field no key opens is left as it was. Then the tier is recorded.
+ * 3. `retiring`: once the drain time has passed again, a second pass re-seals anything a request
+ *    admitted just before the sealing step wrote late under the old key. Then a move down deletes
+ *    the tenant's API key and alias and schedules its KMS key for deletion (copies of the old
+ *    ciphertext are useless from then on), and the old key leaves the record: on a move up, the
+ *    wrapped data key, and with it the platform's every way to open the old ciphertext (see
+ *    SECURITY.md for what a backup of the registry still holds).
  *
  * Never sleeps: a step that must wait returns how long, and the caller runs it again then.
  */
@@ -101,7 +102,7 @@ export async function continueTierChange(
     logger.info('Tier change step done', { step });
     await deps.checkpoint?.(step);
   };
-  let tenant = await registry.getTenant(tenantId);
+  const tenant = await registry.getTenant(tenantId);
   let migration = tenant?.migration;
   // Offboarding overtakes a change: it finds whatever keys the change made by alias and tag.
   if (!tenant || !migration || tenant.status !== 'ACTIVE') return { state: 'none' };
@@ -131,31 +132,49 @@ export async function continueTierChange(
     await checkpoint('sealing-started');
   }
 
+  // Every sealed field not under the new key, sealed again under it (resealPartition), from
+  // where a paused run stopped.
+  const resealAll = async (current: TierMigration) => {
+    const record = (await registry.getTenant(tenantId)) as TenantRecord;
+    const cipher = deps.cryptography.forTenant(tenantId, {
+      sealWith: to === 'dedicated' ? 'own' : 'pooled',
+      ...(record.kmsKeyArn ? { kmsKeyArn: record.kmsKeyArn } : {}),
+      ...(record.dataKey ? { dataKey: record.dataKey } : {}),
+    });
+    return resealPartition(tenantId, cipher, current.cursor, deps, checkpoint, (cursor) =>
+      registry.advanceMigration(tenantId, id, { set: { migration: { ...current, cursor } } }),
+    );
+  };
+
   if (migration.step === 'sealing') {
     const wait = Date.parse(migration.since) + deps.drainMs - now();
     if (wait > 0) return { state: 'waiting', waitSeconds: Math.ceil(wait / 1000) };
-    tenant = (await registry.getTenant(tenantId)) as TenantRecord;
-    const cipher = deps.cryptography.forTenant(tenantId, {
-      sealWith: to === 'dedicated' ? 'own' : 'pooled',
-      ...(tenant.kmsKeyArn ? { kmsKeyArn: tenant.kmsKeyArn } : {}),
-      ...(tenant.dataKey ? { dataKey: tenant.dataKey } : {}),
-    });
-    const resealed = await resealPartition(tenantId, cipher, deps, checkpoint);
+    const resealed = await resealAll(migration);
     if (resealed === 'paused') return { state: 'waiting', waitSeconds: 0 };
     logger.info('Fields re-sealed under the new key', { items: resealed });
-    migration = { ...migration, step: 'retiring', since: new Date(now()).toISOString() };
-    await registry.advanceMigration(tenantId, id, {
-      set: { tier: migration.to, migration },
-      remove: to === 'dedicated' ? ['dataKey'] : ['kmsKeyArn', 'apiKeyId', 'apiKeyValue'],
-    });
+    const { cursor: _done, ...sealed } = migration;
+    migration = { ...sealed, step: 'retiring', since: new Date(now()).toISOString() };
+    await registry.advanceMigration(tenantId, id, { set: { tier: migration.to, migration } });
     await checkpoint('tier-recorded');
   }
 
   const wait = Date.parse(migration.since) + deps.drainMs - now();
   if (wait > 0) return { state: 'waiting', waitSeconds: Math.ceil(wait / 1000) };
+  // Once more, now that no request can hold an answer from before the sealing step: a field a
+  // late request wrote under the old key (the old key is still in the record, so it opens).
+  const late = await resealAll(migration);
+  if (late === 'paused') return { state: 'waiting', waitSeconds: 0 };
+  if (late > 0) logger.warn('Fields written late under the old key, re-sealed', { items: late });
   if (to === 'pooled') await retireOwnResources(tenantId, deps);
   await checkpoint('resources-retired');
-  await registry.advanceMigration(tenantId, id, { remove: ['migration'] });
+  await registry.advanceMigration(tenantId, id, {
+    remove: [
+      ...(to === 'dedicated'
+        ? (['dataKey'] as const)
+        : (['kmsKeyArn', 'apiKeyId', 'apiKeyValue'] as const)),
+      'migration',
+    ],
+  });
   await checkpoint('done');
   return { state: 'done', tier: migration.to };
 }
@@ -196,14 +215,19 @@ async function ensureOwnResources(
 async function resealPartition(
   tenantId: TenantId,
   cipher: TenantCipher,
+  startAfter: string | undefined,
   deps: TierMigrationDeps,
   checkpoint: (step: MigrationCheckpoint) => Promise<void>,
+  saveCursor: (cursor: string) => Promise<void>,
 ): Promise<number | 'paused'> {
   const db = deps.tenantDb(tenantId);
   const { partitionKey: pk, sortKey: sk } = TENANT_DATA_TABLE;
   const target = cipher.sealsWith;
   let resealed = 0;
-  let startKey: Record<string, unknown> | undefined;
+  let unreadable = 0;
+  let startKey: Record<string, unknown> | undefined =
+    startAfter === undefined ? undefined : { [pk]: tenantId, [sk]: startAfter };
+  let last: string | undefined;
   do {
     const page = await db.send(
       new QueryCommand({
@@ -216,7 +240,11 @@ async function resealPartition(
       }),
     );
     for (const item of page.Items ?? []) {
-      if ((deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) < 10_000) return 'paused';
+      if ((deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) < 10_000) {
+        // The next run goes on after the last item done, rather than opening them all again.
+        if (last !== undefined) await saveCursor(last);
+        return 'paused';
+      }
       let current: Record<string, unknown> | undefined = item;
       for (let attempt = 0; current; attempt++) {
         if (attempt === 5) throw new Error('an item kept changing while it was re-sealed');
@@ -225,11 +253,17 @@ async function resealPartition(
         const next: Record<string, string> = {};
         let changed = false;
         for (const [field, message] of Object.entries(sealed)) {
-          const { plaintext, sealedBy } = await cipher.open(message);
-          if (sealedBy.kind === target.kind && sealedBy.key === target.key) {
+          // A field no key of the tenant opens (corrupt, or copied from elsewhere) was unreadable
+          // before and stays as it is: it must not hold the whole change up.
+          const opened = await cipher.open(message).catch(() => undefined);
+          if (!opened) unreadable += 1;
+          if (
+            !opened ||
+            (opened.sealedBy.kind === target.kind && opened.sealedBy.key === target.key)
+          ) {
             next[field] = message;
           } else {
-            next[field] = await cipher.encrypt(plaintext);
+            next[field] = await cipher.encrypt(opened.plaintext);
             changed = true;
           }
         }
@@ -272,9 +306,15 @@ async function resealPartition(
           current = again.Items?.[0];
         }
       }
+      last = String(item[sk]);
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+  if (unreadable > 0) {
+    deps.logger.error('Sealed fields no key of the tenant opens, left as they were', {
+      fields: unreadable,
+    });
+  }
   return resealed;
 }
 
@@ -292,9 +332,11 @@ async function retireOwnResources(tenantId: TenantId, deps: TierMigrationDeps): 
   }
   deps.logger.info('API keys deleted', { name: apiKeyName(tenantId) });
   const aliased = await describeKey(deps.kms, tenantKeyAlias(tenantId));
+  // A key whose policy predates tier changes may refuse this role its alias: the alias then
+  // stays, naming a key pending deletion, which provisioning never adopts.
   await deps.kms
     .send(new DeleteAliasCommand({ AliasName: tenantKeyAlias(tenantId) }))
-    .catch(ignore('NotFoundException'));
+    .catch(ignore('NotFoundException', 'AccessDeniedException'));
   const keys = new Set([
     ...(aliased?.Arn && aliased.KeyState !== 'PendingDeletion' ? [aliased.Arn] : []),
     // Disabled too: a run that crashed between disabling a key and scheduling it.
@@ -303,9 +345,11 @@ async function retireOwnResources(tenantId: TenantId, deps: TierMigrationDeps): 
     ),
   ]);
   for (const keyArn of keys) {
+    // Scheduling deletion alone stops every use; disabling first is what a key whose policy
+    // predates tier changes may refuse this role, and it is not needed for that.
     await deps.kms
       .send(new DisableKeyCommand({ KeyId: keyArn }))
-      .catch(ignore('KMSInvalidStateException', 'NotFoundException'));
+      .catch(ignore('KMSInvalidStateException', 'NotFoundException', 'AccessDeniedException'));
     await deps.kms
       .send(new ScheduleKeyDeletionCommand({ KeyId: keyArn, PendingWindowInDays: 7 }))
       .catch(ignore('KMSInvalidStateException', 'NotFoundException'));

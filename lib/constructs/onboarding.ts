@@ -34,8 +34,9 @@ export interface OnboardingProps {
   /** The usage plan of each tier; new tenants' API keys join their tier's. */
   readonly usagePlanIds: Readonly<Record<TierName, string>>;
   /**
-   * How many times a provisioning message is tried before it goes to the dead-letter queue.
-   * @default 5
+   * How many times a provisioning message is received before it goes to the dead-letter
+   * queue. A tier change's two drain waits each return its message once (FIFO queues cannot
+   * delay one message), so eight leaves five tries for failures. @default 8
    */
   readonly maxAttempts?: number;
   /** @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE (log groups) */
@@ -91,7 +92,7 @@ export class Onboarding extends Construct {
       enforceSSL: true,
       // Six times the function timeout, as Lambda recommends for event sources.
       visibilityTimeout: Duration.seconds(360),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxAttempts ?? 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxAttempts ?? 8 },
     });
     this.provisioner.fn.addEventSource(
       new SqsEventSource(this.queue, {

@@ -1,6 +1,6 @@
 import { Aws, Fn, Stack } from 'aws-cdk-lib';
 import { ApiKey, Period, type RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { TIERS, type TierName } from '../../lambda/shared/fair-use/tiers.js';
+import { TIERS, type TierName, usagePlanLimits } from '../../lambda/shared/fair-use/tiers.js';
 
 export interface TierUsagePlans {
   /** Each tier's usage plan id. */
@@ -27,14 +27,16 @@ export function addTierUsagePlans(api: RestApi): TierUsagePlans {
   const poolApiKeys: Partial<Record<TierName, string>> = {};
   const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
   for (const tier of Object.values(TIERS)) {
-    const limits = tier.resources === 'pooled' && tier.pool ? tier.pool : tier;
+    const limits = usagePlanLimits(tier);
     const plan = api.addUsagePlan(`UsagePlan-${tier.name}`, {
       description:
         tier.resources === 'pooled'
           ? `Tier ${tier.name}: the whole tier, through its one shared key`
           : `Tier ${tier.name}: per-tenant limits`,
       throttle: { rateLimit: limits.throttle.rateLimit, burstLimit: limits.throttle.burstLimit },
-      quota: { limit: limits.quota.limit, period: Period[limits.quota.period] },
+      ...(limits.quota
+        ? { quota: { limit: limits.quota.limit, period: Period[limits.quota.period] } }
+        : {}),
       apiStages: [{ api, stage: api.deploymentStage }],
     });
     ids[tier.name] = plan.usagePlanId;

@@ -6,7 +6,7 @@ import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
-import { TIER_NAMES, TIERS } from '../../lambda/shared/fair-use/tiers.js';
+import { TIER_NAMES, TIERS, usagePlanLimits } from '../../lambda/shared/fair-use/tiers.js';
 import { McpFunction } from '../../lib/constructs/mcp-function.js';
 import { TenantIsolation } from '../../lib/constructs/tenant-isolation.js';
 import { addTierUsagePlans } from '../../lib/constructs/tier-usage-plans.js';
@@ -126,10 +126,12 @@ describe('addTierUsagePlans on its own', () => {
     expect(Object.keys(ids)).toEqual([...TIER_NAMES]);
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', TIER_NAMES.length);
     for (const tier of Object.values(TIERS)) {
-      const limits = tier.resources === 'pooled' && tier.pool ? tier.pool : tier;
+      const limits = usagePlanLimits(tier);
       template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
         Throttle: { RateLimit: limits.throttle.rateLimit, BurstLimit: limits.throttle.burstLimit },
-        Quota: { Limit: limits.quota.limit, Period: limits.quota.period },
+        Quota: limits.quota
+          ? { Limit: limits.quota.limit, Period: limits.quota.period }
+          : Match.absent(),
       });
     }
     // One shared key per pooled tier, none for a dedicated one (their tenants' keys come later).

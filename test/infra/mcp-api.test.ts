@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FACADE_ROUTES } from '../../lambda/shared/edge/oauth-metadata.js';
-import { TIER_NAMES, TIERS } from '../../lambda/shared/fair-use/tiers.js';
+import { TIER_NAMES, TIERS, usagePlanLimits } from '../../lambda/shared/fair-use/tiers.js';
 import { synthTemplate } from '../support/app.js';
 
 const template = synthTemplate();
@@ -218,10 +218,12 @@ describe('MCP REST API', () => {
     for (const tier of Object.values(TIERS)) {
       // A pooled tier's plan caps the whole tier (its tenants share one key); a dedicated
       // tier's caps each tenant's own key.
-      const limits = tier.resources === 'pooled' && tier.pool ? tier.pool : tier;
+      const limits = usagePlanLimits(tier);
       template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
         Throttle: { RateLimit: limits.throttle.rateLimit, BurstLimit: limits.throttle.burstLimit },
-        Quota: { Limit: limits.quota.limit, Period: limits.quota.period },
+        Quota: limits.quota
+          ? { Limit: limits.quota.limit, Period: limits.quota.period }
+          : Match.absent(),
         ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
       });
     }

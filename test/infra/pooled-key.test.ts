@@ -271,10 +271,8 @@ describe('usage plans at deploy time', () => {
         RateLimit: tier.pool?.throttle.rateLimit,
         BurstLimit: tier.pool?.throttle.burstLimit,
       });
-      expect(plan.Properties.Quota).toEqual({
-        Limit: tier.pool?.quota.limit,
-        Period: tier.pool?.quota.period,
-      });
+      // No quota for the whole tier: one tenant's flood must not use up the tier's day.
+      expect(plan.Properties.Quota).toBeUndefined();
       expect(keys).toHaveLength(1);
       const keyId = (keys[0]?.Properties.KeyId as { Ref?: string } | undefined)?.Ref ?? '';
       expect(resources[keyId]).toMatchObject({

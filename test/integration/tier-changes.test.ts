@@ -6,6 +6,7 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { STSClient } from '@aws-sdk/client-sts';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { NOTES } from '../../lambda/mcp/features/notes/notes.js';
 import {
   continueTierChange,
   type MigrationCheckpoint,
@@ -13,8 +14,10 @@ import {
 } from '../../lambda/provisioner/tier-migration.js';
 import { parseUsagePlanIds } from '../../lambda/shared/edge/usage-plans.js';
 import type { TierName } from '../../lambda/shared/fair-use/tiers.js';
+import { findApiKeys } from '../../lambda/shared/lifecycle/tenant-resources.js';
 import { ConflictError, ValidationError } from '../../lambda/shared/platform/errors.js';
 import type { TenantRecord } from '../../lambda/shared/registry/registry.js';
+import { TenantCollection } from '../../lambda/shared/tenancy/collection.js';
 import { TenantCredentials } from '../../lambda/shared/tenancy/credentials.js';
 import {
   pooledKeyName,
@@ -67,7 +70,12 @@ function deps(checkpoint: TierMigrationDeps['checkpoint']): TierMigrationDeps {
  * reaches (the step's effect is durable, the run dies), then resuming. Returns the steps that
  * crashed, in order.
  */
-async function changeWithCrashes(tenantId: string, from: TierName, to: TierName) {
+async function changeWithCrashes(
+  tenantId: string,
+  from: TierName,
+  to: TierName,
+  onCrash: (step: MigrationCheckpoint) => Promise<void> = async () => {},
+) {
   const registry = localRegistry();
   await registry.beginMigration(tenantId, {
     id: randomUUID(),
@@ -91,7 +99,9 @@ async function changeWithCrashes(tenantId: string, from: TierName, to: TierName)
     });
     if (progress.state === 'crashed') {
       // Between the crash and the resume, the tenant is served as usual.
-      observed.push({ step: crashed.at(-1) as MigrationCheckpoint, notes: await readNotes() });
+      const step = crashed.at(-1) as MigrationCheckpoint;
+      observed.push({ step, notes: await readNotes() });
+      await onCrash(step);
       continue;
     }
     if (progress.state === 'done' || progress.state === 'none') {
@@ -149,6 +159,32 @@ async function sealedUnder(tenantId: string, keys: TenantKeys) {
   return [...kinds];
 }
 
+/**
+ * A note written the way a request admitted just before the sealing step would write it, late:
+ * under the old key, after the first re-sealing pass (the second pass must catch it).
+ */
+async function lateWriteUnderOldKey(
+  old: TenantRecord,
+): Promise<{ id: string; title: string; body: string }> {
+  const keys: TenantKeys = old.dataKey
+    ? { dataKey: old.dataKey, sealWith: 'pooled' }
+    : { kmsKeyArn: old.kmsKeyArn, sealWith: 'own' };
+  const notes = new TenantCollection(
+    data().forTenant({ tenantId: old.tenantId }),
+    cryptography().forTenant(old.tenantId, keys),
+    NOTES,
+  );
+  const note = await notes.create({
+    id: notes.newId(),
+    title: 'Late',
+    body: `written late ${randomUUID()}`,
+    tags: [],
+    createdBy: tenant.sub,
+    createdAt: new Date().toISOString(),
+  });
+  return { id: note.id, title: note.title, body: note.body as string };
+}
+
 const registryRecord = async (tenantId: string) =>
   (await localRegistry().getTenant(tenantId)) as TenantRecord;
 
@@ -188,7 +224,14 @@ describe('tier changes re-seal a tenant’s data, resumably', () => {
     const old = await registryRecord(tenant.tenantId);
     const oldCopy = (await sealedItems(tenant.tenantId))[0]?.sealed.body as string;
 
-    const { crashed, observed } = await changeWithCrashes(tenant.tenantId, 'free', 'standard');
+    const { crashed, observed } = await changeWithCrashes(
+      tenant.tenantId,
+      'free',
+      'standard',
+      async (step) => {
+        if (step === 'tier-recorded') before.push(await lateWriteUnderOldKey(old));
+      },
+    );
 
     expect(crashed).toEqual([
       'resources-ready',
@@ -199,7 +242,8 @@ describe('tier changes re-seal a tenant’s data, resumably', () => {
       'done',
     ]);
     // Served throughout, whatever step the change had reached.
-    for (const { notes } of observed) expect(notes).toEqual(before);
+    for (const { notes } of observed)
+      expect(before).toEqual(expect.arrayContaining(notes as never[]));
     const record = await registryRecord(tenant.tenantId);
     expect(record).toMatchObject({ tier: 'standard', status: 'ACTIVE' });
     expect(record.migration).toBeUndefined();
@@ -223,14 +267,22 @@ describe('tier changes re-seal a tenant’s data, resumably', () => {
     expect(old.dataKey).not.toBe(record.dataKey);
   }, 120_000);
 
-  it('moves down standard -> free with a crash after every step: same notes, under a new data key, its own key disabled', async () => {
+  it('moves down standard -> free with a crash after every step: same notes, under a new data key, its own key pending deletion', async () => {
     const old = await registryRecord(tenant.tenantId);
     const oldCopy = (await sealedItems(tenant.tenantId))[0]?.sealed.body as string;
 
-    const { crashed, observed } = await changeWithCrashes(tenant.tenantId, 'standard', 'free');
+    const { crashed, observed } = await changeWithCrashes(
+      tenant.tenantId,
+      'standard',
+      'free',
+      async (step) => {
+        if (step === 'tier-recorded') before.push(await lateWriteUnderOldKey(old));
+      },
+    );
 
     expect(crashed).toContain('resources-retired');
-    for (const { notes } of observed) expect(notes).toEqual(before);
+    for (const { notes } of observed)
+      expect(before).toEqual(expect.arrayContaining(notes as never[]));
     const record = await registryRecord(tenant.tenantId);
     expect(record).toMatchObject({ tier: 'free', status: 'ACTIVE' });
     expect(record.kmsKeyArn).toBeUndefined();
@@ -240,9 +292,10 @@ describe('tier changes re-seal a tenant’s data, resumably', () => {
       await sealedUnder(tenant.tenantId, { dataKey: record.dataKey, sealWith: 'pooled' }),
     ).toEqual([`pooled ${pooledKeyName(tenant.tenantId, record.dataKey as string)}`]);
     expect(await readNotes()).toEqual(before);
-    // Its own key is disabled and scheduled for deletion: every copy of the old ciphertext is
-    // useless, to the tenant's own session too.
+    // Its own key is scheduled for deletion: every copy of the old ciphertext is useless, to
+    // the tenant's own session too. Its own API key is gone.
     expect((await tenantKeys(tenant.tenantId)).map((k) => k.state)).toEqual(['PendingDeletion']);
+    expect(await findApiKeys(tenant.tenantId, new APIGatewayClient({}))).toEqual([]);
     await expect(
       cryptography()
         .forTenant(tenant.tenantId, { kmsKeyArn: old.kmsKeyArn, sealWith: 'own' })

@@ -4,7 +4,7 @@ import {
   DeleteUsagePlanKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import * as z from 'zod';
-import { TIER_NAMES, type TierName } from '../fair-use/tiers.js';
+import { TIER_NAMES, TIERS, type TierName } from '../fair-use/tiers.js';
 
 /** The usage plan id of each tier, as the CDK app outputs it (`USAGE_PLAN_IDS`). */
 export const UsagePlanIdsSchema = z.record(z.enum(TIER_NAMES), z.string().min(1));
@@ -18,7 +18,12 @@ export function parseUsagePlanIds(json: string): UsagePlanIds {
  * The value of each pooled tier's one shared API key (`POOL_API_KEYS`), in that tier's usage
  * plan: what the authorizer names for a tenant of the tier, which has no API key of its own.
  */
-export const PoolApiKeysSchema = z.partialRecord(z.enum(TIER_NAMES), z.string().min(20).max(128));
+export const PoolApiKeysSchema = z
+  .partialRecord(z.enum(TIER_NAMES), z.string().min(20).max(128))
+  .refine(
+    (keys) => Object.values(TIERS).every((tier) => tier.resources !== 'pooled' || keys[tier.name]),
+    'every pooled tier needs its shared API key',
+  );
 export type PoolApiKeys = z.infer<typeof PoolApiKeysSchema>;
 
 export function parsePoolApiKeys(json: string): PoolApiKeys {

@@ -43,12 +43,13 @@ export interface TierDefinition {
    */
   readonly resources: 'pooled' | 'dedicated';
   /**
-   * For a pooled tier: what its usage plan allows all its tenants together, through its one
-   * shared API key; the ceiling that keeps the tier from slowing any other.
+   * For a pooled tier: the rate its usage plan allows all its tenants together, through its
+   * one shared API key; the ceiling that keeps the tier from slowing any other. No quota: one
+   * tenant's flood (which API Gateway counts before the MCP function refuses it) must not use
+   * up a day's quota for the whole tier.
    */
   readonly pool?: {
     readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
-    readonly quota: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' };
   };
   /**
    * Where the tier's requests run: `pooled` in execution environments its tenants share, or
@@ -67,10 +68,7 @@ export const TIERS: Readonly<Record<TierName, TierDefinition>> = {
     perUser: { requests: 60, windowSeconds: 60 },
     monthlyToolCalls: 10_000,
     resources: 'pooled',
-    pool: {
-      throttle: { rateLimit: 500, burstLimit: 1_000 },
-      quota: { limit: 20_000_000, period: 'DAY' },
-    },
+    pool: { throttle: { rateLimit: 500, burstLimit: 1_000 } },
     execution: 'pooled',
   },
   standard: {
@@ -105,6 +103,19 @@ export function getTier(name: string): TierDefinition {
     throw new Error(`Unknown tier "${name}". Known tiers: ${TIER_NAMES.join(', ')}`);
   }
   return TIERS[name];
+}
+
+/**
+ * What the tier's usage plan enforces: a dedicated tier's per-tenant rate, burst and quota
+ * (each tenant's own API key), or a pooled tier's rate and burst for the whole tier.
+ */
+export function usagePlanLimits(tier: TierDefinition): {
+  throttle: TierDefinition['throttle'];
+  quota?: TierDefinition['quota'];
+} {
+  return tier.resources === 'pooled' && tier.pool
+    ? { throttle: tier.pool.throttle }
+    : { throttle: tier.throttle, quota: tier.quota };
 }
 
 /**

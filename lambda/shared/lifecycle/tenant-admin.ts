@@ -244,6 +244,11 @@ export class TenantAdmin {
       to: 'ACTIVE',
     });
     this.report('Status: ACTIVE');
+    // A tier change stops while the tenant is suspended: it goes on now.
+    if (tenant.migration && this.deps.queue) {
+      await this.deps.queue.request(tenant.tenantId, `tier-${tenant.migration.id}-${Date.now()}`);
+      this.report(`Tier change to ${tenant.migration.to} handed to the provisioner again`);
+    }
   }
 
   /**

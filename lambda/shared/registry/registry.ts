@@ -42,8 +42,9 @@ const Timestamp = z.iso.datetime();
 /**
  * A tier change under way, and how far it got: `resources` (the new tier's keys are being made),
  * `sealing` (new fields go under the new key; old ones are re-sealed after `since` plus the
- * drain time), `retiring` (the tier is recorded; the old tier's resources go after `since` plus
- * the drain time). Only one at a time per tenant: `id` names it.
+ * drain time), `retiring` (the tier is recorded; after `since` plus the drain time a second
+ * pass re-seals what a late request wrote, then the old tier's resources go and the old key
+ * leaves the record). Only one at a time per tenant: `id` names it.
  */
 export const TierMigrationSchema = z.object({
   id: z.string().min(1).max(64),
@@ -51,6 +52,8 @@ export const TierMigrationSchema = z.object({
   to: TierNameSchema,
   step: z.enum(['resources', 'sealing', 'retiring']),
   since: Timestamp,
+  /** Where a paused re-sealing goes on: the sort key of the last item it did. */
+  cursor: z.string().min(1).max(1024).optional(),
 });
 export type TierMigration = z.infer<typeof TierMigrationSchema>;
 
@@ -342,8 +345,9 @@ export class TenantRegistry {
   }
 
   /**
-   * Deletes an offboarding tenant's wrapped data key: every copy of what was sealed under it,
-   * backups included, can no longer be opened (crypto-shredding of a pooled tenant).
+   * Deletes an offboarding tenant's wrapped data key: nothing the platform holds opens what was
+   * sealed under it any more (a pooled tenant's crypto-shredding; SECURITY.md says what a
+   * backup of this table still holds).
    */
   async forgetDataKey(tenantId: TenantId): Promise<void> {
     await this.db.send(

@@ -43,7 +43,9 @@ export interface TenantCryptographyOptions {
   /**
    * How long a data key is reused and decryption materials kept, and how long a pooled
    * tenant's unwrapped data key is held. It is also how long a warm environment can still
-   * decrypt after the tenant's key is disabled or its data key deleted. @default 60 seconds
+   * decrypt after the tenant's own key is disabled. (A pooled tenant's wrapped key comes with
+   * each request's authorizer answer: once the registry drops it, requests stop carrying it
+   * within the authorizer cache time.) @default 60 seconds
    */
   readonly maxAgeMs?: number;
   /** How many messages one data key may encrypt. @default 1000 */

@@ -11,7 +11,10 @@ import type { TenantKeys } from './crypto.js';
 export function tenantKeysOf(tenant: TenantRecord): TenantKeys | undefined {
   const { migration } = tenant;
   const tier = migration && migration.step !== 'resources' ? migration.to : tenant.tier;
-  const sealWith = TIERS[tier].resources === 'dedicated' ? 'own' : 'pooled';
+  // A free tenant made before the pooled tier has its own key and no data key: it goes on
+  // sealing under its own key until a tier change gives it a data key.
+  const legacy = !tenant.dataKey && tenant.kmsKeyArn !== undefined;
+  const sealWith = TIERS[tier].resources === 'dedicated' || legacy ? 'own' : 'pooled';
   const keys: TenantKeys = {
     sealWith,
     ...(tenant.kmsKeyArn ? { kmsKeyArn: tenant.kmsKeyArn } : {}),
