@@ -311,6 +311,56 @@ describe('tier changes re-seal a tenant’s data, resumably', () => {
     ).rejects.toThrow('Could not decrypt');
   }, 120_000);
 
+  it('pauses a long re-sealing before its time runs out and goes on from where it stopped', async () => {
+    const big = await seedTenant('big-mover', { tier: 'free' });
+    const client = await connect(await accessToken(big), 'modern');
+    for (let i = 0; i < 6; i++) {
+      await client.callTool({ name: 'notes_create', arguments: { title: `n${i}`, body: `b${i}` } });
+    }
+    await client.close();
+    await localRegistry().beginMigration(big.tenantId, {
+      id: randomUUID(),
+      from: 'free',
+      to: 'standard',
+      step: 'resources',
+      since: new Date().toISOString(),
+    });
+    let resealed = 0;
+    // Time runs out after two items in each run.
+    let left = 0;
+    const run = {
+      ...deps(async (step) => {
+        if (step === 'item-resealed') resealed += 1;
+      }),
+      remainingMs: () => (left-- > 0 ? 60_000 : 5_000),
+    };
+    const cursors: Array<string | undefined> = [];
+    for (let runs = 0; runs < 20; runs++) {
+      left = 2;
+      const progress = await continueTierChange(big.tenantId, run);
+      if (progress.state === 'done') break;
+      if (progress.state === 'waiting' && progress.waitSeconds === 0) {
+        cursors.push((await registryRecord(big.tenantId)).migration?.cursor);
+      } else if (progress.state === 'waiting') {
+        await new Promise((resolve) => setTimeout(resolve, progress.waitSeconds * 1000));
+      }
+    }
+
+    // Six items, two a run: each pass (the sealing step's, then the retiring step's) paused
+    // twice, each time further on; each item re-sealed once (a run goes on from the cursor).
+    expect(cursors).toHaveLength(4);
+    expect(cursors[0]).toBeDefined();
+    expect(cursors[0]).not.toBe(cursors[1]);
+    expect(cursors.slice(2)).toEqual(cursors.slice(0, 2));
+    expect(resealed).toBe(6);
+    const record = await registryRecord(big.tenantId);
+    expect(record).toMatchObject({ tier: 'standard' });
+    expect(record.migration).toBeUndefined();
+    expect(
+      await sealedUnder(big.tenantId, { kmsKeyArn: record.kmsKeyArn, sealWith: 'own' }),
+    ).toEqual([`own ${record.kmsKeyArn}`]);
+  }, 60_000);
+
   it('refuses an unknown tier, and a second change while one is under way', async () => {
     const admin = localAdmin();
     await expect(admin.changeTier(other.tenantId, 'platinum')).rejects.toBeInstanceOf(
