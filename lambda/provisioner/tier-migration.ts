@@ -115,7 +115,8 @@ export async function continueTierChange(
     if (to === 'dedicated') await ensureOwnResources(tenant, migration, deps);
     else if (!tenant.dataKey) {
       const dataKey = await newPooledDataKey(deps.tenantKms(tenantId), deps.pooledKeyArn, tenantId);
-      // Another run's key, if it got there first, is kept (`unset`); this one is dropped.
+      // Recorded only if no other run's got there first (`unset`): if one did, this run ends in
+      // a ConflictError and the retry finds that key recorded (FIFO makes it all but unreachable).
       await registry.advanceMigration(tenantId, id, { set: { dataKey }, unset: ['dataKey'] });
     }
     await checkpoint('resources-ready');

@@ -108,6 +108,13 @@ export class CognitoStandIn {
           },
           response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
         });
+        // Checked again after the trigger ran: two sign-ups of one address at once both passed
+        // the first check while their triggers ran, and Cognito creates only one account.
+        if (this.byEmail(email))
+          throw new AwsError(
+            'UsernameExistsException',
+            'An account with the given email already exists.',
+          );
         const user = this.store(username, attributes, 'UNCONFIRMED', String(input.Password));
         this.sendCode(user);
         return {
@@ -195,6 +202,9 @@ export class CognitoStandIn {
         const temporary = String(
           input.TemporaryPassword ?? `Tmp-${randomBytes(9).toString('base64url')}1!`,
         );
+        // Again after the trigger, as for SignUp: one account per address, whatever raced.
+        if (this.byEmail(email))
+          throw new AwsError('UsernameExistsException', 'User account already exists');
         const user = this.store(username, attributes, 'FORCE_CHANGE_PASSWORD', temporary);
         if (input.MessageAction !== 'SUPPRESS') {
           this.send(email, `You are invited. Username ${email}, temporary password ${temporary}`);
