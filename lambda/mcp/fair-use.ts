@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BudgetTicket, MonthlyBudget } from '../shared/fair-use/monthly-budget.js';
-import { TIERS } from '../shared/fair-use/tiers.js';
+import { TIERS, type TierDefinition } from '../shared/fair-use/tiers.js';
 import type { RateTicket, UserRateLimit } from '../shared/fair-use/user-rate-limit.js';
 import { emitMetric, errorFields, METRIC } from '../shared/platform/observability.js';
 import type { TenantContext } from '../shared/tenancy/context.js';
@@ -13,7 +13,7 @@ export interface Admitted {
   /** The per-user window the request was counted in. */
   readonly rate: RateTicket;
   /** A pooled tier's tenant: the per-tenant windows (rate, and the day's quota) it was counted in. */
-  readonly tenantRates?: readonly RateTicket[];
+  readonly tenantRates?: ReadonlyArray<TenantWindow & { readonly ticket: RateTicket }>;
   /** The month a unit of the budget was taken from (tenant work the caller can reach). */
   readonly budget?: BudgetTicket;
 }
@@ -58,7 +58,7 @@ export class FairUseGate {
     const tier = TIERS[context.tier];
     // A pooled tier's tenant shares its tier's API key, so API Gateway's usage plan limits the
     // tier, not the tenant: the tenant's own rate and daily quota are counted here.
-    const tenantRates: RateTicket[] = [];
+    const tenantRates: Array<TenantWindow & { ticket: RateTicket }> = [];
     for (const window of tenantWindows(context)) {
       const taken = rateLimit.take(context.tenantId, window.key, window.limit);
       if (!taken.allowed) {
@@ -77,7 +77,7 @@ export class FairUseGate {
           message: `Too many requests from this organisation: at most ${window.limit.requests} every ${window.limit.windowSeconds} s on the ${tier.displayName} tier. Retry after ${taken.retryAfterSeconds} s.`,
         };
       }
-      tenantRates.push(taken);
+      tenantRates.push({ ...window, ticket: taken });
     }
     const rate = rateLimit.take(context.tenantId, context.user, tier.perUser);
     if (!rate.allowed) {
@@ -129,12 +129,9 @@ export class FairUseGate {
     if (admitted.budget && !served) budget.giveBack(admitted.budget);
     const writes = [
       rateLimit.reconcile(context.tenantId, context.user, tier.perUser, admitted.rate),
-      ...tenantWindows(context).flatMap((window, i) => {
-        const ticket = admitted.tenantRates?.[i];
-        return ticket
-          ? [rateLimit.reconcile(context.tenantId, window.key, window.limit, ticket)]
-          : [];
-      }),
+      ...(admitted.tenantRates ?? []).map(({ key, limit, ticket }) =>
+        rateLimit.reconcile(context.tenantId, key, limit, ticket),
+      ),
     ];
     if (admitted.budget) {
       writes.push(budget.reconcile(context.tenantId, tier.monthlyToolCalls, admitted.budget));
@@ -154,7 +151,12 @@ export class FairUseGate {
  * Keyed apart from every user (`*` is never a pseudonym). A dedicated tier's tenant has none:
  * its own API key's usage plan does this at API Gateway.
  */
-function tenantWindows(context: TenantContext) {
+interface TenantWindow {
+  readonly key: string;
+  readonly limit: TierDefinition['perUser'];
+}
+
+function tenantWindows(context: TenantContext): TenantWindow[] {
   const tier = TIERS[context.tier];
   if (tier.resources !== 'pooled') return [];
   const periodSeconds = { DAY: 86_400, WEEK: 604_800, MONTH: 2_592_000 }[tier.quota.period];

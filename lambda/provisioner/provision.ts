@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-kms';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { ignore, placeKeyInPlan, type UsagePlanIds } from '../shared/edge/usage-plans.js';
-import { TIERS } from '../shared/fair-use/tiers.js';
+import { TIERS, type TierName } from '../shared/fair-use/tiers.js';
 import {
   apiKeyName,
   describeKey,
@@ -77,25 +77,46 @@ export async function provisionTenant(
     return 'activated';
   }
 
-  const kmsKeyArn =
-    tenant.kmsKeyArn ?? (await recordKey(tenant, await findOrCreateKey(tenantId, deps), deps));
-  await deps.kms
-    .send(new CreateAliasCommand({ AliasName: tenantKeyAlias(tenantId), TargetKeyId: kmsKeyArn }))
-    .catch(ignore('AlreadyExistsException'));
-  logger.info('Tenant key ready', { step: 'kms-key' });
-
-  const apiKey =
-    tenant.apiKeyId && tenant.apiKeyValue
-      ? { id: tenant.apiKeyId, value: tenant.apiKeyValue }
-      : await recordApiKey(tenant, await findOrCreateApiKey(tenantId, deps), deps);
-  logger.info('API key ready', { step: 'api-key' });
-
-  await placeKeyInPlan(deps.apigw, apiKey.id, tenant.tier, deps.usagePlanIds);
-  logger.info('API key in its tier plan', { step: 'usage-plan', tier: tenant.tier });
+  await ensureDedicatedResources(tenant, tenant.tier, deps, {
+    key: (arn) => recordKey(tenant, arn, deps),
+    apiKey: (key) => recordApiKey(tenant, key, deps),
+  });
 
   await registry.transitionTenant(tenantId, { from: ['PROVISIONING'], to: 'ACTIVE' });
   logger.info('Tenant active', { step: 'active' });
   return 'activated';
+}
+
+/**
+ * A dedicated tier's resources for the tenant: its own KMS key (the recorded one, or one an
+ * interrupted run left, or a new one) and its alias, its API key (likewise) and that key in
+ * `tier`'s usage plan. `record` writes each new one to the registry under the caller's
+ * condition (provisioning, or a tier change) and answers the one to use.
+ */
+export async function ensureDedicatedResources(
+  tenant: TenantRecord,
+  tier: TierName,
+  deps: Omit<ProvisionDeps, 'registry'>,
+  record: {
+    key: (arn: string) => Promise<string>;
+    apiKey: (key: { id: string; value: string }) => Promise<{ id: string; value: string }>;
+  },
+): Promise<void> {
+  const { tenantId } = tenant;
+  const kmsKeyArn = tenant.kmsKeyArn ?? (await record.key(await findOrCreateKey(tenantId, deps)));
+  await deps.kms
+    .send(new CreateAliasCommand({ AliasName: tenantKeyAlias(tenantId), TargetKeyId: kmsKeyArn }))
+    .catch(ignore('AlreadyExistsException'));
+  deps.logger.info('Tenant key ready', { step: 'kms-key' });
+
+  const apiKey =
+    tenant.apiKeyId && tenant.apiKeyValue
+      ? { id: tenant.apiKeyId, value: tenant.apiKeyValue }
+      : await record.apiKey(await findOrCreateApiKey(tenantId, deps));
+  deps.logger.info('API key ready', { step: 'api-key' });
+
+  await placeKeyInPlan(deps.apigw, apiKey.id, tier, deps.usagePlanIds);
+  deps.logger.info('API key in its tier plan', { step: 'usage-plan', tier });
 }
 
 /**
@@ -119,7 +140,7 @@ async function recordDataKey(tenant: TenantRecord, deps: ProvisionDeps): Promise
 }
 
 /** The key an interrupted run left (by alias, else by tag), or a new one. */
-export async function findOrCreateKey(
+async function findOrCreateKey(
   tenantId: TenantId,
   deps: Omit<ProvisionDeps, 'registry'>,
 ): Promise<string> {
@@ -172,10 +193,7 @@ async function recordKey(tenant: TenantRecord, arn: string, deps: ProvisionDeps)
   }
 }
 
-export async function retireKey(
-  arn: string,
-  deps: Pick<ProvisionDeps, 'kms' | 'logger'>,
-): Promise<void> {
+async function retireKey(arn: string, deps: Pick<ProvisionDeps, 'kms' | 'logger'>): Promise<void> {
   deps.logger.warn('Scheduling deletion of a duplicate tenant key', { keyArn: arn });
   await deps.kms
     .send(new ScheduleKeyDeletionCommand({ KeyId: arn, PendingWindowInDays: 7 }))
@@ -183,7 +201,7 @@ export async function retireKey(
 }
 
 /** The API key an interrupted run left (by name), or a new one. */
-export async function findOrCreateApiKey(
+async function findOrCreateApiKey(
   tenantId: TenantId,
   deps: Pick<ProvisionDeps, 'apigw' | 'logger'>,
 ) {

@@ -1,12 +1,11 @@
 import { DeleteApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import {
-  CreateAliasCommand,
   DeleteAliasCommand,
   DisableKeyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ignore, placeKeyInPlan, removeKeyFromPlans } from '../shared/edge/usage-plans.js';
+import { ignore, removeKeyFromPlans } from '../shared/edge/usage-plans.js';
 import { TIERS } from '../shared/fair-use/tiers.js';
 import {
   apiKeyName,
@@ -24,7 +23,7 @@ import {
 } from '../shared/tenancy/crypto.js';
 import { tenantKeyAlias } from '../shared/tenancy/isolation.js';
 import type { TenantId } from '../shared/tenancy/tenant.js';
-import { findOrCreateApiKey, findOrCreateKey, type ProvisionDeps } from './provision.js';
+import { ensureDedicatedResources, type ProvisionDeps } from './provision.js';
 
 export interface TierMigrationDeps extends ProvisionDeps {
   /** The tenant's data partition through its own session: where its fields are re-sealed. */
@@ -112,8 +111,25 @@ export async function continueTierChange(
   logger.appendKeys({ migrationId: id, fromTier: migration.from, toTier: migration.to });
 
   if (migration.step === 'resources') {
-    if (to === 'dedicated') await ensureOwnResources(tenant, migration, deps);
-    else if (!tenant.dataKey) {
+    if (to === 'dedicated') {
+      // Its own key and API key, recorded under this change (never over another run's).
+      await ensureDedicatedResources(tenant, migration.to, deps, {
+        key: async (kmsKeyArn) => {
+          await registry.advanceMigration(tenantId, id, {
+            set: { kmsKeyArn },
+            unset: ['kmsKeyArn'],
+          });
+          return kmsKeyArn;
+        },
+        apiKey: async (key) => {
+          await registry.advanceMigration(tenantId, id, {
+            set: { apiKeyId: key.id, apiKeyValue: key.value },
+            unset: ['apiKeyId', 'apiKeyValue'],
+          });
+          return key;
+        },
+      });
+    } else if (!tenant.dataKey) {
       const dataKey = await newPooledDataKey(deps.tenantKms(tenantId), deps.pooledKeyArn, tenantId);
       // Recorded only if no other run's got there first (`unset`): if one did, this run ends in
       // a ConflictError and the retry finds that key recorded (FIFO makes it all but unreachable).
@@ -178,33 +194,6 @@ export async function continueTierChange(
   });
   await checkpoint('done');
   return { state: 'done', tier: migration.to };
-}
-
-/** Its own KMS key and API key, recorded under the change, and the key in the new plan. */
-async function ensureOwnResources(
-  tenant: TenantRecord,
-  migration: TierMigration,
-  deps: TierMigrationDeps,
-): Promise<void> {
-  const { tenantId } = tenant;
-  const record = (set: Parameters<TierMigrationDeps['registry']['advanceMigration']>[2]) =>
-    deps.registry.advanceMigration(tenantId, migration.id, set);
-  const kmsKeyArn = tenant.kmsKeyArn ?? (await findOrCreateKey(tenantId, deps));
-  if (!tenant.kmsKeyArn) await record({ set: { kmsKeyArn }, unset: ['kmsKeyArn'] });
-  await deps.kms
-    .send(new CreateAliasCommand({ AliasName: tenantKeyAlias(tenantId), TargetKeyId: kmsKeyArn }))
-    .catch(ignore('AlreadyExistsException'));
-  const apiKey =
-    tenant.apiKeyId && tenant.apiKeyValue
-      ? { id: tenant.apiKeyId, value: tenant.apiKeyValue }
-      : await findOrCreateApiKey(tenantId, deps);
-  if (!tenant.apiKeyId) {
-    await record({
-      set: { apiKeyId: apiKey.id, apiKeyValue: apiKey.value },
-      unset: ['apiKeyId', 'apiKeyValue'],
-    });
-  }
-  await placeKeyInPlan(deps.apigw, apiKey.id, migration.to, deps.usagePlanIds);
 }
 
 /**
